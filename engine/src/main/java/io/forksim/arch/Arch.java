@@ -1,0 +1,362 @@
+package io.forksim.arch;
+
+import io.forksim.stats.Events;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The per-architecture operations the core mm calls, with the kernel's generic fallbacks as the
+ * default implementations (include/linux/pgtable.h): batch helpers are single-entry loops,
+ * {@code pte_batch_hint} and {@code pte_batch_remaining} are the constant 1.
+ *
+ * <p>Two final subclasses exist: {@link X86_64} (keeps every generic fallback) and {@link Arm64}
+ * (overrides the table accessors with the contpte layer). A simulated machine has exactly one arch,
+ * so in a JVM that runs one arch every call site below is monomorphic and C2 inlines the fallbacks
+ * down to the constants they return; the JMH suite measures that against a hand-specialised loop.
+ *
+ * <p><b>Page-table addressing.</b> Table-entry accessors take {@code (t, base, idx)}: the segment
+ * holding the PTE table, the byte offset of the table in it, and the entry index 0..511. Because a PTE
+ * table maps a 2 MiB-aligned range, {@code idx & 15} is the position inside a 64 KiB contpte block.
+ *
+ * <p><b>Accounting contract.</b> Whoever performs an access counts it: these methods add their own
+ * PTE loads, stores, atomics, gathers, folds, unfolds, TLBIs and DSBs to {@code ev}; the caller counts
+ * batches, refcount and rmap updates. One exception keeps the batch scan free of memory-carried
+ * counter chains: for {@code ptepGet} the <em>caller</em> counts the call and its first load (it does so in
+ * locals); the arch adds only what a gather reads beyond that first entry, and the {@code gather} itself.
+ */
+public abstract sealed class Arch permits X86_64, Arm64
+{
+    protected static final ValueLayout.OfLong PTE = ValueLayout.JAVA_LONG;
+    public static final int PAGE_SHIFT = 12;
+    public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+    public static final int PTRS_PER_TABLE = 512;
+
+    /** Raw load of entry {@code idx}; counts nothing (callers count). */
+    protected static long loadRaw(final MemorySegment t, final long base, final int idx)
+    {
+        return t.get(PTE, base + ((long)idx << 3));
+    }
+
+    /** Raw store of entry {@code idx}; counts nothing (callers count). */
+    protected static void storeRaw(final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        t.set(PTE, base + ((long)idx << 3), pte);
+    }
+
+    /** Reads an entry without arch semantics and without counting: for checkers, snapshots, tests. */
+    public static long peek(final MemorySegment t, final long base, final int idx)
+    {
+        return loadRaw(t, base, idx);
+    }
+
+    /** Writes an entry without arch semantics and without counting: for restores and tests only. */
+    public static void poke(final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        storeRaw(t, base, idx, pte);
+    }
+
+    public abstract String name();
+
+    /** {@code true} for arm64: the arch has a contiguous bit and the contpte layer. */
+    public abstract boolean hasContpte();
+
+    // ---------------------------------------------------------------- PTE bit helpers (kernel names)
+
+    public abstract boolean pteNone(long pte);
+
+    public abstract boolean ptePresent(long pte);
+
+    public abstract boolean pteWrite(long pte);
+
+    public abstract boolean pteDirty(long pte);
+
+    public abstract boolean pteYoung(long pte);
+
+    public abstract boolean pteSpecial(long pte);
+
+    public abstract boolean pteUffdWp(long pte);
+
+    public abstract boolean pteSoftDirty(long pte);
+
+    public abstract long pteWrprotect(long pte);
+
+    public abstract long pteMkwrite(long pte);
+
+    public abstract long pteMkold(long pte);
+
+    public abstract long pteMkyoung(long pte);
+
+    public abstract long pteMkdirty(long pte);
+
+    public abstract long pteMkclean(long pte);
+
+    public abstract long pteMkspecial(long pte);
+
+    public abstract long pteMkuffdWp(long pte);
+
+    public abstract long pteClearUffdWp(long pte);
+
+    public abstract long pteClearSoftDirty(long pte);
+
+    public abstract long ptePfn(long pte);
+
+    public abstract long pfnPte(long pfn, long prot);
+
+    public abstract long pteAdvancePfn(long pte, long nr);
+
+    /** The PTE bits apart from the PFN ({@code pte_pgprot}). */
+    public abstract long ptePgprot(long pte);
+
+    /** {@code pte_cont}: always false without a contiguous bit. */
+    public boolean pteCont(final long pte)
+    {
+        return false;
+    }
+
+    /** {@code pte_mknoncont}: identity without a contiguous bit. */
+    public long pteMknoncont(final long pte)
+    {
+        return pte;
+    }
+
+    /** The page protection of a VMA ({@code vm_get_page_prot}): read/write/exec/shared from vm flags. */
+    public abstract long vmGetPageProt(boolean read, boolean write, boolean exec, boolean shared);
+
+    // ---------------------------------------------------------------- swap entries
+
+    public abstract long swpEntryToPte(int type, long offset);
+
+    /** Not none and not present: a swap (or other non-present) entry. */
+    public abstract boolean isSwapPte(long pte);
+
+    public abstract int pteSwpType(long pte);
+
+    public abstract long pteSwpOffset(long pte);
+
+    public abstract boolean pteSwpExclusive(long pte);
+
+    public abstract long pteSwpMkexclusive(long pte);
+
+    public abstract long pteSwpClearExclusive(long pte);
+
+    public abstract boolean pteSwpUffdWp(long pte);
+
+    public abstract long pteSwpClearUffdWp(long pte);
+
+    // ---------------------------------------------------------------- upper-level (PGD/PUD/PMD) entries
+
+    public abstract long mkTableEntry(long tablePfn);
+
+    public abstract long tableEntryPfn(long entry);
+
+    public abstract boolean tableEntryPresent(long entry);
+
+    // ---------------------------------------------------------------- table accessors (generic fallbacks)
+
+    /**
+     * {@code ptep_get}: one load; arm64 gathers young/dirty over a contpte block. Counts the call, its
+     * load and any gather.
+     */
+    public final long ptepGet(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        ev.ptepGet++;
+        ev.pteLoad++;
+        return ptepGetNoAcct(ev, t, base, idx);
+    }
+
+    /**
+     * {@code ptep_get} for hot loops that count the call and its first load in locals (see the accounting
+     * contract); only what a gather reads beyond the first entry is added to {@code ev}.
+     */
+    public long ptepGetNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        return loadRaw(t, base, idx);
+    }
+
+    /**
+     * {@code pte_batch_hint} (6.9+): entries from {@code idx} that may join a batch without being read.
+     * Generic: 1. arm64: the rest of the contpte block of a valid CONT entry.
+     */
+    public int pteBatchHint(final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        return 1;
+    }
+
+    /**
+     * {@code pte_batch_remaining} (the seed patch, never merged): the batch length, from the PTE bits and
+     * address alone, capped at {@code endIdx}. Generic: the constant 1.
+     */
+    public int pteBatchRemaining(final long pte, final int idx, final int endIdx)
+    {
+        return 1;
+    }
+
+    /**
+     * {@code set_ptes}: map {@code nr} consecutive PFNs starting with {@code pte} at {@code idx..idx+nr-1}.
+     * Precondition: the entries are none; {@code nr} entries stay inside this table.
+     */
+    public void setPtes(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
+    {
+        long p = pte;
+        for (int i = 0; i < nr; i++)
+        {
+            storeRaw(t, base, idx + i, p);
+            p = pteAdvancePfn(p, 1);
+        }
+        ev.pteStore += nr;
+    }
+
+    /** {@code set_ptes_full} (seed patch): {@code set_ptes} that may skip fold checks during fork. */
+    public void setPtesFull(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
+    {
+        setPtes(ev, t, base, idx, pte, nr);
+    }
+
+    /** {@code wrprotect_ptes}: atomically write-protect {@code nr} present entries (no TLB flush). */
+    public void wrprotectPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        for (int i = 0; i < nr; i++)
+        {
+            storeRaw(t, base, idx + i, pteWrprotect(loadRaw(t, base, idx + i)));
+        }
+        ev.pteAtomic += nr;
+    }
+
+    /** {@code ptep_set_wrprotects} (seed patch): generic loop of {@code ptep_set_wrprotect}. */
+    public void ptepSetWrprotects(final Events ev, final MemorySegment t, final long base, final int idx, final int nr, final boolean full)
+    {
+        wrprotectPtes(ev, t, base, idx, nr);
+    }
+
+    /** {@code clear_full_ptes}: clear {@code nr} present entries of one folio (A/D not needed). */
+    public void clearFullPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        for (int i = 0; i < nr; i++)
+        {
+            storeRaw(t, base, idx + i, 0L);
+        }
+        ev.pteAtomic += nr;
+    }
+
+    /** {@code get_and_clear_full_ptes}: clear {@code nr} entries; returns the first with young/dirty ORed over all. */
+    public long getAndClearFullPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        long first = loadRaw(t, base, idx);
+        storeRaw(t, base, idx, 0L);
+        for (int i = 1; i < nr; i++)
+        {
+            final long p = loadRaw(t, base, idx + i);
+            storeRaw(t, base, idx + i, 0L);
+            if (pteDirty(p))
+            {
+                first = pteMkdirty(first);
+            }
+            if (pteYoung(p))
+            {
+                first = pteMkyoung(first);
+            }
+        }
+        ev.pteAtomic += nr;
+        return first;
+    }
+
+    /** {@code ptep_get_and_clear}: atomically clear one entry, returning the old value. */
+    public long ptepGetAndClear(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        final long old = loadRaw(t, base, idx);
+        storeRaw(t, base, idx, 0L);
+        ev.pteAtomic++;
+        return old;
+    }
+
+    /** {@code ptep_clear_flush}: clear one entry and flush that page from the TLB. */
+    public long ptepClearFlush(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        final long old = ptepGetAndClear(ev, t, base, idx);
+        if (ptePresent(old))
+        {
+            flushTlbPage(ev);
+        }
+        return old;
+    }
+
+    /** {@code ptep_test_and_clear_young}. */
+    public boolean ptepTestAndClearYoung(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        final long p = loadRaw(t, base, idx);
+        ev.pteAtomic++;
+        if (!pteYoung(p))
+        {
+            return false;
+        }
+        storeRaw(t, base, idx, pteMkold(p));
+        return true;
+    }
+
+    /**
+     * {@code ptep_set_access_flags}: relax permissions/young/dirty of one present entry to {@code entry}
+     * (same PFN). Returns whether the entry changed. x86 flushes nothing when relaxing.
+     */
+    public boolean ptepSetAccessFlags(final Events ev, final MemorySegment t, final long base, final int idx, final long entry, final boolean dirty)
+    {
+        final long old = loadRaw(t, base, idx);
+        ev.pteLoad++;
+        if (old == entry)
+        {
+            return false;
+        }
+        storeRaw(t, base, idx, entry);
+        ev.pteStore++;
+        return true;
+    }
+
+    /**
+     * {@code modify_prot_start_ptes} + {@code modify_prot_commit_ptes} as mprotect uses them, for one
+     * entry: replace a present entry's protection bits with {@code newProt}, keeping PFN, young, dirty,
+     * soft-dirty and uffd-wp.
+     */
+    public void changePteProt(final Events ev, final MemorySegment t, final long base, final int idx, final long newPte)
+    {
+        loadRaw(t, base, idx);
+        storeRaw(t, base, idx, newPte);
+        ev.pteAtomic++;
+        ev.pteStore++;
+    }
+
+    /** Store one entry as {@code set_pte_at} does (a single-entry {@code set_ptes}). */
+    public final void setPteAt(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        setPtes(ev, t, base, idx, pte, 1);
+    }
+
+    /** Store a non-present (swap/marker) entry; never contpte. */
+    public void setNonPresent(final Events ev, final MemorySegment t, final long base, final int idx, final long swp)
+    {
+        storeRaw(t, base, idx, swp);
+        ev.pteStore++;
+    }
+
+    // ---------------------------------------------------------------- TLB maintenance
+
+    /** {@code flush_tlb_mm}: the whole address space (x86: full flush/IPI; arm64: TLBI ASIDE1IS + DSBs). */
+    public void flushTlbMm(final Events ev)
+    {
+        ev.tlbiAsid++;
+    }
+
+    /** {@code flush_tlb_range} over {@code nrPages} pages (munmap/mprotect/zap gathers). */
+    public void flushTlbRange(final Events ev, final long nrPages)
+    {
+        if (nrPages > 0)
+        {
+            ev.tlbiRange++;
+        }
+    }
+
+    /** {@code flush_tlb_page}: one user page. */
+    public void flushTlbPage(final Events ev)
+    {
+        ev.tlbiPage++;
+    }
+}

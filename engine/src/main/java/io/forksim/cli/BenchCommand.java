@@ -1,0 +1,229 @@
+package io.forksim.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code forksim bench}: the JMH suite in {@code bench/target/benchmarks.jar}, run in a child JVM (this
+ * JVM's {@code java}, the engine's JVM flags), which writes JMH's JSON result, prints the report and runs the
+ * regression gate. The child's exit code is the command's: 0 ok, 1 regression, 2 bad input or a failed run.
+ *
+ * <p>The launcher builds the jar when {@code bench} is the command and exports {@code FORKSIM_BENCH_JAR};
+ * without it the jar is looked up under {@code $FORKSIM_HOME/bench/target}. All the benchmark, report and
+ * gate logic lives in the bench module ({@code io.forksim.bench.BenchMain}), so the engine does not depend
+ * on JMH; this class only validates the options and starts the child.
+ */
+@Command(name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Runs forksim's JMH benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline),",
+        "prints the results with ns per page and the seed thread's tables, and runs the regression gate:",
+        "order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, order-9 folio-batch",
+        ">= 3x faster than legacy on x86_64 (exit 1 naming the configuration on a regression).",
+        "",
+        "Without JMH args: the quick gate set (ForkBench.fork, all configs, orders 0/4/9, 3 forks x 30).",
+        "JMH args go after --, e.g.  forksim bench -- PteBatchBench -f 1",
+        "The benchmarks jar also runs alone: java -jar bench/target/benchmarks.jar [JMH args]."},
+    footer = {"", "Results: forksim-results/bench-<time>.json (JMH JSON); flame graphs: profile/bench-<time>/."})
+public final class BenchCommand implements Callable<Integer>
+{
+    /** How to profile. */
+    public enum Profile
+    {
+        async, gc
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--seed-table",
+        description = "The thread's experiment: ForkBench.fork as 8 forks x 100 single-shot iterations per configuration, orders 0 and 9; prints its tables (mean and stdev % vs legacy) and ns per page.")
+    boolean seedTable;
+
+    @Option(names = "--profile", paramLabel = "async|gc",
+        description = "async: async-profiler flame graphs (HTML per benchmark; event cpu with perf events, else ctimer). gc: JMH's GC profiler (bytes allocated per op).")
+    Profile profile;
+
+    @Option(names = "--event", paramLabel = "EVENT",
+        description = "async-profiler event instead of the detected one: cpu, ctimer, itimer, wall, alloc.")
+    String event;
+
+    @Option(names = "--baseline", paramLabel = "FILE",
+        description = "Also compare with a stored JMH JSON result, taking both error bars into account.")
+    Path baseline;
+
+    @Option(names = "--tolerance", paramLabel = "PCT",
+        description = "Extra margin for the --baseline comparison, in percent (default: ${DEFAULT-VALUE}).", defaultValue = "5")
+    double tolerance;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Where JMH's JSON result goes (default forksim-results/bench-<time>.json).")
+    Path json;
+
+    @Option(names = "--report", paramLabel = "FILE", description = "Run nothing: report and gate an existing JMH JSON result.")
+    Path report;
+
+    @Option(names = "--no-gate", description = "Report only, no regression gate.")
+    boolean noGate;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    @Parameters(paramLabel = "JMH_ARGS", arity = "0..*",
+        description = "JMH arguments, after --: benchmark patterns, -f, -i, -wi, -p name=v1,v2, -bm, -prof ...")
+    List<String> jmhArgs = new ArrayList<>();
+
+    @Override
+    public Integer call() throws IOException, InterruptedException
+    {
+        final CommandLine cl = spec.commandLine();
+        if (baseline != null && !Files.isReadable(baseline))
+        {
+            throw new Main.UsageException(cl, "--baseline file not readable: " + baseline);
+        }
+        if (report != null && !Files.isReadable(report))
+        {
+            throw new Main.UsageException(cl, "--report file not readable: " + report);
+        }
+        if (!(tolerance >= 0 && tolerance < 1000))
+        {
+            throw new Main.UsageException(cl, "--tolerance must be a percentage between 0 and 1000, not " + tolerance);
+        }
+        if (event != null && (event.isBlank() || event.contains(",") || event.contains(";")))
+        {
+            throw new Main.UsageException(cl, "--event takes one async-profiler event name, not '" + event + "'");
+        }
+        if (event != null && profile != Profile.async)
+        {
+            throw new Main.UsageException(cl, "--event needs --profile async");
+        }
+        final Path jar = benchmarksJar();
+        if (!Files.isReadable(jar))
+        {
+            throw new Main.UsageException(cl, "benchmarks jar not found: " + jar
+                + " (./forksim bench builds it; or: mvn -f pom.xml package -DskipTests)");
+        }
+        final List<String> cmd = command(jar);
+        if (debug)
+        {
+            cl.getErr().println("forksim bench: " + String.join(" ", cmd));
+        }
+        final Process p = new ProcessBuilder(cmd).inheritIO().start();
+        final Thread killer = new Thread(p::destroy, "forksim-bench-child-killer");
+        Runtime.getRuntime().addShutdownHook(killer);
+        try
+        {
+            return p.waitFor();
+        }
+        finally
+        {
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(killer);
+            }
+            catch (final IllegalStateException ignored)
+            {
+                // shutting down already: the hook runs
+            }
+        }
+    }
+
+    /** The child JVM's command line: same java, the engine's flags, the jar's main with forksim mode, then the JMH args. */
+    List<String> command(final Path jar)
+    {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmFlags());
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.add("--forksim");
+        if (seedTable)
+        {
+            cmd.add("--seed-table");
+        }
+        if (profile != null)
+        {
+            cmd.add("--profile");
+            cmd.add(profile.name());
+        }
+        if (event != null)
+        {
+            cmd.add("--event");
+            cmd.add(event);
+        }
+        if (baseline != null)
+        {
+            cmd.add("--baseline");
+            cmd.add(baseline.toAbsolutePath().toString());
+            cmd.add("--tolerance");
+            cmd.add(String.format(Locale.ROOT, "%s", tolerance));
+        }
+        if (json != null)
+        {
+            cmd.add("--json");
+            cmd.add(json.toAbsolutePath().toString());
+        }
+        if (report != null)
+        {
+            cmd.add("--report");
+            cmd.add(report.toAbsolutePath().toString());
+        }
+        if (noGate)
+        {
+            cmd.add("--no-gate");
+        }
+        cmd.add("--");
+        cmd.addAll(jmhArgs);
+        return cmd;
+    }
+
+    /** {@code $FORKSIM_BENCH_JAR}, else {@code $FORKSIM_HOME/bench/target/benchmarks.jar}, else relative to the working directory. */
+    static Path benchmarksJar()
+    {
+        final String env = System.getenv("FORKSIM_BENCH_JAR");
+        if (env != null && !env.isBlank())
+        {
+            return Path.of(env);
+        }
+        final String home = System.getenv().getOrDefault("FORKSIM_HOME", ".");
+        return Path.of(home, "bench", "target", "benchmarks.jar");
+    }
+
+    /** The engine's JVM flags (the {@code forksim-jvm.flags} resource the launcher reads too). */
+    static List<String> jvmFlags()
+    {
+        try (InputStream in = BenchCommand.class.getClassLoader().getResourceAsStream("forksim-jvm.flags"))
+        {
+            final List<String> out = new ArrayList<>();
+            if (in == null)
+            {
+                return out;
+            }
+            for (final String f : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim().split("\\s+"))
+            {
+                if (!f.isEmpty() && !f.startsWith("${"))
+                {
+                    out.add(f);
+                }
+            }
+            return out;
+        }
+        catch (final IOException e)
+        {
+            throw new IllegalStateException("cannot read forksim-jvm.flags", e);
+        }
+    }
+}

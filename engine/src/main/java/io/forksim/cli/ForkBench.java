@@ -1,0 +1,327 @@
+package io.forksim.cli;
+
+import io.forksim.fork.Fork;
+import io.forksim.fork.Strategy;
+import io.forksim.mm.Machine;
+import io.forksim.mm.Mm;
+import io.forksim.mm.ProcessCheckpoint;
+import io.forksim.mm.VmFlags;
+import io.forksim.stats.Events;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The measurement loop of {@code forksim fork} for one arch, in the current JVM (a worker JVM by default).
+ *
+ * <h2>Method</h2>
+ * For each order: a fresh machine (one more for contpte-basic, which needs its own arm64 backend) with a parent
+ * whose region of {@code --size} at {@link ForkPlan#BASE_VA} is populated with folios of that order, then
+ * {@link ProcessCheckpoint#capture captured}. Then:
+ * <ol>
+ *   <li>warm-up: {@link ForkPlan#warmup()} untimed forks per strategy (JIT);</li>
+ *   <li>runs, interleaved: run r of every strategy before run r+1, and within run r the strategies start at
+ *       strategy {@code r mod S} (rotation), so no strategy always follows the same one;</li>
+ *   <li>one run of a strategy = {@code iterations} forks, each timed with {@link System#nanoTime()} around
+ *       {@link Fork#fork} only; then the child exits (timed separately: tear-down) and, in the default mode, the
+ *       parent is restored to its freshly populated state (untimed). With {@code --reuse-parent} the parent is
+ *       restored only at the start of each run, so a run is a true tight loop over one process, as in the
+ *       thread's benchmark (after the first fork the parent is write-protected, on arm64 legacy unfolded);</li>
+ *   <li>per-fork events = the machine's events after minus before the fork; in the default mode they must be
+ *       identical for every timed fork of a configuration (a difference is reported as a problem);</li>
+ *   <li>{@code --verify}: one more fork per strategy from the fresh parent with the child alive: the invariant
+ *       checker, then {@link Compare} of every strategy's parent and child against legacy's.</li>
+ * </ol>
+ * Nothing here runs inside the copy loop: the live counters and progress are updated once per fork or run,
+ * outside the timed section.
+ */
+public final class ForkBench
+{
+    /** Progress and live-counter hooks; all calls happen outside the timed section. */
+    public interface Listener
+    {
+        /** A phase that takes a while (populating, warming up, verifying). */
+        default void status(final String text)
+        {
+        }
+
+        /** Run {@code run} (1-based) of a configuration is done: one progress step. */
+        default void runDone(final String arch, final int order, final Strategy strategy, final int run)
+        {
+        }
+
+        /** A block of timed forks of one configuration starts. */
+        default void configStart(final String label, final int run)
+        {
+        }
+
+        /** After each timed fork (its events and time). */
+        default void fork(final long[] events, final long forkNs, final int iteration)
+        {
+        }
+    }
+
+    /** Results of one arch and the problems found (event drift, invariant violations, verify mismatches). */
+    public record Outcome(List<RawResult> results, List<String> problems)
+    {
+    }
+
+    private final ForkPlan plan;
+    private final String arch;
+    private final Listener listener;
+    private final List<String> problems = new ArrayList<>();
+
+    private ForkBench(final ForkPlan plan, final String arch, final Listener listener)
+    {
+        this.plan = plan;
+        this.arch = arch;
+        this.listener = listener;
+    }
+
+    /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
+    public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
+    {
+        final ForkBench b = new ForkBench(plan, arch, listener);
+        final List<RawResult> results = new ArrayList<>();
+        for (final int order : plan.orders())
+        {
+            results.addAll(b.runOrder(order));
+        }
+        return new Outcome(results, b.problems);
+    }
+
+    /** A populated parent on its machine, with the checkpoint that makes it fresh again. */
+    static final class Setup implements AutoCloseable
+    {
+        final Machine machine;
+        final Mm parent;
+        final ProcessCheckpoint checkpoint;
+
+        Setup(final Machine machine, final Mm parent, final ProcessCheckpoint checkpoint)
+        {
+            this.machine = machine;
+            this.parent = parent;
+            this.checkpoint = checkpoint;
+        }
+
+        @Override
+        public void close()
+        {
+            checkpoint.close();
+            machine.close();
+        }
+    }
+
+    /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
+    static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
+    {
+        Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
+        if (arch.equals("arm64"))
+        {
+            cfg = cfg.withTlbiRange(plan.tlbiRange()).withContpteBasic(contpteBasic);
+        }
+        final Machine machine = new Machine(cfg);
+        try
+        {
+            final Mm parent = machine.newProcess();
+            parent.mmap(ForkPlan.BASE_VA, plan.sizeBytes(), VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
+            parent.populate(ForkPlan.BASE_VA, plan.sizeBytes(), order);
+            return new Setup(machine, parent, ProcessCheckpoint.capture(parent));
+        }
+        catch (final RuntimeException | Error e)
+        {
+            machine.close();
+            throw e;
+        }
+    }
+
+    /** Per-strategy state of one order. */
+    private final class Slot
+    {
+        final Strategy strategy;
+        final Setup setup;
+        final String label;
+        final double[] runMeans = new double[plan.runs()];
+        final long[] first = new long[Events.NAMES.length];
+        final long[] delta = new long[Events.NAMES.length];
+        boolean haveFirst;
+        boolean identical = true;
+        double teardownSum;
+        long teardownCount;
+
+        Slot(final Strategy strategy, final Setup setup, final int order)
+        {
+            this.strategy = strategy;
+            this.setup = setup;
+            this.label = arch + " order-" + order + " " + strategy.cliName();
+        }
+    }
+
+    private List<RawResult> runOrder(final int order)
+    {
+        final String orderLabel = arch + " order-" + order;
+        Setup main = null;
+        Setup basic = null;
+        try
+        {
+            final List<Slot> slots = new ArrayList<>();
+            for (final Strategy s : plan.strategies())
+            {
+                final boolean isBasic = s == Strategy.CONTPTE_BASIC;
+                if (isBasic && basic == null)
+                {
+                    listener.status(orderLabel + ": populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
+                    basic = setup(plan, arch, order, true);
+                }
+                else if (!isBasic && main == null)
+                {
+                    listener.status(orderLabel + ": populating " + Units.formatSize(plan.sizeBytes()));
+                    main = setup(plan, arch, order, false);
+                }
+                slots.add(new Slot(s, isBasic ? basic : main, order));
+            }
+
+            listener.status(orderLabel + ": warming up (" + plan.warmup() + " untimed forks per strategy)");
+            for (final Slot slot : slots)
+            {
+                slot.setup.checkpoint.restore();
+                for (int w = 0; w < plan.warmup(); w++)
+                {
+                    forkOnce(slot, false, -1);
+                }
+            }
+
+            final int n = slots.size();
+            for (int r = 0; r < plan.runs(); r++)
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    final Slot slot = slots.get((k + r) % n);
+                    listener.configStart(slot.label + " run " + (r + 1) + "/" + plan.runs(), r + 1);
+                    slot.setup.checkpoint.restore();
+                    long sum = 0;
+                    for (int i = 0; i < plan.iterations(); i++)
+                    {
+                        sum += forkOnce(slot, true, i);
+                    }
+                    slot.runMeans[r] = (double)sum / plan.iterations();
+                    listener.runDone(arch, order, slot.strategy, r + 1);
+                }
+            }
+
+            if (plan.verify())
+            {
+                listener.status(orderLabel + ": verifying");
+                verify(order, slots);
+            }
+
+            final List<RawResult> out = new ArrayList<>();
+            for (final Slot slot : slots)
+            {
+                out.add(new RawResult(arch, slot.strategy.cliName(), order, plan.pages(), slot.runMeans.clone(),
+                    slot.teardownCount == 0 ? 0 : slot.teardownSum / slot.teardownCount,
+                    (plan.reuseParent() ? slot.delta : slot.first).clone(), !plan.reuseParent() && slot.identical));
+            }
+            return out;
+        }
+        finally
+        {
+            if (main != null)
+            {
+                main.close();
+            }
+            if (basic != null)
+            {
+                basic.close();
+            }
+        }
+    }
+
+    /** One fork of the slot's parent: returns the fork's time in ns; tears the child down and restores the parent. */
+    private long forkOnce(final Slot slot, final boolean timed, final int iteration)
+    {
+        final Setup s = slot.setup;
+        final Events ev = s.machine.events();
+        final long[] before = ev.toArray();
+        final long t0 = System.nanoTime();
+        final Mm child = Fork.fork(s.parent, slot.strategy);
+        final long t1 = System.nanoTime();
+        final long[] after = ev.toArray();
+        final long t2 = System.nanoTime();
+        child.exit();
+        final long t3 = System.nanoTime();
+        if (!plan.reuseParent())
+        {
+            s.checkpoint.restore();
+        }
+        for (int i = 0; i < after.length; i++)
+        {
+            slot.delta[i] = after[i] - before[i];
+        }
+        if (!timed)
+        {
+            return t1 - t0;
+        }
+        slot.teardownSum += t3 - t2;
+        slot.teardownCount++;
+        if (!slot.haveFirst)
+        {
+            System.arraycopy(slot.delta, 0, slot.first, 0, slot.first.length);
+            slot.haveFirst = true;
+        }
+        else if (slot.identical && !plan.reuseParent() && !Arrays.equals(slot.delta, slot.first))
+        {
+            slot.identical = false;
+            problems.add("per-fork events of " + slot.label + " differ between iterations (fresh parent each time, so they must not): "
+                + describeDiff(slot.first, slot.delta));
+        }
+        listener.fork(slot.delta, t1 - t0, iteration + 1);
+        return t1 - t0;
+    }
+
+    static String describeDiff(final long[] a, final long[] b)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < a.length; i++)
+        {
+            if (a[i] != b[i])
+            {
+                sb.append(sb.isEmpty() ? "" : ", ").append(Events.NAMES[i]).append(' ').append(a[i]).append(" then ").append(b[i]);
+            }
+        }
+        return sb.toString();
+    }
+
+    private void verify(final int order, final List<Slot> slots)
+    {
+        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
+        for (final Slot slot : slots)
+        {
+            final Setup s = slot.setup;
+            s.checkpoint.restore();
+            final long freeBefore = s.machine.phys().freePageCount();
+            final Mm child = Fork.fork(s.parent, slot.strategy);
+            for (final String v : Verifier.invariants(s.machine))
+            {
+                problems.add("invariant violated after a " + slot.label + " fork (child alive): " + v);
+            }
+            images.put(slot.strategy, Compare.capture(s.machine, s.parent, child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + plan.sizeBytes()));
+            child.exit();
+            for (final String v : Verifier.invariants(s.machine))
+            {
+                problems.add("invariant violated after the " + slot.label + " child exited: " + v);
+            }
+            if (s.machine.phys().freePageCount() != freeBefore)
+            {
+                problems.add("leak: after the " + slot.label + " child exited, " + s.machine.phys().freePageCount()
+                    + " pages are free, " + freeBefore + " were before the fork");
+            }
+            s.checkpoint.restore();
+        }
+        final boolean contpte = arch.equals("arm64");
+        problems.addAll(Compare.crossCheck(arch + " order-" + order, images, contpte));
+    }
+}

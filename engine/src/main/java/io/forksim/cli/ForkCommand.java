@@ -1,0 +1,508 @@
+package io.forksim.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.forksim.fork.Strategy;
+import io.forksim.pgtable.PageTables;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code forksim fork}: the seed thread's microbenchmark. A process with {@code --size} of populated memory is
+ * forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
+ * the mean and stdev of the fork time relative to legacy, absolute times, and the exact per-fork events.
+ * See {@link ForkBench} for the method.
+ */
+@Command(name = "fork",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "The seed thread's fork() microbenchmark, simulated: a process with SIZE of populated anon memory is forked",
+        "RUNS x ITERATIONS times per configuration (arch x folio order x strategy). Only fork() is timed; each child",
+        "is torn down outside the timed section (reported as teardown) and the parent is restored to its freshly",
+        "populated state before the next fork (or not, with --reuse-parent).",
+        "Prints the thread's tables (mean and stdev relative to legacy, per order), absolute ns per 4 KiB page, and",
+        "the exact per-fork events (PTE reads/writes, batches, refcount/rmap updates, TLBIs, folds, unfolds)."},
+    footer = {"",
+        "Exit status: 0 ok, 1 a check failed (--verify mismatch, invariant violation, per-fork events that differ",
+        "between iterations), 2 bad option values.",
+        "Live counters: 'forksim stat' in another terminal shows the events while this runs."})
+public final class ForkCommand implements Callable<Integer>
+{
+    static final List<String> ARCHES = List.of("x86_64", "arm64");
+    static final int MAX_ORDER = 9;
+    /** Simulated RAM a machine can have (Machine.Config's limit). */
+    static final long MAX_RAM = 1L << 43;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = Units.SizeConverter.class,
+        description = "Populated anon memory of the parent, with K/M/G/T suffix (default: ${DEFAULT-VALUE}). A multiple"
+            + " of the largest folio size.")
+    long size;
+
+    @Option(names = "--orders", paramLabel = "ORDERS", split = ",", defaultValue = "0,4,9",
+        description = "Folio orders to populate with, each 0..9: 0 = 4 KiB pages, 4 = 64 KiB (one contpte block),"
+            + " 9 = PTE-mapped 2 MiB (default: ${DEFAULT-VALUE}).")
+    List<Integer> orders;
+
+    @Option(names = "--arch", paramLabel = "ARCHES", split = ",", defaultValue = "x86_64,arm64",
+        converter = ArchConverter.class,
+        description = "Simulated architectures: x86_64, arm64 (default: ${DEFAULT-VALUE}).")
+    List<String> archs;
+
+    @Option(names = "--strategy", paramLabel = "STRATEGIES", split = ",", defaultValue = "legacy,arch-batch,folio-batch",
+        converter = StrategyConverter.class,
+        description = "Copy strategies: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default: ${DEFAULT-VALUE}).")
+    List<Strategy> strategies;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "8",
+        description = "Runs per configuration (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "100",
+        description = "Timed forks per run (default: ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--ram", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+        description = "Simulated RAM per machine (default: max(4G, 2.5 x SIZE rounded up to 1G)).")
+    Long ram;
+
+    @Option(names = "--reuse-parent",
+        description = "Fork the same parent again and again within a run (a true tight loop) instead of restoring it"
+            + " to its freshly populated state after every fork.")
+    boolean reuseParent;
+
+    @Option(names = "--json", paramLabel = "FILE",
+        description = "Also write the JSON report to FILE ('-' = stdout; the tables then go to stderr).")
+    String json;
+
+    @Option(names = "--verify",
+        description = "After the runs of each order, check the invariants with a live child and compare every"
+            + " strategy's parent and child page tables and folio metadata with legacy's; exit 1 on any mismatch.")
+    boolean verify;
+
+    @Option(names = "--no-progress", description = "No progress output.")
+    boolean noProgress;
+
+    @Option(names = "--in-process",
+        description = "Run every arch in this JVM instead of one worker JVM per arch (faster to start; the arch call"
+            + " sites of the copy loop become bimorphic).")
+    boolean inProcess;
+
+    @Option(names = "--counters", paramLabel = "FILE",
+        description = "Live counters file for 'forksim stat' (default: ${java.io.tmpdir}/forksim-<user>/counters.dat).")
+    Path counters;
+
+    @Option(names = "--no-counters", description = "Do not publish live counters.")
+    boolean noCounters;
+
+    @Option(names = "--warmup", paramLabel = "N",
+        description = "Untimed warm-up forks per strategy and order (default: enough for ~2M PTE copies, 3..200).")
+    Integer warmup;
+
+    @Option(names = "--tlbi-range", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "arm64 machines have FEAT_TLBIRANGE: a 64 KiB block costs one TLBI by range instead of 16 by VA"
+            + " (default: on).")
+    boolean tlbiRange;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    @Option(names = "--worker", hidden = true, description = "Internal: run as the worker JVM of one arch.")
+    boolean worker;
+
+    /** For --arch: x86_64 or arm64 (aliases x86-64, amd64, aarch64). */
+    public static final class ArchConverter implements CommandLine.ITypeConverter<String>
+    {
+        @Override
+        public String convert(final String value)
+        {
+            final String v = value.trim().toLowerCase(Locale.ROOT);
+            return switch (v)
+            {
+                case "x86_64", "x86-64", "amd64", "x86" -> "x86_64";
+                case "arm64", "aarch64" -> "arm64";
+                default -> throw new CommandLine.TypeConversionException("unknown arch '" + value + "' (expected x86_64 or arm64)");
+            };
+        }
+    }
+
+    /** For --strategy: the engine's names. */
+    public static final class StrategyConverter implements CommandLine.ITypeConverter<Strategy>
+    {
+        @Override
+        public Strategy convert(final String value)
+        {
+            try
+            {
+                return Strategy.parse(value);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.TypeConversionException("unknown strategy '" + value
+                    + "' (expected legacy, arch-batch, folio-batch or contpte-basic)");
+            }
+        }
+    }
+
+    private Main.UsageException bad(final String message)
+    {
+        return new Main.UsageException(spec.commandLine(), message);
+    }
+
+    /** Validates the options into a plan; every rejection names the value. */
+    ForkPlan plan()
+    {
+        final List<Integer> os = new ArrayList<>(new LinkedHashSet<>(orders));
+        final List<String> as = new ArrayList<>(new LinkedHashSet<>(archs));
+        final List<Strategy> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
+        for (final int o : os)
+        {
+            if (o < 0 || o > MAX_ORDER)
+            {
+                throw bad("Invalid value for option '--orders': " + o + " (each order must be 0..9: folios of 4 KiB to 2 MiB)");
+            }
+        }
+        if (runs < 1)
+        {
+            throw bad("Invalid value for option '--runs': " + runs + " (must be at least 1)");
+        }
+        if (iterations < 1)
+        {
+            throw bad("Invalid value for option '--iterations': " + iterations + " (must be at least 1)");
+        }
+        if (warmup != null && warmup < 0)
+        {
+            throw bad("Invalid value for option '--warmup': " + warmup + " (must be 0 or more)");
+        }
+        if (size <= 0 || size % ForkPlan.PAGE_SIZE != 0)
+        {
+            throw bad("Invalid value for option '--size': " + size + " bytes (must be a positive multiple of 4 KiB)");
+        }
+        final int maxOrder = os.stream().mapToInt(Integer::intValue).max().orElse(0);
+        final long folio = ForkPlan.PAGE_SIZE << maxOrder;
+        if (size % folio != 0)
+        {
+            throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " is not a multiple of the order-"
+                + maxOrder + " folio size (" + Units.formatSize(folio) + ")");
+        }
+        if (size > PageTables.TASK_SIZE - ForkPlan.BASE_VA)
+        {
+            throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " does not fit in the 128 TiB user"
+                + " address space above " + String.format("0x%x", ForkPlan.BASE_VA));
+        }
+        if (ss.contains(Strategy.CONTPTE_BASIC) && as.contains("x86_64"))
+        {
+            throw bad("Invalid combination: --strategy contpte-basic exists only on arm64, but --arch includes x86_64"
+                + " (use --arch arm64)");
+        }
+        // parent: data pages + its tables; child: tables only (COW); + upper levels and slack
+        final long tables = 2 * ((size >>> 21) + 1) * ForkPlan.PAGE_SIZE;
+        final long need = size + tables + (8L << 20);
+        final long r;
+        if (ram != null)
+        {
+            if (ram % ForkPlan.PAGE_SIZE != 0 || ram < (4L << 20) || ram > MAX_RAM)
+            {
+                throw bad("Invalid value for option '--ram': " + Units.formatSize(ram) + " (must be a multiple of 4 KiB"
+                    + " between 4 MiB and 8 TiB)");
+            }
+            if (ram < need)
+            {
+                throw bad("Invalid value for option '--ram': " + Units.formatSize(ram) + " is too small for --size "
+                    + Units.formatSize(size) + " (needs at least " + Units.formatSize(roundUp(need, 1L << 20))
+                    + ": the populated memory plus the parent's and the child's page tables)");
+            }
+            r = ram;
+        }
+        else
+        {
+            r = Math.max(4L << 30, roundUp((long)Math.ceil(size * 2.5), 1L << 30));
+            if (r > MAX_RAM)
+            {
+                throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " needs more simulated RAM than"
+                    + " a machine can have (8 TiB); give --ram explicitly (at least " + Units.formatSize(roundUp(need, 1L << 20)) + ")");
+            }
+        }
+        if (json != null && !json.equals("-"))
+        {
+            final Path parent = Path.of(json).toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent))
+            {
+                throw bad("Invalid value for option '--json': " + json + " (directory " + parent + " does not exist)");
+            }
+        }
+        if (worker && as.size() != 1)
+        {
+            throw bad("Invalid value for option '--arch': a worker runs exactly one arch, got " + as);
+        }
+        final long pages = size / ForkPlan.PAGE_SIZE;
+        return new ForkPlan(size, os, as, ss, runs, iterations, r, reuseParent, verify,
+            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange);
+    }
+
+    static long roundUp(final long v, final long to)
+    {
+        return (v + to - 1) / to * to;
+    }
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final ForkPlan plan = plan();
+        if (worker)
+        {
+            return runWorker(plan);
+        }
+        final long wallStart = System.nanoTime();
+        final PrintWriter stdout = spec.commandLine().getOut();
+        final PrintWriter stderr = spec.commandLine().getErr();
+        final PrintWriter human = "-".equals(json) ? stderr : stdout;
+        final MachineInfo host = MachineInfo.current();
+        final Progress progress = new Progress(stderr, Progress.chooseMode(noProgress), plan.steps());
+
+        LiveCounters live = null;
+        Path countersFile = null;
+        if (!noCounters)
+        {
+            countersFile = counters != null ? counters : LiveCounters.defaultFile();
+            try
+            {
+                final var existing = LiveCounters.Reader.open(countersFile);
+                if (existing.isPresent())
+                {
+                    try (LiveCounters.Reader rd = existing.get())
+                    {
+                        if (rd.alive() && rd.pid() != ProcessHandle.current().pid() && counters == null)
+                        {
+                            countersFile = countersFile.resolveSibling("counters-" + ProcessHandle.current().pid() + ".dat");
+                            progress.message("forksim: another forksim (pid " + rd.pid() + ") publishes live counters; this run"
+                                + " uses " + countersFile + " (forksim stat --counters " + countersFile + ")");
+                        }
+                    }
+                }
+            }
+            catch (final IOException e)
+            {
+                // not a counters file: replaced below
+            }
+            try
+            {
+                live = LiveCounters.create(countersFile, plan.timedForks());
+            }
+            catch (final IOException | RuntimeException e)
+            {
+                progress.message("forksim: live counters disabled (" + countersFile + ": " + e.getMessage() + ")");
+                live = null;
+                countersFile = null;
+            }
+        }
+
+        final List<RawResult> raws = new ArrayList<>();
+        final List<String> problems = new ArrayList<>();
+        try
+        {
+            int offset = 0;
+            for (final String arch : plan.archs())
+            {
+                final ForkBench.Outcome o;
+                if (inProcess)
+                {
+                    o = ForkBench.run(plan.forArch(arch), arch, listener(progress, live, offset));
+                }
+                else
+                {
+                    o = Workers.run(plan.forArch(arch), arch, countersFile, progress, offset);
+                }
+                raws.addAll(o.results());
+                problems.addAll(o.problems());
+                offset += plan.stepsPerArch();
+            }
+        }
+        finally
+        {
+            progress.finish();
+            if (live != null)
+            {
+                live.finished("done");
+                live.close();
+            }
+        }
+
+        final List<Result> results = Result.of(raws);
+        for (final String line : Report.render(plan, host, results, inProcess))
+        {
+            human.println(line);
+        }
+        human.println();
+        human.println(Report.wallTime(plan, results, System.nanoTime() - wallStart));
+        if (json != null)
+        {
+            final String text = JsonReport.toPrettyString(JsonReport.build(plan, host, results));
+            if (json.equals("-"))
+            {
+                stdout.println(text);
+            }
+            else
+            {
+                Files.writeString(Path.of(json), text + System.lineSeparator(), StandardCharsets.UTF_8);
+            }
+        }
+        if (!problems.isEmpty())
+        {
+            human.println();
+            human.println("CHECK FAILED (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "):");
+            for (final String p : problems)
+            {
+                human.println("  " + p);
+            }
+            human.flush();
+            stdout.flush();
+            return Main.EXIT_FAILED;
+        }
+        if (plan.verify())
+        {
+            human.println();
+            human.println("verify: every strategy's parent and child page tables and folio metadata equal legacy's"
+                + (plan.archs().contains("arm64") ? " (arm64: CONT bits masked against legacy; arch-batch and folio-batch"
+                + " exactly equal)" : "") + "; the invariant checker" + (plan.archs().contains("arm64")
+                ? " and the contpte block invariants hold" : " holds") + " with a live child and after it exited, and the"
+                + " child's exit gave back every page the fork took");
+        }
+        human.flush();
+        stdout.flush();
+        return Main.EXIT_OK;
+    }
+
+    private static ForkBench.Listener listener(final Progress progress, final LiveCounters live, final int offset)
+    {
+        return new ForkBench.Listener()
+        {
+            private int done;
+
+            @Override
+            public void status(final String text)
+            {
+                progress.status(text);
+            }
+
+            @Override
+            public void runDone(final String arch, final int order, final Strategy strategy, final int run)
+            {
+                done++;
+                progress.step(offset + done, arch + " order-" + order + " " + strategy.cliName() + " run " + run);
+            }
+
+            @Override
+            public void configStart(final String label, final int run)
+            {
+                if (live != null)
+                {
+                    live.setConfig(label, run);
+                }
+            }
+
+            @Override
+            public void fork(final long[] events, final long forkNs, final int iteration)
+            {
+                if (live != null)
+                {
+                    live.onFork(events, forkNs, iteration);
+                }
+            }
+        };
+    }
+
+    /** Worker mode: one arch; results as JSON lines on stdout, progress as [k/N] and "~ " lines on stderr. */
+    private int runWorker(final ForkPlan plan) throws IOException
+    {
+        final String arch = plan.archs().getFirst();
+        final PrintWriter out = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        LiveCounters live = null;
+        if (!noCounters && counters != null)
+        {
+            try
+            {
+                live = LiveCounters.attach(counters);
+            }
+            catch (final IOException | RuntimeException e)
+            {
+                err.println("forksim worker: live counters disabled (" + counters + ": " + e.getMessage() + ")");
+            }
+        }
+        final Progress progress = new Progress(err, Progress.Mode.LINES, plan.stepsPerArch());
+        final LiveCounters l = live;
+        final ForkBench.Listener listener = new ForkBench.Listener()
+        {
+            private int done;
+
+            @Override
+            public void status(final String text)
+            {
+                err.println(Progress.STATUS_PREFIX + text);
+                err.flush();
+            }
+
+            @Override
+            public void runDone(final String a, final int order, final Strategy strategy, final int run)
+            {
+                progress.step(++done, a + " order-" + order + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
+            }
+
+            @Override
+            public void configStart(final String label, final int run)
+            {
+                if (l != null)
+                {
+                    l.setConfig(label, run);
+                }
+            }
+
+            @Override
+            public void fork(final long[] events, final long forkNs, final int iteration)
+            {
+                if (l != null)
+                {
+                    l.onFork(events, forkNs, iteration);
+                }
+            }
+        };
+        try
+        {
+            final ForkBench.Outcome o = ForkBench.run(plan, arch, listener);
+            for (final RawResult r : o.results())
+            {
+                out.println(JsonReport.resultLine(r));
+            }
+            for (final String p : o.problems())
+            {
+                out.println(JsonReport.problemLine(p));
+            }
+            out.flush();
+        }
+        finally
+        {
+            if (live != null)
+            {
+                live.close();
+            }
+        }
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,292 @@
+package io.forksim.cli;
+
+import io.forksim.stats.Events;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The human report of {@code forksim fork}: a header (what ran, on what, how), then per arch the thread's table
+ * (mean and stdev of the fork time relative to legacy, per order), the absolute times, and the per-fork events
+ * that explain them.
+ */
+public final class Report
+{
+    /** The events shown in the per-fork table (the JSON report has all of {@link Events#NAMES}). */
+    static final String[] EVENT_COLUMNS = {
+        "ptep_get", "pte_load", "pte_store", "pte_atomic", "batches", "refcount_update", "rmap_update", "pt_pages_alloc",
+        "tlbi_page", "tlbi_range", "tlbi_asid", "dsb", "fold", "unfold", "gather"};
+
+    public static final String KERNEL_REFERENCE =
+        "real kernel fork() on this machine ≈ 32 ns/page order-0, 21 ns/page PTE-mapped order-9 (shared/reference/kfork.c)";
+
+    private Report()
+    {
+    }
+
+    /** What the header says about how the work was ordered. */
+    static String orderOfWork(final ForkPlan plan, final boolean inProcess)
+    {
+        return (inProcess ? "all arches in this JVM (--in-process)" : "one worker JVM per arch (monomorphic arch call sites)")
+            + "; per order a fresh machine and parent, " + plan.warmup() + " untimed warm-up forks per strategy, then run r of"
+            + " every strategy before run r+1, the first strategy of run r rotating by r";
+    }
+
+    public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
+        final boolean inProcess)
+    {
+        final List<String> out = new ArrayList<>();
+        out.add("forksim fork: the seed thread's fork() microbenchmark, simulated");
+        out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
+            + " of anon private memory, populated with PTE-mapped folios of order " + joinOrders(plan));
+        out.add("  method:    " + plan.runs() + " runs x " + plan.iterations() + " iterations per configuration; only fork() is"
+            + " timed; mean = mean of the run means, stdev = stdev of the run means / mean");
+        out.add("  mode:      " + (plan.reuseParent()
+            ? "reuse-parent: each run forks the same parent " + plan.iterations() + " times in a tight loop (after the first"
+                + " fork it is write-protected, on arm64 legacy unfolded); children exit between forks, untimed"
+            : "fresh parent per fork: after each fork the child exits (timed separately: teardown) and the parent is restored"
+                + " to its freshly populated state (untimed), so every fork does the same work"));
+        out.add("  order:     " + orderOfWork(plan, inProcess));
+        out.add("  host:      " + host.cpu() + ", " + host.cores() + " cores, JDK " + host.jdk() + "; simulated RAM "
+            + Units.formatSize(plan.ramBytes()) + " per machine" + (plan.archs().contains("arm64")
+                ? "; arm64 " + (plan.tlbiRange() ? "with" : "without") + " FEAT_TLBIRANGE" : ""));
+        out.add("  reference: " + KERNEL_REFERENCE);
+        for (final String arch : plan.archs())
+        {
+            final List<Result> rs = results.stream().filter(r -> r.arch().equals(arch)).toList();
+            if (rs.isEmpty())
+            {
+                continue;
+            }
+            out.add("");
+            out.addAll(relativeTable(plan, arch, rs));
+            out.add("");
+            out.addAll(absoluteTable(plan, arch, rs));
+            out.add("");
+            out.addAll(eventsTable(plan, arch, rs));
+        }
+        return out;
+    }
+
+    private static String joinOrders(final ForkPlan plan)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final int o : plan.orders())
+        {
+            sb.append(sb.isEmpty() ? "" : ", ").append(o).append(" (").append(Units.formatSize(ForkPlan.PAGE_SIZE << o)).append(')');
+        }
+        return sb.toString();
+    }
+
+    private static Result find(final List<Result> rs, final int order, final String strategy)
+    {
+        for (final Result r : rs)
+        {
+            if (r.order() == order && r.strategy().equals(strategy))
+            {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private static String pct(final Double v)
+    {
+        if (v == null)
+        {
+            return "n/a";
+        }
+        final double x = Math.abs(v) < 0.05 ? 0.0 : v; // no "-0.0%"
+        return String.format(Locale.ROOT, "%.1f%%", x);
+    }
+
+    private static String pad(final String s, final int w, final boolean right)
+    {
+        if (s.length() >= w)
+        {
+            return s;
+        }
+        final String sp = " ".repeat(w - s.length());
+        return right ? sp + s : s + sp;
+    }
+
+    /** The thread's table: | arch / fork / microbench | order-N (pte-map): mean | stdev | ... */
+    static List<String> relativeTable(final ForkPlan plan, final String arch, final List<Result> rs)
+    {
+        final int lw = Math.max(13, plan.strategies().stream().mapToInt(s -> s.cliName().length()).max().orElse(0));
+        final int cw = 7;
+        final List<String> out = new ArrayList<>();
+        final StringBuilder h1 = new StringBuilder("| ").append(pad(arch, lw, false)).append(" |");
+        final StringBuilder h2 = new StringBuilder("| ").append(pad("fork", lw, false)).append(" |");
+        final StringBuilder h3 = new StringBuilder("| ").append(pad("microbench", lw, false)).append(" |");
+        final StringBuilder h4 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
+        for (final int o : plan.orders())
+        {
+            h1.append(' ').append(pad("order-" + o + " (pte-map)", 2 * cw + 3, false)).append(" |");
+            h2.append("-".repeat(2 * cw + 5)).append('|');
+            h3.append(' ').append(pad("mean", cw, true)).append(" | ").append(pad("stdev", cw, true)).append(" |");
+            h4.append("-".repeat(cw + 2)).append('|').append("-".repeat(cw + 2)).append('|');
+        }
+        out.add(h1.toString());
+        out.add(h2.toString());
+        out.add(h3.toString());
+        out.add(h4.toString());
+        for (final var s : plan.strategies())
+        {
+            final StringBuilder row = new StringBuilder("| ").append(pad(s.cliName(), lw, false)).append(" |");
+            for (final int o : plan.orders())
+            {
+                final Result r = find(rs, o, s.cliName());
+                row.append(' ').append(pad(r == null ? "" : pct(r.vsLegacyPct()), cw, true)).append(" | ")
+                    .append(pad(r == null ? "" : pct(r.stdevPct()), cw, true)).append(" |");
+            }
+            out.add(row.toString());
+        }
+        return out;
+    }
+
+    /** Absolute times: ns per 4 KiB page, ms per fork, ms per child tear-down, per order. */
+    static List<String> absoluteTable(final ForkPlan plan, final String arch, final List<Result> rs)
+    {
+        final int lw = Math.max((arch + " absolute").length(),
+            Math.max(13, plan.strategies().stream().mapToInt(s -> s.cliName().length()).max().orElse(0)));
+        final String[] cols = {"ns/page", "ms/fork", "teardown ms"};
+        final int[] cw = {8, 8, 11};
+        final List<String> out = new ArrayList<>();
+        final int groupW = cw[0] + cw[1] + cw[2] + 6;
+        final StringBuilder h1 = new StringBuilder("| ").append(pad(arch + " absolute", lw, false)).append(" |");
+        final StringBuilder h2 = new StringBuilder("| ").append(pad("", lw, false)).append(" |");
+        final StringBuilder h3 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
+        for (final int o : plan.orders())
+        {
+            h1.append(' ').append(pad("order-" + o, groupW, false)).append(" |");
+            for (int c = 0; c < cols.length; c++)
+            {
+                h2.append(' ').append(pad(cols[c], cw[c], true)).append(" |");
+                h3.append("-".repeat(cw[c] + 2)).append('|');
+            }
+        }
+        out.add(h1.toString());
+        out.add(h2.toString());
+        out.add(h3.toString());
+        for (final var s : plan.strategies())
+        {
+            final StringBuilder row = new StringBuilder("| ").append(pad(s.cliName(), lw, false)).append(" |");
+            for (final int o : plan.orders())
+            {
+                final Result r = find(rs, o, s.cliName());
+                final String[] v = r == null ? new String[] {"", "", ""} : new String[] {
+                    String.format(Locale.ROOT, "%.2f", r.nsPerPage()),
+                    String.format(Locale.ROOT, "%.3f", r.meanNs() / 1e6),
+                    String.format(Locale.ROOT, "%.3f", r.teardownNs() / 1e6)};
+                for (int c = 0; c < cols.length; c++)
+                {
+                    row.append(' ').append(pad(v[c], cw[c], true)).append(" |");
+                }
+            }
+            out.add(row.toString());
+        }
+        return out;
+    }
+
+    /** Per-fork events: exact integers per configuration. */
+    static List<String> eventsTable(final ForkPlan plan, final String arch, final List<Result> rs)
+    {
+        final int[] idx = new int[EVENT_COLUMNS.length];
+        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        {
+            idx[i] = indexOf(EVENT_COLUMNS[i]);
+        }
+        final List<String[]> rows = new ArrayList<>();
+        for (final int o : plan.orders())
+        {
+            for (final var s : plan.strategies())
+            {
+                final Result r = find(rs, o, s.cliName());
+                if (r == null)
+                {
+                    continue;
+                }
+                final String[] row = new String[EVENT_COLUMNS.length + 1];
+                row[0] = "order-" + o + " " + s.cliName() + (plan.reuseParent() || r.eventsIdentical() ? "" : " (!)");
+                for (int i = 0; i < EVENT_COLUMNS.length; i++)
+                {
+                    row[i + 1] = String.format(Locale.ROOT, "%,d", r.events()[idx[i]]);
+                }
+                rows.add(row);
+            }
+        }
+        final String title = arch + " events/fork";
+        final int[] w = new int[EVENT_COLUMNS.length + 1];
+        w[0] = title.length();
+        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        {
+            w[i + 1] = EVENT_COLUMNS[i].length();
+        }
+        for (final String[] row : rows)
+        {
+            for (int i = 0; i < row.length; i++)
+            {
+                w[i] = Math.max(w[i], row[i].length());
+            }
+        }
+        final List<String> out = new ArrayList<>();
+        final StringBuilder h = new StringBuilder("| ").append(pad(title, w[0], false)).append(" |");
+        final StringBuilder sep = new StringBuilder("|").append("-".repeat(w[0] + 2)).append('|');
+        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        {
+            h.append(' ').append(pad(EVENT_COLUMNS[i], w[i + 1], true)).append(" |");
+            sep.append("-".repeat(w[i + 1] + 2)).append('|');
+        }
+        out.add(h.toString());
+        out.add(sep.toString());
+        for (final String[] row : rows)
+        {
+            final StringBuilder b = new StringBuilder("| ").append(pad(row[0], w[0], false)).append(" |");
+            for (int i = 1; i < row.length; i++)
+            {
+                b.append(' ').append(pad(row[i], w[i], true)).append(" |");
+            }
+            out.add(b.toString());
+        }
+        out.add(plan.reuseParent()
+            ? "  (reuse-parent: events of the last fork of the last run; the first fork of a run also write-protects the parent)"
+            : "  (identical for every timed fork of a configuration" + (rows.stream().anyMatch(r -> r[0].endsWith("(!)"))
+                ? "; (!) marks configurations where they were not: an engine bug, see below)" : ")"));
+        return out;
+    }
+
+    /** Where the wall time went: timed forks, child tear-downs, and the rest (populate, restore, warm-up, JVMs). */
+    static String wallTime(final ForkPlan plan, final List<Result> results, final long wallNs)
+    {
+        double forks = 0;
+        double teardown = 0;
+        for (final Result r : results)
+        {
+            forks += r.meanNs() * plan.runs() * plan.iterations();
+            teardown += r.teardownNs() * plan.runs() * plan.iterations();
+        }
+        final double rest = Math.max(0, wallNs - forks - teardown);
+        return String.format(Locale.ROOT, "wall time %s: timed forks %s, child teardown %s, the rest %s (populate, parent"
+            + " restore after each fork, warm-up, JVM start)", minSec(wallNs), minSec(forks), minSec(teardown), minSec(rest));
+    }
+
+    static String minSec(final double ns)
+    {
+        final long s = Math.round(ns / 1e9);
+        return s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : String.format(Locale.ROOT, "%.1fs", ns / 1e9);
+    }
+
+    static int indexOf(final String name)
+    {
+        for (int i = 0; i < Events.NAMES.length; i++)
+        {
+            if (Events.NAMES[i].equals(name))
+            {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no event named " + name);
+    }
+}

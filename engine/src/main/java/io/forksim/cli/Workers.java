@@ -1,0 +1,154 @@
+package io.forksim.cli;
+
+import io.forksim.fork.Strategy;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Worker JVMs: by default {@code forksim fork} measures each arch in a JVM of its own, so that the copy loop's
+ * calls into the {@code Arch} class see one receiver type and stay monomorphic (a JVM that ran both arches has
+ * bimorphic call sites in the hot loop). A worker is started with the same java binary, JVM flags and class path
+ * as this JVM ({@code forksim fork --worker --arch A ...}); it prints its results as JSON lines on stdout and its
+ * progress as {@code [k/N]} lines on stderr. Workers run one after the other, never in parallel (timing).
+ */
+final class Workers
+{
+    private Workers()
+    {
+    }
+
+    /** The JVM flags of this JVM that a worker should get too (no debugger or agents: ports, output files). */
+    static List<String> inheritedJvmArgs()
+    {
+        final List<String> out = new ArrayList<>();
+        for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments())
+        {
+            if (a.startsWith("-agentlib:jdwp") || a.startsWith("-Xrunjdwp") || a.startsWith("-javaagent:")
+                || a.startsWith("-agentpath:") || a.startsWith("-Xdebug"))
+            {
+                continue;
+            }
+            out.add(a);
+        }
+        return out;
+    }
+
+    static String javaBinary()
+    {
+        final Path p = Path.of(System.getProperty("java.home"), "bin", "java");
+        if (p.toFile().canExecute())
+        {
+            return p.toString();
+        }
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    /** The worker's command line for one arch. */
+    static List<String> command(final ForkPlan plan, final String arch, final Path counters)
+    {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(inheritedJvmArgs());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.add("fork");
+        cmd.add("--worker");
+        cmd.add("--arch=" + arch);
+        cmd.add("--size=" + plan.sizeBytes());
+        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        cmd.add("--strategy=" + plan.strategies().stream().map(Strategy::cliName).collect(Collectors.joining(",")));
+        cmd.add("--runs=" + plan.runs());
+        cmd.add("--iterations=" + plan.iterations());
+        cmd.add("--ram=" + plan.ramBytes());
+        cmd.add("--warmup=" + plan.warmup());
+        cmd.add(plan.tlbiRange() ? "--tlbi-range" : "--no-tlbi-range");
+        if (plan.reuseParent())
+        {
+            cmd.add("--reuse-parent");
+        }
+        if (plan.verify())
+        {
+            cmd.add("--verify");
+        }
+        if (counters != null)
+        {
+            cmd.add("--counters=" + counters);
+        }
+        else
+        {
+            cmd.add("--no-counters");
+        }
+        return cmd;
+    }
+
+    /**
+     * Runs the worker for {@code arch} and waits for it.
+     *
+     * @param stepOffset steps done before this worker (its [k/N] lines are offset by it)
+     * @throws Main.CheckFailedException when the worker fails (exit code other than 0, or no results)
+     */
+    static ForkBench.Outcome run(final ForkPlan plan, final String arch, final Path counters, final Progress progress,
+        final int stepOffset) throws IOException, InterruptedException
+    {
+        final List<String> cmd = command(plan, arch, counters);
+        final Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        p.getOutputStream().close();
+        final List<String> stderrTail = new ArrayList<>();
+        final Thread err = Thread.ofPlatform().name("forksim-worker-stderr-" + arch).start(() ->
+        {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8)))
+            {
+                String line;
+                while ((line = r.readLine()) != null)
+                {
+                    if (!Progress.LINE.matcher(line).matches() && !line.startsWith(Progress.STATUS_PREFIX))
+                    {
+                        synchronized (stderrTail)
+                        {
+                            stderrTail.add(line);
+                        }
+                    }
+                    progress.workerLine(stepOffset, line);
+                }
+            }
+            catch (final IOException e)
+            {
+                progress.message("forksim: reading the " + arch + " worker's stderr failed: " + e.getMessage());
+            }
+        });
+        final List<RawResult> results = new ArrayList<>();
+        final List<String> problems = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)))
+        {
+            String line;
+            while ((line = r.readLine()) != null)
+            {
+                final String other = JsonReport.parseWorkerLine(line, results, problems);
+                if (other != null && !other.isBlank())
+                {
+                    progress.message(other);
+                }
+            }
+        }
+        finally
+        {
+            final int code = p.waitFor();
+            err.join();
+            if (code != 0)
+            {
+                throw new Main.CheckFailedException("the " + arch + " worker JVM failed with exit code " + code
+                    + (stderrTail.isEmpty() ? "" : ": " + stderrTail.getLast()));
+            }
+        }
+        return new ForkBench.Outcome(results, problems);
+    }
+}

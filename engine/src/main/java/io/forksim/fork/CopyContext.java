@@ -1,0 +1,276 @@
+package io.forksim.fork;
+
+import io.forksim.arch.Arch;
+import io.forksim.mem.MemMap;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
+import io.forksim.mm.Machine;
+import io.forksim.mm.Mm;
+import io.forksim.mm.SwapSpace;
+import io.forksim.mm.VmFlags;
+import io.forksim.mm.Vma;
+import io.forksim.stats.Events;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What {@code copy_pte_range} needs about one (src VMA, dst VMA) pair, resolved once per VMA so that the
+ * per-PTE loops read only final fields and locals, plus the pieces shared by every strategy: the
+ * single-PTE path, non-present entries and the eager copy of maybe-pinned pages.
+ *
+ * <p>Version notes. Counters follow forksim's memmap model for every strategy (refcount +1 per mapping;
+ * order-0 mapcount; large folios: {@code large_mapcount} with MM-ID slots, CONFIG_NO_PAGE_MAPCOUNT as in
+ * 6.15+), so the three strategies leave identical metadata even where 6.8 updated per-page
+ * {@code _mapcount} instead.
+ */
+final class CopyContext
+{
+    static final int OK = 0;
+    static final int ENOMEM = -12;
+
+    final Arch arch;
+    final MemMap memmap;
+    final PhysMem phys;
+    final SwapSpace swap;
+    final Events ev;
+    final Mm dstMm;
+    final int dstMmId;
+    final Vma srcVma;
+    final Vma dstVma;
+    /** {@code is_cow_mapping(src_vma->vm_flags)}. */
+    final boolean isCow;
+    /** {@code src_vma->vm_flags & VM_SHARED}. */
+    final boolean isShared;
+    /** {@code userfaultfd_wp(dst_vma)}: keep uffd-wp bits in the child. */
+    final boolean dstUffdWp;
+    /** {@code MMF_HAS_PINNED} on the source mm: only then can a folio be "maybe pinned" for fork. */
+    final boolean srcHasPinned;
+    /** flags for folio_pte_batch in fork: always MERGE_WRITE; RESPECT_DIRTY unless VM_SHARED. */
+    final int fpbFlags;
+    final long dstPageProt;
+    final boolean dstVmWrite;
+    /** Child RSS accumulated over the VMA ({@code add_mm_rss_vec} once per table in the kernel). */
+    final long[] rss = new long[4];
+    long batches;
+    long refcountUpdates;
+    long rmapUpdates;
+    long eagerCopies;
+
+    CopyContext(final Machine machine, final Mm srcMm, final Vma srcVma, final Mm dstMm, final Vma dstVma)
+    {
+        this.arch = machine.arch();
+        this.memmap = machine.memmap();
+        this.phys = machine.phys();
+        this.swap = machine.swap();
+        this.ev = machine.events();
+        this.dstMm = dstMm;
+        this.dstMmId = dstMm.id();
+        this.srcVma = srcVma;
+        this.dstVma = dstVma;
+        this.isCow = VmFlags.isCowMapping(srcVma.flags());
+        this.isShared = (srcVma.flags() & VmFlags.VM_SHARED) != 0;
+        this.dstUffdWp = (dstVma.flags() & VmFlags.VM_UFFD_WP) != 0;
+        this.srcHasPinned = srcMm.hasPinned();
+        this.fpbFlags = FolioPteBatch.FPB_MERGE_WRITE | (isShared ? 0 : FolioPteBatch.FPB_RESPECT_DIRTY);
+        this.dstPageProt = dstVma.pageProt();
+        this.dstVmWrite = (dstVma.flags() & VmFlags.VM_WRITE) != 0;
+    }
+
+    /** Publishes the per-VMA accumulators (child RSS, loop-level events). */
+    void flush()
+    {
+        dstMm.addRss(rss);
+        java.util.Arrays.fill(rss, 0);
+        ev.batches += batches;
+        ev.refcountUpdate += refcountUpdates;
+        ev.rmapUpdate += rmapUpdates;
+        ev.eagerCopies += eagerCopies;
+        batches = refcountUpdates = rmapUpdates = eagerCopies = 0;
+    }
+
+    /** RSS counter of a mapped, non-anon folio: shmem (swap-backed file) or file. */
+    static int fileRssCounter(final int flags)
+    {
+        return (flags & PageDescriptor.PG_SWAPBACKED) != 0 ? Mm.MM_SHMEMPAGES : Mm.MM_FILEPAGES;
+    }
+
+    /**
+     * {@code __copy_present_ptes}: write-protect the parent's {@code nr} entries for a COW mapping if the
+     * (merged) PTE is writable, then set the child's entries: read-only for COW, clean for shared, always
+     * old, uffd-wp dropped unless the child VMA is armed.
+     */
+    void copyPresentPtes(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
+        final long pte, final int nr)
+    {
+        long p = pte;
+        if (isCow && arch.pteWrite(p))
+        {
+            arch.wrprotectPtes(ev, st, sb, idx, nr);
+            p = arch.pteWrprotect(p);
+        }
+        p = finishChildPte(p);
+        arch.setPtes(ev, dt, db, idx, p, nr);
+    }
+
+    /** The seed patch's version: {@code ptep_set_wrprotects(full=1)} and {@code set_ptes_full}. */
+    void copyPresentPtesFull(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
+        final long pte, final int nr)
+    {
+        long p = pte;
+        if (isCow && arch.pteWrite(p))
+        {
+            arch.ptepSetWrprotects(ev, st, sb, idx, nr, true);
+            p = arch.pteWrprotect(p);
+        }
+        p = finishChildPte(p);
+        arch.setPtesFull(ev, dt, db, idx, p, nr);
+    }
+
+    private long finishChildPte(final long pte)
+    {
+        long p = pte;
+        if (isShared)
+        {
+            p = arch.pteMkclean(p);
+        }
+        p = arch.pteMkold(p);
+        if (!dstUffdWp)
+        {
+            p = arch.pteClearUffdWp(p);
+        }
+        return arch.pteMknoncont(p);
+    }
+
+    /** {@link #copyPresentSingle} mapped an anon page the common way: the caller counts one batch, one
+     * refcount and one rmap update and one anon RSS page in its locals. */
+    static final int SINGLE_ANON = 1;
+    /** {@link #copyPresentSingle} handled the PTE and counted its own events (file page or eager copy). */
+    static final int SINGLE_COUNTED = 0;
+
+    /**
+     * The single-PTE path of {@code copy_present_ptes} (and all of 6.8's {@code copy_present_pte}):
+     * {@code folio_get}, dup the rmap for one page, copy the bits. A maybe-pinned AnonExclusive page is
+     * copied eagerly for the child instead ({@code copy_present_page}) and the parent entry is left as it was.
+     *
+     * <p>Precondition: {@code pte} is present at {@code idx} and maps a normal page {@code pfn} whose memmap
+     * flags are {@code pflags}.
+     *
+     * @return {@link #SINGLE_ANON} (the caller counts), {@link #SINGLE_COUNTED}, or {@link #ENOMEM} (an eager
+     *         copy could not get a page: the fork fails).
+     */
+    int copyPresentSingle(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
+        final long pte, final long pfn, final int pflags)
+    {
+        final int order = pflags & PageDescriptor.ORDER_MASK;
+        final long head = pfn & -(1L << order);
+        if ((pflags & PageDescriptor.PG_ANON) != 0)
+        {
+            if (srcHasPinned && memmap.testAnonExclusive(pfn) && memmap.folioMaybeDmaPinned(head))
+            {
+                // folio_try_dup_anon_rmap_pte failed: folio_get and folio_put, then the child gets its own copy.
+                batches++;
+                refcountUpdates += 2;
+                final int r = copyPresentPage(dt, db, idx, pte, pfn);
+                return r == OK ? SINGLE_COUNTED : r;
+            }
+            memmap.refAdd(head, 1);
+            memmap.clearAnonExclusive(pfn);
+            if (order == 0)
+            {
+                memmap.mapcountAdd(pfn, 1);
+            }
+            else
+            {
+                memmap.folioAddLargeMapcount(head, 1, dstMmId);
+            }
+            copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+            return SINGLE_ANON;
+        }
+        memmap.refAdd(head, 1);
+        if (order == 0)
+        {
+            memmap.mapcountAdd(pfn, 1);
+        }
+        else
+        {
+            memmap.folioAddLargeMapcount(head, 1, dstMmId);
+        }
+        batches++;
+        refcountUpdates++;
+        rmapUpdates++;
+        rss[fileRssCounter(pflags)]++;
+        copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+        return SINGLE_COUNTED;
+    }
+
+    /** Adds a loop's local counters (read once per table). */
+    void publish(final long reads, final long nBatches, final long nRefs, final long nRmaps, final long nAnon)
+    {
+        ev.ptepGet += reads;
+        ev.pteLoad += reads;
+        batches += nBatches;
+        refcountUpdates += nRefs;
+        rmapUpdates += nRmaps;
+        rss[Mm.MM_ANONPAGES] += nAnon;
+    }
+
+    /**
+     * {@code copy_present_page}: the source page may be pinned and is exclusive to the parent, so the child
+     * gets a private copy now: a new order-0 anon folio, AnonExclusive, young, dirty, writable if VM_WRITE.
+     * The parent's PTE, refcount and mapcount stay untouched.
+     */
+    int copyPresentPage(final MemorySegment dt, final long db, final int idx, final long srcPte, final long srcPfn)
+    {
+        final long pfn = phys.allocPages(0);
+        if (pfn < 0)
+        {
+            return ENOMEM;
+        }
+        memmap.prepFolio(pfn, 0, PageDescriptor.PG_ANON | PageDescriptor.PG_SWAPBACKED);
+        memmap.setToken(pfn, memmap.token(srcPfn));
+        memmap.setMapcount(pfn, 1);
+        memmap.setAnonExclusive(pfn);
+        ev.foliosAllocated++;
+        eagerCopies++;
+        rss[Mm.MM_ANONPAGES]++;
+        long p = arch.pteMkdirty(arch.pfnPte(pfn, dstPageProt));
+        if (dstVmWrite)
+        {
+            p = arch.pteMkwrite(p);
+        }
+        if (dstUffdWp && arch.pteUffdWp(srcPte))
+        {
+            p = arch.pteMkuffdWp(p);
+        }
+        arch.setPtes(ev, dt, db, idx, p, 1);
+        return OK;
+    }
+
+    /** Bits-only copy of a PTE without a normal page (zero page, special/PFN-map entries). */
+    void copySpecial(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx, final long pte)
+    {
+        batches++;
+        copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+    }
+
+    /**
+     * {@code copy_nonpresent_pte} for a swap entry (forksim creates no migration, device or marker
+     * entries): swap count + 1, SWP_EXCLUSIVE cleared in the parent, uffd-wp dropped unless armed.
+     */
+    void copyNonPresent(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx, final long pte)
+    {
+        long p = pte;
+        swap.dup(arch.pteSwpOffset(p));
+        if (arch.pteSwpExclusive(p))
+        {
+            p = arch.pteSwpClearExclusive(p);
+            arch.setNonPresent(ev, st, sb, idx, p);
+        }
+        if (!dstUffdWp)
+        {
+            p = arch.pteSwpClearUffdWp(p);
+        }
+        rss[Mm.MM_SWAPENTS]++;
+        arch.setNonPresent(ev, dt, db, idx, p);
+    }
+}

@@ -1,0 +1,277 @@
+package io.forksim.fork;
+
+import io.forksim.arch.Arch;
+import io.forksim.mem.MemMap;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
+import io.forksim.stats.Events;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@code copy_pte_range}: the hot loops, one per strategy, over the entries {@code [from, to)} of one source
+ * PTE table into the same slots of one destination table.
+ *
+ * <p>Preconditions shared by all three loops: both tables map the same 2 MiB-aligned VA range; {@code [from,
+ * to)} lies inside the VMA; destination entries are none. A batch therefore never crosses a table or the
+ * VMA end ({@code max_nr = to - idx}). The loops read each present PTE once per batch, look folio metadata up
+ * at most once per batch, allocate nothing, and keep their counters in locals until the table is done
+ * (a counter in a field would chain every iteration through memory).
+ *
+ * <p>The shapes mirror the kernel versions side by side so that their costs can be compared:
+ * <ul>
+ *   <li>{@link #legacy}: Linux 6.8 (before batching): every PTE through {@code copy_present_pte}.</li>
+ *   <li>{@link #archBatch}: the seed patch (v4 02/16, Dec 2023): {@code nr = pte_batch_remaining()} from
+ *       the PTE bits and address alone, {@code ptep_get} once per batch, per-page rmap dup,
+ *       {@code ptep_set_wrprotects(full)} + {@code set_ptes_full}. On x86_64 {@code nr} is the constant 1
+ *       and the inner loops fold away.</li>
+ *   <li>{@link #folioBatch}: Linux 6.9..6.18: large folios only, {@code folio_pte_batch} with
+ *       {@code pte_batch_hint}, refcount and rmap once per batch, {@code wrprotect_ptes} + {@code set_ptes};
+ *       order-0 stays on the single path and reads no more metadata than legacy.</li>
+ * </ul>
+ * Each returns {@link CopyContext#OK} or {@link CopyContext#ENOMEM}.
+ */
+final class CopyPteRange
+{
+    private static final long ZERO_PFN = PhysMem.ZERO_PFN;
+
+    private CopyPteRange()
+    {
+    }
+
+    /** Linux 6.8: one PTE at a time. */
+    static int legacy(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt, final long db,
+        final int from, final int to)
+    {
+        final Arch arch = c.arch;
+        final MemMap memmap = c.memmap;
+        final Events ev = c.ev;
+        long reads = 0;
+        long anon = 0;
+        int ret = CopyContext.OK;
+        for (int i = from; i < to; i++)
+        {
+            final long pte = arch.ptepGetNoAcct(ev, st, sb, i);
+            reads++;
+            if (pte == 0)
+            {
+                continue;
+            }
+            if (!arch.ptePresent(pte))
+            {
+                c.copyNonPresent(st, sb, dt, db, i, pte);
+                continue;
+            }
+            final long pfn = arch.ptePfn(pte);
+            if (arch.pteSpecial(pte) || pfn == ZERO_PFN)
+            {
+                c.copySpecial(st, sb, dt, db, i, pte);
+                continue;
+            }
+            final int r = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, memmap.flags(pfn));
+            if (r == CopyContext.SINGLE_ANON)
+            {
+                anon++;
+            }
+            else if (r == CopyContext.ENOMEM)
+            {
+                ret = r;
+                break;
+            }
+        }
+        c.publish(reads, anon, anon, anon, anon);
+        return ret;
+    }
+
+    /** The seed patch: the arch decides the batch from the PTE bits alone (generic: the constant 1). */
+    static int archBatch(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt, final long db,
+        final int from, final int to)
+    {
+        final Arch arch = c.arch;
+        final MemMap memmap = c.memmap;
+        final Events ev = c.ev;
+        long reads = 0;
+        long batches = 0;
+        long refs = 0;
+        long rmaps = 0;
+        long anon = 0;
+        int ret = CopyContext.OK;
+        int i = from;
+        while (i < to)
+        {
+            final long pte = arch.ptepGetNoAcct(ev, st, sb, i);
+            reads++;
+            if (pte == 0)
+            {
+                i++;
+                continue;
+            }
+            if (!arch.ptePresent(pte))
+            {
+                c.copyNonPresent(st, sb, dt, db, i, pte);
+                i++;
+                continue;
+            }
+            int nr = arch.pteBatchRemaining(pte, i, to);
+            final long pfn = arch.ptePfn(pte);
+            batches++;
+            if (arch.pteSpecial(pte) || pfn == ZERO_PFN)
+            {
+                c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
+                i += nr;
+                continue;
+            }
+            final int pflags = memmap.flags(pfn);
+            final int order = pflags & PageDescriptor.ORDER_MASK;
+            final long head = pfn & -(1L << order);
+            refs++;
+            memmap.refAdd(head, nr);
+            if ((pflags & PageDescriptor.PG_ANON) != 0)
+            {
+                // page_try_dup_anon_rmap per page; a failure at page 0 copies that page eagerly, a failure
+                // later trims the batch and gives the surplus references back.
+                final boolean maybePinned = c.srcHasPinned && memmap.folioMaybeDmaPinned(head);
+                for (int j = 0; j < nr; j++)
+                {
+                    if (maybePinned && memmap.testAnonExclusive(pfn + j))
+                    {
+                        memmap.refAdd(head, -(nr - j));
+                        refs++;
+                        nr = j;
+                        break;
+                    }
+                    memmap.clearAnonExclusive(pfn + j);
+                    if (order == 0)
+                    {
+                        memmap.mapcountAdd(pfn, 1);
+                    }
+                    else
+                    {
+                        memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
+                    }
+                    rmaps++;
+                }
+                if (nr == 0)
+                {
+                    final int r = c.copyPresentPage(dt, db, i, pte, pfn);
+                    if (r != CopyContext.OK)
+                    {
+                        ret = r;
+                        break;
+                    }
+                    i++;
+                    continue;
+                }
+                anon += nr;
+            }
+            else
+            {
+                for (int j = 0; j < nr; j++)
+                {
+                    if (order == 0)
+                    {
+                        memmap.mapcountAdd(pfn, 1);
+                    }
+                    else
+                    {
+                        memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
+                    }
+                    rmaps++;
+                }
+                c.rss[CopyContext.fileRssCounter(pflags)] += nr;
+            }
+            c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
+            i += nr;
+        }
+        c.publish(reads, batches, refs, rmaps, anon);
+        return ret;
+    }
+
+    /** Linux 6.9+ (6.18): folio_pte_batch for large folios, the single path for everything else. */
+    static int folioBatch(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt, final long db,
+        final int from, final int to)
+    {
+        final Arch arch = c.arch;
+        final MemMap memmap = c.memmap;
+        final Events ev = c.ev;
+        long reads = 0;
+        long batchedFolios = 0;
+        long singles = 0;
+        long anon = 0;
+        int ret = CopyContext.OK;
+        int i = from;
+        while (i < to)
+        {
+            final long pte = arch.ptepGetNoAcct(ev, st, sb, i);
+            reads++;
+            if (pte == 0)
+            {
+                i++;
+                continue;
+            }
+            if (!arch.ptePresent(pte))
+            {
+                c.copyNonPresent(st, sb, dt, db, i, pte);
+                i++;
+                continue;
+            }
+            final long pfn = arch.ptePfn(pte);
+            if (arch.pteSpecial(pte) || pfn == ZERO_PFN)
+            {
+                c.copySpecial(st, sb, dt, db, i, pte);
+                i++;
+                continue;
+            }
+            final int pflags = memmap.flags(pfn);
+            final int order = pflags & PageDescriptor.ORDER_MASK;
+            final int maxNr = to - i;
+            if (order != 0 && maxNr != 1)
+            {
+                final long head = pfn & -(1L << order);
+                final long r = FolioPteBatch.folioPteBatch(arch, ev, st, sb, i, pte, maxNr, head + (1L << order), c.fpbFlags);
+                final int nr = FolioPteBatch.nr(r);
+                final boolean isAnon = (pflags & PageDescriptor.PG_ANON) != 0;
+                if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))
+                {
+                    // folio_try_dup_anon_rmap_ptes is all-or-nothing: -EAGAIN, the kernel preallocates a page
+                    // and retries this one PTE on the single path; the next PTE tries a batch again.
+                    final int s = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, pflags);
+                    if (s == CopyContext.ENOMEM)
+                    {
+                        ret = s;
+                        break;
+                    }
+                    singles += s;
+                    i++;
+                    continue;
+                }
+                memmap.refAdd(head, nr);
+                if (isAnon)
+                {
+                    memmap.clearAnonExclusiveRange(pfn, nr);
+                    anon += nr;
+                }
+                else
+                {
+                    c.rss[CopyContext.fileRssCounter(pflags)] += nr;
+                }
+                memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
+                batchedFolios++;
+                c.copyPresentPtes(st, sb, dt, db, i, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
+                i += nr;
+                continue;
+            }
+            final int s = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, pflags);
+            if (s == CopyContext.ENOMEM)
+            {
+                ret = s;
+                break;
+            }
+            singles += s; // SINGLE_ANON = 1 is counted here, SINGLE_COUNTED = 0 counted itself
+            i++;
+        }
+        // a batch: one refcount and one rmap update; a single-path anon PTE: one of each too
+        c.publish(reads, batchedFolios + singles, batchedFolios + singles, batchedFolios + singles, anon + singles);
+        return ret;
+    }
+}

@@ -1,0 +1,127 @@
+package io.forksim.fork;
+
+import io.forksim.arch.Arch;
+import io.forksim.stats.Events;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@code folio_pte_batch_flags} (mm/internal.h, Linux 6.18): how many consecutive PTEs starting at a
+ * present PTE map consecutive pages of the same large folio with bits equal after normalisation.
+ *
+ * <p>The result packs the count and the merge results into one {@code long} so the scan allocates
+ * nothing: {@code nr = (int) r}, {@link #anyWritable(long)}, {@link #anyYoung(long)},
+ * {@link #anyDirty(long)}.
+ */
+public final class FolioPteBatch
+{
+    /** Do not normalise the dirty bit (fork sets it for private mappings). */
+    public static final int FPB_RESPECT_DIRTY = 1;
+    /** Do not normalise soft-dirty. */
+    public static final int FPB_RESPECT_SOFT_DIRTY = 1 << 1;
+    /** Do not normalise the write bit (mremap/mprotect batching). */
+    public static final int FPB_RESPECT_WRITE = 1 << 2;
+    /** Report whether any PTE of the batch was writable (fork makes the batch's PTE writable then). */
+    public static final int FPB_MERGE_WRITE = 1 << 3;
+    /** Report young/dirty ORed over the batch. */
+    public static final int FPB_MERGE_YOUNG_DIRTY = 1 << 4;
+
+    private static final long ANY_WRITABLE = 1L << 32;
+    private static final long ANY_YOUNG = 1L << 33;
+    private static final long ANY_DIRTY = 1L << 34;
+
+    private FolioPteBatch()
+    {
+    }
+
+    /** {@code __pte_batch_clear_ignored}: mkclean, clear soft-dirty, wrprotect (each unless respected), then mkold. */
+    public static long clearIgnored(final Arch arch, final long pte, final int flags)
+    {
+        long p = pte;
+        if ((flags & FPB_RESPECT_DIRTY) == 0)
+        {
+            p = arch.pteMkclean(p);
+        }
+        if ((flags & FPB_RESPECT_SOFT_DIRTY) == 0)
+        {
+            p = arch.pteClearSoftDirty(p);
+        }
+        if ((flags & FPB_RESPECT_WRITE) == 0)
+        {
+            p = arch.pteWrprotect(p);
+        }
+        return arch.pteMkold(p);
+    }
+
+    /**
+     * Detects a PTE batch for a large folio.
+     *
+     * <p>Preconditions (the kernel's VM_WARNs): {@code pte} is the present value read at {@code idx}
+     * (a copy, possibly gathered); it maps a page of the folio ending at {@code folioEndPfn} (exclusive);
+     * {@code maxNr >= 1} and {@code idx + maxNr} stays inside this PTE table and the VMA, so the scan
+     * never crosses a table or VMA boundary. The batch is capped at the folio's last page (6.16+ rule).
+     *
+     * <p>Counts: one {@code ptepGet} and one load per entry read (entries covered by
+     * {@code pte_batch_hint} are not read); gathers add their own loads.
+     *
+     * @return the batch length in the low 32 bits, plus merge flags.
+     */
+    public static long folioPteBatch(final Arch arch, final Events ev, final MemorySegment t, final long base, final int idx,
+        final long pte, final int maxNr, final long folioEndPfn, final int flags)
+    {
+        final int max = (int)Math.min(maxNr, folioEndPfn - arch.ptePfn(pte));
+        boolean writable = arch.pteWrite(pte);
+        boolean young = arch.pteYoung(pte);
+        boolean dirty = arch.pteDirty(pte);
+        int nr = arch.pteBatchHint(t, base, idx, pte);
+        long expected = clearIgnored(arch, arch.pteAdvancePfn(pte, nr), flags);
+        int reads = 0;
+        while (nr < max)
+        {
+            final long p = arch.ptepGetNoAcct(ev, t, base, idx + nr);
+            reads++;
+            if (clearIgnored(arch, p, flags) != expected)
+            {
+                break;
+            }
+            writable |= arch.pteWrite(p);
+            young |= arch.pteYoung(p);
+            dirty |= arch.pteDirty(p);
+            final int cur = arch.pteBatchHint(t, base, idx + nr, p);
+            expected = arch.pteAdvancePfn(expected, cur);
+            nr += cur;
+        }
+        ev.ptepGet += reads;
+        ev.pteLoad += reads;
+        long r = Math.min(nr, max);
+        if ((flags & FPB_MERGE_WRITE) != 0 && writable)
+        {
+            r |= ANY_WRITABLE;
+        }
+        if ((flags & FPB_MERGE_YOUNG_DIRTY) != 0)
+        {
+            r |= (young ? ANY_YOUNG : 0) | (dirty ? ANY_DIRTY : 0);
+        }
+        return r;
+    }
+
+    public static int nr(final long result)
+    {
+        return (int)result;
+    }
+
+    public static boolean anyWritable(final long result)
+    {
+        return (result & ANY_WRITABLE) != 0;
+    }
+
+    public static boolean anyYoung(final long result)
+    {
+        return (result & ANY_YOUNG) != 0;
+    }
+
+    public static boolean anyDirty(final long result)
+    {
+        return (result & ANY_DIRTY) != 0;
+    }
+}

@@ -1,0 +1,41 @@
+package io.forksim.fork;
+
+import java.util.Locale;
+
+/** How fork() copies present PTEs. All strategies produce identical page tables and folio metadata. */
+public enum Strategy
+{
+    /** One PTE at a time, as before batching (Linux 6.8 copy_pte_range). */
+    LEGACY("legacy"),
+    /** The seed patch (Ryan Roberts, v4 02/16, Dec 2023): batch length from the arch's pte_batch_remaining. */
+    ARCH_BATCH("arch-batch"),
+    /** What Linux merged (6.9, as in 6.18): folio_pte_batch with pte_batch_hint, for large folios only. */
+    FOLIO_BATCH("folio-batch"),
+    /** folio-batch on arm64's first, functional-only contpte backend (per-PTE unfold, per-entry refold). */
+    CONTPTE_BASIC("contpte-basic");
+
+    private final String cliName;
+
+    Strategy(final String cliName)
+    {
+        this.cliName = cliName;
+    }
+
+    public String cliName()
+    {
+        return cliName;
+    }
+
+    public static Strategy parse(final String s)
+    {
+        final String k = s.trim().toLowerCase(Locale.ROOT);
+        for (final Strategy st : values())
+        {
+            if (st.cliName.equals(k))
+            {
+                return st;
+            }
+        }
+        throw new IllegalArgumentException("unknown strategy: " + s + " (expected legacy, arch-batch, folio-batch or contpte-basic)");
+    }
+}

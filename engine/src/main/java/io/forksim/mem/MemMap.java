@@ -1,0 +1,640 @@
+package io.forksim.mem;
+
+import static io.forksim.mem.PageDescriptor.AUX_OFFSET;
+import static io.forksim.mem.PageDescriptor.FLAGS_OFFSET;
+import static io.forksim.mem.PageDescriptor.GUP_PIN_COUNTING_BIAS;
+import static io.forksim.mem.PageDescriptor.MAPCOUNT_OFFSET;
+import static io.forksim.mem.PageDescriptor.MM_IDS_OFFSET;
+import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT0_OFFSET;
+import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT1_OFFSET;
+import static io.forksim.mem.PageDescriptor.ORDER_MASK;
+import static io.forksim.mem.PageDescriptor.PG_ANON;
+import static io.forksim.mem.PageDescriptor.PG_HEAD;
+import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
+import static io.forksim.mem.PageDescriptor.PG_TAIL;
+import static io.forksim.mem.PageDescriptor.RECORD_SHIFT;
+import static io.forksim.mem.PageDescriptor.REFCOUNT_OFFSET;
+import static io.forksim.mem.PageDescriptor.STRUCTURAL_FLAGS_MASK;
+import static io.forksim.mem.PageDescriptor.TOKEN_SHIFT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Locale;
+
+/**
+ * forksim's {@code struct page} array (the kernel's vmemmap): per-PFN folio metadata in three
+ * off-heap segments laid out as described by {@link PageDescriptor}. No Java object exists per page.
+ *
+ * <p>The accessors are small and allocation-free so that the fork copy loop can call them; they do
+ * no bounds logic beyond the segments' own. The hot loop may also read the segments directly with
+ * {@link #INT} / {@link #LONG} and the offsets of {@link PageDescriptor}.
+ *
+ * <p>Counters are updated with plain reads and writes ({@link #refAdd}, {@link #mapcountAdd}). An
+ * atomic variant can sit next to them using {@code INT.varHandle().getAndAdd(records, offset, d)}.
+ *
+ * <p>The segments come from an anonymous {@code mmap} (Linux, via the FFM linker) in this map's own
+ * shared arena: the kernel hands them out zeroed and commits them lazily, so a 1 TiB machine (6 GiB
+ * of state) costs only what the simulation touches. Elsewhere they come from
+ * {@link Arena#allocate}, which zeroes eagerly.
+ */
+public final class MemMap implements AutoCloseable {
+
+    /** Layout of the int fields of a record (little-endian). */
+    public static final ValueLayout.OfInt INT = PageDescriptor.INT_LAYOUT;
+    /** Layout of tokens and anonExclusive words (little-endian). */
+    public static final ValueLayout.OfLong LONG = PageDescriptor.LONG_LAYOUT;
+
+    private final long nrPages;
+    private final Arena arena;
+    private final MemorySegment records;
+    private final MemorySegment tokens;
+    private final MemorySegment anonExclusive;
+    private boolean closed;
+
+    /**
+     * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}.
+     *
+     * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
+     */
+    public MemMap(final long nrPages) {
+        this.nrPages = PageDescriptor.checkNrPages(nrPages);
+        final Arena a = Arena.ofShared();
+        try {
+            this.records = NativeMemory.allocateZeroed(a, PageDescriptor.recordsLength(nrPages));
+            this.tokens = NativeMemory.allocateZeroed(a, PageDescriptor.tokensLength(nrPages));
+            this.anonExclusive = NativeMemory.allocateZeroed(a, PageDescriptor.anonExclusiveLength(nrPages));
+        } catch (final RuntimeException | Error e) {
+            a.close();
+            throw e;
+        }
+        this.arena = a;
+    }
+
+    /** Number of PFNs described (0..nrPages-1). */
+    public long nrPages() {
+        return nrPages;
+    }
+
+    /** Frees the three segments. Idempotent; the map must not be used afterwards. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            arena.close();
+        }
+    }
+
+    /** Bytes of off-heap state this map reserves: records + tokens + anonExclusive bitmap. */
+    public long offHeapBytes() {
+        return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize();
+    }
+
+    /** The records segment: 16 bytes per PFN. */
+    public MemorySegment records() {
+        return records;
+    }
+
+    /** The tokens segment: 8 bytes per PFN. */
+    public MemorySegment tokens() {
+        return tokens;
+    }
+
+    /** The PageAnonExclusive bitmap: 1 bit per PFN in 64-bit words. */
+    public MemorySegment anonExclusive() {
+        return anonExclusive;
+    }
+
+    // ---- raw record fields ----------------------------------------------------------------------
+
+    public int flags(final long pfn) {
+        return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET);
+    }
+
+    public void setFlags(final long pfn, final int flags) {
+        records.set(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, flags);
+    }
+
+    /** Order of the folio containing {@code pfn} (stored in every page of an allocated folio). */
+    public int order(final long pfn) {
+        return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK;
+    }
+
+    /** Head PFN of the folio containing {@code pfn}: {@code pfn & -(1 << order)}, one load. */
+    public long folioHead(final long pfn) {
+        return pfn & -(1L << order(pfn));
+    }
+
+    /** Whether {@code pfn} belongs to a large (order &gt;= 1) folio. */
+    public boolean isLarge(final long pfn) {
+        return order(pfn) != 0;
+    }
+
+    public int refcount(final long pfn) {
+        return records.get(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET);
+    }
+
+    public void setRefcount(final long pfn, final int refcount) {
+        records.set(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET, refcount);
+    }
+
+    /** Adds {@code delta} to the refcount slot; returns the new value. Plain (not atomic). */
+    public int refAdd(final long pfn, final int delta) {
+        final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
+        final int v = records.get(INT, off) + delta;
+        records.set(INT, off, v);
+        return v;
+    }
+
+    /**
+     * The mapcount slot: an order-0 page's mapcount or a large head's {@code large_mapcount}, as a
+     * plain count (the kernel stores count-1; forksim stores the count, 0 = unmapped).
+     */
+    public int mapcount(final long pfn) {
+        return records.get(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET);
+    }
+
+    public void setMapcount(final long pfn, final int mapcount) {
+        records.set(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET, mapcount);
+    }
+
+    /** Adds {@code delta} to the mapcount slot; returns the new value. Plain (not atomic). */
+    public int mapcountAdd(final long pfn, final int delta) {
+        final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
+        final int v = records.get(INT, off) + delta;
+        records.set(INT, off, v);
+        return v;
+    }
+
+    public int aux(final long pfn) {
+        return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET);
+    }
+
+    public void setAux(final long pfn, final int aux) {
+        records.set(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET, aux);
+    }
+
+    /** Page-table page: the slot index of its table storage (forksim's ptdesc). */
+    public int ptSlot(final long pfn) {
+        return mapcount(pfn);
+    }
+
+    public void setPtSlot(final long pfn, final int slot) {
+        setMapcount(pfn, slot);
+    }
+
+    /** {@code large_mapcount} of a large folio head (plain count). */
+    public int largeMapcount(final long head) {
+        return mapcount(head);
+    }
+
+    /** {@code _pincount} of a large folio head. */
+    public int pincount(final long head) {
+        return aux(head);
+    }
+
+    public void setPincount(final long head, final int pincount) {
+        setAux(head, pincount);
+    }
+
+    // ---- tokens ---------------------------------------------------------------------------------
+
+    public long token(final long pfn) {
+        return tokens.get(LONG, pfn << TOKEN_SHIFT);
+    }
+
+    public void setToken(final long pfn, final long token) {
+        tokens.set(LONG, pfn << TOKEN_SHIFT, token);
+    }
+
+    // ---- PageAnonExclusive ----------------------------------------------------------------------
+
+    public boolean testAnonExclusive(final long pfn) {
+        return (anonExclusive.get(LONG, (pfn >>> 6) << 3) & (1L << pfn)) != 0;
+    }
+
+    public void setAnonExclusive(final long pfn) {
+        final long off = (pfn >>> 6) << 3;
+        anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) | (1L << pfn));
+    }
+
+    public void clearAnonExclusive(final long pfn) {
+        final long off = (pfn >>> 6) << 3;
+        anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) & ~(1L << pfn));
+    }
+
+    /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive; word at a time. */
+    public boolean anyAnonExclusive(final long pfn, final long nr) {
+        if (nr <= 0) {
+            return false;
+        }
+        final long last = pfn + nr - 1;
+        long w = pfn >>> 6;
+        final long lastW = last >>> 6;
+        final long firstMask = -1L << pfn;          // shifts use the low 6 bits
+        final long lastMask = -1L >>> (63 - (last & 63));
+        if (w == lastW) {
+            return (anonExclusive.get(LONG, w << 3) & firstMask & lastMask) != 0;
+        }
+        if ((anonExclusive.get(LONG, w << 3) & firstMask) != 0) {
+            return true;
+        }
+        for (w++; w < lastW; w++) {
+            if (anonExclusive.get(LONG, w << 3) != 0) {
+                return true;
+            }
+        }
+        return (anonExclusive.get(LONG, lastW << 3) & lastMask) != 0;
+    }
+
+    /**
+     * Clears PageAnonExclusive on {@code [pfn, pfn + nr)}, a word at a time. A word is written only
+     * if it has a bit to clear, so an already-shared batch dirties nothing.
+     */
+    public void clearAnonExclusiveRange(final long pfn, final long nr) {
+        if (nr <= 0) {
+            return;
+        }
+        final long last = pfn + nr - 1;
+        long w = pfn >>> 6;
+        final long lastW = last >>> 6;
+        final long firstMask = -1L << pfn;
+        final long lastMask = -1L >>> (63 - (last & 63));
+        if (w == lastW) {
+            clearWordBits(w, firstMask & lastMask);
+            return;
+        }
+        clearWordBits(w, firstMask);
+        for (w++; w < lastW; w++) {
+            clearWordBits(w, -1L);
+        }
+        clearWordBits(lastW, lastMask);
+    }
+
+    /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}, a word at a time. */
+    public void setAnonExclusiveRange(final long pfn, final long nr) {
+        if (nr <= 0) {
+            return;
+        }
+        final long last = pfn + nr - 1;
+        long w = pfn >>> 6;
+        final long lastW = last >>> 6;
+        final long firstMask = -1L << pfn;
+        final long lastMask = -1L >>> (63 - (last & 63));
+        if (w == lastW) {
+            setWordBits(w, firstMask & lastMask);
+            return;
+        }
+        setWordBits(w, firstMask);
+        for (w++; w < lastW; w++) {
+            anonExclusive.set(LONG, w << 3, -1L);
+        }
+        setWordBits(lastW, lastMask);
+    }
+
+    private void clearWordBits(final long word, final long mask) {
+        final long off = word << 3;
+        final long v = anonExclusive.get(LONG, off);
+        if ((v & mask) != 0) {
+            anonExclusive.set(LONG, off, v & ~mask);
+        }
+    }
+
+    private void setWordBits(final long word, final long mask) {
+        final long off = word << 3;
+        anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) | mask);
+    }
+
+    // ---- kernel-named folio helpers -------------------------------------------------------------
+
+    /** folio_nr_pages: pages in the folio containing {@code pfn} (1 &lt;&lt; order). */
+    public int folioNrPages(final long pfn) {
+        return 1 << order(pfn);
+    }
+
+    /** folio_test_large: the folio containing {@code pfn} has order &gt;= 1. */
+    public boolean folioTestLarge(final long pfn) {
+        return order(pfn) != 0;
+    }
+
+    /**
+     * folio_test_anon for the folio containing {@code pfn}: PG_ANON is a type flag that
+     * {@link #prepFolio} copies into every page, so any page answers with one load.
+     */
+    public boolean folioTestAnon(final long pfn) {
+        return (flags(pfn) & PG_ANON) != 0;
+    }
+
+    /**
+     * folio_maybe_dma_pinned (include/linux/mm.h): a large folio is pinned iff its
+     * {@code _pincount} &gt; 0 (exact); an order-0 folio maybe is iff its refcount, read unsigned,
+     * is at least GUP_PIN_COUNTING_BIAS (1024), which gives false positives for many plain refs.
+     */
+    public boolean folioMaybeDmaPinned(final long head) {
+        final int flags = flags(head);
+        if ((flags & ORDER_MASK) != 0) {
+            return aux(head) > 0;
+        }
+        return Integer.compareUnsigned(refcount(head), GUP_PIN_COUNTING_BIAS) >= 0;
+    }
+
+    // ---- 6.15+ large mapcount with MM ids (CONFIG_MM_ID, CONFIG_NO_PAGE_MAPCOUNT) ----------------
+
+    /** {@code _mm_id[idx]} (idx 0 or 1) of a large folio; 0 = free slot. */
+    public int folioMmId(final long head, final int idx) {
+        final int ids = aux(head + 1);
+        return idx == 0 ? PageDescriptor.mmId0(ids) : PageDescriptor.mmId1(ids);
+    }
+
+    /** Mappings of the large folio owned by {@code mmId}, or 0 if no slot holds {@code mmId}. */
+    public int folioMmIdMapcount(final long head, final int mmId) {
+        final long p1 = head + 1;
+        final int ids = aux(p1);
+        if (PageDescriptor.mmId0(ids) == mmId) {
+            return refcount(p1);
+        }
+        if (PageDescriptor.mmId1(ids) == mmId) {
+            return mapcount(p1);
+        }
+        return 0;
+    }
+
+    /** FOLIO_MM_IDS_SHARED_BIT: the large folio is maybe mapped by more than one MM. */
+    public boolean folioMmIdsShared(final long head) {
+        return (flags(head) & PG_MM_IDS_SHARED) != 0;
+    }
+
+    /**
+     * folio_set_large_mapcount (include/linux/rmap.h, CONFIG_MM_ID): the first mapping(s) of a fresh,
+     * unmapped large folio, all owned by {@code mmId} (slot 0). Requires both MM-id slots free.
+     */
+    public void folioSetLargeMapcount(final long head, final int mapcount, final int mmId) {
+        checkLargeHead(head, mapcount, mmId);
+        final long p1 = head + 1;
+        if (aux(p1) != 0) {
+            throw new IllegalStateException("folio " + head + " already has MM ids 0x"
+                    + Integer.toHexString(aux(p1)));
+        }
+        setMapcount(head, mapcount);
+        setRefcount(p1, mapcount);
+        setMapcount(p1, 0);
+        setAux(p1, PageDescriptor.packMmIds(mmId, 0));
+    }
+
+    /**
+     * Adds {@code nr} mappings owned by {@code mmId} to a large folio; returns the new
+     * {@code large_mapcount}. Follows {@code folio_add_return_large_mapcount} (include/linux/rmap.h,
+     * CONFIG_MM_ID, read in linux-mm at 02f574458974), translated to plain counts:
+     * <ol>
+     * <li>{@code large_mapcount += nr};</li>
+     * <li>if slot 0 holds {@code mmId}, its count += nr; else if slot 1 does, its count += nr;</li>
+     * <li>else if slot 0 is free (id 0), {@code mmId} takes it with count nr, and the folio is
+     *     marked shared if other mappings already existed ({@code large_mapcount != nr});</li>
+     * <li>else if slot 1 is free, {@code mmId} takes it with count nr and the folio is marked shared
+     *     (slot 0 certainly has mappings);</li>
+     * <li>else (both slots owned by other MMs) nothing but {@code large_mapcount} changes: the folio
+     *     is already marked shared.</li>
+     * </ol>
+     * The kernel's 32-bit overflow handling does not apply (64-bit, int counts).
+     *
+     * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
+     *         or {@code mmId} is not 1..65535
+     */
+    public int folioAddLargeMapcount(final long head, final int nr, final int mmId) {
+        checkLargeHead(head, nr, mmId);
+        final long p1 = head + 1;
+        final int newMapcount = mapcount(head) + nr;
+        setMapcount(head, newMapcount);
+        final int ids = aux(p1);
+        final int id0 = PageDescriptor.mmId0(ids);
+        final int id1 = PageDescriptor.mmId1(ids);
+        if (id0 == mmId) {
+            setRefcount(p1, refcount(p1) + nr);
+        } else if (id1 == mmId) {
+            setMapcount(p1, mapcount(p1) + nr);
+        } else if (id0 == PageDescriptor.MM_ID_DUMMY) {
+            setAux(p1, PageDescriptor.packMmIds(mmId, id1));
+            setRefcount(p1, nr);
+            if (newMapcount != nr) {
+                setFlags(head, flags(head) | PG_MM_IDS_SHARED);
+            }
+        } else if (id1 == PageDescriptor.MM_ID_DUMMY) {
+            setAux(p1, PageDescriptor.packMmIds(id0, mmId));
+            setMapcount(p1, nr);
+            setFlags(head, flags(head) | PG_MM_IDS_SHARED);
+        }
+        return newMapcount;
+    }
+
+    /**
+     * Removes {@code nr} mappings owned by {@code mmId} from a large folio; returns the new
+     * {@code large_mapcount}. Follows {@code folio_sub_return_large_mapcount} (include/linux/rmap.h,
+     * CONFIG_MM_ID), translated to plain counts:
+     * <ol>
+     * <li>{@code large_mapcount -= nr};</li>
+     * <li>if a slot holds {@code mmId}, its count -= nr; if that count is still &gt; 0, stop here
+     *     (the shared bit is not re-evaluated); otherwise the slot is freed (id 0, count 0; a count
+     *     that would go negative is clamped, as the kernel clamps to -1);</li>
+     * <li>then, if either slot's count equals the new {@code large_mapcount}, one MM owns all
+     *     mappings (or none are left) and the shared bit is cleared.</li>
+     * </ol>
+     * Mappings of an MM that never got a slot (a third MM) only lower {@code large_mapcount}; the
+     * shared bit then stays set until one slot again accounts for every mapping.
+     *
+     * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
+     *         or {@code mmId} is not 1..65535
+     */
+    public int folioSubLargeMapcount(final long head, final int nr, final int mmId) {
+        checkLargeHead(head, nr, mmId);
+        final long p1 = head + 1;
+        final int newMapcount = mapcount(head) - nr;
+        setMapcount(head, newMapcount);
+        final int ids = aux(p1);
+        final int id0 = PageDescriptor.mmId0(ids);
+        final int id1 = PageDescriptor.mmId1(ids);
+        if (id0 == mmId) {
+            final int c = refcount(p1) - nr;
+            if (c > 0) {
+                setRefcount(p1, c);
+                return newMapcount;
+            }
+            setRefcount(p1, 0);
+            setAux(p1, PageDescriptor.packMmIds(PageDescriptor.MM_ID_DUMMY, id1));
+        } else if (id1 == mmId) {
+            final int c = mapcount(p1) - nr;
+            if (c > 0) {
+                setMapcount(p1, c);
+                return newMapcount;
+            }
+            setMapcount(p1, 0);
+            setAux(p1, PageDescriptor.packMmIds(id0, PageDescriptor.MM_ID_DUMMY));
+        }
+        if (refcount(p1) == newMapcount || mapcount(p1) == newMapcount) {
+            setFlags(head, flags(head) & ~PG_MM_IDS_SHARED);
+        }
+        return newMapcount;
+    }
+
+    private void checkLargeHead(final long head, final int nr, final int mmId) {
+        final int order = order(head);
+        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (flags(head) & PG_HEAD) == 0) {
+            throw new IllegalArgumentException("pfn " + head + " is not the head of a large folio (flags 0x"
+                    + Integer.toHexString(flags(head)) + ")");
+        }
+        if (nr <= 0) {
+            throw new IllegalArgumentException("nr " + nr + " must be positive");
+        }
+        PageDescriptor.checkMmId(mmId);
+    }
+
+    // ---- folio lifecycle ------------------------------------------------------------------------
+
+    /**
+     * prep_compound_page (mm/page_alloc.c): turns the clean, naturally aligned block at {@code pfn}
+     * into a folio of {@code order}. Order 0: flags = {@code extraFlags}. Order &gt;= 1: head flags
+     * {@code PG_HEAD | order | extraFlags}, tails {@code PG_TAIL | order} plus the type flags of
+     * {@code extraFlags} ({@link PageDescriptor#FOLIO_TYPE_FLAGS}: anon, swapbacked, file), so that
+     * any page tells its folio's type in one load. Refcount 1 on the head,
+     * every other count 0 (so page[1]'s MM-ID state is empty), PAE bits clear, tokens 0 (a fresh
+     * folio reads as zeroes, like __GFP_ZERO).
+     *
+     * @param extraFlags folio flags for the head (PG_ANON, PG_SWAPBACKED, PG_FILE, PG_TABLE, ...);
+     *                   order, PG_HEAD/TAIL/BUDDY, PG_MM_IDS_SHARED and unassigned bits are refused
+     * @throws IllegalArgumentException naming the order, pfn or flags if they are invalid
+     */
+    public void prepFolio(final long pfn, final int order, final int extraFlags) {
+        checkBlock(pfn, order);
+        if ((extraFlags & STRUCTURAL_FLAGS_MASK) != 0) {
+            throw new IllegalArgumentException("extraFlags 0x" + Integer.toHexString(extraFlags)
+                    + " contain structural bits 0x" + Integer.toHexString(extraFlags & STRUCTURAL_FLAGS_MASK));
+        }
+        final long nr = 1L << order;
+        final long headFlags = (order == 0 ? extraFlags : (PG_HEAD | order | extraFlags)) & 0xFFFF_FFFFL;
+        // One record = two little-endian longs: [flags | refcount << 32], [mapcount | aux << 32].
+        long off = pfn << RECORD_SHIFT;
+        records.set(LONG, off, headFlags | (1L << 32));
+        records.set(LONG, off + 8, 0L);
+        final long tailFlags = PG_TAIL | order | (extraFlags & PageDescriptor.FOLIO_TYPE_FLAGS);
+        for (long i = 1; i < nr; i++) {
+            off += PageDescriptor.RECORD_LENGTH;
+            records.set(LONG, off, tailFlags);
+            records.set(LONG, off + 8, 0L);
+        }
+        final long tokOff = pfn << TOKEN_SHIFT;
+        for (long i = 0; i < nr; i++) {
+            tokens.set(LONG, tokOff + (i << TOKEN_SHIFT), 0L);
+        }
+        clearAnonExclusiveRange(pfn, nr);
+    }
+
+    /**
+     * Zeroes the records and PAE bits of the naturally aligned block of {@code order} at
+     * {@code pfn}, as when a folio is freed. Tokens are left as they are (freed memory keeps its
+     * content until {@link #prepFolio} zeroes it).
+     */
+    public void clearFolio(final long pfn, final int order) {
+        checkBlock(pfn, order);
+        clearBlock(pfn, order);
+    }
+
+    /** {@link #clearFolio} without validation, for {@link PhysMem}. */
+    void clearBlock(final long pfn, final int order) {
+        final long nr = 1L << order;
+        records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
+        clearAnonExclusiveRange(pfn, nr);
+    }
+
+    private void checkBlock(final long pfn, final int order) {
+        PageDescriptor.checkOrder(order);
+        if (pfn < 0 || pfn >= nrPages) {
+            throw new IllegalArgumentException("pfn " + pfn + " is out of range 0.." + (nrPages - 1));
+        }
+        if ((pfn & ((1L << order) - 1)) != 0) {
+            throw new IllegalArgumentException("pfn " + pfn + " is not aligned to order " + order);
+        }
+        if (pfn + (1L << order) > nrPages) {
+            throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
+                    + " runs past the last pfn " + (nrPages - 1));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MemMap[" + nrPages + " pages]";
+    }
+
+    /**
+     * Zeroed, lazily committed off-heap memory: an anonymous private {@code mmap(MAP_NORESERVE)}
+     * unmapped when the arena closes. Falls back to {@link Arena#allocate} where the Linux call is
+     * not available (other OS, or native access denied).
+     */
+    private static final class NativeMemory {
+        private static final int PROT_READ = 0x1;
+        private static final int PROT_WRITE = 0x2;
+        private static final int MAP_PRIVATE = 0x02;
+        private static final int MAP_ANONYMOUS = 0x20;   // x86-64, arm64, riscv64 (asm-generic)
+        private static final int MAP_NORESERVE = 0x4000;
+        private static final long PAGE = 4096;
+
+        private static final MethodHandle MMAP;
+        private static final MethodHandle MUNMAP;
+
+        static {
+            MethodHandle mmap = null;
+            MethodHandle munmap = null;
+            final String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+            final String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+            if (os.startsWith("linux")
+                    && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64") || arch.equals("riscv64"))) {
+                try {
+                    final Linker linker = Linker.nativeLinker();
+                    mmap = linker.downcallHandle(linker.defaultLookup().find("mmap").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                    munmap = linker.downcallHandle(linker.defaultLookup().find("munmap").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                    MemorySegment.NULL.reinterpret(0); // restricted: fails here if native access is denied
+                } catch (final RuntimeException | LinkageError e) {
+                    mmap = null;
+                    munmap = null;
+                }
+            }
+            MMAP = mmap;
+            MUNMAP = munmap;
+        }
+
+        static MemorySegment allocateZeroed(final Arena arena, final long bytes) {
+            if (MMAP == null) {
+                return arena.allocate(bytes, PAGE);
+            }
+            final MemorySegment p;
+            try {
+                p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            } catch (final Throwable t) {
+                throw new IllegalStateException("mmap of " + bytes + " bytes failed", t);
+            }
+            if (p.address() == -1L || p.address() == 0L) {
+                throw new OutOfMemoryError("mmap of " + bytes + " bytes for the memmap failed");
+            }
+            return p.reinterpret(bytes, arena, seg -> unmap(seg, bytes));
+        }
+
+        private static void unmap(final MemorySegment seg, final long bytes) {
+            try {
+                final int rc = (int) MUNMAP.invokeExact(seg, bytes);
+                if (rc != 0) {
+                    throw new IllegalStateException("munmap of " + bytes + " bytes at 0x"
+                            + Long.toHexString(seg.address()) + " failed");
+                }
+            } catch (final RuntimeException | Error e) {
+                throw e;
+            } catch (final Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}

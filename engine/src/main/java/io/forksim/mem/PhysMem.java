@@ -1,0 +1,268 @@
+package io.forksim.mem;
+
+import static io.forksim.mem.PageDescriptor.MAX_ORDER;
+import static io.forksim.mem.PageDescriptor.NIL;
+import static io.forksim.mem.PageDescriptor.PG_BUDDY;
+import static io.forksim.mem.PageDescriptor.PG_RESERVED;
+import static io.forksim.mem.PageDescriptor.PG_ZERO;
+
+import java.util.Arrays;
+
+/**
+ * Buddy allocator of the simulated machine's page frames, orders 0..{@value PageDescriptor#MAX_ORDER}
+ * (the kernel's MAX_PAGE_ORDER), after mm/page_alloc.c ({@code __rmqueue_smallest}, {@code expand},
+ * {@code __free_one_page}).
+ *
+ * <p>PFN {@value #ZERO_PFN} is the shared zero page (PG_ZERO | PG_RESERVED, refcount 1) and is never
+ * allocated or freed. PFNs 1..nrPages-1 start free, as the largest naturally aligned blocks that
+ * fit, so any machine size works.
+ *
+ * <p>The free lists live in the memmap itself: a free block's first page has flags
+ * {@code PG_BUDDY | order}, its refcount slot links to the next free block of that order and its
+ * mapcount slot to the previous one ({@link PageDescriptor#NIL} = none); the other pages of a free
+ * block have zeroed records. Only the 11 list heads and counts are Java arrays, so a 1 TiB machine
+ * (2^28 pages) costs no Java object per page. Removing a buddy while coalescing is O(1).
+ *
+ * <p>Single-threaded. The only mutators are {@link #allocPages} and {@link #freePages} (plus the
+ * private list helpers they call): a lock for concurrent fork trees goes around those two.
+ */
+public final class PhysMem {
+
+    /** PFN of the shared zero page. */
+    public static final long ZERO_PFN = 0;
+    /** Returned by {@link #allocPages} when no block is free. */
+    public static final long NO_PFN = -1;
+    /** The largest order: the kernel's MAX_PAGE_ORDER. */
+    public static final int MAX_ORDER = PageDescriptor.MAX_ORDER;
+
+    private final MemMap memmap;
+    private final long nrPages;
+    private final int[] freeHead = new int[MAX_ORDER + 1];
+    private final long[] freeBlocks = new long[MAX_ORDER + 1];
+    private long freePages;
+
+    /**
+     * Takes over a freshly allocated (all-zero) memmap: reserves the zero page and frees every
+     * other PFN.
+     *
+     * @throws IllegalStateException if PFN 0 of {@code memmap} is already in use (the memmap is
+     *         managed by another PhysMem)
+     */
+    public PhysMem(final MemMap memmap) {
+        this.memmap = memmap;
+        this.nrPages = memmap.nrPages();
+        if (memmap.flags(ZERO_PFN) != 0 || memmap.refcount(ZERO_PFN) != 0) {
+            throw new IllegalStateException("pfn 0 of " + memmap + " is already in use (flags 0x"
+                    + Integer.toHexString(memmap.flags(ZERO_PFN)) + "): the memmap is not fresh");
+        }
+        Arrays.fill(freeHead, NIL);
+        memmap.setFlags(ZERO_PFN, PG_ZERO | PG_RESERVED);
+        memmap.setRefcount(ZERO_PFN, 1);
+        long pfn = ZERO_PFN + 1;
+        while (pfn < nrPages) {
+            int order = Math.min(MAX_ORDER, Long.numberOfTrailingZeros(pfn));
+            while (pfn + (1L << order) > nrPages) {
+                order--;
+            }
+            listAdd(pfn, order);
+            freePages += 1L << order;
+            pfn += 1L << order;
+        }
+    }
+
+    /** The memmap this allocator manages. */
+    public MemMap memmap() {
+        return memmap;
+    }
+
+    /**
+     * Allocates a naturally aligned block of {@code 2^order} pages and returns its first PFN, or
+     * {@link #NO_PFN} if no block of that order or above is free (nothing is changed then). A larger
+     * block is split, its unused halves going back to the lower free lists. The block's records are
+     * clean (flags 0, counts 0, PAE clear); the caller then calls {@link MemMap#prepFolio}.
+     *
+     * @throws IllegalArgumentException if {@code order} is not 0..10, naming it
+     */
+    public long allocPages(final int order) {
+        PageDescriptor.checkOrder(order);
+        int o = order;
+        while (o <= MAX_ORDER && freeHead[o] == NIL) {
+            o++;
+        }
+        if (o > MAX_ORDER) {
+            return NO_PFN;
+        }
+        final long pfn = freeHead[o];
+        listRemove(pfn, o);
+        // expand(): hand the upper halves back, largest first.
+        while (o > order) {
+            o--;
+            listAdd(pfn + (1L << o), o);
+        }
+        freePages -= 1L << order;
+        return pfn;
+    }
+
+    /**
+     * Like {@link #allocPages} but throws when nothing is free.
+     *
+     * @throws OutOfSimulatedMemoryException naming the order and the free page count
+     */
+    public long allocPagesOrThrow(final int order) {
+        final long pfn = allocPages(order);
+        if (pfn == NO_PFN) {
+            throw new OutOfSimulatedMemoryException(order, freePages);
+        }
+        return pfn;
+    }
+
+    /**
+     * Frees the block of {@code 2^order} pages at {@code pfn}: clears its records and PAE bits, then
+     * merges it with free buddies up to order 10 ({@code __free_one_page}).
+     *
+     * @throws IllegalArgumentException naming the value if {@code order} is not 0..10, {@code pfn} is
+     *         the zero page, out of range or not aligned to {@code order}, or any page of the block
+     *         is already free; nothing is changed then
+     */
+    public void freePages(final long pfn, final int order) {
+        checkFree(pfn, order);
+        memmap.clearBlock(pfn, order);
+        long p = pfn;
+        int o = order;
+        while (o < MAX_ORDER) {
+            final long buddy = p ^ (1L << o);
+            if (buddy >= nrPages || memmap.flags(buddy) != (PG_BUDDY | o)) {
+                break;
+            }
+            listRemove(buddy, o);
+            p = Math.min(p, buddy);
+            o++;
+        }
+        listAdd(p, o);
+        freePages += 1L << order;
+    }
+
+    private void checkFree(final long pfn, final int order) {
+        PageDescriptor.checkOrder(order);
+        if (pfn == ZERO_PFN) {
+            throw new IllegalArgumentException("pfn " + pfn + " is the shared zero page and cannot be freed");
+        }
+        if (pfn < 0 || pfn >= nrPages) {
+            throw new IllegalArgumentException("pfn " + pfn + " is out of range 1.." + (nrPages - 1));
+        }
+        if ((pfn & ((1L << order) - 1)) != 0) {
+            throw new IllegalArgumentException("pfn " + pfn + " is not aligned to order " + order);
+        }
+        final long nr = 1L << order;
+        if (pfn + nr > nrPages) {
+            throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
+                    + " runs past the last pfn " + (nrPages - 1));
+        }
+        // A free block containing the range: its head is pfn rounded down to its own order.
+        for (int o = order; o <= MAX_ORDER; o++) {
+            final long h = pfn & -(1L << o);
+            final int f = memmap.flags(h);
+            if ((f & PG_BUDDY) != 0 && PageDescriptor.orderOf(f) >= o) {
+                throw alreadyFree(pfn, order, h, PageDescriptor.orderOf(f));
+            }
+        }
+        // A free block inside the range.
+        for (long q = pfn; q < pfn + nr; q++) {
+            final int f = memmap.flags(q);
+            if ((f & PG_BUDDY) != 0) {
+                throw alreadyFree(pfn, order, q, PageDescriptor.orderOf(f));
+            }
+        }
+    }
+
+    private static IllegalArgumentException alreadyFree(final long pfn, final int order, final long head,
+                                                        final int headOrder) {
+        return new IllegalArgumentException("pfn " + pfn + " (order " + order + ") is already free: it overlaps"
+                + " the free block of order " + headOrder + " at pfn " + head);
+    }
+
+    // ---- free lists (mutators; the only code that touches the links) -----------------------------
+
+    private void listAdd(final long pfn, final int order) {
+        final int next = freeHead[order];
+        memmap.setFlags(pfn, PG_BUDDY | order);
+        memmap.setRefcount(pfn, next);
+        memmap.setMapcount(pfn, NIL);
+        memmap.setAux(pfn, 0);
+        if (next != NIL) {
+            memmap.setMapcount(next, (int) pfn);
+        }
+        freeHead[order] = (int) pfn;
+        freeBlocks[order]++;
+    }
+
+    private void listRemove(final long pfn, final int order) {
+        final int next = memmap.refcount(pfn);
+        final int prev = memmap.mapcount(pfn);
+        if (prev != NIL) {
+            memmap.setRefcount(prev, next);
+        } else {
+            freeHead[order] = next;
+        }
+        if (next != NIL) {
+            memmap.setMapcount(next, prev);
+        }
+        memmap.setFlags(pfn, 0);
+        memmap.setRefcount(pfn, 0);
+        memmap.setMapcount(pfn, 0);
+        freeBlocks[order]--;
+    }
+
+    // ---- statistics -----------------------------------------------------------------------------
+
+    /** Free pages in all orders. */
+    public long freePageCount() {
+        return freePages;
+    }
+
+    /**
+     * Free blocks of exactly {@code order}.
+     *
+     * @throws IllegalArgumentException if {@code order} is not 0..10, naming it
+     */
+    public long freeBlockCount(final int order) {
+        return freeBlocks[PageDescriptor.checkOrder(order)];
+    }
+
+    /** The largest order with a free block, or -1 if nothing is free. */
+    public int largestFreeOrder() {
+        for (int o = MAX_ORDER; o >= 0; o--) {
+            if (freeHead[o] != NIL) {
+                return o;
+            }
+        }
+        return -1;
+    }
+
+    /** All PFNs of the machine, including the zero page. */
+    public long totalPages() {
+        return nrPages;
+    }
+
+    /** Pages the allocator manages: all but the zero page. */
+    public long usablePages() {
+        return nrPages - 1;
+    }
+
+    /**
+     * Free blocks per order like {@code /proc/buddyinfo}:
+     * {@code "Node 0, zone   Normal      1      0 ..."} (11 columns, orders 0..10).
+     */
+    public String describe() {
+        final StringBuilder sb = new StringBuilder("Node 0, zone   Normal");
+        for (int o = 0; o <= MAX_ORDER; o++) {
+            sb.append(String.format(" %6d", freeBlocks[o]));
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "PhysMem[" + freePages + "/" + usablePages() + " pages free]";
+    }
+}

@@ -1,0 +1,628 @@
+package io.forksim.mm;
+
+import io.forksim.arch.Arch;
+import io.forksim.mem.MemMap;
+import io.forksim.mem.OutOfSimulatedMemoryException;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
+import io.forksim.pgtable.PageTables;
+import io.forksim.stats.Events;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Page faults (mm/memory.c, Linux 6.18), GUP pins and the user accesses that drive them.
+ *
+ * <pre>
+ * fault(addr, write)
+ *   no VMA / access not allowed            -> SEGV (nothing changes)
+ *   pte none
+ *     private anon: read  -> zero page (special, read-only)           do_anonymous_page
+ *                   write -> new order-0 folio, PAE, young/dirty/writable
+ *     file/shmem:   read  -> page-cache folio                          do_read_fault
+ *                   write, shared  -> page-cache folio, dirty, writable do_shared_fault
+ *                   write, private -> private anon copy                do_cow_fault
+ *   swap entry    -> do_swap_page (then do_wp_page if a write still needs it)
+ *   present, write, not writable -> do_wp_page
+ *   present, access allowed      -> mkyoung (+ mkdirty) via ptep_set_access_flags
+ * </pre>
+ *
+ * Every fault allocates what it needs before it changes anything visible; when simulated RAM runs out it
+ * gives back what it allocated (folios, page-cache entries, page-table pages) and throws
+ * {@link OutOfSimulatedMemoryException} (the kernel's VM_FAULT_OOM), leaving the machine as it was.
+ */
+final class Faults
+{
+    private Faults()
+    {
+    }
+
+    /** {@code access_error}: a write needs VM_WRITE; a read needs the VMA to be accessible at all. */
+    static boolean accessOk(final Vma vma, final boolean write)
+    {
+        if (write)
+        {
+            return (vma.flags & VmFlags.VM_WRITE) != 0;
+        }
+        return (vma.flags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC)) != 0;
+    }
+
+    static Vma vmaFor(final Mm mm, final long addr)
+    {
+        return addr >= 0 && addr < PageTables.TASK_SIZE ? mm.findVma(addr) : null;
+    }
+
+    static OutOfSimulatedMemoryException oom(final Machine m, final int order)
+    {
+        return new OutOfSimulatedMemoryException(order, m.phys().freePageCount());
+    }
+
+    /** {@code handle_mm_fault}. Precondition: {@code mm} is alive. */
+    static FaultResult fault(final Machine m, final Mm mm, final long address, final boolean write)
+    {
+        final Vma vma = vmaFor(mm, address);
+        if (vma == null || !accessOk(vma, write))
+        {
+            return FaultResult.SEGV;
+        }
+        final Arch arch = m.arch();
+        final Events ev = m.events();
+        final long addr = address & -Arch.PAGE_SIZE;
+        ev.faults++;
+        final Tables.Slot slot = Tables.lookup(m, mm, addr);
+        final long pte = slot == null ? 0 : arch.ptepGet(ev, slot.seg, slot.base, slot.idx);
+        if (arch.pteNone(pte))
+        {
+            return doPteNone(m, mm, vma, addr, write, slot);
+        }
+        if (!arch.ptePresent(pte))
+        {
+            return doSwapPage(m, mm, vma, slot, pte, write);
+        }
+        if (write && !arch.pteWrite(pte))
+        {
+            final FaultResult r = doWpPage(m, mm, vma, slot, pte, PhysMem.NO_PFN);
+            if (r == null)
+            {
+                throw oom(m, 0);
+            }
+            return r;
+        }
+        long entry = arch.pteMkyoung(pte);
+        if (write)
+        {
+            entry = arch.pteMkdirty(entry);
+        }
+        arch.ptepSetAccessFlags(ev, slot.seg, slot.base, slot.idx, entry, write);
+        return FaultResult.MAPPED;
+    }
+
+    // ---------------------------------------------------------------- none PTE
+
+    private static FaultResult doPteNone(final Machine m, final Mm mm, final Vma vma, final long addr, final boolean write,
+        final Tables.Slot existing)
+    {
+        final Tables.Created created = new Tables.Created();
+        Tables.Slot slot = existing;
+        if (slot == null)
+        {
+            slot = Tables.alloc(m, mm, addr, created);
+            if (slot == null)
+            {
+                Tables.unwind(m, created);
+                throw oom(m, 0);
+            }
+        }
+        final FaultResult r;
+        if (vma.file == null)
+        {
+            r = doAnonymousPage(m, mm, vma, slot, write);
+        }
+        else if (!write)
+        {
+            r = doFileFault(m, mm, vma, slot, addr, false);
+        }
+        else if (vma.isShared())
+        {
+            r = doFileFault(m, mm, vma, slot, addr, true);
+        }
+        else
+        {
+            r = doCowFault(m, mm, vma, slot, addr);
+        }
+        if (r == null)
+        {
+            Tables.unwind(m, created);
+            throw oom(m, 0);
+        }
+        return r;
+    }
+
+    /** {@code do_anonymous_page}: the zero page for reads, a fresh exclusive order-0 folio for writes. */
+    private static FaultResult doAnonymousPage(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s,
+        final boolean write)
+    {
+        final Arch arch = m.arch();
+        final Events ev = m.events();
+        if (!write)
+        {
+            final long pte = arch.pteMkspecial(arch.pfnPte(PhysMem.ZERO_PFN, vma.pageProt));
+            arch.setPtes(ev, s.seg, s.base, s.idx, pte, 1);
+            return FaultResult.MAPPED;
+        }
+        final MemMap memmap = m.memmap();
+        final long pfn = Folios.alloc(m, 0, Folios.ANON_FLAGS);
+        if (pfn == PhysMem.NO_PFN)
+        {
+            return null;
+        }
+        vma.hasAnonVma = true; // anon_vma_prepare
+        memmap.setMapcount(pfn, 1); // folio_add_new_anon_rmap(RMAP_EXCLUSIVE)
+        memmap.setAnonExclusive(pfn);
+        long pte = arch.pfnPte(pfn, vma.pageProt);
+        if ((vma.flags & VmFlags.VM_WRITE) != 0)
+        {
+            pte = arch.pteMkwrite(arch.pteMkdirty(pte));
+        }
+        mm.rss[Mm.MM_ANONPAGES]++;
+        ev.rmapUpdate++;
+        arch.setPtes(ev, s.seg, s.base, s.idx, pte, 1);
+        return FaultResult.MAPPED;
+    }
+
+    /**
+     * {@code do_read_fault} ({@code write == false}) and {@code do_shared_fault} ({@code write == true}, shared
+     * VMA): map the page-cache folio. {@code finish_fault}/{@code set_pte_range}: from {@code vm_page_prot};
+     * a write makes it dirty and writable ({@code maybe_mkwrite}); a read of a writable shared mapping maps a
+     * dirty folio dirty.
+     */
+    private static FaultResult doFileFault(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s,
+        final long addr, final boolean write)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final long pfn = Folios.pageCacheGet(m, vma.file, vma.filePageIndex(addr), null);
+        if (pfn == PhysMem.NO_PFN)
+        {
+            return null;
+        }
+        memmap.refAdd(pfn, 1);
+        memmap.mapcountAdd(pfn, 1);
+        long pte = arch.pfnPte(pfn, vma.pageProt);
+        if (write)
+        {
+            memmap.setFlags(pfn, memmap.flags(pfn) | PageDescriptor.PG_DIRTY);
+            pte = arch.pteMkdirty(pte);
+            if ((vma.flags & VmFlags.VM_WRITE) != 0)
+            {
+                pte = arch.pteMkwrite(pte);
+            }
+        }
+        else if (arch.pteWrite(pte) && (memmap.flags(pfn) & PageDescriptor.PG_DIRTY) != 0)
+        {
+            pte = arch.pteMkdirty(pte);
+        }
+        mm.rss[Folios.fileRssCounter(memmap.flags(pfn))]++;
+        m.events().rmapUpdate++;
+        m.events().refcountUpdate++;
+        arch.setPtes(m.events(), s.seg, s.base, s.idx, pte, 1);
+        return FaultResult.MAPPED;
+    }
+
+    /** {@code do_cow_fault}: a write to a private file mapping copies the page-cache page into a new anon folio. */
+    private static FaultResult doCowFault(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s, final long addr)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final long pfn = Folios.alloc(m, 0, Folios.ANON_FLAGS);
+        if (pfn == PhysMem.NO_PFN)
+        {
+            return null;
+        }
+        final List<Long> createdCache = new ArrayList<>(1);
+        final long src = Folios.pageCacheGet(m, vma.file, vma.filePageIndex(addr), createdCache);
+        if (src == PhysMem.NO_PFN)
+        {
+            Folios.free(m, pfn);
+            return null;
+        }
+        vma.hasAnonVma = true;
+        memmap.setToken(pfn, memmap.token(src));
+        memmap.setMapcount(pfn, 1);
+        memmap.setAnonExclusive(pfn);
+        long pte = arch.pteMkdirty(arch.pfnPte(pfn, vma.pageProt));
+        if ((vma.flags & VmFlags.VM_WRITE) != 0)
+        {
+            pte = arch.pteMkwrite(pte);
+        }
+        mm.rss[Mm.MM_ANONPAGES]++;
+        m.events().rmapUpdate++;
+        m.events().cowCopies++;
+        arch.setPtes(m.events(), s.seg, s.base, s.idx, pte, 1);
+        return FaultResult.COW_COPIED;
+    }
+
+    // ---------------------------------------------------------------- swap-in
+
+    /**
+     * {@code do_swap_page} for an order-0 folio. The folio comes from the swap cache if the slot has one;
+     * otherwise it is read from the slot: into a new folio that stays out of the swap cache when the slot's
+     * count is 1 (the {@code SWP_SYNCHRONOUS_IO} path: "fresh page not exposed to the swapcache -> certainly
+     * exclusive"), or into the swap cache when other swap PTEs still reference the slot, so that their
+     * processes map the same folio later. Exclusive (SWP_EXCLUSIVE or fresh): PAE, writable if VM_WRITE, dirty
+     * on a write fault. The swap count drops by one; at zero the swap cache lets go of the folio.
+     */
+    private static FaultResult doSwapPage(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s,
+        final long orig, final boolean write)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final SwapSpace swap = m.swap();
+        final Events ev = m.events();
+        if (arch.pteSwpType(orig) != SwapSpace.SWAP_TYPE)
+        {
+            throw new IllegalStateException("non-swap entry 0x" + Long.toHexString(orig) + " in " + mm);
+        }
+        final long offset = arch.pteSwpOffset(orig);
+        final int count = swap.count(offset);
+        final long cached = swap.cachePfn(offset);
+        boolean exclusive = arch.pteSwpExclusive(orig);
+        final long pfn;
+        if (cached >= 0)
+        {
+            pfn = cached;
+        }
+        else
+        {
+            pfn = Folios.alloc(m, 0, Folios.ANON_FLAGS);
+            if (pfn == PhysMem.NO_PFN)
+            {
+                throw oom(m, 0);
+            }
+            memmap.setRefcount(pfn, 0);
+            memmap.setToken(pfn, swap.token(offset));
+            if (count > 1)
+            {
+                memmap.setFlags(pfn, memmap.flags(pfn) | PageDescriptor.PG_SWAPCACHE);
+                memmap.refAdd(pfn, 1);
+                swap.setCachePfn(offset, pfn);
+            }
+            else
+            {
+                exclusive = true;
+            }
+            ev.swapIns++;
+        }
+        // A write that will still need do_wp_page (not exclusive) copies unless this mapping ends up the only
+        // reference; take the copy's page now so that running out of RAM changes nothing.
+        long prealloc = PhysMem.NO_PFN;
+        if (write && !exclusive)
+        {
+            // not exclusive means the folio is in the swap cache: its reference goes when this was the last swap PTE
+            final int refsAfter = memmap.refcount(pfn) + 1 - (count == 1 ? 1 : 0);
+            if (refsAfter != 1)
+            {
+                prealloc = Folios.alloc(m, 0, Folios.ANON_FLAGS);
+                if (prealloc == PhysMem.NO_PFN)
+                {
+                    if (cached < 0)
+                    {
+                        if (count > 1)
+                        {
+                            swap.setCachePfn(offset, -1);
+                        }
+                        Folios.free(m, pfn);
+                        ev.swapIns--;
+                    }
+                    throw oom(m, 0);
+                }
+            }
+        }
+        long pte = arch.pfnPte(pfn, vma.pageProt);
+        if (SoftDirty.pteSwpSoftDirty(arch, orig))
+        {
+            pte = SoftDirty.pteMksoftDirty(arch, pte);
+        }
+        boolean writeDone = false;
+        if (exclusive)
+        {
+            if ((vma.flags & VmFlags.VM_WRITE) != 0)
+            {
+                pte = arch.pteMkwrite(pte);
+                if (write)
+                {
+                    pte = arch.pteMkdirty(pte);
+                    writeDone = true;
+                }
+            }
+            memmap.setAnonExclusive(pfn);
+        }
+        memmap.refAdd(pfn, 1);
+        memmap.mapcountAdd(pfn, 1);
+        mm.rss[Mm.MM_ANONPAGES]++;
+        mm.rss[Mm.MM_SWAPENTS]--;
+        ev.rmapUpdate++;
+        ev.refcountUpdate++;
+        arch.setPtes(ev, s.seg, s.base, s.idx, pte, 1);
+        Folios.swapPut(m, offset);
+        if (write && !writeDone)
+        {
+            final FaultResult r = doWpPage(m, mm, vma, s, s.peek(), prealloc);
+            if (r == null)
+            {
+                throw new IllegalStateException("do_wp_page after swap-in ran out of memory despite the preallocated page");
+            }
+        }
+        else if (prealloc != PhysMem.NO_PFN)
+        {
+            Folios.free(m, prealloc);
+        }
+        return FaultResult.SWAPPED_IN;
+    }
+
+    // ---------------------------------------------------------------- write-protect faults
+
+    /**
+     * {@code do_wp_page}: shared mappings reuse ({@code wp_page_shared}); a private anon folio is reused if
+     * the page is PageAnonExclusive or {@link #wpCanReuseAnonFolio} says the folio is exclusive to this mm;
+     * everything else is copied ({@link #wpPageCopy}).
+     *
+     * @param prealloc an order-0 anon folio to use for a copy, or {@link PhysMem#NO_PFN}; freed if unused
+     * @return the result, or null if a copy found no memory (nothing changed)
+     */
+    static FaultResult doWpPage(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s, final long pte,
+        final long prealloc)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final long pfn = arch.ptePfn(pte);
+        if (arch.pteSpecial(pte) || pfn == PhysMem.ZERO_PFN)
+        {
+            return wpPageCopy(m, mm, vma, s, PhysMem.NO_PFN, prealloc);
+        }
+        if ((vma.flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE)) != 0)
+        {
+            memmap.setFlags(memmap.folioHead(pfn), memmap.flags(memmap.folioHead(pfn)) | PageDescriptor.PG_DIRTY);
+            wpPageReuse(m, vma, s, pte);
+            freeUnused(m, prealloc);
+            return FaultResult.REUSED;
+        }
+        final long head = memmap.folioHead(pfn);
+        if ((memmap.flags(head) & PageDescriptor.PG_ANON) != 0
+            && (memmap.testAnonExclusive(pfn) || wpCanReuseAnonFolio(m, mm, head)))
+        {
+            memmap.setAnonExclusive(pfn);
+            wpPageReuse(m, vma, s, pte);
+            m.events().cowReuses++;
+            freeUnused(m, prealloc);
+            return FaultResult.REUSED;
+        }
+        return wpPageCopy(m, mm, vma, s, pfn, prealloc);
+    }
+
+    private static void freeUnused(final Machine m, final long prealloc)
+    {
+        if (prealloc != PhysMem.NO_PFN)
+        {
+            Folios.free(m, prealloc);
+        }
+    }
+
+    /**
+     * {@code wp_can_reuse_anon_folio}. Small folio: no reference besides this mapping (after freeing the swap
+     * cache if no swap entry needs it any more). Large folio (6.15+, {@code __wp_can_reuse_large_anon_folio}):
+     * more than one mapping, the MM-IDs-shared bit clear, {@code large_mapcount == refcount} (every reference
+     * is a mapping: not pinned, not in the swap cache) and this mm owning all of them. A large folio mapped
+     * only once is "freed up by copying".
+     */
+    static boolean wpCanReuseAnonFolio(final Machine m, final Mm mm, final long head)
+    {
+        final MemMap memmap = m.memmap();
+        if (memmap.order(head) != 0)
+        {
+            final int lm = memmap.largeMapcount(head);
+            if (lm <= 1 || memmap.folioMmIdsShared(head))
+            {
+                return false;
+            }
+            return lm == memmap.refcount(head) && memmap.folioMmIdMapcount(head, mm.id) == lm;
+        }
+        final boolean swapcache = (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) != 0;
+        if (memmap.refcount(head) > 1 + (swapcache ? 1 : 0))
+        {
+            return false;
+        }
+        if (swapcache)
+        {
+            // folio_free_swap: only when no swap entry references the slot any more.
+            final long slot = m.swap().cacheSlotOf(head);
+            if (slot >= 0 && m.swap().count(slot) == 0)
+            {
+                m.swap().setCachePfn(slot, -1);
+                Folios.dropSwapCache(m, head);
+            }
+        }
+        return memmap.refcount(head) == 1;
+    }
+
+    /** {@code wp_page_reuse}: young, dirty, writable (if VM_WRITE) in place via {@code ptep_set_access_flags}. */
+    private static void wpPageReuse(final Machine m, final Vma vma, final Tables.Slot s, final long pte)
+    {
+        final Arch arch = m.arch();
+        long entry = arch.pteMkdirty(arch.pteMkyoung(pte));
+        if ((vma.flags & VmFlags.VM_WRITE) != 0)
+        {
+            entry = arch.pteMkwrite(entry);
+        }
+        arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, entry, true);
+    }
+
+    /**
+     * {@code wp_page_copy}: a new order-0 anon folio (zeroed for the zero page) with the old page's token;
+     * {@code ptep_clear_flush} of the old entry, then the new entry young, dirty, writable if VM_WRITE, PAE on
+     * the new page; only then the old mapping's rmap and reference go (the old folio is freed at refcount 0).
+     *
+     * @param oldPfn the page mapped so far, or {@link PhysMem#NO_PFN} for the zero page
+     */
+    private static FaultResult wpPageCopy(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s,
+        final long oldPfn, final long prealloc)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final Events ev = m.events();
+        final long pfn = prealloc != PhysMem.NO_PFN ? prealloc : Folios.alloc(m, 0, Folios.ANON_FLAGS);
+        if (pfn == PhysMem.NO_PFN)
+        {
+            return null;
+        }
+        vma.hasAnonVma = true;
+        memmap.setToken(pfn, oldPfn == PhysMem.NO_PFN ? 0 : memmap.token(oldPfn));
+        long entry = arch.pteMkdirty(arch.pfnPte(pfn, vma.pageProt));
+        if ((vma.flags & VmFlags.VM_WRITE) != 0)
+        {
+            entry = arch.pteMkwrite(entry);
+        }
+        arch.ptepClearFlush(ev, s.seg, s.base, s.idx);
+        memmap.setMapcount(pfn, 1);
+        memmap.setAnonExclusive(pfn);
+        arch.setPtes(ev, s.seg, s.base, s.idx, entry, 1);
+        ev.rmapUpdate++;
+        if (oldPfn != PhysMem.NO_PFN)
+        {
+            final long head = memmap.folioHead(oldPfn);
+            final int hflags = memmap.flags(head);
+            if ((hflags & PageDescriptor.PG_ANON) == 0)
+            {
+                mm.rss[Folios.fileRssCounter(hflags)]--;
+                mm.rss[Mm.MM_ANONPAGES]++;
+            }
+            Folios.removeRmap(memmap, head, 1, mm.id);
+            Folios.put(m, head, 1);
+            ev.rmapUpdate++;
+            ev.refcountUpdate++;
+        }
+        else
+        {
+            mm.rss[Mm.MM_ANONPAGES]++;
+        }
+        ev.cowCopies++;
+        return FaultResult.COW_COPIED;
+    }
+
+    // ---------------------------------------------------------------- user accesses and GUP
+
+    static IllegalStateException segv(final long addr)
+    {
+        return new IllegalStateException("SIGSEGV at 0x" + Long.toHexString(addr));
+    }
+
+    /**
+     * A user load: the MMU walks the PTE (setting the accessed bit as hardware does on x86 and arm64 with
+     * FEAT_HAFDBS), faulting first if it is not present.
+     */
+    static long read(final Machine m, final Mm mm, final long addr)
+    {
+        final Vma vma = vmaFor(mm, addr);
+        if (vma == null || !accessOk(vma, false))
+        {
+            throw segv(addr);
+        }
+        final Arch arch = m.arch();
+        Tables.Slot s = Tables.lookup(m, mm, addr);
+        final long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
+        if (!arch.ptePresent(pte) || arch.pteNone(pte))
+        {
+            fault(m, mm, addr, false);
+            s = Tables.lookup(m, mm, addr);
+            return m.memmap().token(arch.ptePfn(s.peek()));
+        }
+        if (!arch.pteYoung(pte))
+        {
+            arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkyoung(pte), false);
+        }
+        return m.memmap().token(arch.ptePfn(pte));
+    }
+
+    /** A user store of {@code token}: faults unless the PTE is present and writable, then sets young/dirty. */
+    static void write(final Machine m, final Mm mm, final long addr, final long token)
+    {
+        final Vma vma = vmaFor(mm, addr);
+        if (vma == null || !accessOk(vma, true))
+        {
+            throw segv(addr);
+        }
+        final Arch arch = m.arch();
+        Tables.Slot s = Tables.lookup(m, mm, addr);
+        final long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
+        final long pfn;
+        if (arch.pteNone(pte) || !arch.ptePresent(pte) || !arch.pteWrite(pte))
+        {
+            fault(m, mm, addr, true);
+            s = Tables.lookup(m, mm, addr);
+            pfn = arch.ptePfn(s.peek());
+        }
+        else
+        {
+            if (!arch.pteYoung(pte) || !arch.pteDirty(pte))
+            {
+                arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkdirty(arch.pteMkyoung(pte)), true);
+            }
+            pfn = arch.ptePfn(pte);
+        }
+        m.memmap().setToken(pfn, token);
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_WRITE | FOLL_LONGTERM)} of one page: a write fault first unless the PTE is
+     * present, writable and (for anon) exclusive, so that the pinned page can never be COW-shared; then the
+     * pin (order 0: refcount + 1024; large: pincount + 1 and refcount + 1) and MMF_HAS_PINNED.
+     */
+    static long pin(final Machine m, final Mm mm, final long addr)
+    {
+        final Vma vma = vmaFor(mm, addr);
+        if (vma == null || (vma.flags & VmFlags.VM_WRITE) == 0)
+        {
+            throw new IllegalArgumentException("cannot pin 0x" + Long.toHexString(addr)
+                + ": no writable mapping there (FOLL_WRITE would fail with -EFAULT)");
+        }
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final long page = addr & -Arch.PAGE_SIZE;
+        Tables.Slot s = Tables.lookup(m, mm, page);
+        long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
+        boolean needFault = arch.pteNone(pte) || !arch.ptePresent(pte) || !arch.pteWrite(pte);
+        if (!needFault)
+        {
+            final long pfn = arch.ptePfn(pte);
+            needFault = (memmap.flags(memmap.folioHead(pfn)) & PageDescriptor.PG_ANON) != 0 && !memmap.testAnonExclusive(pfn);
+        }
+        if (needFault)
+        {
+            fault(m, mm, page, true);
+            s = Tables.lookup(m, mm, page);
+            pte = s.peek();
+        }
+        final long pfn = arch.ptePfn(pte);
+        Folios.pin(m, pfn);
+        mm.hasPinned = true;
+        mm.pins.add(new Mm.Pin(page, pfn));
+        return pfn;
+    }
+
+    /** {@code unpin_user_page} of the page pinned most recently at {@code addr}. */
+    static void unpin(final Machine m, final Mm mm, final long addr)
+    {
+        final long page = addr & -Arch.PAGE_SIZE;
+        for (int i = mm.pins.size() - 1; i >= 0; i--)
+        {
+            if (mm.pins.get(i).addr() == page)
+            {
+                final Mm.Pin p = mm.pins.remove(i);
+                Folios.unpin(m, p.pfn());
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no pin at 0x" + Long.toHexString(addr) + " in " + mm);
+    }
+}

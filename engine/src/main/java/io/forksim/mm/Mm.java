@@ -1,0 +1,331 @@
+package io.forksim.mm;
+
+import io.forksim.arch.Arch;
+import io.forksim.pgtable.PageTables;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A simulated process address space ({@code struct mm_struct}): a sorted, non-overlapping VMA tree and
+ * a 4-level page table rooted at {@link #pgd()}, with the operations of a process on it: mmap, munmap,
+ * mprotect, madvise, mremap, page faults, user reads and writes, GUP pins and exit. fork() lives in
+ * {@code io.forksim.fork.Fork}.
+ *
+ * <p>Every public operation validates its arguments first and then mutates, so a rejected call leaves
+ * the process exactly as it was; an operation that runs out of simulated RAM part-way unwinds what it
+ * built before throwing {@link io.forksim.mem.OutOfSimulatedMemoryException}. Calls on an exited process
+ * throw {@link IllegalStateException} naming it.
+ *
+ * <p>VMAs are never merged: they stay as mapped or split (see {@link VmaOps}).
+ *
+ * <p>Folio conventions (the memmap model): a private anon folio of order k mapped by nr PTEs of this mm has
+ * refcount nr (+1024 per pin for order 0, +1 per pin and {@code _pincount} for a large folio), mapcount /
+ * {@code large_mapcount} nr (MM-ID slot of this mm for large folios), {@code PG_ANON | PG_SWAPBACKED}, and
+ * PageAnonExclusive on every page it maps exclusively. Page-cache and swap-cache folios carry one more
+ * reference for the cache. Events go to {@code machine.events()}.
+ */
+public final class Mm
+{
+    public static final int MM_FILEPAGES = 0;
+    public static final int MM_ANONPAGES = 1;
+    public static final int MM_SWAPENTS = 2;
+    public static final int MM_SHMEMPAGES = 3;
+
+    final Machine machine;
+    final int id;
+    final long pgd;
+    final TreeMap<Long, Vma> vmas = new TreeMap<>();
+    /** MMF_HAS_PINNED: set on the first GUP pin, never cleared. */
+    boolean hasPinned;
+    boolean exited;
+    final long[] rss = new long[4];
+    /** Outstanding GUP pins taken through this process, oldest first. */
+    final List<Pin> pins = new ArrayList<>();
+
+    /** A GUP pin: the page-aligned user address it was taken at and the PFN pinned (held even if unmapped). */
+    public record Pin(long addr, long pfn)
+    {
+    }
+
+    Mm(final Machine machine, final int id, final long pgd)
+    {
+        this.machine = machine;
+        this.id = id;
+        this.pgd = pgd;
+    }
+
+    public Machine machine() { return machine; }
+
+    /** The MM ID used by the large-folio mapcount bookkeeping (1..65535). */
+    public int id() { return id; }
+
+    /** PFN of the PGD table. */
+    public long pgd() { return pgd; }
+
+    public boolean hasPinned() { return hasPinned; }
+
+    public boolean exited() { return exited; }
+
+    public long rss(final int counter) { return rss[counter]; }
+
+    /** Outstanding pins, oldest first (a snapshot). */
+    public List<Pin> pins() { return Collections.unmodifiableList(new ArrayList<>(pins)); }
+
+    /** VMAs in address order (a snapshot list). */
+    public List<Vma> vmas() { return new ArrayList<>(vmas.values()); }
+
+    /** The VMA containing {@code addr}, or null. */
+    public Vma findVma(final long addr)
+    {
+        final Map.Entry<Long, Vma> e = vmas.floorEntry(addr);
+        return e != null && e.getValue().contains(addr) ? e.getValue() : null;
+    }
+
+    /** For fork: adds a duplicated VMA to this (child) mm. Precondition: it overlaps nothing. */
+    public void addVmaForFork(final Vma vma)
+    {
+        vmas.put(vma.start, vma);
+    }
+
+    /** For fork: a copy of {@code vma} to be placed in a child mm. */
+    public static Vma dupVma(final Vma vma)
+    {
+        return vma.copy();
+    }
+
+    /** For fork: adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
+    public void addRss(final long[] delta)
+    {
+        for (int i = 0; i < rss.length; i++)
+        {
+            rss[i] += delta[i];
+        }
+    }
+
+    public void setHasAnonVma(final Vma vma, final boolean value)
+    {
+        vma.hasAnonVma = value;
+    }
+
+    public void setVmaFlags(final Vma vma, final int flags)
+    {
+        vma.flags = flags;
+    }
+
+    // ---------------------------------------------------------------- address-space operations
+
+    /**
+     * {@code mmap(addr, len, prot, MAP_FIXED_NOREPLACE | (shared ? MAP_SHARED : MAP_PRIVATE) [| MAP_ANONYMOUS],
+     * file, off)}. Flags as {@code do_mmap} sets them: the prot bits, {@code VM_MAYREAD|VM_MAYWRITE|VM_MAYEXEC};
+     * shared: {@code VM_SHARED|VM_MAYSHARE}; private writable: {@code VM_ACCOUNT}. A shared anonymous mapping is
+     * backed by a new shmem file ({@code shmem_zero_setup}). Anonymous private VMAs get {@code vm_pgoff = addr >> 12}.
+     *
+     * @param prot {@code VM_READ|VM_WRITE|VM_EXEC} bits
+     * @param file the file to map, or null for anonymous memory
+     * @param fileOffsetBytes page-aligned offset into {@code file} (0 for anonymous memory)
+     * @throws IllegalArgumentException naming the value for a misaligned, empty, negative or beyond-TASK_SIZE
+     *         range, bad prot bits or offset, a range past the end of the file, or an overlap with a VMA
+     */
+    public Vma mmap(final long addr, final long len, final int prot, final boolean shared, final SimFile file,
+        final long fileOffsetBytes)
+    {
+        checkAlive();
+        return VmaOps.mmap(machine, this, addr, len, prot, shared, file, fileOffsetBytes);
+    }
+
+    /** {@code munmap} with the batched (6.9+) zap. */
+    public void munmap(final long addr, final long len)
+    {
+        munmap(addr, len, true);
+    }
+
+    /**
+     * {@code munmap}: splits VMAs straddling the range, zaps their PTEs ({@code batched}: 6.9+
+     * {@code zap_present_ptes}; else the 6.8 per-PTE zap, same resulting state), flushes the TLB once, frees
+     * page tables left empty in the range and drops shmem files no longer mapped. Unmapped holes are fine.
+     */
+    public void munmap(final long addr, final long len, final boolean batched)
+    {
+        checkAlive();
+        VmaOps.munmap(machine, this, addr, len, batched);
+    }
+
+    /**
+     * {@code mprotect}: the range must be fully mapped. VMAs whose flags change are split to the range, get the
+     * new {@code vm_page_prot}, and their present PTEs are rewritten ({@code change_pte_range}); in a private
+     * VMA made writable, PTEs of exclusive anon pages become writable at once (the "mprotect() optimization").
+     * One TLB flush for the range.
+     */
+    public void mprotect(final long addr, final long len, final int prot)
+    {
+        checkAlive();
+        VmaOps.mprotect(machine, this, addr, len, prot);
+    }
+
+    /** {@code madvise} with the batched zap for {@link Advice#DONTNEED}. */
+    public void madvise(final long addr, final long len, final Advice advice)
+    {
+        madvise(addr, len, advice, true);
+    }
+
+    /**
+     * {@code madvise}: the range must be fully mapped. DONTNEED zaps ({@code batched} chooses the zap shape);
+     * DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK change VMA flags (splitting VMAs whose flags change); PAGEOUT swaps
+     * out exclusively mapped, unpinned anon folios of the range ({@link Pageout}).
+     */
+    public void madvise(final long addr, final long len, final Advice advice, final boolean batched)
+    {
+        checkAlive();
+        VmaOps.madvise(machine, this, addr, len, advice, batched);
+    }
+
+    /**
+     * {@code mremap(oldAddr, oldLen, oldLen, MREMAP_MAYMOVE | MREMAP_FIXED, newAddr)} of a range inside one VMA
+     * to a free range: the page-table entries move unchanged (no folio split), so a large folio can end up
+     * mapped from two VMAs ("partially mremap()'ed THP").
+     *
+     * @return the new VMA
+     */
+    public Vma mremap(final long oldAddr, final long oldLen, final long newAddr)
+    {
+        checkAlive();
+        return VmaOps.mremap(machine, this, oldAddr, oldLen, newAddr);
+    }
+
+    /**
+     * Faults in {@code [addr, addr + len)} as write faults with folios of {@code order} (0..9) would: per folio
+     * one {@code set_ptes(1 << order)}; private anon PTEs young + dirty + writable when VM_WRITE, every page
+     * PageAnonExclusive; then a fresh {@link Machine#newToken()} is written into each page, in address order.
+     * Shared (shmem or file) mappings are populated with order-0 page-cache folios, mapped dirty and writable.
+     *
+     * @throws IllegalArgumentException if the order is out of range, the range is not aligned to the folio size,
+     *         not covered by private anonymous or shared mappings, or already has a non-none PTE
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException when RAM runs out; everything populate did is undone
+     */
+    public void populate(final long addr, final long len, final int order)
+    {
+        checkAlive();
+        Populate.populate(machine, this, addr, len, order);
+    }
+
+    // ---------------------------------------------------------------- faults and accesses
+
+    /**
+     * A page fault at {@code addr} ({@code handle_mm_fault}). {@link FaultResult#SEGV} (nothing changed) when no
+     * VMA covers {@code addr} or the VMA forbids the access.
+     */
+    public FaultResult fault(final long addr, final boolean write)
+    {
+        checkAlive();
+        return Faults.fault(machine, this, addr, write);
+    }
+
+    /**
+     * A user load: returns the content token of the page at {@code addr}, faulting it in first if needed.
+     *
+     * @throws IllegalStateException {@code "SIGSEGV at 0x..."} (nothing changed) if the access is not allowed
+     */
+    public long read(final long addr)
+    {
+        checkAlive();
+        return Faults.read(machine, this, addr);
+    }
+
+    /**
+     * A user store of {@code token} into the page at {@code addr}, faulting (COW, ...) first if the PTE is not
+     * present and writable.
+     *
+     * @throws IllegalStateException {@code "SIGSEGV at 0x..."} (nothing changed) if the access is not allowed
+     */
+    public void write(final long addr, final long token)
+    {
+        checkAlive();
+        Faults.write(machine, this, addr, token);
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_WRITE | FOLL_LONGTERM)} of the page at {@code addr}: unshares/COWs first if the
+     * page is not exclusive, then pins; sets MMF_HAS_PINNED.
+     *
+     * @return the pinned PFN
+     * @throws IllegalArgumentException if no writable VMA covers {@code addr} (-EFAULT)
+     */
+    public long pin(final long addr)
+    {
+        checkAlive();
+        return Faults.pin(machine, this, addr);
+    }
+
+    /**
+     * {@code unpin_user_page} of the page pinned most recently at {@code addr} (even if it has been unmapped or
+     * moved since); a folio whose last reference this was is freed.
+     *
+     * @throws IllegalArgumentException if this process holds no pin taken at {@code addr}
+     */
+    public void unpin(final long addr)
+    {
+        checkAlive();
+        Faults.unpin(machine, this, addr);
+    }
+
+    /** {@code exit_mmap} with the batched zap. */
+    public void exit()
+    {
+        exit(true);
+    }
+
+    /**
+     * {@code exit_mmap}: zaps every VMA, one {@code flush_tlb_mm}, frees all page tables, releases the pins this
+     * process still holds (their owner, e.g. an io_uring ring, is torn down with it), drops shmem files no
+     * longer mapped and unregisters from the machine.
+     */
+    public void exit(final boolean batched)
+    {
+        checkAlive();
+        final Zap.Gather g = new Zap.Gather();
+        for (final Vma v : vmas.values())
+        {
+            Zap.zapVmaRange(machine, this, v, v.start, v.end, batched, g);
+        }
+        machine.arch().flushTlbMm(machine.events());
+        machine.pageTables().freeAll(machine.events(), pgd);
+        while (!pins.isEmpty())
+        {
+            Folios.unpin(machine, pins.remove(pins.size() - 1).pfn());
+        }
+        final List<Vma> removed = new ArrayList<>(vmas.values());
+        vmas.clear();
+        exited = true;
+        machine.unregister(this);
+        machine.dropUnmappedShmem(removed);
+    }
+
+    /**
+     * The raw PTE word mapping {@code addr} (0 if none or no PTE table); reads without counting, for tests and
+     * tools.
+     */
+    public long peekPte(final long addr)
+    {
+        final PageTables pt = machine.pageTables();
+        final long t = pt.pteOffsetMap(pgd, addr);
+        return t == PageTables.NO_TABLE ? 0 : Arch.peek(pt.segment(t), pt.base(t), PageTables.pteIndex(addr));
+    }
+
+    void checkAlive()
+    {
+        if (exited)
+        {
+            throw new IllegalStateException("process mm#" + id + " has exited");
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "mm#" + id + (exited ? " (exited)" : "") + " vmas=" + vmas.size();
+    }
+}

@@ -1,0 +1,248 @@
+package io.forksim.mm;
+
+import io.forksim.arch.Arch;
+import io.forksim.mem.MemMap;
+import io.forksim.mem.OutOfSimulatedMemoryException;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
+import io.forksim.pgtable.PageTables;
+import io.forksim.stats.Events;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Populating a range the way write faults with an mTHP size of {@code order} would: per folio, one
+ * {@code set_ptes(nr = 1 << order)} ({@code do_anonymous_page} with {@code alloc_anon_folio}), then a user
+ * write of a fresh token into every page.
+ *
+ * <p>Two phases: first every table and folio is allocated and mapped; only when all of that succeeded are
+ * the tokens written (so the machine's token counter and page contents are untouched by a failure). If
+ * simulated RAM runs out in the first phase, everything mapped so far is zapped, page-cache folios created
+ * are dropped, {@code anon_vma} flags are restored and the new page-table pages are freed.
+ */
+final class Populate
+{
+    static final int MAX_ORDER = 9;
+
+    private Populate()
+    {
+    }
+
+    static void populate(final Machine m, final Mm mm, final long addr, final long len, final int order)
+    {
+        final Arch arch = m.arch();
+        if (order < 0 || order > MAX_ORDER)
+        {
+            throw new IllegalArgumentException("order " + order + " is out of range 0.." + MAX_ORDER);
+        }
+        final long size = Arch.PAGE_SIZE << order;
+        if (addr < 0 || (addr & (size - 1)) != 0)
+        {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(addr) + " is not aligned to the folio size "
+                + size + " (order " + order + ")");
+        }
+        if (len <= 0 || (len & (size - 1)) != 0)
+        {
+            throw new IllegalArgumentException("length " + len + " is not a positive multiple of the folio size " + size
+                + " (order " + order + ")");
+        }
+        final long end = addr + len;
+        if (end > PageTables.TASK_SIZE || end < addr)
+        {
+            throw new IllegalArgumentException("range 0x" + Long.toHexString(addr) + "+" + len + " goes beyond TASK_SIZE 0x"
+                + Long.toHexString(PageTables.TASK_SIZE));
+        }
+        // Validate coverage, kind and folio placement.
+        for (long a = addr; a < end; a += size)
+        {
+            final Vma v = mm.findVma(a);
+            if (v == null)
+            {
+                throw new IllegalArgumentException("no mapping at 0x" + Long.toHexString(a) + " to populate");
+            }
+            if (v.file != null && !v.isShared())
+            {
+                throw new IllegalArgumentException("cannot populate private file mapping " + v
+                    + ": only private anonymous or shared mappings");
+            }
+            if (!Faults.accessOk(v, false))
+            {
+                throw new IllegalArgumentException("cannot populate inaccessible (PROT_NONE) mapping " + v);
+            }
+            if (a + size > v.end)
+            {
+                throw new IllegalArgumentException("folio at 0x" + Long.toHexString(a) + " of order " + order
+                    + " would straddle the end of " + v);
+            }
+        }
+        final PageTables pt = m.pageTables();
+        final long[] busy = {-1, 0};
+        pt.forEachPteTable(mm.pgd, addr, end, (table, tableVa) ->
+        {
+            if (busy[0] >= 0)
+            {
+                return;
+            }
+            final long from = Math.max(addr, tableVa);
+            final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
+            final int i0 = PageTables.pteIndex(from);
+            final int n = (int)((to - from) >>> Arch.PAGE_SHIFT);
+            for (int i = i0; i < i0 + n; i++)
+            {
+                final long pte = Arch.peek(pt.segment(table), pt.base(table), i);
+                if (!arch.pteNone(pte))
+                {
+                    busy[0] = tableVa + ((long)i << Arch.PAGE_SHIFT);
+                    busy[1] = pte;
+                    return;
+                }
+            }
+        });
+        if (busy[0] >= 0)
+        {
+            throw new IllegalArgumentException("0x" + Long.toHexString(busy[0]) + " is already mapped (pte 0x"
+                + Long.toHexString(busy[1]) + "): populate needs an empty range");
+        }
+
+        // Phase 1: allocate and map.
+        final MemMap memmap = m.memmap();
+        final Events ev = m.events();
+        final Tables.Created created = new Tables.Created();
+        final Map<SimFile, List<Long>> createdCache = new HashMap<>();
+        final List<Vma> anonVmaSet = new ArrayList<>();
+        final List<Long> cleanBefore = new ArrayList<>();
+        final int nr = 1 << order;
+        long mappedEnd = addr;
+        try
+        {
+            for (long a = addr; a < end; a += size)
+            {
+                final Vma v = mm.findVma(a);
+                final Tables.Slot s = Tables.alloc(m, mm, a, created);
+                if (s == null)
+                {
+                    throw Faults.oom(m, 0);
+                }
+                if (v.file == null)
+                {
+                    final long pfn = Folios.alloc(m, order, Folios.ANON_FLAGS);
+                    if (pfn == PhysMem.NO_PFN)
+                    {
+                        throw Faults.oom(m, order);
+                    }
+                    if (!v.hasAnonVma)
+                    {
+                        v.hasAnonVma = true;
+                        anonVmaSet.add(v);
+                    }
+                    memmap.setRefcount(pfn, nr);
+                    if (order == 0)
+                    {
+                        memmap.setMapcount(pfn, 1);
+                    }
+                    else
+                    {
+                        memmap.folioSetLargeMapcount(pfn, nr, mm.id);
+                    }
+                    memmap.setAnonExclusiveRange(pfn, nr);
+                    long pte = arch.pfnPte(pfn, v.pageProt);
+                    if ((v.flags & VmFlags.VM_WRITE) != 0)
+                    {
+                        pte = arch.pteMkwrite(arch.pteMkdirty(pte));
+                    }
+                    arch.setPtes(ev, s.seg, s.base, s.idx, pte, nr);
+                    mm.rss[Mm.MM_ANONPAGES] += nr;
+                    ev.faults++;
+                    ev.rmapUpdate++;
+                    ev.refcountUpdate++;
+                    mappedEnd = a + size;
+                }
+                else
+                {
+                    for (int j = 0; j < nr; j++)
+                    {
+                        final long pa = a + ((long)j << Arch.PAGE_SHIFT);
+                        final long pfn = Folios.pageCacheGet(m, v.file, v.filePageIndex(pa),
+                            createdCache.computeIfAbsent(v.file, f -> new ArrayList<>()));
+                        if (pfn == PhysMem.NO_PFN)
+                        {
+                            throw Faults.oom(m, 0);
+                        }
+                        if ((memmap.flags(pfn) & PageDescriptor.PG_DIRTY) == 0)
+                        {
+                            cleanBefore.add(pfn);
+                        }
+                        memmap.refAdd(pfn, 1);
+                        memmap.mapcountAdd(pfn, 1);
+                        long pte = arch.pteMkdirty(arch.pfnPte(pfn, v.pageProt));
+                        if ((v.flags & VmFlags.VM_WRITE) != 0)
+                        {
+                            pte = arch.pteMkwrite(pte);
+                        }
+                        arch.setPtes(ev, s.seg, s.base, s.idx + j, pte, 1);
+                        mm.rss[Folios.fileRssCounter(memmap.flags(pfn))]++;
+                        ev.faults++;
+                        ev.rmapUpdate++;
+                        ev.refcountUpdate++;
+                        mappedEnd = pa + Arch.PAGE_SIZE;
+                    }
+                }
+            }
+        }
+        catch (final OutOfSimulatedMemoryException e)
+        {
+            final Zap.Gather g = new Zap.Gather();
+            for (final Vma v : mm.vmas.subMap(mm.vmas.floorKey(addr), true, mappedEnd, false).values())
+            {
+                final long zs = Math.max(addr, v.start);
+                final long ze = Math.min(mappedEnd, v.end);
+                if (zs < ze)
+                {
+                    Zap.zapVmaRange(m, mm, v, zs, ze, true, g);
+                }
+            }
+            g.finish(m);
+            for (final Map.Entry<SimFile, List<Long>> c : createdCache.entrySet())
+            {
+                for (final Long index : c.getValue())
+                {
+                    Folios.uncache(m, c.getKey(), index);
+                }
+            }
+            for (final Long pfn : cleanBefore)
+            {
+                if ((memmap.flags(pfn) & PageDescriptor.PG_FILE) != 0) // still cached (zap set PG_DIRTY from the dirty PTE)
+                {
+                    memmap.setFlags(pfn, memmap.flags(pfn) & ~PageDescriptor.PG_DIRTY);
+                }
+            }
+            for (final Vma v : anonVmaSet)
+            {
+                v.hasAnonVma = false;
+            }
+            Tables.unwind(m, created);
+            throw e;
+        }
+
+        // Phase 2: the user writes a fresh token into every page, in address order.
+        pt.forEachPteTable(mm.pgd, addr, end, (table, tableVa) ->
+        {
+            final long from = Math.max(addr, tableVa);
+            final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
+            final int i0 = PageTables.pteIndex(from);
+            final int n = (int)((to - from) >>> Arch.PAGE_SHIFT);
+            for (int i = i0; i < i0 + n; i++)
+            {
+                final long pfn = arch.ptePfn(Arch.peek(pt.segment(table), pt.base(table), i));
+                memmap.setToken(pfn, m.newToken());
+                if ((memmap.flags(pfn) & PageDescriptor.PG_FILE) != 0)
+                {
+                    memmap.setFlags(pfn, memmap.flags(pfn) | PageDescriptor.PG_DIRTY); // folio_mark_dirty
+                }
+            }
+        });
+    }
+}

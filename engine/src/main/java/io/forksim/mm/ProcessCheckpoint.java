@@ -1,0 +1,226 @@
+package io.forksim.mm;
+
+import io.forksim.arch.Arch;
+import io.forksim.mem.MemMap;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.pgtable.PageTables;
+import io.forksim.pgtable.TableStore;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The state fork() changes in a parent, captured once and put back between benchmark iterations: the
+ * entries of the parent's PTE tables (write-protection, arm64 CONT folds) and the memmap of every folio
+ * it maps (records with refcounts, mapcounts and MM-ID slots; PageAnonExclusive bits).
+ *
+ * <p>This is what a kernel benchmark gets by mapping and populating fresh memory per iteration, at the
+ * cost of two {@code MemorySegment.copy} runs per table and per folio run instead of a populate.
+ *
+ * <p>Precondition of {@link #restore()}: every process forked from the parent since {@link #capture} has
+ * exited, and the parent's VMAs and mappings were not changed by anything but fork. Then restoring is
+ * exact: the restored machine equals the captured one apart from which free pages the buddy hands out next.
+ */
+public final class ProcessCheckpoint implements AutoCloseable
+{
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG;
+
+    private final Mm mm;
+    private final Arena arena = Arena.ofConfined();
+    private final long[] tablePfns;
+    private final MemorySegment tableCopy;
+    /** Folio PFN runs [start, end) in ascending order, merged. */
+    private final long[] runStart;
+    private final long[] runEnd;
+    private final MemorySegment recordCopy;
+    private final long[] paeCopy;
+
+    private ProcessCheckpoint(final Mm mm, final long[] tablePfns, final long[] runStart, final long[] runEnd)
+    {
+        this.mm = mm;
+        this.tablePfns = tablePfns;
+        this.runStart = runStart;
+        this.runEnd = runEnd;
+        final Machine machine = mm.machine();
+        final PageTables pt = machine.pageTables();
+        final MemMap memmap = machine.memmap();
+        tableCopy = arena.allocate(Math.max(1, (long)tablePfns.length * TableStore.TABLE_BYTES), TableStore.TABLE_BYTES);
+        for (int i = 0; i < tablePfns.length; i++)
+        {
+            MemorySegment.copy(pt.segment(tablePfns[i]), pt.base(tablePfns[i]), tableCopy, (long)i * TableStore.TABLE_BYTES,
+                TableStore.TABLE_BYTES);
+        }
+        long pages = 0;
+        for (int r = 0; r < runStart.length; r++)
+        {
+            pages += runEnd[r] - runStart[r];
+        }
+        recordCopy = arena.allocate(Math.max(1, pages * PageDescriptor.RECORD_LENGTH), 8);
+        paeCopy = new long[(int)((pages + 63) >>> 6)];
+        long at = 0;
+        for (int r = 0; r < runStart.length; r++)
+        {
+            final long n = runEnd[r] - runStart[r];
+            MemorySegment.copy(memmap.records(), PageDescriptor.recordOffset(runStart[r]), recordCopy,
+                at * PageDescriptor.RECORD_LENGTH, n * PageDescriptor.RECORD_LENGTH);
+            for (long p = 0; p < n; p++)
+            {
+                if (memmap.testAnonExclusive(runStart[r] + p))
+                {
+                    paeCopy[(int)((at + p) >>> 6)] |= 1L << ((at + p) & 63);
+                }
+            }
+            at += n;
+        }
+    }
+
+    /** Captures {@code mm}'s PTE tables and the memmap of the folios it maps. */
+    public static ProcessCheckpoint capture(final Mm mm)
+    {
+        mm.checkAlive();
+        final Machine machine = mm.machine();
+        final Arch arch = machine.arch();
+        final PageTables pt = machine.pageTables();
+        final MemMap memmap = machine.memmap();
+        final List<Long> tables = new ArrayList<>();
+        final List<long[]> runs = new ArrayList<>();
+        final long[] open = {-1, -1};
+        for (final Vma vma : mm.vmas())
+        {
+            pt.forEachPteTable(mm.pgd(), vma.start(), vma.end(), (table, va) ->
+            {
+                if (tables.isEmpty() || tables.get(tables.size() - 1) != table)
+                {
+                    tables.add(table);
+                }
+                final MemorySegment seg = pt.segment(table);
+                final long base = pt.base(table);
+                for (int i = 0; i < TableStore.ENTRIES; i++)
+                {
+                    final long pte = Arch.peek(seg, base, i);
+                    if (!arch.ptePresent(pte) || arch.pteSpecial(pte))
+                    {
+                        continue;
+                    }
+                    final long pfn = arch.ptePfn(pte);
+                    final long head = memmap.folioHead(pfn);
+                    final long end = head + memmap.folioNrPages(head);
+                    if (open[0] >= 0 && head >= open[0] && end <= open[1])
+                    {
+                        continue;
+                    }
+                    if (open[0] >= 0 && head == open[1])
+                    {
+                        open[1] = end;
+                        continue;
+                    }
+                    if (open[0] >= 0)
+                    {
+                        runs.add(open.clone());
+                    }
+                    open[0] = head;
+                    open[1] = end;
+                }
+            });
+        }
+        if (open[0] >= 0)
+        {
+            runs.add(open.clone());
+        }
+        runs.sort((a, b) -> Long.compare(a[0], b[0]));
+        final List<long[]> merged = new ArrayList<>();
+        for (final long[] r : runs)
+        {
+            if (!merged.isEmpty() && r[0] <= merged.get(merged.size() - 1)[1])
+            {
+                final long[] last = merged.get(merged.size() - 1);
+                last[1] = Math.max(last[1], r[1]);
+            }
+            else
+            {
+                merged.add(r.clone());
+            }
+        }
+        final long[] starts = new long[merged.size()];
+        final long[] ends = new long[merged.size()];
+        for (int i = 0; i < merged.size(); i++)
+        {
+            starts[i] = merged.get(i)[0];
+            ends[i] = merged.get(i)[1];
+        }
+        return new ProcessCheckpoint(mm, tables.stream().mapToLong(Long::longValue).toArray(), starts, ends);
+    }
+
+    /** Puts the captured tables and folio metadata back. See the class precondition. */
+    public void restore()
+    {
+        mm.checkAlive();
+        final Machine machine = mm.machine();
+        final PageTables pt = machine.pageTables();
+        final MemMap memmap = machine.memmap();
+        for (int i = 0; i < tablePfns.length; i++)
+        {
+            MemorySegment.copy(tableCopy, (long)i * TableStore.TABLE_BYTES, pt.segment(tablePfns[i]), pt.base(tablePfns[i]),
+                TableStore.TABLE_BYTES);
+        }
+        long at = 0;
+        for (int r = 0; r < runStart.length; r++)
+        {
+            final long n = runEnd[r] - runStart[r];
+            MemorySegment.copy(recordCopy, at * PageDescriptor.RECORD_LENGTH, memmap.records(),
+                PageDescriptor.recordOffset(runStart[r]), n * PageDescriptor.RECORD_LENGTH);
+            restorePae(memmap, runStart[r], n, at);
+            at += n;
+        }
+    }
+
+    private void restorePae(final MemMap memmap, final long pfn0, final long n, final long at0)
+    {
+        final MemorySegment pae = memmap.anonExclusive();
+        long p = 0;
+        while (p < n)
+        {
+            final long pfn = pfn0 + p;
+            final long src = at0 + p;
+            if ((pfn & 63) == 0 && (src & 63) == 0 && n - p >= 64)
+            {
+                pae.set(WORD, (pfn >>> 6) << 3, paeCopy[(int)(src >>> 6)]);
+                p += 64;
+                continue;
+            }
+            if ((paeCopy[(int)(src >>> 6)] & (1L << (src & 63))) != 0)
+            {
+                memmap.setAnonExclusive(pfn);
+            }
+            else
+            {
+                memmap.clearAnonExclusive(pfn);
+            }
+            p++;
+        }
+    }
+
+    public int tableCount()
+    {
+        return tablePfns.length;
+    }
+
+    public long folioPages()
+    {
+        long pages = 0;
+        for (int r = 0; r < runStart.length; r++)
+        {
+            pages += runEnd[r] - runStart[r];
+        }
+        return pages;
+    }
+
+    @Override
+    public void close()
+    {
+        arena.close();
+    }
+}

@@ -1,0 +1,168 @@
+package io.forksim.mm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One simulated swap device (swap type 0): per slot a swap count ({@code swap_map}), the content token
+ * written out, and the swap-cache folio (PFN + 1, 0 = none) that still holds the data after swap-in.
+ *
+ * <pre>
+ *   counts : int  per slot   swap_map[offset]: references from swap PTEs (+ 0 for the swap cache)
+ *   tokens : long per slot   content token of the swapped page
+ *   cache  : long per slot   PFN + 1 of the swap-cache page, 0 if none
+ * </pre>
+ * Slot 0 is never used (the kernel reserves the header page). Allocation is next-fit over the counts.
+ */
+public final class SwapSpace implements AutoCloseable
+{
+    public static final int SWAP_TYPE = 0;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+
+    private final Arena arena = Arena.ofShared();
+    private final long slots;
+    private final MemorySegment counts;
+    private final MemorySegment tokens;
+    private final MemorySegment cache;
+    private long cursor = 1;
+    private long used;
+    /** Reverse index of the swap cache: PFN -> slot (the kernel's {@code folio->swap}); the cache is small. */
+    private final java.util.HashMap<Long, Long> cacheSlotOf = new java.util.HashMap<>();
+
+    public SwapSpace(final long slots)
+    {
+        if (slots < 2 || slots > (1L << 40))
+        {
+            throw new IllegalArgumentException("swap slots out of range: slots=" + slots);
+        }
+        this.slots = slots;
+        counts = arena.allocate(slots * 4, 8);
+        tokens = arena.allocate(slots * 8, 8);
+        cache = arena.allocate(slots * 8, 8);
+    }
+
+    public long slots() { return slots; }
+    public long used() { return used; }
+    public long free() { return slots - 1 - used; }
+
+    /** Allocates {@code nr} consecutive free slots (count 1 each). @return first offset, or -1. */
+    public long alloc(final int nr)
+    {
+        if (nr < 1)
+        {
+            throw new IllegalArgumentException("swap slot count must be positive: nr=" + nr);
+        }
+        long scanned = 0;
+        long c = cursor;
+        while (scanned < slots)
+        {
+            if (c + nr > slots)
+            {
+                scanned += slots - c;
+                c = 1;
+                continue;
+            }
+            int run = 0;
+            while (run < nr && count(c + run) == 0 && cachePfn(c + run) < 0)
+            {
+                run++;
+            }
+            if (run == nr)
+            {
+                for (int i = 0; i < nr; i++)
+                {
+                    counts.setAtIndex(INT, c + i, 1);
+                }
+                used += nr;
+                cursor = c + nr;
+                return c;
+            }
+            c += run + 1;
+            scanned += run + 1;
+        }
+        return -1;
+    }
+
+    public int count(final long offset) { return counts.getAtIndex(INT, offset); }
+
+    /** {@code swap_duplicate}: one more swap PTE references the slot. */
+    public void dup(final long offset)
+    {
+        checkInUse(offset);
+        counts.setAtIndex(INT, offset, count(offset) + 1);
+    }
+
+    /**
+     * {@code swap_free}: one reference less. When the count reaches zero the slot is freed; a swap-cache
+     * folio still attached is returned so that the caller drops the cache's reference (PFN, or -1).
+     */
+    public long put(final long offset)
+    {
+        checkInUse(offset);
+        final int c = count(offset) - 1;
+        counts.setAtIndex(INT, offset, c);
+        if (c == 0)
+        {
+            used--;
+            final long pfn = cachePfn(offset);
+            if (pfn >= 0)
+            {
+                cache.setAtIndex(LONG, offset, 0L);
+                cacheSlotOf.remove(pfn);
+            }
+            return pfn;
+        }
+        return -1;
+    }
+
+    public long token(final long offset) { return tokens.getAtIndex(LONG, offset); }
+    public void setToken(final long offset, final long token) { tokens.setAtIndex(LONG, offset, token); }
+
+    /** PFN of the swap-cache page for the slot, or -1. */
+    public long cachePfn(final long offset) { return cache.getAtIndex(LONG, offset) - 1; }
+    public void setCachePfn(final long offset, final long pfn)
+    {
+        final long old = cachePfn(offset);
+        if (old >= 0)
+        {
+            cacheSlotOf.remove(old);
+        }
+        cache.setAtIndex(LONG, offset, pfn + 1);
+        if (pfn >= 0)
+        {
+            cacheSlotOf.put(pfn, offset);
+        }
+    }
+
+    /** The slot whose swap-cache page is {@code pfn} ({@code folio->swap}), or -1. */
+    public long cacheSlotOf(final long pfn)
+    {
+        final Long s = cacheSlotOf.get(pfn);
+        return s == null ? -1 : s;
+    }
+
+    /** Number of slots that have a swap-cache page. */
+    public int cachedPages()
+    {
+        return cacheSlotOf.size();
+    }
+
+    private void checkInUse(final long offset)
+    {
+        if (offset <= 0 || offset >= slots || count(offset) <= 0)
+        {
+            throw new IllegalStateException("swap slot not in use: offset=" + offset);
+        }
+    }
+
+    /** Bytes of off-heap state. */
+    public long offHeapBytes() { return slots * 20; }
+
+    @Override
+    public void close()
+    {
+        arena.close();
+    }
+}

@@ -1,0 +1,68 @@
+package io.forksim.mm;
+
+import io.forksim.arch.Arch;
+
+/**
+ * A virtual memory area ({@code struct vm_area_struct}): {@code [start, end)}, page aligned.
+ * Mutable only through {@link Mm}'s operations, which keep the VMA tree sorted and non-overlapping.
+ *
+ * @see VmFlags
+ */
+public final class Vma
+{
+    long start;
+    long end;
+    int flags;
+    /** The backing file, or null for anonymous memory. */
+    final SimFile file;
+    /** File page offset of {@link #start} (in pages); for anon VMAs the linear page index (kept for mremap). */
+    long pgoff;
+    /** {@code vma->anon_vma != NULL}: set by the first anon fault / populate of a private VMA, and by fork's anon_vma_fork. */
+    boolean hasAnonVma;
+    /** {@code vm_page_prot}, from the arch's protection map. */
+    long pageProt;
+
+    Vma(final long start, final long end, final int flags, final SimFile file, final long pgoff, final long pageProt)
+    {
+        this.start = start;
+        this.end = end;
+        this.flags = flags;
+        this.file = file;
+        this.pgoff = pgoff;
+        this.pageProt = pageProt;
+    }
+
+    public long start() { return start; }
+    public long end() { return end; }
+    public int flags() { return flags; }
+    public SimFile file() { return file; }
+    public long pgoff() { return pgoff; }
+    public boolean hasAnonVma() { return hasAnonVma; }
+    public long pageProt() { return pageProt; }
+    public long pages() { return (end - start) >>> Arch.PAGE_SHIFT; }
+    public boolean isAnon() { return file == null; }
+    public boolean isShared() { return (flags & VmFlags.VM_SHARED) != 0; }
+    public boolean isCow() { return VmFlags.isCowMapping(flags); }
+    public boolean contains(final long addr) { return addr >= start && addr < end; }
+
+    /** File page index mapped at {@code addr}. */
+    public long filePageIndex(final long addr)
+    {
+        return pgoff + ((addr - start) >>> Arch.PAGE_SHIFT);
+    }
+
+    Vma copy()
+    {
+        final Vma v = new Vma(start, end, flags, file, pgoff, pageProt);
+        v.hasAnonVma = hasAnonVma;
+        return v;
+    }
+
+    @Override
+    public String toString()
+    {
+        return String.format("%012x-%012x %s%s%s", start, end, VmFlags.describe(flags),
+            file != null ? " file=" + file.name() + "@" + pgoff : " anon",
+            hasAnonVma ? " anon_vma" : "");
+    }
+}

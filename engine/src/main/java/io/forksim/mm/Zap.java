@@ -1,0 +1,185 @@
+package io.forksim.mm;
+
+import io.forksim.arch.Arch;
+import io.forksim.fork.FolioPteBatch;
+import io.forksim.mem.MemMap;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
+import io.forksim.pgtable.PageTables;
+import io.forksim.stats.Events;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@code zap_pte_range} (mm/memory.c) for munmap, MADV_DONTNEED and exit, in two shapes that leave
+ * identical state:
+ * <ul>
+ *   <li><b>batched</b> (Linux 6.9+, as in 6.18): {@code zap_present_ptes} detects a batch of PTEs mapping
+ *       one large folio with {@code folio_pte_batch} (flags 0: dirty, soft-dirty, write and young ignored),
+ *       clears it with {@code clear_full_ptes} (anon) or {@code get_and_clear_full_ptes} (file: dirty/young
+ *       ORed over the batch mark the folio dirty once), and updates rmap and refcount once per batch;</li>
+ *   <li><b>per-PTE</b> (Linux 6.8): every present PTE through {@code ptep_get_and_clear_full},
+ *       {@code page_remove_rmap} and one reference drop.</li>
+ * </ul>
+ * Swap entries are freed one at a time in both ({@code swap_pte_batch} is not modelled). The TLB is flushed
+ * once per operation by whoever owns the {@link Gather} (the kernel's {@code mmu_gather}); folios whose last
+ * reference goes are freed immediately, which gives the same final state as freeing after the flush.
+ */
+final class Zap
+{
+    private Zap()
+    {
+    }
+
+    /** {@code struct mmu_gather}: the span of present PTEs cleared, flushed once at the end. */
+    static final class Gather
+    {
+        long lo = Long.MAX_VALUE;
+        long hi = Long.MIN_VALUE;
+
+        void add(final long addr, final int nr)
+        {
+            lo = Math.min(lo, addr);
+            hi = Math.max(hi, addr + ((long)nr << Arch.PAGE_SHIFT));
+        }
+
+        boolean empty()
+        {
+            return lo > hi;
+        }
+
+        /** {@code tlb_finish_mmu} of a ranged gather: one {@code flush_tlb_range} over the span, if any. */
+        void finish(final Machine m)
+        {
+            if (!empty())
+            {
+                m.arch().flushTlbRange(m.events(), (hi - lo) >>> Arch.PAGE_SHIFT);
+            }
+        }
+    }
+
+    /** {@code unmap_page_range} of {@code [start, end)} inside {@code vma}, table by table. */
+    static void zapVmaRange(final Machine m, final Mm mm, final Vma vma, final long start, final long end,
+        final boolean batched, final Gather g)
+    {
+        final PageTables pt = m.pageTables();
+        pt.forEachPteTable(mm.pgd, start, end, (table, tableVa) ->
+        {
+            final long from = Math.max(start, tableVa);
+            final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
+            zapPteRange(m, mm, pt.segment(table), pt.base(table), tableVa, PageTables.pteIndex(from),
+                PageTables.pteIndex(from) + (int)((to - from) >>> Arch.PAGE_SHIFT), batched, g);
+        });
+    }
+
+    /**
+     * {@code zap_pte_range} over entries {@code [from, to)} of one PTE table mapping {@code tableVa}.
+     * Precondition: the range lies inside one VMA of {@code mm}.
+     */
+    static void zapPteRange(final Machine m, final Mm mm, final MemorySegment t, final long base, final long tableVa,
+        final int from, final int to, final boolean batched, final Gather g)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final Events ev = m.events();
+        final int mmId = mm.id;
+        final long[] rss = mm.rss;
+        long batches = 0;
+        long refs = 0;
+        long rmaps = 0;
+        int i = from;
+        while (i < to)
+        {
+            final long pte = arch.ptepGet(ev, t, base, i);
+            if (arch.pteNone(pte))
+            {
+                i++;
+                continue;
+            }
+            final long addr = tableVa + ((long)i << Arch.PAGE_SHIFT);
+            if (!arch.ptePresent(pte))
+            {
+                zapSwapPte(m, mm, t, base, i, pte);
+                i++;
+                continue;
+            }
+            final long pfn = arch.ptePfn(pte);
+            if (arch.pteSpecial(pte) || pfn == PhysMem.ZERO_PFN)
+            {
+                // vm_normal_page() == NULL: clear the entry, no folio to account.
+                arch.ptepGetAndClear(ev, t, base, i);
+                batches++;
+                g.add(addr, 1);
+                i++;
+                continue;
+            }
+            final int flags = memmap.flags(pfn);
+            final int order = flags & PageDescriptor.ORDER_MASK;
+            final long head = pfn & -(1L << order);
+            final int headFlags = order == 0 ? flags : memmap.flags(head);
+            final boolean anon = (headFlags & PageDescriptor.PG_ANON) != 0;
+            if (batched)
+            {
+                int nr = 1;
+                if (order != 0 && to - i > 1)
+                {
+                    nr = FolioPteBatch.nr(FolioPteBatch.folioPteBatch(arch, ev, t, base, i, pte, to - i, head + (1L << order), 0));
+                }
+                if (anon)
+                {
+                    arch.clearFullPtes(ev, t, base, i, nr);
+                }
+                else
+                {
+                    final long merged = arch.getAndClearFullPtes(ev, t, base, i, nr);
+                    if (arch.pteDirty(merged))
+                    {
+                        memmap.setFlags(head, memmap.flags(head) | PageDescriptor.PG_DIRTY);
+                    }
+                }
+                rss[Folios.rssCounter(headFlags)] -= nr;
+                Folios.removeRmap(memmap, head, nr, mmId);
+                Folios.put(m, head, nr);
+                batches++;
+                rmaps++;
+                refs++;
+                g.add(addr, nr);
+                i += nr;
+            }
+            else
+            {
+                final long old = arch.ptepGetAndClear(ev, t, base, i);
+                if (!anon && arch.pteDirty(old))
+                {
+                    memmap.setFlags(head, memmap.flags(head) | PageDescriptor.PG_DIRTY);
+                }
+                rss[Folios.rssCounter(headFlags)]--;
+                Folios.removeRmap(memmap, head, 1, mmId);
+                Folios.put(m, head, 1);
+                batches++;
+                rmaps++;
+                refs++;
+                g.add(addr, 1);
+                i++;
+            }
+        }
+        ev.batches += batches;
+        ev.refcountUpdate += refs;
+        ev.rmapUpdate += rmaps;
+    }
+
+    /** A swap entry: {@code pte_clear}, then {@code free_swap_and_cache}. */
+    private static void zapSwapPte(final Machine m, final Mm mm, final MemorySegment t, final long base, final int idx,
+        final long pte)
+    {
+        final Arch arch = m.arch();
+        if (arch.pteSwpType(pte) != SwapSpace.SWAP_TYPE)
+        {
+            throw new IllegalStateException("non-swap entry 0x" + Long.toHexString(pte) + " in " + mm
+                + ": forksim creates no migration, device or marker entries");
+        }
+        arch.setNonPresent(m.events(), t, base, idx, 0L);
+        Folios.swapPut(m, arch.pteSwpOffset(pte));
+        mm.rss[Mm.MM_SWAPENTS]--;
+    }
+}

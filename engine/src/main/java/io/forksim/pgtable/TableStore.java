@@ -1,0 +1,120 @@
+package io.forksim.pgtable;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Backing storage of page-table pages.
+ *
+ * <p>Simulated RAM is not backed by real bytes (a page carries only a content token), but page-table
+ * pages are: each holds 512 eight-byte entries that the simulator reads and writes. A table page is
+ * an ordinary PFN taken from the buddy allocator (so it is counted and can run out, as in the kernel);
+ * its 4 KiB of entries live in a <em>slot</em> of this store, and the PFN's memmap record remembers
+ * the slot (see {@code PageDescriptor}: the mapcount field of a {@code PG_TABLE} page, forksim's
+ * {@code ptdesc}).
+ *
+ * <pre>
+ *   slot s  ->  chunk  s >>> CHUNK_SHIFT     (one off-heap segment of 4096 tables = 16 MiB)
+ *               offset (s &amp; CHUNK_MASK) * 4096
+ * </pre>
+ *
+ * Chunks are allocated on demand and never returned to the OS before {@link #close()}; freed slots are
+ * reused (LIFO) and zeroed when handed out again, as {@code pte_alloc} hands out zeroed pages.
+ */
+public final class TableStore implements AutoCloseable
+{
+    public static final int TABLE_BYTES = 4096;
+    public static final int ENTRIES = 512;
+    public static final int CHUNK_SHIFT = 12;
+    public static final int TABLES_PER_CHUNK = 1 << CHUNK_SHIFT;
+    public static final int CHUNK_MASK = TABLES_PER_CHUNK - 1;
+    public static final long CHUNK_BYTES = (long)TABLES_PER_CHUNK * TABLE_BYTES;
+
+    private final Arena arena = Arena.ofShared();
+    private final List<MemorySegment> chunkList = new ArrayList<>();
+    private MemorySegment[] chunks = new MemorySegment[16];
+    private int nextFresh;
+    private int[] freeSlots = new int[1024];
+    private int freeTop;
+    private int inUse;
+
+    /** @return a zeroed slot. */
+    public int allocSlot()
+    {
+        final int slot;
+        if (freeTop > 0)
+        {
+            slot = freeSlots[--freeTop];
+            chunk(slot).asSlice(offset(slot), TABLE_BYTES).fill((byte)0);
+        }
+        else
+        {
+            slot = nextFresh;
+            final int c = slot >>> CHUNK_SHIFT;
+            if (c == chunkList.size())
+            {
+                final MemorySegment seg = arena.allocate(CHUNK_BYTES, TABLE_BYTES);
+                chunkList.add(seg);
+                if (c == chunks.length)
+                {
+                    chunks = Arrays.copyOf(chunks, c * 2);
+                }
+                chunks[c] = seg;
+            }
+            nextFresh++;
+        }
+        inUse++;
+        return slot;
+    }
+
+    public void freeSlot(final int slot)
+    {
+        if (slot < 0 || slot >= nextFresh)
+        {
+            throw new IllegalArgumentException("table slot out of range: slot=" + slot);
+        }
+        if (freeTop == freeSlots.length)
+        {
+            freeSlots = Arrays.copyOf(freeSlots, freeTop * 2);
+        }
+        freeSlots[freeTop++] = slot;
+        inUse--;
+    }
+
+    /** The segment holding {@code slot}; entries are at {@link #offset(int)} + 8 * index. */
+    public MemorySegment chunk(final int slot)
+    {
+        return chunks[slot >>> CHUNK_SHIFT];
+    }
+
+    public static long offset(final int slot)
+    {
+        return (long)(slot & CHUNK_MASK) * TABLE_BYTES;
+    }
+
+    public int slotsInUse()
+    {
+        return inUse;
+    }
+
+    /** Off-heap bytes reserved for table storage. */
+    public long reservedBytes()
+    {
+        return chunkList.size() * CHUNK_BYTES;
+    }
+
+    /** Slots ever handed out (the high-water mark); used by snapshots. */
+    public int highWater()
+    {
+        return nextFresh;
+    }
+
+    @Override
+    public void close()
+    {
+        arena.close();
+    }
+}

@@ -1,0 +1,75 @@
+package io.forksim.doc;
+
+import io.forksim.mem.PageDescriptor;
+import io.forksim.pgtable.TableStore;
+import io.forksim.pte.Arm64Pte;
+import io.forksim.pte.X86Pte;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** native-layout.md quotes constants of the code; this keeps the two from drifting apart. */
+class NativeLayoutDocTest
+{
+    static String doc() throws Exception
+    {
+        Path p = Path.of("native-layout.md");
+        if (!Files.exists(p))
+        {
+            p = Path.of("..", "native-layout.md");
+        }
+        return Files.readString(p);
+    }
+
+    static String hex(final long v)
+    {
+        return String.format("0x%016X", v);
+    }
+
+    @Test
+    void quotedProtectionsAreTheCodes() throws Exception
+    {
+        final String d = doc();
+        assertThat(d).contains("`PAGE_READONLY` = `PAGE_COPY` = " + hex(X86Pte.PAGE_COPY).replaceFirst("0x0*", "0x"));
+        assertThat(X86Pte.PAGE_READONLY).isEqualTo(X86Pte.PAGE_COPY);
+        assertThat(d).contains("`PAGE_SHARED` = " + hex(X86Pte.PAGE_SHARED).replaceFirst("0x0*", "0x"));
+        assertThat(d).contains("`PAGE_NONE` = 0x" + Long.toHexString(X86Pte.PAGE_NONE));
+        assertThat(d).contains("`_PAGE_TABLE` = 0x" + Long.toHexString(X86Pte.PAGE_TABLE));
+        assertThat(d).contains("`PAGE_READONLY` = " + hex(Arm64Pte.PAGE_READONLY));
+        assertThat(d).contains("`PAGE_SHARED` =\n" + hex(Arm64Pte.PAGE_SHARED));
+        assertThat(d).contains("`PAGE_NONE` = " + hex(Arm64Pte.PAGE_NONE));
+    }
+
+    @Test
+    void quotedBitPositionsAreTheCodes() throws Exception
+    {
+        final String d = doc();
+        assertThat(X86Pte.SAVED_DIRTY).isEqualTo(1L << 58);
+        assertThat(d).contains("SavedDirty (bit 58)");
+        assertThat(Arm64Pte.CONT).isEqualTo(1L << 52);
+        assertThat(Arm64Pte.RDONLY).isEqualTo(1L << 7);
+        assertThat(Arm64Pte.DBM).isEqualTo(1L << 51);
+        assertThat(Arm64Pte.DIRTY).isEqualTo(1L << 55);
+        assertThat(d).contains("RDONLY (7) | WRITE/DBM (51) | DIRTY sw (55)");
+        assertThat(Arm64Pte.CONT_PTES).isEqualTo(16);
+        assertThat(d).contains("`CONT_PTES` = 16");
+    }
+
+    @Test
+    void quotedMemmapAndTableStoreSizesAreTheCodes() throws Exception
+    {
+        final String d = doc();
+        assertThat(PageDescriptor.RECORD_LENGTH).isEqualTo(16);
+        assertThat(d).contains("### 2.1 Records: 16 bytes per PFN");
+        assertThat(PageDescriptor.TOKEN_LENGTH).isEqualTo(8);
+        assertThat(PageDescriptor.STATE_BITS_PER_PAGE).isEqualTo(193);
+        assertThat(d).contains("24.125 bytes");
+        assertThat(TableStore.TABLES_PER_CHUNK).isEqualTo(4096);
+        assertThat(TableStore.CHUNK_BYTES).isEqualTo(16L << 20);
+        assertThat(d).contains("chunks of 4096 slots (16 MiB");
+        assertThat(PageDescriptor.GUP_PIN_COUNTING_BIAS).isEqualTo(1024);
+    }
+}

@@ -1,0 +1,150 @@
+package io.forksim.mm;
+
+import io.forksim.check.InvariantChecker;
+import io.forksim.fork.Fork;
+import io.forksim.fork.Strategy;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.stats.Events;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.forksim.mm.Fixtures.A;
+import static io.forksim.mm.Fixtures.PAGE;
+import static io.forksim.mm.Fixtures.R;
+import static io.forksim.mm.Fixtures.RW;
+import static io.forksim.mm.Fixtures.consistent;
+import static io.forksim.mm.Fixtures.pfnAt;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** GUP pins with FOLL_WRITE | FOLL_LONGTERM. */
+class PinTest
+{
+    @Test
+    void pinningAnExclusivePageAddsTheBiasWithoutFaulting()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, PAGE, RW, false, null, 0);
+            mm.populate(A, PAGE, 0);
+            final long pfn = pfnAt(mm, A);
+            final Events before = m.events().copy();
+            assertThat(mm.hasPinned()).isFalse();
+            assertThat(mm.pin(A + 123)).isEqualTo(pfn);
+            assertThat(m.events().minus(before).faults).isZero();
+            assertThat(m.memmap().refcount(pfn)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().folioMaybeDmaPinned(pfn)).isTrue();
+            assertThat(mm.hasPinned()).isTrue();
+            assertThat(mm.pins()).containsExactly(new Mm.Pin(A, pfn));
+            consistent(m);
+            mm.unpin(A);
+            assertThat(m.memmap().refcount(pfn)).isEqualTo(1);
+            assertThat(mm.hasPinned()).as("MMF_HAS_PINNED is never cleared").isTrue();
+            consistent(m);
+        }
+    }
+
+    @Test
+    void pinningAPageSharedWithAChildUnsharesItFirst()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, PAGE, RW, false, null, 0);
+            parent.populate(A, PAGE, 0);
+            final long shared = pfnAt(parent, A);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            final long pinned = parent.pin(A);
+            assertThat(pinned).as("COW before the pin").isNotEqualTo(shared);
+            assertThat(pfnAt(parent, A)).isEqualTo(pinned);
+            assertThat(m.memmap().testAnonExclusive(pinned)).isTrue();
+            assertThat(m.memmap().refcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(pfnAt(child, A)).isEqualTo(shared);
+            consistent(m);
+            parent.unpin(A);
+            child.exit();
+        }
+    }
+
+    @Test
+    void pinningALargeFolioPageCountsInPincount()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 16 * PAGE, RW, false, null, 0);
+            mm.populate(A, 16 * PAGE, 4);
+            final long head = pfnAt(mm, A);
+            mm.pin(A + 2 * PAGE);
+            mm.pin(A + 2 * PAGE);
+            mm.pin(A + 7 * PAGE);
+            assertThat(m.memmap().pincount(head)).isEqualTo(3);
+            assertThat(m.memmap().refcount(head)).isEqualTo(16 + 3);
+            consistent(m);
+            mm.unpin(A + 2 * PAGE);
+            assertThat(m.memmap().pincount(head)).isEqualTo(2);
+            assertThat(mm.pins()).containsExactly(new Mm.Pin(A + 2 * PAGE, head + 2), new Mm.Pin(A + 7 * PAGE, head + 7));
+            consistent(m);
+        }
+    }
+
+    @Test
+    void aPinnedPageOutlivesItsMappingUntilUnpinned()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, PAGE, RW, false, null, 0);
+            mm.populate(A, PAGE, 0);
+            final long pfn = pfnAt(mm, A);
+            mm.pin(A);
+            mm.munmap(A, PAGE);
+            assertThat(m.memmap().refcount(pfn)).isEqualTo(PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().mapcount(pfn)).isZero();
+            consistent(m);
+            final Events before = m.events().copy();
+            mm.unpin(A);
+            assertThat(m.events().minus(before).foliosFreed).isEqualTo(1);
+            consistent(m);
+        }
+    }
+
+    @Test
+    void exitReleasesThePinsTheProcessStillHolds()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final long free = m.phys().freePageCount();
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 32 * PAGE, RW, false, null, 0);
+            mm.populate(A, 16 * PAGE, 4);
+            mm.populate(A + 16 * PAGE, 16 * PAGE, 0);
+            mm.pin(A);
+            mm.pin(A + 20 * PAGE);
+            mm.exit();
+            InvariantChecker.leakCheck(m, free);
+        }
+    }
+
+    @Test
+    void pinAndUnpinRejectBadAddressesAndChangeNothing()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, PAGE, R, false, null, 0);
+            mm.mmap(A + PAGE, PAGE, RW, false, null, 0);
+            mm.populate(A + PAGE, PAGE, 0);
+            final List<String> before = StateDump.of(m);
+            assertThatThrownBy(() -> mm.pin(A)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x40000000");
+            assertThatThrownBy(() -> mm.pin(A + 2 * PAGE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0x40002000");
+            assertThatThrownBy(() -> mm.unpin(A + PAGE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no pin at 0x40001000");
+            assertThat(StateDump.of(m)).isEqualTo(before);
+            assertThat(mm.hasPinned()).isFalse();
+        }
+    }
+}
