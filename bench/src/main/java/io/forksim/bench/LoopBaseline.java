@@ -55,7 +55,16 @@ public class LoopBaseline
     @Param({"1G"})
     public String size;
 
-    private Arena arena;
+    /**
+     * The arena the three segments come from: FfmLimit's {@code confined}, or {@code shared} as the engine's
+     * MemMap and TableStore use (a shared session's liveness check cannot be proven loop-invariant as easily),
+     * or {@code global}. Comparing them shows what the engine's arena choice costs on the same loop.
+     */
+    @Param({"confined"})
+    public String arena;
+
+    /** The arena to close after the trial (null for the global arena, which never closes). */
+    private Arena owned;
     private MemorySegment par;
     private MemorySegment chi;
     private MemorySegment fo;
@@ -65,10 +74,17 @@ public class LoopBaseline
     public void setUp()
     {
         n = BenchSupport.pages(BenchSupport.parseSize(size));
-        arena = Arena.ofConfined();
-        par = arena.allocate(n * 8, 4096);
-        chi = arena.allocate(n * 8, 4096);
-        fo = arena.allocate(n * FOLIO, 4096);
+        final Arena a = switch (this.arena)
+        {
+            case "confined" -> Arena.ofConfined();
+            case "shared" -> Arena.ofShared();
+            case "global" -> Arena.global();
+            default -> throw new IllegalArgumentException("arena must be confined, shared or global, not " + this.arena);
+        };
+        owned = this.arena.equals("global") ? null : a;
+        par = a.allocate(n * 8, 4096);
+        chi = a.allocate(n * 8, 4096);
+        fo = a.allocate(n * FOLIO, 4096);
         for (long i = 0; i < n; i++)
         {
             par.setAtIndex(L, i, ((i + 1000) << SH) | 1 | W | A);
@@ -88,7 +104,10 @@ public class LoopBaseline
     @TearDown(Level.Trial)
     public void tearDown()
     {
-        arena.close();
+        if (owned != null)
+        {
+            owned.close();
+        }
     }
 
     @Benchmark

@@ -519,7 +519,8 @@ final class Faults
 
     /**
      * A user load: the MMU walks the PTE (setting the accessed bit as hardware does on x86 and arm64 with
-     * FEAT_HAFDBS), faulting first if it is not present.
+     * FEAT_HAFDBS, modelled as a {@code ptep_set_access_flags} without flush), faulting first if it is not
+     * present.
      */
     static long read(final Machine m, final Mm mm, final long addr)
     {
@@ -566,7 +567,8 @@ final class Faults
         {
             if (!arch.pteYoung(pte) || !arch.pteDirty(pte))
             {
-                arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkdirty(arch.pteMkyoung(pte)), true);
+                // the MMU sets A/D itself: no fault, so no flush (dirty = false)
+                arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkdirty(arch.pteMkyoung(pte)), false);
             }
             pfn = arch.ptePfn(pte);
         }

@@ -3,7 +3,6 @@ package io.forksim.mm;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
-import io.forksim.stats.Events;
 
 /**
  * Folio life cycle and rmap bookkeeping shared by faults, zap, pageout and the page cache, following the
@@ -81,12 +80,6 @@ final class Folios
         {
             mm.folioSubLargeMapcount(head, nr, mmId);
         }
-    }
-
-    /** The folio's mapcount: order-0 mapcount or {@code large_mapcount}. */
-    static int mapcount(final MemMap mm, final long head)
-    {
-        return mm.mapcount(head);
     }
 
     /** Pins the folio holding {@code pfn} ({@code try_grab_folio(FOLL_PIN)}). */
@@ -207,10 +200,5 @@ final class Folios
         {
             dropSwapCache(m, cached);
         }
-    }
-
-    static Events ev(final Machine m)
-    {
-        return m.events();
     }
 }

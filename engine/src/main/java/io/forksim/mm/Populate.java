@@ -15,8 +15,10 @@ import java.util.Map;
 
 /**
  * Populating a range the way write faults with an mTHP size of {@code order} would: per folio, one
- * {@code set_ptes(nr = 1 << order)} ({@code do_anonymous_page} with {@code alloc_anon_folio}), then a user
- * write of a fresh token into every page.
+ * {@code set_ptes(nr = 1 << order)} ({@code do_anonymous_page} with {@code alloc_anon_folio}: young, and dirty
+ * and writable if VM_WRITE), then a user write of a fresh token into every page. Shared mappings (shmem or file)
+ * get order-0 page-cache folios ({@code do_shared_fault}), whatever {@code order} is (it still sets the
+ * alignment the range must have).
  *
  * <p>Two phases: first every table and folio is allocated and mapped; only when all of that succeeded are
  * the tokens written (so the machine's token counter and page contents are untouched by a failure). If
@@ -177,10 +179,10 @@ final class Populate
                         }
                         memmap.refAdd(pfn, 1);
                         memmap.mapcountAdd(pfn, 1);
-                        long pte = arch.pteMkdirty(arch.pfnPte(pfn, v.pageProt));
+                        long pte = arch.pfnPte(pfn, v.pageProt);
                         if ((v.flags & VmFlags.VM_WRITE) != 0)
                         {
-                            pte = arch.pteMkwrite(pte);
+                            pte = arch.pteMkwrite(arch.pteMkdirty(pte)); // do_shared_fault: maybe_mkwrite(pte_mkdirty())
                         }
                         arch.setPtes(ev, s.seg, s.base, s.idx + j, pte, 1);
                         mm.rss[Folios.fileRssCounter(memmap.flags(pfn))]++;
@@ -238,7 +240,7 @@ final class Populate
             {
                 final long pfn = arch.ptePfn(Arch.peek(pt.segment(table), pt.base(table), i));
                 memmap.setToken(pfn, m.newToken());
-                if ((memmap.flags(pfn) & PageDescriptor.PG_FILE) != 0)
+                if ((memmap.flags(pfn) & PageDescriptor.PG_FILE) != 0 && arch.pteDirty(Arch.peek(pt.segment(table), pt.base(table), i)))
                 {
                     memmap.setFlags(pfn, memmap.flags(pfn) | PageDescriptor.PG_DIRTY); // folio_mark_dirty
                 }

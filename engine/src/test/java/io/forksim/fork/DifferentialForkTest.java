@@ -57,6 +57,7 @@ class DifferentialForkTest
                 final int order = new int[] {0, 0, 2, 4, 4, 9}[rnd.nextInt(6)];
                 final long folio = 4096L << order;
                 final long len = folio * (1 + rnd.nextInt(order == 9 ? 3 : 40));
+                addr = (addr + folio - 1) & -folio;
                 final int kind = rnd.nextInt(6);
                 if (kind == 0)
                 {

@@ -299,6 +299,57 @@ class FaultTest
     }
 
     @Test
+    void userAccessesSetTheAccessedBitAsTheMmuDoesWithoutAFault()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, PAGE, RW, false, null, 0);
+            parent.populate(A, PAGE, 0);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            assertThat(m.arch().pteYoung(child.peekPte(A))).as("fork makes the child's PTEs old").isFalse();
+            final Events before = m.events().copy();
+            child.read(A);
+            assertThat(m.arch().pteYoung(child.peekPte(A))).isTrue();
+            assertThat(m.events().minus(before).faults).isZero();
+            consistent(m);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void mprotectBackToWritableMapsExclusivePagesOfALargeFolioWritableWithoutAFault(final String arch)
+    {
+        try (Machine m = Fixtures.machine(arch))
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 32 * PAGE, RW, false, null, 0);
+            mm.populate(A, 32 * PAGE, 4);
+            final long[] words = new long[32];
+            for (int i = 0; i < 32; i++)
+            {
+                words[i] = mm.peekPte(A + i * PAGE);
+            }
+            final Events before = m.events().copy();
+            mm.mprotect(A + 3 * PAGE, 20 * PAGE, R);
+            for (int i = 0; i < 32; i++)
+            {
+                final boolean ro = i >= 3 && i < 23;
+                assertThat(m.arch().pteWrite(mm.peekPte(A + i * PAGE))).as("page %d", i).isEqualTo(!ro);
+                assertThat(m.arch().pteDirty(mm.peekPte(A + i * PAGE))).isTrue();
+            }
+            mm.mprotect(A + 3 * PAGE, 20 * PAGE, RW);
+            for (int i = 0; i < 32; i++)
+            {
+                assertThat(m.arch().pteWrite(mm.peekPte(A + i * PAGE))).as("page %d", i).isTrue();
+                assertThat(m.arch().pteMknoncont(mm.peekPte(A + i * PAGE))).isEqualTo(m.arch().pteMknoncont(words[i]));
+            }
+            assertThat(m.events().minus(before).faults).isZero();
+            consistent(m);
+        }
+    }
+
+    @Test
     void mprotectBackToWritableMapsExclusivePagesWritableWithoutAFault()
     {
         try (Machine m = Fixtures.x86())

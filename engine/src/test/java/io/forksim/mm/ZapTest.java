@@ -133,6 +133,42 @@ class ZapTest
     }
 
     @Test
+    void onArm64ABatchedZapClearsWholeContpteBlocksWithoutUnfoldingThem()
+    {
+        try (Machine m = Fixtures.machine("arm64"))
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 16 * MIB, RW, false, null, 0);
+            mm.populate(A, 16 * MIB, 9);
+            final Events before = m.events().copy();
+            mm.munmap(A, 16 * MIB, true);
+            final Events e = m.events().minus(before);
+            assertThat(e.batches).isEqualTo(8);
+            assertThat(e.unfold).isZero();
+            assertThat(e.ptepGet).as("pte_batch_hint skips 15 of every 16 entries").isEqualTo(4096 / 16);
+            assertThat(e.foliosFreed).isEqualTo(8);
+            consistent(m);
+        }
+    }
+
+    @Test
+    void onArm64APerPteZapUnfoldsEveryContpteBlock()
+    {
+        try (Machine m = Fixtures.machine("arm64"))
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 2 * MIB, RW, false, null, 0);
+            mm.populate(A, 2 * MIB, 9);
+            final Events before = m.events().copy();
+            mm.munmap(A, 2 * MIB, false);
+            final Events e = m.events().minus(before);
+            assertThat(e.batches).isEqualTo(512);
+            assertThat(e.unfold).as("ptep_get_and_clear on a CONT entry").isEqualTo(32);
+            consistent(m);
+        }
+    }
+
+    @Test
     void dontneedZapsThePtesButKeepsTheVmaAndThePageTables()
     {
         try (Machine m = Fixtures.x86())

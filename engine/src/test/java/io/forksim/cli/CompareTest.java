@@ -1,0 +1,63 @@
+package io.forksim.cli;
+
+import io.forksim.fork.Fork;
+import io.forksim.fork.Strategy;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** --verify: the cross-strategy comparison passes on the real strategies and catches a changed word. */
+class CompareTest
+{
+    private static final ForkPlan PLAN = new ForkPlan(4L << 20, List.of(4), List.of("arm64"),
+        List.of(Strategy.LEGACY, Strategy.ARCH_BATCH, Strategy.FOLIO_BATCH), 1, 1, 64L << 20, false, true, 0, true);
+
+    private static Compare.Image imageOf(final Strategy s)
+    {
+        try (ForkBench.Setup setup = ForkBench.setup(PLAN, "arm64", 4, s == Strategy.CONTPTE_BASIC))
+        {
+            final var child = Fork.fork(setup.parent, s);
+            return Compare.capture(setup.machine, setup.parent, child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + PLAN.sizeBytes());
+        }
+    }
+
+    @Test
+    void strategiesAgreeAndDifferOnlyInCont()
+    {
+        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
+        for (final Strategy s : Strategy.values())
+        {
+            images.put(s, imageOf(s));
+        }
+        assertThat(Compare.crossCheck("arm64 order-4", images, true)).isEmpty();
+        // legacy unfolds the parent's blocks, the batched strategies keep them: not equal without the mask
+        assertThat(Compare.diff("x", images.get(Strategy.LEGACY), images.get(Strategy.FOLIO_BATCH), false)).isNotEmpty();
+    }
+
+    @Test
+    void aChangedPteOrCounterIsReported()
+    {
+        final Compare.Image ref = imageOf(Strategy.FOLIO_BATCH);
+        final Compare.Image other = imageOf(Strategy.FOLIO_BATCH);
+        assertThat(Compare.diff("same", ref, other, false)).isEmpty();
+        other.childPtes()[5] ^= 1L << 7;           // a permission bit of the child's 6th PTE
+        other.meta()[Compare.META_INTS + 1] += 1;  // the refcount slot of the second page of the first folio
+        final List<String> d = Compare.diff("broken", ref, other, true);
+        assertThat(d).hasSize(2);
+        assertThat(d.get(0)).contains("child PTE at 0x" + Long.toHexString(ForkPlan.BASE_VA + 5 * 4096));
+        assertThat(d.get(1)).contains("refcount");
+    }
+
+    @Test
+    void verifyRunExitsZero()
+    {
+        final Cli r = Cli.run("fork", "--size", "4M", "--orders", "0,4,9", "--runs", "1", "--iterations", "1", "--warmup", "0",
+            "--in-process", "--no-progress", "--no-counters", "--verify");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("verify: every strategy's parent and child page tables and folio metadata equal legacy's");
+    }
+}

@@ -1,0 +1,91 @@
+package io.forksim.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forksim.stats.Events;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The JSON report's schema (README): field names, order, types, one result per configuration. */
+class JsonReportTest
+{
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private static List<String> names(final JsonNode n)
+    {
+        final List<String> l = new ArrayList<>();
+        n.fieldNames().forEachRemaining(l::add);
+        return l;
+    }
+
+    @Test
+    void schemaOfASmallRun(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("r.json");
+        final Cli r = Cli.run("fork", "--size", "4M", "--orders", "0,9", "--runs", "2", "--iterations", "2", "--warmup", "1",
+            "--in-process", "--no-progress", "--no-counters", "--json", file.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        // the human tables still go to stdout when the JSON goes to a file
+        assertThat(r.out()).contains("| x86_64").contains("| arm64").contains("events/fork");
+        final JsonNode root = JSON.readTree(file.toFile());
+        assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "mode", "machine", "results");
+        assertThat(root.get("size_bytes").asLong()).isEqualTo(4L << 20);
+        assertThat(root.get("pages").asLong()).isEqualTo(1024);
+        assertThat(root.get("runs").asInt()).isEqualTo(2);
+        assertThat(root.get("iterations").asInt()).isEqualTo(2);
+        assertThat(root.get("mode").asText()).isEqualTo("fresh-parent");
+        final JsonNode m = root.get("machine");
+        assertThat(names(m)).containsExactly("cpu", "cores", "jdk", "ram_bytes", "tlbi_range");
+        assertThat(m.get("cpu").isTextual()).isTrue();
+        assertThat(m.get("cores").isInt()).isTrue();
+        assertThat(m.get("jdk").isTextual()).isTrue();
+        assertThat(m.get("ram_bytes").asLong()).isEqualTo(4L << 30);
+        assertThat(m.get("tlbi_range").isBoolean()).isTrue();
+        final JsonNode results = root.get("results");
+        assertThat(results.isArray()).isTrue();
+        assertThat(results).hasSize(2 * 2 * 3);
+        for (final JsonNode res : results)
+        {
+            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mean_ns", "stdev_pct", "ns_per_page",
+                "vs_legacy_pct", "teardown_ns", "events_per_fork");
+            assertThat(res.get("arch").asText()).isIn("x86_64", "arm64");
+            assertThat(res.get("strategy").asText()).isIn("legacy", "arch-batch", "folio-batch");
+            assertThat(res.get("order").asInt()).isIn(0, 9);
+            assertThat(res.get("mean_ns").isNumber()).isTrue();
+            assertThat(res.get("mean_ns").asDouble()).isPositive();
+            assertThat(res.get("stdev_pct").asDouble()).isGreaterThanOrEqualTo(0);
+            assertThat(res.get("ns_per_page").asDouble())
+                .isCloseTo(res.get("mean_ns").asDouble() / 1024, org.assertj.core.data.Offset.offset(0.01));
+            assertThat(res.get("vs_legacy_pct").isNumber()).isTrue();
+            if (res.get("strategy").asText().equals("legacy"))
+            {
+                assertThat(res.get("vs_legacy_pct").asDouble()).isZero();
+            }
+            assertThat(res.get("teardown_ns").asDouble()).isPositive();
+            final JsonNode ev = res.get("events_per_fork");
+            assertThat(names(ev)).containsExactly(Events.NAMES);
+            ev.forEach(v -> assertThat(v.isIntegralNumber()).as(ev.toString()).isTrue());
+            assertThat(ev.get("ptep_get").asLong()).isPositive();
+        }
+    }
+
+    @Test
+    void jsonToStdoutMovesTheTablesToStderr() throws Exception
+    {
+        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0", "--arch", "x86_64", "--strategy", "folio-batch",
+            "--runs", "1", "--iterations", "1", "--warmup", "0", "--in-process", "--no-progress", "--no-counters",
+            "--reuse-parent", "--json", "-");
+        assertThat(r.code()).as(r.toString()).isZero();
+        final JsonNode root = JSON.readTree(r.out());
+        assertThat(root.get("mode").asText()).isEqualTo("reuse-parent");
+        // no legacy measured: nothing to be relative to
+        assertThat(root.get("results").get(0).get("vs_legacy_pct").isNull()).isTrue();
+        assertThat(r.err()).contains("| x86_64").contains("reuse-parent").contains("n/a");
+    }
+}
