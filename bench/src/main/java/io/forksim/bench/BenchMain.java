@@ -50,22 +50,27 @@ public final class BenchMain
         usage: java -jar benchmarks.jar [forksim options] [--] [JMH args]
                ./forksim bench [forksim options] [-- JMH args]
         forksim options:
-          --seed-table        the seed thread's experiment: ForkBench.fork, 8 forks x 100 single-shot iterations,
-                              orders 0 and 9 (JMH args given after -- override any of these), then its tables
-          --profile async     async-profiler flame graphs (event cpu with perf events, else ctimer)
-          --profile gc        JMH's GC profiler (gc.alloc.rate.norm = bytes allocated per op)
+          --seed-table        the seed thread's experiment: ForkBench.fork, 8 forks x 100 single-shot iterations
+                              (50 warm-up forks each), orders 0 and 9, mode fresh; then its tables
+          --profile async     async-profiler flame graphs, one HTML per benchmark under profile/bench-<time>/
+                              (event cpu when perf events are fully usable, else ctimer; see --event)
+          --profile gc        JMH's GC profiler (gc.alloc.rate.norm = bytes per op); runs 1 s avgt iterations
+                              unless -bm is given, so JMH's per-iteration bookkeeping is amortised
           --event EVENT       async-profiler event instead of the detected one (cpu, ctimer, itimer, wall, alloc)
-          --baseline FILE     also compare with a stored JMH JSON result, using its error bars
+          --baseline FILE     also compare with a stored JMH JSON result, using both error bars
           --tolerance PCT     extra margin for the baseline comparison (default 5)
           --json FILE         where JMH's JSON result goes (default forksim-results/bench-<time>.json)
           --report FILE       run nothing: report and gate an existing JMH JSON result
           --no-gate           report only
           --forksim           forksim mode without any other option (report + gate)
           --help              this text
-        Without JMH benchmark patterns, forksim mode runs the quick gate set: ForkBench.fork, all configs, orders 0/4/9,
-        mode fresh, 3 forks x 30 iterations. Examples:
-          ./forksim bench -- PteBatchBench              ./forksim bench --profile async -- PteBatchBench -f 1
-          ./forksim bench --seed-table                  ./forksim bench --profile gc -- ForkBench.fork -p order=0 -f 1
+        Without benchmark patterns in the JMH args, forksim mode runs the quick gate set: ForkBench.fork, all
+        configs, orders 0/4/9, mode fresh, 3 forks x 30 iterations (30 warm-up). Exit: 0 ok, 1 regression, 2 error.
+        Examples:
+          ./forksim bench --seed-table                 ./forksim bench -- PteBatchBench
+          ./forksim bench --profile async -- PteBatchBench -f 1 -p arch=x86_64
+          ./forksim bench --profile gc -- ForkBench.fork -p order=0 -p config=x86_64:legacy -f 1
+          ./forksim bench --baseline old.json -- ForkBench.fork -p order=0,9
         """;
 
     /** Parsed forksim options; {@code jmhArgs} is everything else. */
@@ -341,6 +346,11 @@ public final class BenchMain
         }
         final ChainedOptionsBuilder b = new OptionsBuilder();
         b.resultFormat(ResultFormatType.JSON).result(json.toString());
+        if (!cmd.shouldFailOnError().hasValue())
+        {
+            // a benchmark that throws is a bug: fail the run (exit 2) rather than gate on what is left
+            b.shouldFailOnError(true);
+        }
         final boolean userIncludes = !cmd.getIncludes().isEmpty();
         // -prof gc normalises the iteration's allocation by its ops; in single-shot mode an iteration is one op, so
         // JMH's own per-iteration bookkeeping would be charged to it. Averaged 1 s iterations amortise it.

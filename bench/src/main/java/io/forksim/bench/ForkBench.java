@@ -62,7 +62,7 @@ import java.util.concurrent.TimeUnit;
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 20)
+@Warmup(iterations = 30)
 @Measurement(iterations = 50)
 @Fork(2)
 @State(Scope.Thread)

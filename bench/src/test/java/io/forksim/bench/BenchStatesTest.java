@@ -236,6 +236,7 @@ class BenchStatesTest
         final LoopBaseline l = new LoopBaseline();
         l.order = 9;
         l.size = "4M";
+        l.arena = "confined";
         l.setUp();
         try
         {

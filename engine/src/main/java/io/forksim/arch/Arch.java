@@ -198,11 +198,12 @@ public abstract sealed class Arch permits X86_64, Arm64
      */
     public void setPtes(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {
+        storeRaw(t, base, idx, pte);
         long p = pte;
-        for (int i = 0; i < nr; i++)
+        for (int i = 1; i < nr; i++)
         {
-            storeRaw(t, base, idx + i, p);
             p = pteAdvancePfn(p, 1);
+            storeRaw(t, base, idx + i, p);
         }
         ev.pteStore += nr;
     }

@@ -30,14 +30,15 @@ import java.util.concurrent.Callable;
 @Command(name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs forksim's JMH benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline),",
-        "prints the results with ns per page and the seed thread's tables, and runs the regression gate:",
-        "order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, order-9 folio-batch",
-        ">= 3x faster than legacy on x86_64 (exit 1 naming the configuration on a regression).",
+        "Runs forksim's JMH benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline) in a child JVM,",
+        "prints every result with ns per 4 KiB page, the seed thread's tables and the arm64 contpte cliff, and runs",
+        "the regression gate: order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, order-9",
+        "folio-batch >= 3x faster than legacy on x86_64; exit 1 naming the configuration on a regression.",
         "",
-        "Without JMH args: the quick gate set (ForkBench.fork, all configs, orders 0/4/9, 3 forks x 30).",
-        "JMH args go after --, e.g.  forksim bench -- PteBatchBench -f 1",
-        "The benchmarks jar also runs alone: java -jar bench/target/benchmarks.jar [JMH args]."},
+        "Without JMH args: the quick gate set (ForkBench.fork, every config, orders 0/4/9, 3 forks x 30 iterations).",
+        "JMH args go after --, e.g.:  forksim bench -- PteBatchBench -f 1",
+        "The jar also runs alone:     java -jar bench/target/benchmarks.jar [JMH args]",
+        ""},
     footer = {"", "Results: forksim-results/bench-<time>.json (JMH JSON); flame graphs: profile/bench-<time>/."})
 public final class BenchCommand implements Callable<Integer>
 {
@@ -51,7 +52,7 @@ public final class BenchCommand implements Callable<Integer>
     CommandSpec spec;
 
     @Option(names = "--seed-table",
-        description = "The thread's experiment: ForkBench.fork as 8 forks x 100 single-shot iterations per configuration, orders 0 and 9; prints its tables (mean and stdev % vs legacy) and ns per page.")
+        description = "The thread's experiment: ForkBench.fork as 8 forks x 100 single-shot iterations per configuration, orders 0 and 9; prints its tables (mean and stdev %% vs legacy) and ns per page.")
     boolean seedTable;
 
     @Option(names = "--profile", paramLabel = "async|gc",

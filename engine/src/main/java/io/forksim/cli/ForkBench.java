@@ -184,6 +184,7 @@ public final class ForkBench
                 slots.add(new Slot(s, isBasic ? basic : main, order));
             }
 
+            System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             listener.status(orderLabel + ": warming up (" + plan.warmup() + " untimed forks per strategy)");
             for (final Slot slot : slots)
             {

@@ -30,16 +30,21 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "The seed thread's fork() microbenchmark, simulated: a process with SIZE of populated anon memory is forked",
-        "RUNS x ITERATIONS times per configuration (arch x folio order x strategy). Only fork() is timed; each child",
-        "is torn down outside the timed section (reported as teardown) and the parent is restored to its freshly",
-        "populated state before the next fork (or not, with --reuse-parent).",
-        "Prints the thread's tables (mean and stdev relative to legacy, per order), absolute ns per 4 KiB page, and",
-        "the exact per-fork events (PTE reads/writes, batches, refcount/rmap updates, TLBIs, folds, unfolds)."},
+        "Runs the seed thread's fork() microbenchmark on simulated page tables.",
+        "",
+        "A process with SIZE of populated anon memory is forked RUNS x ITERATIONS times per configuration (arch x folio"
+            + " order x strategy). Only fork() is timed; each child is torn down outside the timed section (reported as"
+            + " teardown) and the parent is restored to its freshly populated state before the next fork (or not, with"
+            + " --reuse-parent).",
+        "",
+        "Prints the thread's tables (mean and stdev relative to legacy, per order), absolute ns per 4 KiB page, and the"
+            + " exact per-fork events (PTE reads and writes, batches, refcount and rmap updates, TLBIs, folds, unfolds).",
+        ""},
     footer = {"",
-        "Exit status: 0 ok, 1 a check failed (--verify mismatch, invariant violation, per-fork events that differ",
-        "between iterations), 2 bad option values.",
-        "Live counters: 'forksim stat' in another terminal shows the events while this runs."})
+        "Exit status: 0 ok; 1 a check failed (a --verify mismatch, an invariant violation, per-fork events that differ"
+            + " between iterations); 2 bad option values.",
+        "",
+        "While it runs, 'forksim stat' in another terminal shows the live counters."})
 public final class ForkCommand implements Callable<Integer>
 {
     static final List<String> ARCHES = List.of("x86_64", "arm64");
@@ -327,7 +332,7 @@ public final class ForkCommand implements Callable<Integer>
                 }
                 else
                 {
-                    o = Workers.run(plan.forArch(arch), arch, countersFile, progress, offset);
+                    o = Workers.run(plan.forArch(arch), arch, countersFile, progress, offset, debug);
                 }
                 raws.addAll(o.results());
                 problems.addAll(o.problems());

@@ -38,8 +38,8 @@ import java.util.function.Supplier;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = {
-        "Simulates Linux fork()'s page-table copy (copy_pte_range) on an off-heap page-table engine,",
-        "for x86_64 and arm64 (contpte), under the legacy, arch-batch and folio-batch strategies.",
+        "Simulates Linux fork()'s page-table copy (copy_pte_range) on an off-heap page-table engine, for x86_64 and"
+            + " arm64 (contpte), under the legacy, arch-batch and folio-batch strategies.",
         "",
         "Without a command, runs 'fork' (the seed thread's microbenchmark at 1 GiB)."},
     footer = {"", "Run 'forksim COMMAND --help' for a command's options."})
@@ -53,11 +53,12 @@ public final class Main implements Runnable
 
     /**
      * The built-in subcommands, in the order {@code --help} lists them. Others add theirs here
-     * (e.g. {@code BenchCommand::new}, {@code TreeCommand::new}, {@code SnapshotCommand::new}).
+     * (e.g. {@code TreeCommand::new}, {@code SnapshotCommand::new}).
      */
     public static final List<Supplier<Object>> SUBCOMMANDS = List.of(
         ForkCommand::new,
-        StatCommand::new);
+        StatCommand::new,
+        BenchCommand::new);
 
     /** Marker for subcommands contributed from other jars through {@link ServiceLoader}. */
     public interface Subcommand
@@ -78,7 +79,23 @@ public final class Main implements Runnable
 
     public static void main(final String[] args)
     {
-        final int code = run(args, System.out, System.err);
+        int code;
+        try
+        {
+            code = run(args, System.out, System.err);
+        }
+        catch (final Throwable t)
+        {
+            // picocli hands Errors (OutOfMemoryError, a class file replaced by a rebuild under a running JVM, ...)
+            // through: still one line, the trace only with --debug
+            System.err.println("forksim: internal error: " + t + (Arrays.asList(args).contains("--debug") ? ""
+                : " (run with --debug for the stack trace)"));
+            if (Arrays.asList(args).contains("--debug"))
+            {
+                t.printStackTrace();
+            }
+            code = EXIT_FAILED;
+        }
         System.out.flush();
         System.err.flush();
         System.exit(code);

@@ -136,7 +136,8 @@ public final class Progress
         {
             sb.append(i < filled ? '#' : '.');
         }
-        sb.append(String.format(Locale.ROOT, "] %d/%d %3d%%  %s", done, total, total == 0 ? 100 : done * 100 / total, text));
+        final String t = text.length() > 60 ? text.substring(0, 57) + "..." : text; // one line on an 80+ column terminal
+        sb.append(String.format(Locale.ROOT, "] %d/%d %3d%%  %s", done, total, total == 0 ? 100 : done * 100 / total, t));
         if (done > 0 && done < total)
         {
             final double elapsed = (now - startNs) / 1e9;

@@ -269,7 +269,7 @@ public final class Report
         }
         final double rest = Math.max(0, wallNs - forks - teardown);
         return String.format(Locale.ROOT, "wall time %s: timed forks %s, child teardown %s, the rest %s (populate, parent"
-            + " restore after each fork, warm-up, JVM start)", minSec(wallNs), minSec(forks), minSec(teardown), minSec(rest));
+            + " restores, warm-up, JVM starts)", minSec(wallNs), minSec(forks), minSec(teardown), minSec(rest));
     }
 
     static String minSec(final double ns)

@@ -25,9 +25,11 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Shows the live counters of a running 'forksim fork' (Agrona counters in a memory-mapped file):",
-        "per-fork events of the last fork and totals over all timed forks, progress, and the configuration",
-        "being measured. Says so when no simulation is running."})
+        "Shows the live counters of a running 'forksim fork'.",
+        "",
+        "The counters are Agrona counters in a memory-mapped file: the events of the last fork and the totals over all"
+            + " timed forks, progress, and the configuration being measured. Refreshes like AeronStat on a terminal;"
+            + " says so when no simulation is running."})
 public final class StatCommand implements Callable<Integer>
 {
     @Spec

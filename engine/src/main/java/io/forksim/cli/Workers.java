@@ -52,7 +52,7 @@ final class Workers
     }
 
     /** The worker's command line for one arch. */
-    static List<String> command(final ForkPlan plan, final String arch, final Path counters)
+    static List<String> command(final ForkPlan plan, final String arch, final Path counters, final boolean debug)
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
@@ -79,6 +79,10 @@ final class Workers
         {
             cmd.add("--verify");
         }
+        if (debug)
+        {
+            cmd.add("--debug");
+        }
         if (counters != null)
         {
             cmd.add("--counters=" + counters);
@@ -97,11 +101,14 @@ final class Workers
      * @throws Main.CheckFailedException when the worker fails (exit code other than 0, or no results)
      */
     static ForkBench.Outcome run(final ForkPlan plan, final String arch, final Path counters, final Progress progress,
-        final int stepOffset) throws IOException, InterruptedException
+        final int stepOffset, final boolean debug) throws IOException, InterruptedException
     {
-        final List<String> cmd = command(plan, arch, counters);
+        final List<String> cmd = command(plan, arch, counters, debug);
         final Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         p.getOutputStream().close();
+        // if this JVM is stopped (Ctrl-C, SIGTERM), the worker goes too
+        final Thread killer = new Thread(p::destroy, "forksim-worker-killer-" + arch);
+        Runtime.getRuntime().addShutdownHook(killer);
         final List<String> stderrTail = new ArrayList<>();
         final Thread err = Thread.ofPlatform().name("forksim-worker-stderr-" + arch).start(() ->
         {
@@ -143,6 +150,14 @@ final class Workers
         {
             final int code = p.waitFor();
             err.join();
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(killer);
+            }
+            catch (final IllegalStateException e)
+            {
+                // shutting down already
+            }
             if (code != 0)
             {
                 throw new Main.CheckFailedException("the " + arch + " worker JVM failed with exit code " + code

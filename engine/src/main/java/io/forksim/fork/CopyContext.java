@@ -126,7 +126,7 @@ final class CopyContext
         arch.setPtesFull(ev, dt, db, idx, p, nr);
     }
 
-    private long finishChildPte(final long pte)
+    long finishChildPte(final long pte)
     {
         long p = pte;
         if (isShared)
@@ -160,6 +160,22 @@ final class CopyContext
      */
     int copyPresentSingle(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
         final long pte, final long pfn, final int pflags)
+    {
+        // Kept small so that C2 inlines it into the loops: only the order-0 anon page of a never-pinned mm
+        // (the case the thread measures) is handled here, everything else in copyPresentSingleSlow.
+        if ((pflags & (PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK)) != PageDescriptor.PG_ANON || srcHasPinned)
+        {
+            return copyPresentSingleSlow(st, sb, dt, db, idx, pte, pfn, pflags);
+        }
+        memmap.refAdd(pfn, 1);
+        memmap.clearAnonExclusive(pfn);
+        memmap.mapcountAdd(pfn, 1);
+        copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+        return SINGLE_ANON;
+    }
+
+    private int copyPresentSingleSlow(final MemorySegment st, final long sb, final MemorySegment dt, final long db,
+        final int idx, final long pte, final long pfn, final int pflags)
     {
         final int order = pflags & PageDescriptor.ORDER_MASK;
         final long head = pfn & -(1L << order);
@@ -201,6 +217,51 @@ final class CopyContext
         rss[fileRssCounter(pflags)]++;
         copyPresentPtes(st, sb, dt, db, idx, pte, 1);
         return SINGLE_COUNTED;
+    }
+
+    /**
+     * The seed patch's anon dup for a batch of a folio that may be pinned (cold): {@code folio_ref_add(nr)},
+     * then {@code page_try_dup_anon_rmap} page by page. A failure at page 0 gives the references back and
+     * copies that page eagerly; a failure at page j > 0 trims the batch to j and gives the surplus back.
+     * Counts its own events.
+     *
+     * @return the number of entries consumed (the trimmed batch, or 1 after an eager copy), or {@link #ENOMEM}
+     */
+    int archBatchPinnedAnon(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
+        final long pte, final long pfn, final long head, final int order, final int nr)
+    {
+        memmap.refAdd(head, nr);
+        refcountUpdates++;
+        batches++;
+        int done = nr;
+        for (int j = 0; j < nr; j++)
+        {
+            if (memmap.testAnonExclusive(pfn + j))
+            {
+                memmap.refAdd(head, -(nr - j));
+                refcountUpdates++;
+                done = j;
+                break;
+            }
+            memmap.clearAnonExclusive(pfn + j);
+            if (order == 0)
+            {
+                memmap.mapcountAdd(pfn, 1);
+            }
+            else
+            {
+                memmap.folioAddLargeMapcount(head, 1, dstMmId);
+            }
+            rmapUpdates++;
+        }
+        if (done == 0)
+        {
+            final int r = copyPresentPage(dt, db, idx, pte, pfn);
+            return r == OK ? 1 : r;
+        }
+        rss[Mm.MM_ANONPAGES] += done;
+        copyPresentPtesFull(st, sb, dt, db, idx, pte, done);
+        return done;
     }
 
     /** Adds a loop's local counters (read once per table). */

@@ -34,6 +34,7 @@ import java.lang.foreign.MemorySegment;
 final class CopyPteRange
 {
     private static final long ZERO_PFN = PhysMem.ZERO_PFN;
+    private static final int ANON_ORDER = PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK;
 
     private CopyPteRange()
     {
@@ -46,6 +47,8 @@ final class CopyPteRange
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
         final Events ev = c.ev;
+        final boolean srcHasPinned = c.srcHasPinned;
+        final boolean isCow = c.isCow;
         long reads = 0;
         long anon = 0;
         int ret = CopyContext.OK;
@@ -68,7 +71,25 @@ final class CopyPteRange
                 c.copySpecial(st, sb, dt, db, i, pte);
                 continue;
             }
-            final int r = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, memmap.flags(pfn));
+            final int pflags = memmap.flags(pfn);
+            if ((pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
+            {
+                // The order-0 anon page of a never-pinned mm, written out here rather than called, so that
+                // it compiles into this loop (a shared callee compiled on its own is too big to inline).
+                memmap.refAdd(pfn, 1);
+                memmap.clearAnonExclusive(pfn);
+                memmap.mapcountAdd(pfn, 1);
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPtes(ev, st, sb, i, 1);
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPtes(ev, dt, db, i, c.finishChildPte(child), 1);
+                anon++;
+                continue;
+            }
+            final int r = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, pflags);
             if (r == CopyContext.SINGLE_ANON)
             {
                 anon++;
@@ -92,7 +113,7 @@ final class CopyPteRange
         final Events ev = c.ev;
         long reads = 0;
         long batches = 0;
-        long refs = 0;
+        long specials = 0;
         long rmaps = 0;
         long anon = 0;
         int ret = CopyContext.OK;
@@ -112,11 +133,13 @@ final class CopyPteRange
                 i++;
                 continue;
             }
-            int nr = arch.pteBatchRemaining(pte, i, to);
+            // nr stays what the arch said on every path below except the cold pinned one, so that the
+            // generic constant 1 folds the per-page loops away.
+            final int nr = arch.pteBatchRemaining(pte, i, to);
             final long pfn = arch.ptePfn(pte);
-            batches++;
             if (arch.pteSpecial(pte) || pfn == ZERO_PFN)
             {
+                specials++;
                 c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
                 i += nr;
                 continue;
@@ -124,22 +147,23 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             final int order = pflags & PageDescriptor.ORDER_MASK;
             final long head = pfn & -(1L << order);
-            refs++;
-            memmap.refAdd(head, nr);
             if ((pflags & PageDescriptor.PG_ANON) != 0)
             {
-                // page_try_dup_anon_rmap per page; a failure at page 0 copies that page eagerly, a failure
-                // later trims the batch and gives the surplus references back.
-                final boolean maybePinned = c.srcHasPinned && memmap.folioMaybeDmaPinned(head);
-                for (int j = 0; j < nr; j++)
+                if (c.srcHasPinned && memmap.folioMaybeDmaPinned(head))
                 {
-                    if (maybePinned && memmap.testAnonExclusive(pfn + j))
+                    final int done = c.archBatchPinnedAnon(st, sb, dt, db, i, pte, pfn, head, order, nr);
+                    if (done < 0)
                     {
-                        memmap.refAdd(head, -(nr - j));
-                        refs++;
-                        nr = j;
+                        ret = done;
                         break;
                     }
+                    i += done;
+                    continue;
+                }
+                memmap.refAdd(head, nr);
+                // page_try_dup_anon_rmap, once per page
+                for (int j = 0; j < nr; j++)
+                {
                     memmap.clearAnonExclusive(pfn + j);
                     if (order == 0)
                     {
@@ -149,23 +173,12 @@ final class CopyPteRange
                     {
                         memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                     }
-                    rmaps++;
-                }
-                if (nr == 0)
-                {
-                    final int r = c.copyPresentPage(dt, db, i, pte, pfn);
-                    if (r != CopyContext.OK)
-                    {
-                        ret = r;
-                        break;
-                    }
-                    i++;
-                    continue;
                 }
                 anon += nr;
             }
             else
             {
+                memmap.refAdd(head, nr);
                 for (int j = 0; j < nr; j++)
                 {
                     if (order == 0)
@@ -176,14 +189,16 @@ final class CopyPteRange
                     {
                         memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                     }
-                    rmaps++;
                 }
                 c.rss[CopyContext.fileRssCounter(pflags)] += nr;
             }
+            batches++;
+            rmaps += nr;
             c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
             i += nr;
         }
-        c.publish(reads, batches, refs, rmaps, anon);
+        // one refcount update per batch of a normal page (folio_ref_add), one rmap update per page
+        c.publish(reads, batches + specials, batches, rmaps, anon);
         return ret;
     }
 
@@ -194,6 +209,8 @@ final class CopyPteRange
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
         final Events ev = c.ev;
+        final boolean srcHasPinned = c.srcHasPinned;
+        final boolean isCow = c.isCow;
         long reads = 0;
         long batchedFolios = 0;
         long singles = 0;
@@ -223,6 +240,24 @@ final class CopyPteRange
                 continue;
             }
             final int pflags = memmap.flags(pfn);
+            if ((pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
+            {
+                // order-0 anon: the single path, written out as in legacy (see there), no folio lookup
+                // beyond the page's own record
+                memmap.refAdd(pfn, 1);
+                memmap.clearAnonExclusive(pfn);
+                memmap.mapcountAdd(pfn, 1);
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPtes(ev, st, sb, i, 1);
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPtes(ev, dt, db, i, c.finishChildPte(child), 1);
+                singles++;
+                i++;
+                continue;
+            }
             final int order = pflags & PageDescriptor.ORDER_MASK;
             final int maxNr = to - i;
             if (order != 0 && maxNr != 1)

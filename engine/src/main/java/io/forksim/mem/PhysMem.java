@@ -70,6 +70,77 @@ public final class PhysMem {
         }
     }
 
+    /**
+     * Snapshot hook ({@code io.forksim.snapshot}): the allocator state that lives outside the memmap.
+     *
+     * @param freeHead   per order 0..10, the PFN of the first free block ({@link PageDescriptor#NIL} = none)
+     * @param freeBlocks per order 0..10, the number of free blocks
+     * @param freePages  free pages in all orders
+     */
+    public record State(int[] freeHead, long[] freeBlocks, long freePages) {
+        public State {
+            freeHead = freeHead.clone();
+            freeBlocks = freeBlocks.clone();
+        }
+
+        @Override
+        public int[] freeHead() {
+            return freeHead.clone();
+        }
+
+        @Override
+        public long[] freeBlocks() {
+            return freeBlocks.clone();
+        }
+    }
+
+    /** Snapshot hook: a copy of the list heads and counts (the lists themselves are in the memmap). */
+    public State exportState() {
+        return new State(freeHead, freeBlocks, freePages);
+    }
+
+    /**
+     * Snapshot hook: an allocator over a memmap whose records (free-list links included) were restored
+     * from a snapshot, with the list heads and counts of {@code state}. Unlike the constructor it does not
+     * touch the memmap. The caller has checked that the free lists in the memmap match {@code state}.
+     *
+     * @throws IllegalArgumentException naming the value if {@code state} is malformed: not 11 orders, a
+     *         head out of range, or counts that do not add up to {@code freePages}
+     */
+    public static PhysMem restore(final MemMap memmap, final State state) {
+        return new PhysMem(memmap, state);
+    }
+
+    private PhysMem(final MemMap memmap, final State state) {
+        this.memmap = memmap;
+        this.nrPages = memmap.nrPages();
+        final int[] heads = state.freeHead;
+        final long[] blocks = state.freeBlocks;
+        if (heads.length != MAX_ORDER + 1 || blocks.length != MAX_ORDER + 1) {
+            throw new IllegalArgumentException("allocator state has " + heads.length + " list heads and "
+                    + blocks.length + " counts, expected " + (MAX_ORDER + 1));
+        }
+        long pages = 0;
+        for (int o = 0; o <= MAX_ORDER; o++) {
+            if (heads[o] != NIL && (heads[o] <= ZERO_PFN || heads[o] >= nrPages)) {
+                throw new IllegalArgumentException("free list head of order " + o + " is pfn " + heads[o]
+                        + ", out of range 1.." + (nrPages - 1));
+            }
+            if (blocks[o] < 0 || (blocks[o] == 0) != (heads[o] == NIL)) {
+                throw new IllegalArgumentException("free list of order " + o + " has " + blocks[o]
+                        + " blocks but head " + heads[o]);
+            }
+            pages += blocks[o] << o;
+        }
+        if (pages != state.freePages || pages >= nrPages) {
+            throw new IllegalArgumentException("free block counts add up to " + pages + " pages, but freePages is "
+                    + state.freePages + " (of " + nrPages + ")");
+        }
+        System.arraycopy(heads, 0, freeHead, 0, heads.length);
+        System.arraycopy(blocks, 0, freeBlocks, 0, blocks.length);
+        this.freePages = state.freePages;
+    }
+
     /** The memmap this allocator manages. */
     public MemMap memmap() {
         return memmap;

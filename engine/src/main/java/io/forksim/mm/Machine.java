@@ -89,6 +89,27 @@ public final class Machine implements AutoCloseable
         this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT));
     }
 
+    /** Snapshot hook: see {@link #restore}. */
+    private Machine(final Config config, final MemMap memmap, final PhysMem phys, final TableStore tableStore,
+        final SwapSpace swap, final Counters counters)
+    {
+        this.config = config;
+        this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
+        this.memmap = memmap;
+        this.phys = phys;
+        if (arch instanceof Arm64 a)
+        {
+            a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
+        }
+        this.tableStore = tableStore;
+        this.pageTables = new PageTables(arch, memmap, phys, tableStore);
+        this.swap = swap;
+        this.nextMmId = counters.nextMmId();
+        this.nextToken = counters.nextToken();
+        this.nextFileId = counters.nextFileId();
+        this.nextShmemId = counters.nextShmemId();
+    }
+
     public Config config() { return config; }
     public Arch arch() { return arch; }
     public MemMap memmap() { return memmap; }
@@ -227,6 +248,140 @@ public final class Machine implements AutoCloseable
                 files.remove(v.file);
             }
         }
+    }
+
+    // ---- snapshot hooks (io.forksim.snapshot): export and rebuild what the accessors above do not show ----
+
+    /** Snapshot hook: the machine-wide counters (next MM ID to try, next content token, next file and shmem ids). */
+    public record Counters(int nextMmId, long nextToken, int nextFileId, int nextShmemId)
+    {
+    }
+
+    /** Snapshot hook: the counters now. */
+    public Counters counters()
+    {
+        return new Counters(nextMmId, nextToken, nextFileId, nextShmemId);
+    }
+
+    /** Snapshot hook: everything a {@link Vma} holds, to rebuild it with {@link #restoreProcess}. */
+    public record SavedVma(long start, long end, int flags, SimFile file, long pgoff, boolean hasAnonVma, long pageProt)
+    {
+    }
+
+    /**
+     * Snapshot hook: a machine assembled from restored parts, with no processes and no files yet (add them with
+     * {@link #restoreFile} and {@link #restoreProcess}, in their saved order). The parts become the machine's:
+     * {@link #close()} closes them.
+     *
+     * @param memmap     memmap of {@code config.ramBytes()} whose records, tokens and PAE bits are restored
+     * @param phys       {@link PhysMem#restore the allocator} over {@code memmap}
+     * @param tableStore {@link TableStore#restoreState restored} table storage
+     * @param swap       {@link SwapSpace#restoreState restored} swap device of {@code config.swapBytes()}
+     * @throws IllegalArgumentException naming the value if a part's size does not match {@code config}
+     */
+    public static Machine restore(final Config config, final MemMap memmap, final PhysMem phys, final TableStore tableStore,
+        final SwapSpace swap, final Counters counters)
+    {
+        final long nrPages = config.ramBytes() >>> Arch.PAGE_SHIFT;
+        if (memmap.nrPages() != nrPages || phys.memmap() != memmap)
+        {
+            throw new IllegalArgumentException("memmap of " + memmap.nrPages() + " pages does not fit simulated RAM of "
+                + nrPages + " pages (or the allocator manages another memmap)");
+        }
+        if (swap.slots() != Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT))
+        {
+            throw new IllegalArgumentException("swap device of " + swap.slots() + " slots does not fit swapBytes "
+                + config.swapBytes());
+        }
+        if (counters.nextMmId() < 1 || counters.nextMmId() > 65535 || counters.nextFileId() < 0 || counters.nextShmemId() < 0)
+        {
+            throw new IllegalArgumentException("machine counters out of range: " + counters);
+        }
+        return new Machine(config, memmap, phys, tableStore, swap, counters);
+    }
+
+    /**
+     * Snapshot hook: re-creates a file (regular or shmem) with its page cache (page index -&gt; PFN), appended to
+     * {@link #files()}.
+     *
+     * @throws IllegalArgumentException if a file with {@code id} exists or the size is not positive
+     */
+    public SimFile restoreFile(final String name, final int id, final long sizePages, final boolean shmem,
+        final java.util.Map<Long, Long> pageCache)
+    {
+        for (final SimFile f : files)
+        {
+            if (f.id() == id)
+            {
+                throw new IllegalArgumentException("file id " + id + " exists already (" + f.name() + ")");
+            }
+        }
+        if (sizePages <= 0)
+        {
+            throw new IllegalArgumentException("file " + name + " has " + sizePages + " pages");
+        }
+        final SimFile f = new SimFile(name, id, sizePages, shmem);
+        f.pageCache.putAll(pageCache);
+        files.add(f);
+        return f;
+    }
+
+    /**
+     * Snapshot hook: re-creates a live process whose page tables (rooted at {@code pgd}) are already in the restored
+     * memmap and table store, appended to {@link #processes()}.
+     *
+     * @param rss  the four RSS counters ({@link Mm#MM_FILEPAGES} ..)
+     * @param pins outstanding pins, oldest first
+     * @param vmas the VMAs in address order, non-overlapping; their files must be files of this machine
+     * @throws IllegalArgumentException naming the value if the id is taken or out of range, pgd is not a table page,
+     *         or the VMAs are unordered, overlapping, misaligned or map a foreign file
+     */
+    public Mm restoreProcess(final int id, final long pgd, final boolean hasPinned, final long[] rss, final List<Mm.Pin> pins,
+        final List<SavedVma> vmas)
+    {
+        if (id < 1 || id > 65535)
+        {
+            throw new IllegalArgumentException("mm id " + id + " out of range 1..65535");
+        }
+        for (final Mm p : processes)
+        {
+            if (p.id() == id)
+            {
+                throw new IllegalArgumentException("mm id " + id + " is used twice");
+            }
+        }
+        if (pgd <= 0 || pgd >= memmap.nrPages() || (memmap.flags(pgd) & io.forksim.mem.PageDescriptor.PG_TABLE) == 0)
+        {
+            throw new IllegalArgumentException("pgd " + pgd + " of mm#" + id + " is not a page-table page");
+        }
+        if (rss.length != 4)
+        {
+            throw new IllegalArgumentException("mm#" + id + " has " + rss.length + " RSS counters, expected 4");
+        }
+        final Mm mm = new Mm(this, id, pgd);
+        long prevEnd = 0;
+        for (final SavedVma s : vmas)
+        {
+            if (s.start() < prevEnd || s.end() <= s.start() || s.end() > PageTables.TASK_SIZE
+                || ((s.start() | s.end()) & (Arch.PAGE_SIZE - 1)) != 0)
+            {
+                throw new IllegalArgumentException(String.format("vma %x-%x of mm#%d is misaligned, empty, beyond TASK_SIZE"
+                    + " or overlaps the previous one (ending at %x)", s.start(), s.end(), id, prevEnd));
+            }
+            if (s.file() != null && !files.contains(s.file()))
+            {
+                throw new IllegalArgumentException("vma of mm#" + id + " maps file " + s.file().name() + ", not a file of this machine");
+            }
+            final Vma v = new Vma(s.start(), s.end(), s.flags(), s.file(), s.pgoff(), s.pageProt());
+            v.hasAnonVma = s.hasAnonVma();
+            mm.vmas.put(v.start, v);
+            prevEnd = s.end();
+        }
+        System.arraycopy(rss, 0, mm.rss, 0, 4);
+        mm.hasPinned = hasPinned;
+        mm.pins.addAll(pins);
+        processes.add(mm);
+        return mm;
     }
 
     /** Off-heap bytes held by the machine's state (memmap, table storage, swap map). */

@@ -157,6 +157,57 @@ public final class SwapSpace implements AutoCloseable
         }
     }
 
+    // ---- snapshot hooks (io.forksim.snapshot) ----------------------------------------------------
+
+    /** Snapshot hook: the live {@code counts} segment (int per slot). */
+    public MemorySegment countsSegment() { return counts; }
+
+    /** Snapshot hook: the live {@code tokens} segment (long per slot). */
+    public MemorySegment tokensSegment() { return tokens; }
+
+    /** Snapshot hook: the live {@code cache} segment (long per slot: PFN + 1, 0 = none). */
+    public MemorySegment cacheSegment() { return cache; }
+
+    /** Snapshot hook: where the next-fit allocation scan starts. */
+    public long cursor() { return cursor; }
+
+    /**
+     * Snapshot hook: after the three segments of this fresh device were filled from a snapshot, sets the
+     * allocation cursor and the used-slot count and rebuilds the swap cache's reverse index from
+     * {@code cache}.
+     *
+     * @throws IllegalArgumentException naming the value if the cursor or count is out of range
+     */
+    public void restoreState(final long cursor, final long used)
+    {
+        if (cursor < 1 || cursor > slots || used < 0 || used > slots - 1)
+        {
+            throw new IllegalArgumentException("swap cursor " + cursor + " / used " + used + " out of range for "
+                + slots + " slots");
+        }
+        this.cursor = cursor;
+        this.used = used;
+        cacheSlotOf.clear();
+        final long bytes = slots * 8;
+        long off = 0;
+        while (off < bytes)
+        {
+            final long len = Math.min(ZEROS.byteSize(), bytes - off);
+            final long m = MemorySegment.mismatch(cache, off, off + len, ZEROS, 0, len);
+            if (m < 0)
+            {
+                off += len;
+                continue;
+            }
+            final long at = off + (m & ~7L);
+            final long slot = at >>> 3;
+            cacheSlotOf.put(cache.getAtIndex(LONG, slot) - 1, slot);
+            off = at + 8;
+        }
+    }
+
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new long[8192]);
+
     /** Bytes of off-heap state. */
     public long offHeapBytes() { return slots * 20; }
 

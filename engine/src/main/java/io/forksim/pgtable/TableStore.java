@@ -112,6 +112,55 @@ public final class TableStore implements AutoCloseable
         return nextFresh;
     }
 
+    /** Snapshot hook: the free-slot stack, bottom first (a copy; the next {@link #allocSlot} pops the last). */
+    public int[] freeSlotStack()
+    {
+        return Arrays.copyOf(freeSlots, freeTop);
+    }
+
+    /**
+     * Snapshot hook: turns this fresh store into one with {@code highWater} slots handed out, of which
+     * {@code freeSlotStack} (bottom first) are free again. Chunks are allocated for every slot below the
+     * high-water mark; the caller then copies the used slots' bytes in (through {@link #chunk}).
+     *
+     * @throws IllegalStateException if this store has handed out a slot already
+     * @throws IllegalArgumentException naming the value if a free slot is out of range or listed twice
+     */
+    public void restoreState(final int highWater, final int[] freeSlotStack)
+    {
+        if (nextFresh != 0 || !chunkList.isEmpty())
+        {
+            throw new IllegalStateException("table store is not fresh: " + nextFresh + " slots handed out");
+        }
+        if (highWater < 0 || freeSlotStack.length > highWater)
+        {
+            throw new IllegalArgumentException("table store high-water mark " + highWater + " with "
+                + freeSlotStack.length + " free slots");
+        }
+        final java.util.BitSet seen = new java.util.BitSet(highWater);
+        for (final int s : freeSlotStack)
+        {
+            if (s < 0 || s >= highWater || seen.get(s))
+            {
+                throw new IllegalArgumentException("free table slot " + s + " is out of range 0.." + (highWater - 1)
+                    + " or listed twice");
+            }
+            seen.set(s);
+        }
+        final int nChunks = (int)(((long)highWater + TABLES_PER_CHUNK - 1) >>> CHUNK_SHIFT);
+        chunks = new MemorySegment[Math.max(16, Integer.highestOneBit(Math.max(1, nChunks)) * 2)];
+        for (int c = 0; c < nChunks; c++)
+        {
+            final MemorySegment seg = arena.allocate(CHUNK_BYTES, TABLE_BYTES);
+            chunkList.add(seg);
+            chunks[c] = seg;
+        }
+        nextFresh = highWater;
+        freeSlots = Arrays.copyOf(freeSlotStack, Math.max(1024, freeSlotStack.length));
+        freeTop = freeSlotStack.length;
+        inUse = highWater - freeSlotStack.length;
+    }
+
     @Override
     public void close()
     {
