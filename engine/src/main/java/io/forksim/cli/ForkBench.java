@@ -150,6 +150,7 @@ public final class ForkBench
         boolean haveFirst;
         boolean identical = true;
         double teardownSum;
+        double restoreSum;
         long teardownCount;
 
         Slot(final Strategy strategy, final Setup setup, final int order)
@@ -224,6 +225,7 @@ public final class ForkBench
             {
                 out.add(new RawResult(arch, slot.strategy.cliName(), order, plan.pages(), slot.runMeans.clone(),
                     slot.teardownCount == 0 ? 0 : slot.teardownSum / slot.teardownCount,
+                    slot.teardownCount == 0 ? 0 : slot.restoreSum / slot.teardownCount,
                     (plan.reuseParent() ? slot.delta : slot.first).clone(), !plan.reuseParent() && slot.identical));
             }
             return out;
@@ -258,6 +260,7 @@ public final class ForkBench
         {
             s.checkpoint.restore();
         }
+        final long t4 = System.nanoTime();
         for (int i = 0; i < after.length; i++)
         {
             slot.delta[i] = after[i] - before[i];
@@ -267,6 +270,7 @@ public final class ForkBench
             return t1 - t0;
         }
         slot.teardownSum += t3 - t2;
+        slot.restoreSum += t4 - t3;
         slot.teardownCount++;
         if (!slot.haveFirst)
         {

@@ -115,11 +115,11 @@ public final class Main implements Runnable
         final CommandLine cl = new CommandLine(new Main());
         for (final Supplier<Object> s : SUBCOMMANDS)
         {
-            cl.addSubcommand(s.get());
+            addOnce(cl, s.get());
         }
         for (final Subcommand s : ServiceLoader.load(Subcommand.class))
         {
-            cl.addSubcommand(s);
+            addOnce(cl, s);
         }
         final PrintWriter o = new PrintWriter(out, true, StandardCharsets.UTF_8);
         final PrintWriter e = new PrintWriter(err, true, StandardCharsets.UTF_8);
@@ -166,6 +166,16 @@ public final class Main implements Runnable
             return code;
         });
         return cl;
+    }
+
+    /** Registers a subcommand unless one of that name is there already (a class registered twice is harmless). */
+    private static void addOnce(final CommandLine cl, final Object command)
+    {
+        final CommandLine sub = new CommandLine(command);
+        if (!cl.getSubcommands().containsKey(sub.getCommandName()))
+        {
+            cl.addSubcommand(sub.getCommandName(), sub);
+        }
     }
 
     /** No command (or options only) means {@code fork}. */

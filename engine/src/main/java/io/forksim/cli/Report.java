@@ -262,14 +262,16 @@ public final class Report
     {
         double forks = 0;
         double teardown = 0;
+        double restore = 0;
         for (final Result r : results)
         {
             forks += r.meanNs() * plan.runs() * plan.iterations();
             teardown += r.teardownNs() * plan.runs() * plan.iterations();
+            restore += r.restoreNs() * plan.runs() * plan.iterations();
         }
-        final double rest = Math.max(0, wallNs - forks - teardown);
-        return String.format(Locale.ROOT, "wall time %s: timed forks %s, child teardown %s, the rest %s (populate, parent"
-            + " restores, warm-up, JVM starts)", minSec(wallNs), minSec(forks), minSec(teardown), minSec(rest));
+        final double rest = Math.max(0, wallNs - forks - teardown - restore);
+        return String.format(Locale.ROOT, "wall time %s: timed forks %s, child teardown %s, parent restore %s, the rest %s"
+            + " (populate, warm-up, JVM starts)", minSec(wallNs), minSec(forks), minSec(teardown), minSec(restore), minSec(rest));
     }
 
     static String minSec(final double ns)

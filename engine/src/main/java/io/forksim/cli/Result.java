@@ -11,7 +11,7 @@ import java.util.List;
  * @param vsLegacyPct null when legacy was not measured
  */
 public record Result(String arch, String strategy, int order, long pages, double meanNs, double stdevPct, double nsPerPage,
-    Double vsLegacyPct, double teardownNs, long[] events, boolean eventsIdentical)
+    Double vsLegacyPct, double teardownNs, double restoreNs, long[] events, boolean eventsIdentical)
 {
     public static List<Result> of(final List<RawResult> raws)
     {
@@ -24,7 +24,7 @@ public record Result(String arch, String strategy, int order, long pages, double
                 .findFirst().orElse(null);
             final Double vs = legacy == null ? null : (mean / mean(legacy.runMeansNs()) - 1) * 100;
             out.add(new Result(r.arch(), r.strategy(), r.order(), r.pages(), mean, stdev(r.runMeansNs()) / mean * 100,
-                mean / r.pages(), vs, r.teardownNs(), r.events(), r.eventsIdentical()));
+                mean / r.pages(), vs, r.teardownNs(), r.restoreNs(), r.events(), r.eventsIdentical()));
         }
         return out;
     }

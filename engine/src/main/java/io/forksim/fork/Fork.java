@@ -7,6 +7,7 @@ import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.VmFlags;
 import io.forksim.mm.Vma;
+import io.forksim.pgtable.PageTableLocks;
 import io.forksim.pgtable.PageTables;
 
 import java.lang.foreign.MemorySegment;
@@ -40,6 +41,11 @@ public final class Fork
         if (parent.exited())
         {
             throw new IllegalStateException("cannot fork " + parent + ": the process has exited");
+        }
+        if (strategy == null)
+        {
+            throw new IllegalArgumentException("cannot fork " + parent + ": strategy is null (expected legacy, arch-batch,"
+                + " folio-batch or contpte-basic)");
         }
         final Machine machine = parent.machine();
         final Arch arch = machine.arch();
@@ -117,11 +123,16 @@ public final class Fork
         return src.hasAnonVma();
     }
 
-    /** {@code copy_page_range}: one VMA, table by table. */
+    /**
+     * {@code copy_page_range}: one VMA, table by table. On a concurrent machine each table is copied under the
+     * child's (dst) PTL with the parent's (src) PTL nested, as {@code copy_pte_range} does; a single-threaded
+     * machine has no PTLs ({@code ptl == null}) and the loop takes no lock.
+     */
     static int copyPageRange(final Machine machine, final Mm dstMm, final Vma dstVma, final Mm srcMm, final Vma srcVma,
         final Strategy strategy)
     {
         final PageTables pt = machine.pageTables();
+        final PageTableLocks ptl = pt.ptl();
         final CopyContext c = new CopyContext(machine, srcMm, srcVma, dstMm, dstVma);
         final long start = srcVma.start();
         final long end = srcVma.end();
@@ -148,12 +159,26 @@ public final class Fork
                 final long db = pt.base(dstTable);
                 final int fromIdx = PageTables.pteIndex(from);
                 final int toIdx = fromIdx + (int)((to - from) >>> Arch.PAGE_SHIFT);
-                ret[0] = switch (strategy)
+                if (ptl != null)
                 {
-                    case LEGACY -> CopyPteRange.legacy(c, st, sb, dt, db, fromIdx, toIdx);
-                    case ARCH_BATCH -> CopyPteRange.archBatch(c, st, sb, dt, db, fromIdx, toIdx);
-                    case FOLIO_BATCH, CONTPTE_BASIC -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
-                };
+                    ptl.lockNested(dstTable, srcTable);
+                }
+                try
+                {
+                    ret[0] = switch (strategy)
+                    {
+                        case LEGACY -> CopyPteRange.legacy(c, st, sb, dt, db, fromIdx, toIdx);
+                        case ARCH_BATCH -> CopyPteRange.archBatch(c, st, sb, dt, db, fromIdx, toIdx);
+                        case FOLIO_BATCH, CONTPTE_BASIC -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
+                    };
+                }
+                finally
+                {
+                    if (ptl != null)
+                    {
+                        ptl.unlockNested(dstTable, srcTable);
+                    }
+                }
             });
         }
         finally

@@ -23,6 +23,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
 /**
@@ -33,8 +35,20 @@ import java.util.Locale;
  * no bounds logic beyond the segments' own. The hot loop may also read the segments directly with
  * {@link #INT} / {@link #LONG} and the offsets of {@link PageDescriptor}.
  *
- * <p>Counters are updated with plain reads and writes ({@link #refAdd}, {@link #mapcountAdd}). An
- * atomic variant can sit next to them using {@code INT.varHandle().getAndAdd(records, offset, d)}.
+ * <p><b>Plain or atomic.</b> A map built with {@code atomic = false} (every single-threaded machine) updates
+ * counters, flag bits and PageAnonExclusive with plain reads and writes. A map built with
+ * {@code atomic = true} (a {@code Machine.Config#concurrent} machine, the fork-tree workload) routes the same
+ * updates through VarHandle atomics on the segments, as the kernel's {@code atomic_t} / {@code set_bit}:
+ * {@link #refAdd} and {@link #mapcountAdd} are {@code getAndAdd} ({@code folio_ref_add},
+ * {@code atomic_add_return}), {@link #refcount} / {@link #mapcount} are volatile reads, PageAnonExclusive
+ * bits are {@code getAndBitwiseOr/And} on their 64-bit word (neighbouring PFNs of other folios, owned by other
+ * threads, share the word), {@link #setFlagBits} / {@link #clearFlagBits} are bitwise atomics on the flags
+ * word. The large-folio mapcount with its MM-ID slots is a multi-field update: it runs under
+ * {@link #folioLockLargeMapcount} ({@code folio_lock_large_mapcount}, a bit spinlock in the kernel; here a
+ * striped spin lock keyed by the head PFN). Every method tests the {@code final boolean atomic} field first: a
+ * loop-invariant, perfectly predicted branch, so the single-threaded fork loop keeps its plain accesses.
+ * Plain setters ({@link #setRefcount}, {@link #setFlags}, ...) stay plain in both modes: they are for folios
+ * the caller owns exclusively (fresh, being freed, or free blocks under the allocator's lock).
  *
  * <p>The segments come from an anonymous {@code mmap} (Linux, via the FFM linker) in this map's own
  * shared arena: the kernel hands them out zeroed and commits them lazily, so a 1 TiB machine (6 GiB
@@ -53,15 +67,42 @@ public final class MemMap implements AutoCloseable {
     private final MemorySegment records;
     private final MemorySegment tokens;
     private final MemorySegment anonExclusive;
+    /** Concurrent machine: atomic counter / bit updates and the large-mapcount folio lock. */
+    private final boolean atomic;
+    /** Striped folio-lock words (one per 64-byte line), null unless {@link #atomic}. */
+    private final int[] folioLocks;
     private boolean closed;
 
+    /** Atomic view of an int field of a record: coordinates (MemorySegment, long offset). */
+    private static final VarHandle INT_VH = INT.varHandle();
+    /** Atomic view of a bitmap word. */
+    private static final VarHandle LONG_VH = LONG.varHandle();
+    private static final VarHandle LOCK_VH = MethodHandles.arrayElementVarHandle(int[].class);
+    /** log2 of the number of folio-lock stripes. */
+    private static final int FOLIO_LOCK_BITS = 12;
+    /** ints between two lock words: one cache line each, so two stripes never share a line. */
+    private static final int FOLIO_LOCK_STRIDE = 16;
+    private static final int SPINS_BEFORE_YIELD = 128;
+
     /**
-     * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}.
+     * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}, with plain (single-threaded) updates.
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
     public MemMap(final long nrPages) {
+        this(nrPages, false);
+    }
+
+    /**
+     * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}; {@code atomic} selects atomic counter and bit
+     * updates for a machine shared by several threads (see the class comment).
+     *
+     * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
+     */
+    public MemMap(final long nrPages, final boolean atomic) {
         this.nrPages = PageDescriptor.checkNrPages(nrPages);
+        this.atomic = atomic;
+        this.folioLocks = atomic ? new int[(1 << FOLIO_LOCK_BITS) * FOLIO_LOCK_STRIDE] : null;
         final Arena a = Arena.ofShared();
         try {
             this.records = NativeMemory.allocateZeroed(a, PageDescriptor.recordsLength(nrPages));
@@ -77,6 +118,11 @@ public final class MemMap implements AutoCloseable {
     /** Number of PFNs described (0..nrPages-1). */
     public long nrPages() {
         return nrPages;
+    }
+
+    /** Whether updates are atomic (a concurrent machine). */
+    public boolean atomic() {
+        return atomic;
     }
 
     /** Frees the three segments. Idempotent; the map must not be used afterwards. */
@@ -118,6 +164,29 @@ public final class MemMap implements AutoCloseable {
         records.set(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, flags);
     }
 
+    /**
+     * Sets {@code bits} in the flags word ({@code folio_set_*}, an atomic {@code set_bit} when {@link #atomic}):
+     * for mutable folio flags (PG_DIRTY, PG_SWAPCACHE, PG_MM_IDS_SHARED) of a folio other threads may map.
+     */
+    public void setFlagBits(final long pfn, final int bits) {
+        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+        if (atomic) {
+            INT_VH.getAndBitwiseOr(records, off, bits);
+            return;
+        }
+        records.set(INT, off, records.get(INT, off) | bits);
+    }
+
+    /** Clears {@code bits} in the flags word ({@code folio_clear_*}, an atomic {@code clear_bit} when {@link #atomic}). */
+    public void clearFlagBits(final long pfn, final int bits) {
+        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+        if (atomic) {
+            INT_VH.getAndBitwiseAnd(records, off, ~bits);
+            return;
+        }
+        records.set(INT, off, records.get(INT, off) & ~bits);
+    }
+
     /** Order of the folio containing {@code pfn} (stored in every page of an allocated folio). */
     public int order(final long pfn) {
         return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK;
@@ -133,17 +202,26 @@ public final class MemMap implements AutoCloseable {
         return order(pfn) != 0;
     }
 
+    /** The refcount slot ({@code folio_ref_count}: a volatile read when {@link #atomic}). */
     public int refcount(final long pfn) {
-        return records.get(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET);
+        final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
+        return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
     public void setRefcount(final long pfn, final int refcount) {
         records.set(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET, refcount);
     }
 
-    /** Adds {@code delta} to the refcount slot; returns the new value. Plain (not atomic). */
+    /**
+     * Adds {@code delta} to the refcount slot; returns the new value ({@code folio_ref_add} /
+     * {@code folio_ref_sub_return}). Plain, or an atomic {@code getAndAdd} when {@link #atomic}: of two threads
+     * dropping the last references of a shared folio exactly one sees 0 and frees it.
+     */
     public int refAdd(final long pfn, final int delta) {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
+        if (atomic) {
+            return (int) INT_VH.getAndAdd(records, off, delta) + delta;
+        }
         final int v = records.get(INT, off) + delta;
         records.set(INT, off, v);
         return v;
@@ -154,16 +232,23 @@ public final class MemMap implements AutoCloseable {
      * plain count (the kernel stores count-1; forksim stores the count, 0 = unmapped).
      */
     public int mapcount(final long pfn) {
-        return records.get(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET);
+        final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
+        return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
     public void setMapcount(final long pfn, final int mapcount) {
         records.set(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET, mapcount);
     }
 
-    /** Adds {@code delta} to the mapcount slot; returns the new value. Plain (not atomic). */
+    /**
+     * Adds {@code delta} to the mapcount slot; returns the new value. Plain, or an atomic {@code getAndAdd}
+     * ({@code atomic_add_return(&page->_mapcount)}) when {@link #atomic}.
+     */
     public int mapcountAdd(final long pfn, final int delta) {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
+        if (atomic) {
+            return (int) INT_VH.getAndAdd(records, off, delta) + delta;
+        }
         final int v = records.get(INT, off) + delta;
         records.set(INT, off, v);
         return v;
@@ -216,13 +301,23 @@ public final class MemMap implements AutoCloseable {
         return (anonExclusive.get(LONG, (pfn >>> 6) << 3) & (1L << pfn)) != 0;
     }
 
+    /** SetPageAnonExclusive: plain, or an atomic {@code set_bit} on the 64-bit word when {@link #atomic}. */
     public void setAnonExclusive(final long pfn) {
         final long off = (pfn >>> 6) << 3;
+        if (atomic) {
+            LONG_VH.getAndBitwiseOr(anonExclusive, off, 1L << pfn);
+            return;
+        }
         anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) | (1L << pfn));
     }
 
+    /** ClearPageAnonExclusive: plain, or an atomic {@code clear_bit} when {@link #atomic}. */
     public void clearAnonExclusive(final long pfn) {
         final long off = (pfn >>> 6) << 3;
+        if (atomic) {
+            LONG_VH.getAndBitwiseAnd(anonExclusive, off, ~(1L << pfn));
+            return;
+        }
         anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) & ~(1L << pfn));
     }
 
@@ -290,7 +385,7 @@ public final class MemMap implements AutoCloseable {
         }
         setWordBits(w, firstMask);
         for (w++; w < lastW; w++) {
-            anonExclusive.set(LONG, w << 3, -1L);
+            setWordBits(w, -1L);
         }
         setWordBits(lastW, lastMask);
     }
@@ -299,12 +394,20 @@ public final class MemMap implements AutoCloseable {
         final long off = word << 3;
         final long v = anonExclusive.get(LONG, off);
         if ((v & mask) != 0) {
+            if (atomic) {
+                LONG_VH.getAndBitwiseAnd(anonExclusive, off, ~mask);
+                return;
+            }
             anonExclusive.set(LONG, off, v & ~mask);
         }
     }
 
     private void setWordBits(final long word, final long mask) {
         final long off = word << 3;
+        if (atomic) {
+            LONG_VH.getAndBitwiseOr(anonExclusive, off, mask);
+            return;
+        }
         anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) | mask);
     }
 
@@ -342,6 +445,44 @@ public final class MemMap implements AutoCloseable {
     }
 
     // ---- 6.15+ large mapcount with MM ids (CONFIG_MM_ID, CONFIG_NO_PAGE_MAPCOUNT) ----------------
+
+    /**
+     * {@code folio_lock_large_mapcount}: serialises the multi-field update of a large folio's
+     * {@code large_mapcount}, MM-ID slots and maybe-shared bit against other threads, and lets a reader
+     * (the COW reuse check) see the fields consistently. A no-op unless {@link #atomic}. The kernel uses a bit
+     * spinlock in the folio; forksim spins on one of 4096 lock words chosen by the head PFN (a stripe may cover
+     * several folios: harmless, the lock is a leaf and never held across another lock). Not reentrant: the
+     * add/sub helpers take it themselves, so a caller holding it must not call them.
+     */
+    public void folioLockLargeMapcount(final long head) {
+        if (!atomic) {
+            return;
+        }
+        final int i = folioLockIndex(head);
+        int spins = 0;
+        while (!LOCK_VH.compareAndSet(folioLocks, i, 0, 1)) {
+            do {
+                if (++spins < SPINS_BEFORE_YIELD) {
+                    Thread.onSpinWait();
+                } else {
+                    spins = 0;
+                    Thread.yield(); // the holder may be preempted (more threads than cores)
+                }
+            } while ((int) LOCK_VH.getOpaque(folioLocks, i) != 0);
+        }
+    }
+
+    /** {@code folio_unlock_large_mapcount}: a release store. A no-op unless {@link #atomic}. */
+    public void folioUnlockLargeMapcount(final long head) {
+        if (!atomic) {
+            return;
+        }
+        LOCK_VH.setRelease(folioLocks, folioLockIndex(head), 0);
+    }
+
+    private static int folioLockIndex(final long head) {
+        return (int) ((head * 0x9E37_79B9_7F4A_7C15L) >>> (64 - FOLIO_LOCK_BITS)) * FOLIO_LOCK_STRIDE;
+    }
 
     /** {@code _mm_id[idx]} (idx 0 or 1) of a large folio; 0 = free slot. */
     public int folioMmId(final long head, final int idx) {
@@ -405,9 +546,20 @@ public final class MemMap implements AutoCloseable {
      */
     public int folioAddLargeMapcount(final long head, final int nr, final int mmId) {
         checkLargeHead(head, nr, mmId);
+        if (!atomic) {
+            return addLargeMapcount(head, nr, mmId);
+        }
+        folioLockLargeMapcount(head);
+        try {
+            return addLargeMapcount(head, nr, mmId);
+        } finally {
+            folioUnlockLargeMapcount(head);
+        }
+    }
+
+    private int addLargeMapcount(final long head, final int nr, final int mmId) {
         final long p1 = head + 1;
-        final int newMapcount = mapcount(head) + nr;
-        setMapcount(head, newMapcount);
+        final int newMapcount = mapcountAdd(head, nr);
         final int ids = aux(p1);
         final int id0 = PageDescriptor.mmId0(ids);
         final int id1 = PageDescriptor.mmId1(ids);
@@ -419,12 +571,12 @@ public final class MemMap implements AutoCloseable {
             setAux(p1, PageDescriptor.packMmIds(mmId, id1));
             setRefcount(p1, nr);
             if (newMapcount != nr) {
-                setFlags(head, flags(head) | PG_MM_IDS_SHARED);
+                setFlagBits(head, PG_MM_IDS_SHARED);
             }
         } else if (id1 == PageDescriptor.MM_ID_DUMMY) {
             setAux(p1, PageDescriptor.packMmIds(id0, mmId));
             setMapcount(p1, nr);
-            setFlags(head, flags(head) | PG_MM_IDS_SHARED);
+            setFlagBits(head, PG_MM_IDS_SHARED);
         }
         return newMapcount;
     }
@@ -449,9 +601,20 @@ public final class MemMap implements AutoCloseable {
      */
     public int folioSubLargeMapcount(final long head, final int nr, final int mmId) {
         checkLargeHead(head, nr, mmId);
+        if (!atomic) {
+            return subLargeMapcount(head, nr, mmId);
+        }
+        folioLockLargeMapcount(head);
+        try {
+            return subLargeMapcount(head, nr, mmId);
+        } finally {
+            folioUnlockLargeMapcount(head);
+        }
+    }
+
+    private int subLargeMapcount(final long head, final int nr, final int mmId) {
         final long p1 = head + 1;
-        final int newMapcount = mapcount(head) - nr;
-        setMapcount(head, newMapcount);
+        final int newMapcount = mapcountAdd(head, -nr);
         final int ids = aux(p1);
         final int id0 = PageDescriptor.mmId0(ids);
         final int id1 = PageDescriptor.mmId1(ids);
@@ -473,7 +636,7 @@ public final class MemMap implements AutoCloseable {
             setAux(p1, PageDescriptor.packMmIds(id0, PageDescriptor.MM_ID_DUMMY));
         }
         if (refcount(p1) == newMapcount || mapcount(p1) == newMapcount) {
-            setFlags(head, flags(head) & ~PG_MM_IDS_SHARED);
+            clearFlagBits(head, PG_MM_IDS_SHARED);
         }
         return newMapcount;
     }

@@ -7,6 +7,7 @@ import static io.forksim.mem.PageDescriptor.PG_RESERVED;
 import static io.forksim.mem.PageDescriptor.PG_ZERO;
 
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Buddy allocator of the simulated machine's page frames, orders 0..{@value PageDescriptor#MAX_ORDER}
@@ -23,8 +24,11 @@ import java.util.Arrays;
  * block have zeroed records. Only the 11 list heads and counts are Java arrays, so a 1 TiB machine
  * (2^28 pages) costs no Java object per page. Removing a buddy while coalescing is O(1).
  *
- * <p>Single-threaded. The only mutators are {@link #allocPages} and {@link #freePages} (plus the
- * private list helpers they call): a lock for concurrent fork trees goes around those two.
+ * <p>Locking: the only mutators are {@link #allocPages} and {@link #freePages} (plus the private list
+ * helpers they call). Over an {@link MemMap#atomic() atomic} memmap (a concurrent machine) both run under
+ * one lock, the kernel's {@code zone->lock}; it is a leaf lock (nothing else is taken while holding it), so
+ * callers may hold page-table or folio locks. Over a plain memmap there is no lock at all. The statistics
+ * read the counters without the lock (a racy but untorn snapshot while other threads allocate).
  */
 public final class PhysMem {
 
@@ -40,6 +44,8 @@ public final class PhysMem {
     private final int[] freeHead = new int[MAX_ORDER + 1];
     private final long[] freeBlocks = new long[MAX_ORDER + 1];
     private long freePages;
+    /** {@code zone->lock}: null unless the memmap is atomic (a concurrent machine). */
+    private final ReentrantLock zoneLock;
 
     /**
      * Takes over a freshly allocated (all-zero) memmap: reserves the zero page and frees every
@@ -51,6 +57,7 @@ public final class PhysMem {
     public PhysMem(final MemMap memmap) {
         this.memmap = memmap;
         this.nrPages = memmap.nrPages();
+        this.zoneLock = memmap.atomic() ? new ReentrantLock() : null;
         if (memmap.flags(ZERO_PFN) != 0 || memmap.refcount(ZERO_PFN) != 0) {
             throw new IllegalStateException("pfn 0 of " + memmap + " is already in use (flags 0x"
                     + Integer.toHexString(memmap.flags(ZERO_PFN)) + "): the memmap is not fresh");
@@ -114,6 +121,7 @@ public final class PhysMem {
     private PhysMem(final MemMap memmap, final State state) {
         this.memmap = memmap;
         this.nrPages = memmap.nrPages();
+        this.zoneLock = memmap.atomic() ? new ReentrantLock() : null;
         final int[] heads = state.freeHead;
         final long[] blocks = state.freeBlocks;
         if (heads.length != MAX_ORDER + 1 || blocks.length != MAX_ORDER + 1) {
@@ -155,7 +163,25 @@ public final class PhysMem {
      * @throws IllegalArgumentException if {@code order} is not 0..10, naming it
      */
     public long allocPages(final int order) {
+        final ReentrantLock lock = zoneLock;
+        if (lock == null) {
+            return allocPagesLocked(order);
+        }
+        lock.lock();
+        try {
+            return allocPagesLocked(order);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #allocPages} with the zone lock held (or no lock needed). */
+    private long allocPagesLocked(final int order) {
         PageDescriptor.checkOrder(order);
+        if (failAfter >= 0 && failAfter-- == 0) {
+            failAfter = 0; // keep failing until clearFailureInjection()
+            return NO_PFN;
+        }
         int o = order;
         while (o <= MAX_ORDER && freeHead[o] == NIL) {
             o++;
@@ -196,6 +222,21 @@ public final class PhysMem {
      *         is already free; nothing is changed then
      */
     public void freePages(final long pfn, final int order) {
+        final ReentrantLock lock = zoneLock;
+        if (lock == null) {
+            freePagesLocked(pfn, order);
+            return;
+        }
+        lock.lock();
+        try {
+            freePagesLocked(pfn, order);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #freePages} with the zone lock held (or no lock needed). */
+    private void freePagesLocked(final long pfn, final int order) {
         checkFree(pfn, order);
         memmap.clearBlock(pfn, order);
         long p = pfn;
@@ -282,6 +323,37 @@ public final class PhysMem {
         memmap.setRefcount(pfn, 0);
         memmap.setMapcount(pfn, 0);
         freeBlocks[order]--;
+    }
+
+    // ---- failure injection (test hook) ------------------------------------------------------------
+
+    /** Allocations still allowed before {@link #allocPages} starts failing; -1 = off (the normal state). */
+    private long failAfter = -1;
+
+    /**
+     * Test hook: the next {@code n} calls of {@link #allocPages} behave normally, every later one returns
+     * {@link #NO_PFN} (nothing changed) as if simulated RAM were exhausted, until
+     * {@link #clearFailureInjection()}. {@code n = 0} fails the very next allocation. Used to drive every
+     * allocation of an operation (populate, a fault, fork's table and eager-copy allocations) into
+     * exhaustion. Costs one well-predicted branch per allocation while off.
+     *
+     * @throws IllegalArgumentException if {@code n} is negative, naming it
+     */
+    public void failAllocationsAfter(final long n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("failAllocationsAfter: n = " + n + " is negative");
+        }
+        failAfter = n;
+    }
+
+    /** Test hook: turns {@link #failAllocationsAfter} off again. */
+    public void clearFailureInjection() {
+        failAfter = -1;
+    }
+
+    /** Test hook: allocations left before injected failures start, or -1 when injection is off. */
+    public long allocationsBeforeInjectedFailure() {
+        return failAfter;
     }
 
     // ---- statistics -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import io.forksim.mem.MemMap;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
+import io.forksim.pgtable.PageTableLocks;
 import io.forksim.pgtable.PageTables;
 import io.forksim.stats.Events;
 
@@ -31,6 +32,12 @@ import java.util.List;
  * Every fault allocates what it needs before it changes anything visible; when simulated RAM runs out it
  * gives back what it allocated (folios, page-cache entries, page-table pages) and throws
  * {@link OutOfSimulatedMemoryException} (the kernel's VM_FAULT_OOM), leaving the machine as it was.
+ *
+ * <p>On a concurrent machine a fault holds the PTL of its PTE table from the {@code ptep_get} to the last
+ * PTE store ({@code pte_offset_map_lock}; a table the fault itself allocates is locked once it exists), and
+ * the large-folio reuse check reads the mapcount and MM-ID slots under the folio's large-mapcount lock.
+ * The user accesses' hardware-style young/dirty updates ({@link #read}, {@link #write}) take no lock, as
+ * the MMU takes none.
  */
 final class Faults
 {
@@ -71,6 +78,29 @@ final class Faults
         final long addr = address & -Arch.PAGE_SIZE;
         ev.faults++;
         final Tables.Slot slot = Tables.lookup(m, mm, addr);
+        final PageTableLocks ptl = m.pageTables().ptl();
+        if (ptl == null || slot == null)
+        {
+            // single-threaded, or no PTE table yet (doPteNone allocates it and takes its PTL)
+            return handlePte(m, mm, vma, addr, write, slot);
+        }
+        ptl.lock(slot.table);
+        try
+        {
+            return handlePte(m, mm, vma, addr, write, slot);
+        }
+        finally
+        {
+            ptl.unlock(slot.table);
+        }
+    }
+
+    /** {@code handle_pte_fault} (under the PTL on a concurrent machine). */
+    private static FaultResult handlePte(final Machine m, final Mm mm, final Vma vma, final long addr, final boolean write,
+        final Tables.Slot slot)
+    {
+        final Arch arch = m.arch();
+        final Events ev = m.events();
         final long pte = slot == null ? 0 : arch.ptepGet(ev, slot.seg, slot.base, slot.idx);
         if (arch.pteNone(pte))
         {
@@ -114,29 +144,45 @@ final class Faults
                 throw oom(m, 0);
             }
         }
-        final FaultResult r;
-        if (vma.file == null)
+        // a table fault() found is locked there; a table allocated here is locked now (concurrent machine)
+        final PageTableLocks ptl = existing == null ? m.pageTables().ptl() : null;
+        if (ptl != null)
         {
-            r = doAnonymousPage(m, mm, vma, slot, write);
+            ptl.lock(slot.table);
         }
-        else if (!write)
+        try
         {
-            r = doFileFault(m, mm, vma, slot, addr, false);
+            final FaultResult r;
+            if (vma.file == null)
+            {
+                r = doAnonymousPage(m, mm, vma, slot, write);
+            }
+            else if (!write)
+            {
+                r = doFileFault(m, mm, vma, slot, addr, false);
+            }
+            else if (vma.isShared())
+            {
+                r = doFileFault(m, mm, vma, slot, addr, true);
+            }
+            else
+            {
+                r = doCowFault(m, mm, vma, slot, addr);
+            }
+            if (r == null)
+            {
+                Tables.unwind(m, created);
+                throw oom(m, 0);
+            }
+            return r;
         }
-        else if (vma.isShared())
+        finally
         {
-            r = doFileFault(m, mm, vma, slot, addr, true);
+            if (ptl != null)
+            {
+                ptl.unlock(slot.table);
+            }
         }
-        else
-        {
-            r = doCowFault(m, mm, vma, slot, addr);
-        }
-        if (r == null)
-        {
-            Tables.unwind(m, created);
-            throw oom(m, 0);
-        }
-        return r;
     }
 
     /** {@code do_anonymous_page}: the zero page for reads, a fresh exclusive order-0 folio for writes. */
@@ -192,7 +238,7 @@ final class Faults
         long pte = arch.pfnPte(pfn, vma.pageProt);
         if (write)
         {
-            memmap.setFlags(pfn, memmap.flags(pfn) | PageDescriptor.PG_DIRTY);
+            memmap.setFlagBits(pfn, PageDescriptor.PG_DIRTY);
             pte = arch.pteMkdirty(pte);
             if ((vma.flags & VmFlags.VM_WRITE) != 0)
             {
@@ -284,7 +330,7 @@ final class Faults
             memmap.setToken(pfn, swap.token(offset));
             if (count > 1)
             {
-                memmap.setFlags(pfn, memmap.flags(pfn) | PageDescriptor.PG_SWAPCACHE);
+                memmap.setFlagBits(pfn, PageDescriptor.PG_SWAPCACHE);
                 memmap.refAdd(pfn, 1);
                 swap.setCachePfn(offset, pfn);
             }
@@ -383,7 +429,7 @@ final class Faults
         }
         if ((vma.flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE)) != 0)
         {
-            memmap.setFlags(memmap.folioHead(pfn), memmap.flags(memmap.folioHead(pfn)) | PageDescriptor.PG_DIRTY);
+            memmap.setFlagBits(memmap.folioHead(pfn), PageDescriptor.PG_DIRTY);
             wpPageReuse(m, vma, s, pte);
             freeUnused(m, prealloc);
             return FaultResult.REUSED;
@@ -414,19 +460,33 @@ final class Faults
      * cache if no swap entry needs it any more). Large folio (6.15+, {@code __wp_can_reuse_large_anon_folio}):
      * more than one mapping, the MM-IDs-shared bit clear, {@code large_mapcount == refcount} (every reference
      * is a mapping: not pinned, not in the swap cache) and this mm owning all of them. A large folio mapped
-     * only once is "freed up by copying".
+     * only once is "freed up by copying". As in the kernel the quick checks run unlocked and the exact one under
+     * {@code folio_lock_large_mapcount} (a no-op on a single-threaded machine), so that a concurrent mapping
+     * change of another process cannot be half-seen.
      */
     static boolean wpCanReuseAnonFolio(final Machine m, final Mm mm, final long head)
     {
         final MemMap memmap = m.memmap();
         if (memmap.order(head) != 0)
         {
-            final int lm = memmap.largeMapcount(head);
-            if (lm <= 1 || memmap.folioMmIdsShared(head))
+            if (memmap.largeMapcount(head) <= 1 || memmap.folioMmIdsShared(head))
             {
                 return false;
             }
-            return lm == memmap.refcount(head) && memmap.folioMmIdMapcount(head, mm.id) == lm;
+            memmap.folioLockLargeMapcount(head);
+            try
+            {
+                final int lm = memmap.largeMapcount(head);
+                if (lm <= 1 || memmap.folioMmIdsShared(head))
+                {
+                    return false;
+                }
+                return lm == memmap.refcount(head) && memmap.folioMmIdMapcount(head, mm.id) == lm;
+            }
+            finally
+            {
+                memmap.folioUnlockLargeMapcount(head);
+            }
         }
         final boolean swapcache = (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) != 0;
         if (memmap.refcount(head) > 1 + (swapcache ? 1 : 0))

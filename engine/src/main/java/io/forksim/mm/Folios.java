@@ -128,6 +128,18 @@ final class Folios
      */
     static long pageCacheGet(final Machine m, final SimFile file, final long index, final java.util.List<Long> created)
     {
+        if (!m.concurrent())
+        {
+            return pageCacheGetLocked(m, file, index, created);
+        }
+        synchronized (file.pageCache) // the mapping's i_pages lock: lookup-or-insert is one step
+        {
+            return pageCacheGetLocked(m, file, index, created);
+        }
+    }
+
+    private static long pageCacheGetLocked(final Machine m, final SimFile file, final long index, final java.util.List<Long> created)
+    {
         final Long cached = file.pageCache.get(index);
         if (cached != null)
         {
@@ -151,7 +163,18 @@ final class Folios
     /** Takes page {@code index} out of the page cache (drops the cache's reference). */
     static void uncache(final Machine m, final SimFile file, final long index)
     {
-        final Long pfn = file.pageCache.remove(index);
+        final Long pfn;
+        if (m.concurrent())
+        {
+            synchronized (file.pageCache)
+            {
+                pfn = file.pageCache.remove(index);
+            }
+        }
+        else
+        {
+            pfn = file.pageCache.remove(index);
+        }
         if (pfn != null)
         {
             put(m, pfn, 1);
@@ -161,7 +184,19 @@ final class Folios
     /** {@code truncate_inode_pages}: empties the page cache of {@code file}. */
     static void truncate(final Machine m, final SimFile file)
     {
-        for (final Long index : new java.util.ArrayList<>(file.pageCache.keySet()))
+        final java.util.List<Long> indices;
+        if (m.concurrent())
+        {
+            synchronized (file.pageCache)
+            {
+                indices = new java.util.ArrayList<>(file.pageCache.keySet());
+            }
+        }
+        else
+        {
+            indices = new java.util.ArrayList<>(file.pageCache.keySet());
+        }
+        for (final Long index : indices)
         {
             uncache(m, file, index);
         }
@@ -187,8 +222,7 @@ final class Folios
      */
     static void dropSwapCache(final Machine m, final long pfn)
     {
-        final MemMap mm = m.memmap();
-        mm.setFlags(pfn, mm.flags(pfn) & ~PageDescriptor.PG_SWAPCACHE);
+        m.memmap().clearFlagBits(pfn, PageDescriptor.PG_SWAPCACHE);
         put(m, pfn, 1);
     }
 

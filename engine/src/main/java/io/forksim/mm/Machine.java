@@ -9,24 +9,42 @@ import io.forksim.pgtable.PageTables;
 import io.forksim.pgtable.TableStore;
 import io.forksim.stats.Events;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One simulated machine: an arch, simulated RAM (memmap + buddy), page-table storage, a swap device,
  * files with page caches, and the processes ({@link Mm}) living on it.
  *
- * <p>Single-threaded unless stated otherwise: operations on one machine must not run concurrently
- * except through the fork-tree workload, which serialises allocator and page-table access itself.
+ * <p>Single-threaded unless built with {@link Config#concurrent()}. A concurrent machine may be driven by
+ * several threads at once, one thread per process at a time (each {@link Mm} is used by one thread at a
+ * time: the caller's {@code mmap_lock}); what processes share is made thread-safe: the memmap updates atomically
+ * ({@link MemMap#atomic()}), the allocator, table storage and swap device take their own leaf locks, page
+ * tables have split PTLs ({@link PageTables#ptl()}), page caches lock per file, and this class guards its
+ * process list, MM-ID allocation and file list with one lock. {@link #events()} is then per thread; sum the
+ * threads' counts with {@link #eventsTotal()} at quiescence. See {@code io.forksim.tree.ForkTree} for the
+ * whole locking model.
  */
 public final class Machine implements AutoCloseable
 {
     /** Machine configuration. */
-    public record Config(String arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean contpteBasic)
+    public record Config(String arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean contpteBasic,
+        boolean concurrent)
     {
         public static final long DEFAULT_RAM = 4L << 30;
+
+        /** A single-threaded machine ({@code concurrent = false}). */
+        public Config(final String arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
+            final boolean contpteBasic)
+        {
+            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, false);
+        }
 
         public Config
         {
@@ -54,9 +72,15 @@ public final class Machine implements AutoCloseable
             return new Config(arch, ramBytes, Math.min(ramBytes, 1L << 30), true, false);
         }
 
-        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, contpteBasic); }
-        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, contpteBasic); }
-        public Config withContpteBasic(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on); }
+        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, contpteBasic, concurrent); }
+        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, contpteBasic, concurrent); }
+        public Config withContpteBasic(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, concurrent); }
+        /**
+         * A machine several threads may drive at once (default false): atomic memmap updates, allocator, table,
+         * swap and page-cache locks, split PTLs, per-thread {@link Machine#events()}. Single-threaded machines
+         * keep plain accesses and take no lock.
+         */
+        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, on); }
     }
 
     private final Config config;
@@ -66,11 +90,31 @@ public final class Machine implements AutoCloseable
     private final TableStore tableStore;
     private final PageTables pageTables;
     private final SwapSpace swap;
+    /** The events of a single-threaded machine (concurrent: the first thread's, see {@link #events()}). */
     private final Events events = new Events();
+    /** Concurrent machine: each thread's events; null when single-threaded. */
+    private final ThreadLocal<Events> threadEvents;
+    /** Concurrent machine: every per-thread {@link Events} handed out, summed by {@link #eventsTotal()}. */
+    private final List<Events> allEvents = new CopyOnWriteArrayList<>();
+    /** Concurrent machine: guards {@link #processes}, MM-ID allocation and {@link #files}; null when single-threaded. */
+    private final ReentrantLock lock;
     private final List<Mm> processes = new ArrayList<>();
     private final List<SimFile> files = new ArrayList<>();
     private int nextMmId = 1;
     private long nextToken = 1;
+    private static final VarHandle NEXT_TOKEN;
+
+    static
+    {
+        try
+        {
+            NEXT_TOKEN = MethodHandles.lookup().findVarHandle(Machine.class, "nextToken", long.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private int nextFileId;
     private int nextShmemId;
 
@@ -78,15 +122,17 @@ public final class Machine implements AutoCloseable
     {
         this.config = config;
         this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
-        this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT);
+        this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent());
         this.phys = new PhysMem(memmap);
         if (arch instanceof Arm64 a)
         {
             a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
         }
-        this.tableStore = new TableStore();
+        this.tableStore = new TableStore(config.concurrent());
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
-        this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT));
+        this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT), config.concurrent());
+        this.lock = config.concurrent() ? new ReentrantLock() : null;
+        this.threadEvents = config.concurrent() ? ThreadLocal.withInitial(this::registerEvents) : null;
     }
 
     /** Snapshot hook: see {@link #restore}. */
@@ -104,6 +150,8 @@ public final class Machine implements AutoCloseable
         this.tableStore = tableStore;
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = swap;
+        this.lock = config.concurrent() ? new ReentrantLock() : null;
+        this.threadEvents = config.concurrent() ? ThreadLocal.withInitial(this::registerEvents) : null;
         this.nextMmId = counters.nextMmId();
         this.nextToken = counters.nextToken();
         this.nextFileId = counters.nextFileId();
@@ -118,16 +166,96 @@ public final class Machine implements AutoCloseable
     public TableStore tableStore() { return tableStore; }
     public SwapSpace swap() { return swap; }
 
-    /** Cumulative events of everything this machine did on the owning thread. */
-    public Events events() { return events; }
+    /** Whether several threads may drive this machine ({@link Config#concurrent()}). */
+    public boolean concurrent() { return lock != null; }
 
-    public List<Mm> processes() { return Collections.unmodifiableList(processes); }
+    /**
+     * Cumulative events of everything this machine did on the calling thread: the machine's one instance when
+     * single-threaded; a concurrent machine gives each thread its own (exact per thread, no atomics), summed by
+     * {@link #eventsTotal()}.
+     */
+    public Events events() { return threadEvents == null ? events : threadEvents.get(); }
+
+    /**
+     * The events of every thread that used this machine, summed (a new instance): call at quiescence, when no
+     * thread is running an operation. Single-threaded: a copy of {@link #events()}.
+     */
+    public Events eventsTotal()
+    {
+        final Events sum = events.copy();
+        for (final Events e : allEvents)
+        {
+            sum.add(e);
+        }
+        return sum;
+    }
+
+    /** A concurrent machine's per-thread instance: fresh, registered for {@link #eventsTotal()}. */
+    private Events registerEvents()
+    {
+        final Events e = new Events();
+        allEvents.add(e);
+        return e;
+    }
+
+    private void lock()
+    {
+        if (lock != null)
+        {
+            lock.lock();
+        }
+    }
+
+    private void unlock()
+    {
+        if (lock != null)
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The live processes: a view when single-threaded; a copy on a concurrent machine (taken under its lock, so
+     * it never sees the list mid-update).
+     */
+    public List<Mm> processes()
+    {
+        if (lock == null)
+        {
+            return Collections.unmodifiableList(processes);
+        }
+        lock();
+        try
+        {
+            return List.copyOf(processes);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
+
     /** The files (regular and shmem) that exist, a snapshot list. */
-    public List<SimFile> files() { return List.copyOf(files); }
+    public List<SimFile> files()
+    {
+        lock();
+        try
+        {
+            return List.copyOf(files);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
 
-    /** A fresh content token (what a user write stores). */
+    /** A fresh content token (what a user write stores); an atomic increment on a concurrent machine. */
     public long newToken()
     {
+        if (lock != null)
+        {
+            return (long)NEXT_TOKEN.getAndAdd(this, 1L);
+        }
         return nextToken++;
     }
 
@@ -139,11 +267,20 @@ public final class Machine implements AutoCloseable
         {
             throw new io.forksim.mem.OutOfSimulatedMemoryException(0, phys.freePageCount());
         }
-        final Mm mm = new Mm(this, allocMmId(), pgd);
-        processes.add(mm);
-        return mm;
+        lock();
+        try
+        {
+            final Mm mm = new Mm(this, allocMmId(), pgd);
+            processes.add(mm);
+            return mm;
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
+    /** Caller holds the machine lock (concurrent machine). */
     int allocMmId()
     {
         // MM IDs are 16-bit in the memmap's packed _mm_ids; reuse freed ones.
@@ -170,12 +307,28 @@ public final class Machine implements AutoCloseable
 
     void register(final Mm mm)
     {
-        processes.add(mm);
+        lock();
+        try
+        {
+            processes.add(mm);
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
     void unregister(final Mm mm)
     {
-        processes.remove(mm);
+        lock();
+        try
+        {
+            processes.remove(mm);
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
     /** Creates a file of {@code sizeBytes} (page multiple) whose page cache starts empty. */
@@ -185,9 +338,17 @@ public final class Machine implements AutoCloseable
         {
             throw new IllegalArgumentException("file size must be a positive multiple of 4 KiB: sizeBytes=" + sizeBytes);
         }
-        final SimFile f = new SimFile(name, nextFileId++, sizeBytes >>> Arch.PAGE_SHIFT, false);
-        files.add(f);
-        return f;
+        lock();
+        try
+        {
+            final SimFile f = new SimFile(name, nextFileId++, sizeBytes >>> Arch.PAGE_SHIFT, false);
+            files.add(f);
+            return f;
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
     /**
@@ -196,12 +357,24 @@ public final class Machine implements AutoCloseable
      */
     SimFile createShmemFile(final long sizeBytes)
     {
-        final SimFile f = new SimFile("dev/zero." + nextShmemId++ + " (deleted)", nextFileId++, sizeBytes >>> Arch.PAGE_SHIFT, true);
-        files.add(f);
-        return f;
+        lock();
+        try
+        {
+            final SimFile f = new SimFile("dev/zero." + nextShmemId++ + " (deleted)", nextFileId++, sizeBytes >>> Arch.PAGE_SHIFT, true);
+            files.add(f);
+            return f;
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
-    /** Whether a live process maps {@code file}. */
+    /**
+     * Whether a live process maps {@code file}. Concurrent machine: the caller holds the machine lock, and reads
+     * other processes' VMA trees, which their owners must not restructure meanwhile (mmap/munmap/mremap of file
+     * mappings are not part of the concurrent workload; exit unregisters before it clears its tree).
+     */
     boolean isMapped(final SimFile file)
     {
         for (final Mm mm : processes)
@@ -225,6 +398,19 @@ public final class Machine implements AutoCloseable
      */
     public void dropFile(final SimFile file)
     {
+        lock();
+        try
+        {
+            dropFileLocked(file);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
+
+    private void dropFileLocked(final SimFile file)
+    {
         if (!files.contains(file))
         {
             throw new IllegalArgumentException("file " + file.name() + " is not a file of this machine (already dropped?)");
@@ -242,10 +428,22 @@ public final class Machine implements AutoCloseable
     {
         for (final Vma v : removed)
         {
-            if (v.file != null && v.file.isShmem() && files.contains(v.file) && !isMapped(v.file))
+            if (v.file == null || !v.file.isShmem())
             {
-                Folios.truncate(this, v.file);
-                files.remove(v.file);
+                continue;   // anon and regular-file VMAs: nothing to drop, no lock
+            }
+            lock();
+            try
+            {
+                if (files.contains(v.file) && !isMapped(v.file))
+                {
+                    Folios.truncate(this, v.file);
+                    files.remove(v.file);
+                }
+            }
+            finally
+            {
+                unlock();
             }
         }
     }
@@ -283,10 +481,10 @@ public final class Machine implements AutoCloseable
         final SwapSpace swap, final Counters counters)
     {
         final long nrPages = config.ramBytes() >>> Arch.PAGE_SHIFT;
-        if (memmap.nrPages() != nrPages || phys.memmap() != memmap)
+        if (memmap.nrPages() != nrPages || phys.memmap() != memmap || memmap.atomic() != config.concurrent())
         {
             throw new IllegalArgumentException("memmap of " + memmap.nrPages() + " pages does not fit simulated RAM of "
-                + nrPages + " pages (or the allocator manages another memmap)");
+                + nrPages + " pages (or the allocator manages another memmap, or its atomicity is not config.concurrent)");
         }
         if (swap.slots() != Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT))
         {

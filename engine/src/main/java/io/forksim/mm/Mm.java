@@ -298,9 +298,9 @@ public final class Mm
             Folios.unpin(machine, pins.remove(pins.size() - 1).pfn());
         }
         final List<Vma> removed = new ArrayList<>(vmas.values());
-        vmas.clear();
         exited = true;
-        machine.unregister(this);
+        machine.unregister(this);   // first: a concurrent machine's isMapped() reads live processes' VMA trees
+        vmas.clear();
         machine.dropUnmappedShmem(removed);
     }
 

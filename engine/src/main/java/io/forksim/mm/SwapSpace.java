@@ -3,6 +3,7 @@ package io.forksim.mm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One simulated swap device (swap type 0): per slot a swap count ({@code swap_map}), the content token
@@ -14,6 +15,12 @@ import java.lang.foreign.ValueLayout;
  *   cache  : long per slot   PFN + 1 of the swap-cache page, 0 if none
  * </pre>
  * Slot 0 is never used (the kernel reserves the header page). Allocation is next-fit over the counts.
+ *
+ * <p>Locking: a device built {@link #SwapSpace(long, boolean) concurrent} runs every mutator
+ * ({@link #alloc}, {@link #dup}, {@link #put}, {@link #setToken}, {@link #setCachePfn}) and the reverse-index
+ * reads under one leaf lock (the kernel's {@code si->lock} / cluster locks); each call is atomic, a sequence
+ * of calls is not (the kernel's swap-in also holds the folio lock and re-checks the swap PTE; forksim's
+ * concurrent workload does not swap).
  */
 public final class SwapSpace implements AutoCloseable
 {
@@ -30,9 +37,18 @@ public final class SwapSpace implements AutoCloseable
     private long used;
     /** Reverse index of the swap cache: PFN -> slot (the kernel's {@code folio->swap}); the cache is small. */
     private final java.util.HashMap<Long, Long> cacheSlotOf = new java.util.HashMap<>();
+    /** Null unless concurrent. */
+    private final ReentrantLock lock;
 
     public SwapSpace(final long slots)
     {
+        this(slots, false);
+    }
+
+    /** @param concurrent serialise every update under a lock (a concurrent machine) */
+    public SwapSpace(final long slots, final boolean concurrent)
+    {
+        this.lock = concurrent ? new ReentrantLock() : null;
         if (slots < 2 || slots > (1L << 40))
         {
             throw new IllegalArgumentException("swap slots out of range: slots=" + slots);
@@ -54,6 +70,35 @@ public final class SwapSpace implements AutoCloseable
         {
             throw new IllegalArgumentException("swap slot count must be positive: nr=" + nr);
         }
+        lock();
+        try
+        {
+            return allocLocked(nr);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
+
+    private void lock()
+    {
+        if (lock != null)
+        {
+            lock.lock();
+        }
+    }
+
+    private void unlock()
+    {
+        if (lock != null)
+        {
+            lock.unlock();
+        }
+    }
+
+    private long allocLocked(final int nr)
+    {
         long scanned = 0;
         long c = cursor;
         while (scanned < slots)
@@ -90,8 +135,16 @@ public final class SwapSpace implements AutoCloseable
     /** {@code swap_duplicate}: one more swap PTE references the slot. */
     public void dup(final long offset)
     {
-        checkInUse(offset);
-        counts.setAtIndex(INT, offset, count(offset) + 1);
+        lock();
+        try
+        {
+            checkInUse(offset);
+            counts.setAtIndex(INT, offset, count(offset) + 1);
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
     /**
@@ -99,6 +152,19 @@ public final class SwapSpace implements AutoCloseable
      * folio still attached is returned so that the caller drops the cache's reference (PFN, or -1).
      */
     public long put(final long offset)
+    {
+        lock();
+        try
+        {
+            return putLocked(offset);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
+
+    private long putLocked(final long offset)
     {
         checkInUse(offset);
         final int c = count(offset) - 1;
@@ -118,11 +184,35 @@ public final class SwapSpace implements AutoCloseable
     }
 
     public long token(final long offset) { return tokens.getAtIndex(LONG, offset); }
-    public void setToken(final long offset, final long token) { tokens.setAtIndex(LONG, offset, token); }
+    public void setToken(final long offset, final long token)
+    {
+        lock();
+        try
+        {
+            tokens.setAtIndex(LONG, offset, token);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
 
     /** PFN of the swap-cache page for the slot, or -1. */
     public long cachePfn(final long offset) { return cache.getAtIndex(LONG, offset) - 1; }
     public void setCachePfn(final long offset, final long pfn)
+    {
+        lock();
+        try
+        {
+            setCachePfnLocked(offset, pfn);
+        }
+        finally
+        {
+            unlock();
+        }
+    }
+
+    private void setCachePfnLocked(final long offset, final long pfn)
     {
         final long old = cachePfn(offset);
         if (old >= 0)
@@ -139,14 +229,30 @@ public final class SwapSpace implements AutoCloseable
     /** The slot whose swap-cache page is {@code pfn} ({@code folio->swap}), or -1. */
     public long cacheSlotOf(final long pfn)
     {
-        final Long s = cacheSlotOf.get(pfn);
-        return s == null ? -1 : s;
+        lock();
+        try
+        {
+            final Long s = cacheSlotOf.get(pfn);
+            return s == null ? -1 : s;
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
     /** Number of slots that have a swap-cache page. */
     public int cachedPages()
     {
-        return cacheSlotOf.size();
+        lock();
+        try
+        {
+            return cacheSlotOf.size();
+        }
+        finally
+        {
+            unlock();
+        }
     }
 
     private void checkInUse(final long offset)

@@ -5,6 +5,7 @@ import io.forksim.fork.FolioPteBatch;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
+import io.forksim.pgtable.PageTableLocks;
 import io.forksim.pgtable.PageTables;
 import io.forksim.stats.Events;
 
@@ -271,7 +272,32 @@ final class VmaOps
         final PageTables pt = m.pageTables();
         final boolean tryWritable = !v.isShared() && (v.flags & VmFlags.VM_WRITE) != 0;
         final long[] changed = {0};
+        final PageTableLocks ptl = pt.ptl();
         pt.forEachPteTable(mm.pgd, v.start, v.end, (table, tableVa) ->
+        {
+            if (ptl != null)
+            {
+                ptl.lock(table); // change_pte_range: pte_offset_map_lock
+            }
+            try
+            {
+                changeTable(arch, memmap, ev, pt, v, tryWritable, table, tableVa, changed);
+            }
+            finally
+            {
+                if (ptl != null)
+                {
+                    ptl.unlock(table);
+                }
+            }
+        });
+        return changed[0];
+    }
+
+    /** {@code change_pte_range} over the part of table {@code table} inside {@code v}. */
+    private static void changeTable(final Arch arch, final MemMap memmap, final Events ev, final PageTables pt, final Vma v,
+        final boolean tryWritable, final long table, final long tableVa, final long[] changed)
+    {
         {
             final MemorySegment seg = pt.segment(table);
             final long base = pt.base(table);
@@ -303,8 +329,7 @@ final class VmaOps
                 }
                 arch.changePteProt(ev, seg, base, i, np);
             }
-        });
-        return changed[0];
+        }
     }
 
     /**
@@ -474,8 +499,23 @@ final class VmaOps
             if (st != PageTables.NO_TABLE)
             {
                 final long dt = pt.pteOffsetMap(mm.pgd, a + delta);
-                movedPresent += movePtes(m, pt.segment(st), pt.base(st), PageTables.pteIndex(a),
-                    pt.segment(dt), pt.base(dt), PageTables.pteIndex(a + delta), (int)((next - a) >>> Arch.PAGE_SHIFT));
+                final PageTableLocks ptl = pt.ptl();
+                if (ptl != null)
+                {
+                    ptl.lockNested(dt, st); // move_ptes: old PTL, new PTL nested (stripe order, see PageTableLocks)
+                }
+                try
+                {
+                    movedPresent += movePtes(m, pt.segment(st), pt.base(st), PageTables.pteIndex(a),
+                        pt.segment(dt), pt.base(dt), PageTables.pteIndex(a + delta), (int)((next - a) >>> Arch.PAGE_SHIFT));
+                }
+                finally
+                {
+                    if (ptl != null)
+                    {
+                        ptl.unlockNested(dt, st);
+                    }
+                }
             }
             a = next;
         }

@@ -5,6 +5,7 @@ import io.forksim.fork.FolioPteBatch;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
+import io.forksim.pgtable.PageTableLocks;
 import io.forksim.pgtable.PageTables;
 import io.forksim.stats.Events;
 
@@ -58,17 +59,35 @@ final class Zap
         }
     }
 
-    /** {@code unmap_page_range} of {@code [start, end)} inside {@code vma}, table by table. */
+    /**
+     * {@code unmap_page_range} of {@code [start, end)} inside {@code vma}, table by table; on a concurrent machine
+     * each table under its PTL ({@code zap_pte_range}'s {@code pte_offset_map_lock}).
+     */
     static void zapVmaRange(final Machine m, final Mm mm, final Vma vma, final long start, final long end,
         final boolean batched, final Gather g)
     {
         final PageTables pt = m.pageTables();
+        final PageTableLocks ptl = pt.ptl();
         pt.forEachPteTable(mm.pgd, start, end, (table, tableVa) ->
         {
             final long from = Math.max(start, tableVa);
             final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
-            zapPteRange(m, mm, pt.segment(table), pt.base(table), tableVa, PageTables.pteIndex(from),
-                PageTables.pteIndex(from) + (int)((to - from) >>> Arch.PAGE_SHIFT), batched, g);
+            if (ptl != null)
+            {
+                ptl.lock(table);
+            }
+            try
+            {
+                zapPteRange(m, mm, pt.segment(table), pt.base(table), tableVa, PageTables.pteIndex(from),
+                    PageTables.pteIndex(from) + (int)((to - from) >>> Arch.PAGE_SHIFT), batched, g);
+            }
+            finally
+            {
+                if (ptl != null)
+                {
+                    ptl.unlock(table);
+                }
+            }
         });
     }
 
@@ -134,7 +153,7 @@ final class Zap
                     final long merged = arch.getAndClearFullPtes(ev, t, base, i, nr);
                     if (arch.pteDirty(merged))
                     {
-                        memmap.setFlags(head, memmap.flags(head) | PageDescriptor.PG_DIRTY);
+                        memmap.setFlagBits(head, PageDescriptor.PG_DIRTY);
                     }
                 }
                 rss[Folios.rssCounter(headFlags)] -= nr;
@@ -151,7 +170,7 @@ final class Zap
                 final long old = arch.ptepGetAndClear(ev, t, base, i);
                 if (!anon && arch.pteDirty(old))
                 {
-                    memmap.setFlags(head, memmap.flags(head) | PageDescriptor.PG_DIRTY);
+                    memmap.setFlagBits(head, PageDescriptor.PG_DIRTY);
                 }
                 rss[Folios.rssCounter(headFlags)]--;
                 Folios.removeRmap(memmap, head, 1, mmId);

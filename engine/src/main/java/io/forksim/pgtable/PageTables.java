@@ -44,6 +44,8 @@ public final class PageTables
     private final MemMap memmap;
     private final PhysMem phys;
     private final TableStore store;
+    /** Split PTLs of a concurrent machine (an atomic memmap); null when single-threaded. */
+    private final PageTableLocks ptl;
 
     public PageTables(final Arch arch, final MemMap memmap, final PhysMem phys, final TableStore store)
     {
@@ -51,6 +53,16 @@ public final class PageTables
         this.memmap = memmap;
         this.phys = phys;
         this.store = store;
+        this.ptl = memmap.atomic() ? new PageTableLocks() : null;
+    }
+
+    /**
+     * The page-table locks of a concurrent machine, or null for a single-threaded one (which takes no lock:
+     * callers test {@code ptl != null}).
+     */
+    public PageTableLocks ptl()
+    {
+        return ptl;
     }
 
     public TableStore store()

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Backing storage of page-table pages.
@@ -23,6 +24,11 @@ import java.util.List;
  *
  * Chunks are allocated on demand and never returned to the OS before {@link #close()}; freed slots are
  * reused (LIFO) and zeroed when handed out again, as {@code pte_alloc} hands out zeroed pages.
+ *
+ * <p>Locking: a store built {@link #TableStore(boolean) concurrent} serialises {@link #allocSlot} and
+ * {@link #freeSlot} under one leaf lock. {@link #chunk} takes no lock: the chunk array only grows, and it is
+ * republished through a volatile field after the new chunk is in it, so a reader sees every chunk of a slot
+ * it was handed (a slot reaches another thread only through a PTE-table PFN, after its allocation).
  */
 public final class TableStore implements AutoCloseable
 {
@@ -35,14 +41,47 @@ public final class TableStore implements AutoCloseable
 
     private final Arena arena = Arena.ofShared();
     private final List<MemorySegment> chunkList = new ArrayList<>();
-    private MemorySegment[] chunks = new MemorySegment[16];
+    /** Volatile: grown copy-then-publish, read without a lock by {@link #chunk}. */
+    private volatile MemorySegment[] chunks = new MemorySegment[16];
+    /** Null unless concurrent. */
+    private final ReentrantLock lock;
     private int nextFresh;
     private int[] freeSlots = new int[1024];
     private int freeTop;
     private int inUse;
 
+    /** A single-threaded store (no lock). */
+    public TableStore()
+    {
+        this(false);
+    }
+
+    /** @param concurrent serialise slot allocation and freeing under a lock (a concurrent machine) */
+    public TableStore(final boolean concurrent)
+    {
+        this.lock = concurrent ? new ReentrantLock() : null;
+    }
+
     /** @return a zeroed slot. */
     public int allocSlot()
+    {
+        final ReentrantLock l = lock;
+        if (l == null)
+        {
+            return allocSlotLocked();
+        }
+        l.lock();
+        try
+        {
+            return allocSlotLocked();
+        }
+        finally
+        {
+            l.unlock();
+        }
+    }
+
+    private int allocSlotLocked()
     {
         final int slot;
         if (freeTop > 0)
@@ -58,11 +97,13 @@ public final class TableStore implements AutoCloseable
             {
                 final MemorySegment seg = arena.allocate(CHUNK_BYTES, TABLE_BYTES);
                 chunkList.add(seg);
-                if (c == chunks.length)
+                MemorySegment[] cs = chunks;
+                if (c == cs.length)
                 {
-                    chunks = Arrays.copyOf(chunks, c * 2);
+                    cs = Arrays.copyOf(cs, c * 2);
                 }
-                chunks[c] = seg;
+                cs[c] = seg;
+                chunks = cs; // publish (volatile) after the chunk is in the array
             }
             nextFresh++;
         }
@@ -71,6 +112,25 @@ public final class TableStore implements AutoCloseable
     }
 
     public void freeSlot(final int slot)
+    {
+        final ReentrantLock l = lock;
+        if (l == null)
+        {
+            freeSlotLocked(slot);
+            return;
+        }
+        l.lock();
+        try
+        {
+            freeSlotLocked(slot);
+        }
+        finally
+        {
+            l.unlock();
+        }
+    }
+
+    private void freeSlotLocked(final int slot)
     {
         if (slot < 0 || slot >= nextFresh)
         {

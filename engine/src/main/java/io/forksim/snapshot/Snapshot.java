@@ -46,7 +46,8 @@ import java.util.TreeMap;
  * <pre>
  *   header, {@value #HEADER_BYTES} bytes
  *     0  magic "FORKSIM\0"             8  u32 format version        12 u32 header length (4096)
- *    16  u64 file length              24  u32 arch (1 x86_64, 2 arm64)  28 u32 flags (1 tlbiRange, 2 contpteBasic)
+ *    16  u64 file length              24  u32 arch (1 x86_64, 2 arm64)  28 u32 flags (1 tlbiRange, 2 contpteBasic,
+ *                                                                          4 concurrent)
  *    32  u64 simulated RAM bytes      40  u64 swap bytes           48 u64 creation time (ms since the epoch)
  *    56  u32 section count            60  u32 0
  *    64  section table, 32 bytes each: u32 id, u32 CRC32C of the section, u64 offset, u64 length, u64 0
@@ -91,6 +92,7 @@ public final class Snapshot
     static final int ARCH_ARM64 = 2;
     static final int FLAG_TLBI_RANGE = 1;
     static final int FLAG_CONTPTE_BASIC = 2;
+    static final int FLAG_CONCURRENT = 4;
     private static final int SECTION_TABLE = 64;
     private static final int SECTION_ENTRY = 32;
     private static final int HEADER_CRC_AT = HEADER_BYTES - 4;
@@ -392,7 +394,8 @@ public final class Snapshot
         h.set(Bin.INT, 12, HEADER_BYTES);
         h.set(Bin.LONG, 16, total);
         h.set(Bin.INT, 24, cfg.arch().equals("x86_64") ? ARCH_X86_64 : ARCH_ARM64);
-        h.set(Bin.INT, 28, (cfg.tlbiRange() ? FLAG_TLBI_RANGE : 0) | (cfg.contpteBasic() ? FLAG_CONTPTE_BASIC : 0));
+        h.set(Bin.INT, 28, (cfg.tlbiRange() ? FLAG_TLBI_RANGE : 0) | (cfg.contpteBasic() ? FLAG_CONTPTE_BASIC : 0)
+            | (cfg.concurrent() ? FLAG_CONCURRENT : 0));
         h.set(Bin.LONG, 32, cfg.ramBytes());
         h.set(Bin.LONG, 40, cfg.swapBytes());
         h.set(Bin.LONG, 48, created);
@@ -625,14 +628,15 @@ public final class Snapshot
         {
             throw o.bad(Kind.INCONSISTENT, "unknown arch code " + archCode);
         }
-        if ((flags & ~(FLAG_TLBI_RANGE | FLAG_CONTPTE_BASIC)) != 0)
+        if ((flags & ~(FLAG_TLBI_RANGE | FLAG_CONTPTE_BASIC | FLAG_CONCURRENT)) != 0)
         {
             throw o.bad(Kind.INCONSISTENT, "unknown header flags 0x" + Integer.toHexString(flags));
         }
         try
         {
             p.config = new Machine.Config(archCode == ARCH_X86_64 ? "x86_64" : "arm64", seg.get(Bin.LONG, 32),
-                seg.get(Bin.LONG, 40), (flags & FLAG_TLBI_RANGE) != 0, (flags & FLAG_CONTPTE_BASIC) != 0);
+                seg.get(Bin.LONG, 40), (flags & FLAG_TLBI_RANGE) != 0, (flags & FLAG_CONTPTE_BASIC) != 0,
+                (flags & FLAG_CONCURRENT) != 0);
         }
         catch (final IllegalArgumentException e)
         {
@@ -1078,15 +1082,15 @@ public final class Snapshot
         SwapSpace swap = null;
         try
         {
-            memmap = new MemMap(p.nrPages);
+            memmap = new MemMap(p.nrPages, p.config.concurrent());
             p.records.restoreInto(memmap.records());
             p.tokens.restoreInto(memmap.tokens());
             p.pae.restoreInto(memmap.anonExclusive());
             final PhysMem phys = PhysMem.restore(memmap, new PhysMem.State(p.freeHead, p.freeBlocks, p.freePages));
-            store = new TableStore();
+            store = new TableStore(p.config.concurrent());
             store.restoreState(p.highWater, p.freeSlots);
             restoreTables(p, store);
-            swap = new SwapSpace(p.swapSlots);
+            swap = new SwapSpace(p.swapSlots, p.config.concurrent());
             p.swapCounts.restoreInto(swap.countsSegment());
             p.swapTokens.restoreInto(swap.tokensSegment());
             p.swapCache.restoreInto(swap.cacheSegment());

@@ -41,8 +41,14 @@ public final class SnapshotCache
      * @param reused whether they were loaded from {@code file} (else populated, and saved unless {@code saveError})
      * @param nanos  time to load, or to populate and save
      */
-    public record Loaded(Machine machine, Mm parent, Path file, boolean reused, long nanos, String saveError)
+    public record Loaded(Machine machine, Mm parent, Path file, boolean reused, long nanos, String saveError) implements AutoCloseable
     {
+        /** Closes the machine. */
+        @Override
+        public void close()
+        {
+            machine.close();
+        }
     }
 
     /**

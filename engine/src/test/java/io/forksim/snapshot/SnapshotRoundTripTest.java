@@ -33,12 +33,13 @@ class SnapshotRoundTripTest
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "{0} contpteBasic={1}")
-    @CsvSource({"x86_64,false", "arm64,false", "arm64,true"})
-    void aBusyMachineLoadsIdenticalAndKeepsWorkingIdentically(final String arch, final boolean basic) throws Exception
+    @ParameterizedTest(name = "{0} contpteBasic={1} concurrent={2}")
+    @CsvSource({"x86_64,false,false", "arm64,false,false", "arm64,true,false", "x86_64,false,true"})
+    void aBusyMachineLoadsIdenticalAndKeepsWorkingIdentically(final String arch, final boolean basic, final boolean concurrent)
+        throws Exception
     {
         final Path file = dir.resolve("busy.snap");
-        try (Machine orig = SnapshotFixtures.busy(SnapshotFixtures.config(arch, basic)))
+        try (Machine orig = SnapshotFixtures.busy(SnapshotFixtures.config(arch, basic).withConcurrent(concurrent)))
         {
             InvariantChecker.check(orig);
             assertThat(orig.processes()).hasSize(3);
@@ -56,6 +57,9 @@ class SnapshotRoundTripTest
 
             try (Machine loaded = Snapshot.load(file))
             {
+                assertThat(loaded.config()).isEqualTo(orig.config());
+                assertThat(loaded.concurrent()).isEqualTo(concurrent);
+                assertThat(loaded.memmap().atomic()).isEqualTo(concurrent);
                 assertThat(SnapshotFixtures.diff(before, digest(loaded))).isNull();
                 sameBytes(orig.memmap().records(), loaded.memmap().records());
                 sameBytes(orig.memmap().tokens(), loaded.memmap().tokens());
