@@ -287,7 +287,11 @@ public class PteBatchBench
     private static final int CONT_PTES = Arm64Pte.CONT_PTES;
     private static final int CONT_MASK = CONT_PTES - 1;
 
-    /** {@code ptep_get} on arm64: raw load; a valid CONT entry gathers young/dirty over its block (early exit as in 6.18). */
+    /**
+     * {@code ptep_get} on arm64: raw load; a valid CONT entry gathers young/dirty over its block. Split like the
+     * kernel's inline wrapper and the engine's {@code Arm64.ptepGetNoAcct}: a small always-inlined fast path and
+     * the gather out of line, so that the reference differs from the engine only by the dispatch.
+     */
     static long arm64PtepGet(final Events ev, final MemorySegment t, final long base, final int idx)
     {
         final long orig = t.get(PTE, base + ((long)idx << 3));
@@ -295,6 +299,12 @@ public class PteBatchBench
         {
             return orig;
         }
+        return arm64ContPtepGet(ev, t, base, idx, orig);
+    }
+
+    /** {@code contpte_ptep_get}: gather young/dirty over the block (early exit as in 6.18). */
+    static long arm64ContPtepGet(final Events ev, final MemorySegment t, final long base, final int idx, final long orig)
+    {
         ev.gather++;
         final int start = idx & ~CONT_MASK;
         long pte = orig;

@@ -176,6 +176,20 @@ public final class ForkCommand implements Callable<Integer>
         final List<Integer> os = new ArrayList<>(new LinkedHashSet<>(orders));
         final List<String> as = new ArrayList<>(new LinkedHashSet<>(archs));
         final List<Strategy> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
+        // "--orders ," splits into an empty list: nothing would run and the exit status would say it did
+        if (os.isEmpty())
+        {
+            throw bad("Invalid value for option '--orders': the list is empty (give at least one order 0..9)");
+        }
+        if (as.isEmpty())
+        {
+            throw bad("Invalid value for option '--arch': the list is empty (give x86_64, arm64 or both)");
+        }
+        if (ss.isEmpty())
+        {
+            throw bad("Invalid value for option '--strategy': the list is empty (give at least one of legacy, arch-batch,"
+                + " folio-batch, contpte-basic)");
+        }
         for (final int o : os)
         {
             if (o < 0 || o > MAX_ORDER)

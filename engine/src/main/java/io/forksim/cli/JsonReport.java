@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forksim.stats.Events;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -135,12 +134,5 @@ public final class JsonReport
         {
             return line;
         }
-    }
-
-    static List<String> namesOf(final JsonNode eventsPerFork)
-    {
-        final List<String> names = new ArrayList<>();
-        eventsPerFork.fieldNames().forEachRemaining(names::add);
-        return names;
     }
 }

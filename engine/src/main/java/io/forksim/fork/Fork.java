@@ -38,6 +38,10 @@ public final class Fork
     /** Forks {@code parent} under {@code strategy}; returns the child. */
     public static Mm fork(final Mm parent, final Strategy strategy)
     {
+        if (parent == null)
+        {
+            throw new IllegalArgumentException("cannot fork: the parent process is null");
+        }
         if (parent.exited())
         {
             throw new IllegalStateException("cannot fork " + parent + ": the process has exited");

@@ -28,6 +28,10 @@ public enum Strategy
 
     public static Strategy parse(final String s)
     {
+        if (s == null)
+        {
+            throw new IllegalArgumentException("unknown strategy: null (expected legacy, arch-batch, folio-batch or contpte-basic)");
+        }
         final String k = s.trim().toLowerCase(Locale.ROOT);
         for (final Strategy st : values())
         {

@@ -93,7 +93,15 @@ final class Folios
         }
         else
         {
-            mm.setPincount(head, mm.pincount(head) + 1);
+            mm.folioLockLargeMapcount(head); // _pincount is an atomic_t; a no-op lock on a single-threaded machine
+            try
+            {
+                mm.setPincount(head, mm.pincount(head) + 1);
+            }
+            finally
+            {
+                mm.folioUnlockLargeMapcount(head);
+            }
             mm.refAdd(head, 1);
         }
         m.events().refcountUpdate++;
@@ -110,7 +118,15 @@ final class Folios
         }
         else
         {
-            mm.setPincount(head, mm.pincount(head) - 1);
+            mm.folioLockLargeMapcount(head);
+            try
+            {
+                mm.setPincount(head, mm.pincount(head) - 1);
+            }
+            finally
+            {
+                mm.folioUnlockLargeMapcount(head);
+            }
             put(m, head, 1);
         }
         m.events().refcountUpdate++;

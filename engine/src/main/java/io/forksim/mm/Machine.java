@@ -48,6 +48,10 @@ public final class Machine implements AutoCloseable
 
         public Config
         {
+            if (arch == null)
+            {
+                throw new IllegalArgumentException("unknown arch: null (expected x86_64 or arm64)");
+            }
             arch = arch.toLowerCase(Locale.ROOT);
             if (!arch.equals("x86_64") && !arch.equals("arm64"))
             {
@@ -398,6 +402,10 @@ public final class Machine implements AutoCloseable
      */
     public void dropFile(final SimFile file)
     {
+        if (file == null)
+        {
+            throw new IllegalArgumentException("file is null");
+        }
         lock();
         try
         {

@@ -307,9 +307,13 @@ public final class Mm
     /**
      * The raw PTE word mapping {@code addr} (0 if none or no PTE table); reads without counting, for tests and
      * tools.
+     *
+     * @throws IllegalStateException naming the process if it has exited (its page tables are freed and may be
+     *         reused by another process)
      */
     public long peekPte(final long addr)
     {
+        checkAlive();
         final PageTables pt = machine.pageTables();
         final long t = pt.pteOffsetMap(pgd, addr);
         return t == PageTables.NO_TABLE ? 0 : Arch.peek(pt.segment(t), pt.base(t), PageTables.pteIndex(addr));

@@ -114,6 +114,33 @@ public final class SnapshotCache
         }
     }
 
+    /**
+     * For option validation ({@code fork --snapshot FILE}, before any work): throws if {@code file} exists but is not a
+     * forksim snapshot, which {@link #loadOrCreate} would refuse to overwrite. A missing file, a snapshot of another
+     * setup or version, or a corrupt one pass (they are replaced).
+     *
+     * @throws SnapshotFormatException of kind {@link Kind#NOT_A_SNAPSHOT}, naming the file
+     */
+    public static void refuseForeignFile(final Path file) throws IOException
+    {
+        if (!Files.exists(file))
+        {
+            return;
+        }
+        try
+        {
+            Snapshot.info(file, false);
+        }
+        catch (final SnapshotFormatException e)
+        {
+            if (e.kind() == Kind.NOT_A_SNAPSHOT)
+            {
+                throw new SnapshotFormatException(file, Kind.NOT_A_SNAPSHOT, e.getMessage().substring(("snapshot " + file + ": ").length())
+                    + "; refusing to overwrite it");
+            }
+        }
+    }
+
     /** The setup {@code forksim fork} measures: one process, {@code sizeBytes} of anon RW memory at {@code baseVa}, populated. */
     public static Mm populateForkParent(final Machine m, final long baseVa, final long sizeBytes, final int order)
     {

@@ -43,8 +43,8 @@ import java.util.function.Consumer;
  * COW isolation is checked on every read and at quiescence, not only the metadata.
  *
  * <h2>Locking model (a concurrent {@link Machine}: {@code Machine.Config#withConcurrent(true)})</h2>
- * Which lock protects what, in the order they nest (a thread only ever takes a lock further down the list
- * while holding one further up; the last five are leaves):
+ * Which lock protects what, in lock order: a thread takes a lock only while holding locks listed above it
+ * (the last four are leaves, held across no other lock).
  * <ol>
  *   <li><b>mmap_lock</b> (per {@link Mm}, by ownership): each process is operated on by one thread at a time,
  *       its owner: the worker of its subtree. Its VMA tree, RSS counters, pins, and the upper levels of its page
@@ -52,34 +52,36 @@ import java.util.function.Consumer;
  *       an {@code mmap_lock} holder needs none for them. The zygote is shared by all workers: forking it takes
  *       {@link #zygoteLock()} (fork's {@code mmap_write_lock(oldmm)}). A fork reads the parent's VMAs and PTE
  *       tables and writes the child's, both held by the forking thread, which then owns the child.</li>
+ *   <li><b>machine lock</b> ({@link Machine}): the process list, MM-ID allocation, the file list (dropping an
+ *       unmapped shmem file truncates its page cache under it).</li>
  *   <li><b>PTL</b> ({@link io.forksim.pgtable.PageTableLocks}, striped by table PFN): held while a PTE table
  *       changes: {@code copy_pte_range} takes the child's table lock and the parent's nested, a fault the lock of
  *       its table from {@code ptep_get} to the last PTE store, zap / mprotect / mremap one table (pair) at a
  *       time. Under the ownership rule no two threads change the same table, so the PTLs never contend on a
  *       table; they order table changes with the folio updates made under them, as the kernel's do.</li>
- *   <li><b>folio large-mapcount lock</b> ({@link MemMap#folioLockLargeMapcount}, striped spin lock by head PFN,
- *       the kernel's {@code folio_lock_large_mapcount} bit spinlock): serialises the multi-field update of a large
- *       folio's {@code large_mapcount}, its two MM-ID slots and the maybe-shared bit, and the COW reuse check
- *       that reads them. This is where the threads meet: a zygote fork adds mappings while children of other
- *       threads drop theirs (COW, exit) on the same folio.</li>
- *   <li><b>atomics, no lock</b>: folio refcounts and order-0 mapcounts ({@code getAndAdd}: of the threads
- *       dropping a shared folio's last references exactly one sees 0 and frees it), PageAnonExclusive bits
- *       ({@code getAndBitwiseOr/And} on 64-bit words that neighbouring folios of other threads share), mutable
- *       flag bits, content tokens ({@link Machine#newToken()}). A page's token is written only through a
- *       writable PTE, which maps an exclusive page, so token stores never race.</li>
  *   <li><b>page-cache lock</b> (per {@link io.forksim.mm.SimFile}, the mapping's {@code i_pages} lock): lookup or
- *       insert of a cached folio.</li>
- *   <li><b>swap lock</b> ({@link io.forksim.mm.SwapSpace}): every swap-map update (leaf). The tree does not swap.</li>
- *   <li><b>zone lock</b> ({@link io.forksim.mem.PhysMem}): buddy allocation and freeing (leaf).</li>
- *   <li><b>table-store lock</b> ({@link io.forksim.pgtable.TableStore}): handing out and taking back the bytes of
- *       page-table pages (leaf).</li>
- *   <li><b>machine lock</b> ({@link Machine}): the process list, MM-ID allocation, the file list (leaf, except
- *       that dropping an unmapped shmem file truncates its page cache under it).</li>
+ *       insert of a cached folio (allocates under it).</li>
+ *   <li><b>folio large-mapcount lock</b> ({@link MemMap#folioLockLargeMapcount}, striped spin lock by head PFN,
+ *       the kernel's {@code folio_lock_large_mapcount} bit spinlock; leaf): serialises the multi-field update of
+ *       a large folio's {@code large_mapcount}, its two MM-ID slots and the maybe-shared bit, and the COW reuse
+ *       check that reads them. This is where the threads meet: a zygote fork adds mappings while children of
+ *       other threads drop theirs (COW, exit) on the same folio.</li>
+ *   <li><b>swap lock</b> ({@link io.forksim.mm.SwapSpace}; leaf): every swap-map update. The tree does not swap.</li>
+ *   <li><b>zone lock</b> ({@link io.forksim.mem.PhysMem}; leaf): buddy allocation and freeing.</li>
+ *   <li><b>table-store lock</b> ({@link io.forksim.pgtable.TableStore}; leaf): handing out and taking back the
+ *       bytes of page-table pages.</li>
  * </ol>
- * Events: every thread counts into its own {@link Machine#events()} instance (exact, plain longs);
- * {@link Machine#eventsTotal()} sums them at quiescence. What the model leaves out: GUP pins, swap-out and
- * file mappings are thread-safe call by call but not exercised here (their multi-step sequences rely on the
- * same ownership rule).
+ * No lock at all, atomics instead: folio refcounts and order-0 mapcounts ({@code getAndAdd}: of the threads
+ * dropping a shared folio's last references exactly one sees 0 and frees it), PageAnonExclusive bits
+ * ({@code getAndBitwiseOr/And} on 64-bit words that neighbouring folios of other threads share), mutable flag
+ * bits, content tokens ({@link Machine#newToken()}). A page's token is written only through a writable PTE,
+ * which maps an exclusive page, so token stores never race.
+ *
+ * <p>Events: every thread counts into its own {@link Machine#events()} instance (exact, plain longs);
+ * {@link Machine#eventsTotal()} sums them at quiescence. Not exercised here: GUP pins (their counts are
+ * atomic / under the folio lock), swap (each swap-map call is atomic, the swap-in sequence as a whole is not:
+ * the kernel's holds the folio lock and re-checks the PTE) and file mappings (page-cache lock); two processes
+ * sharing a swap slot or a file page across threads would need those sequences too.
  */
 public final class ForkTree
 {

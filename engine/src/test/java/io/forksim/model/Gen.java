@@ -28,11 +28,25 @@ final class Gen
 
     private final Random rnd;
     private long tokens;
+    /** Only private anonymous mappings (a thread of the concurrent stress: no page cache shared across threads). */
+    private final boolean anonOnly;
+    /** Whether to emit {@link Op#oomAfter} (the allocator's failure injection is machine-wide). */
+    private final boolean inject;
+    /** Processes below this index are not touched (the shared zygote of the concurrent stress). */
+    private final int minProc;
 
     Gen(final long seed)
     {
+        this(seed, false, true, 0);
+    }
+
+    Gen(final long seed, final boolean anonOnly, final boolean inject, final int minProc)
+    {
         this.rnd = new Random(seed);
         this.tokens = 0x7700_0000_0000L + ((seed & 0xffff) << 24);
+        this.anonOnly = anonOnly;
+        this.inject = inject;
+        this.minProc = minProc;
     }
 
     private int n(final int bound)
@@ -65,7 +79,7 @@ final class Gen
         final List<Integer> out = new ArrayList<>();
         for (final RefModel.MProc p : m.procs)
         {
-            if (!p.exited)
+            if (!p.exited && p.index >= minProc)
             {
                 out.add(p.index);
             }
@@ -167,15 +181,15 @@ final class Gen
         final List<Integer> live = live(m);
         if (live.isEmpty())
         {
-            return p(0.7) ? Op.newProcess() : Op.read(n(m.procs.size()), windowPage());
+            return p(0.7) ? Op.newProcess() : Op.read(anyProc(m), windowPage());
         }
-        final int pi = p(0.04) ? n(m.procs.size()) : pick(live);
+        final int pi = p(0.04) ? anyProc(m) : pick(live);
         final RefModel.MProc p = m.proc(pi);
         if (p(0.05))
         {
             return hostileOp(m, pi);
         }
-        if (p(0.06))
+        if (inject && p(0.06))
         {
             return Op.oomAfter(n(3) == 0 ? 0 : n(12)); // the next op runs out of RAM after a few allocations
         }
@@ -280,6 +294,12 @@ final class Gen
         return live.size() < 5 && p(0.3) ? Op.newProcess() : Op.read(pi, somePage(p));
     }
 
+    /** Any process this generator may touch, live or exited. */
+    private int anyProc(final RefModel m)
+    {
+        return minProc + n(m.procs.size() - minProc);
+    }
+
     private Strategy strategy(final RefModel m)
     {
         if (p(0.03))
@@ -325,7 +345,7 @@ final class Gen
         {
             addr = pick(new ArrayList<>(p.vmas.values())).end; // adjacent: may touch or overlap the next one
         }
-        final int kind = n(10);
+        final int kind = anonOnly ? 0 : n(10);
         if (kind < 6)
         {
             return Op.mmap(pi, addr, len, protBits(), false, Op.ANON, 0);
@@ -386,8 +406,8 @@ final class Gen
         final long len = p(0.5) ? hostile() : (p(0.5) ? 0 : n(3) * PAGE + 1);
         return switch (n(11))
         {
-            case 0 -> Op.mmap(pi, a, len, p(0.5) ? protBits() : pick(List.of(8L, -1L, 0x10L, (long)Integer.MIN_VALUE)), p(0.5),
-                p(0.7) ? Op.ANON : n(2), p(0.5) ? 0 : pick(List.of(-PAGE, 1L, Long.MIN_VALUE, 1L << 40)));
+            case 0 -> Op.mmap(pi, a, len, p(0.5) ? protBits() : pick(List.of(8L, -1L, 0x10L, (long)Integer.MIN_VALUE)),
+                !anonOnly && p(0.5), anonOnly || p(0.7) ? Op.ANON : n(2), p(0.5) ? 0 : pick(List.of(-PAGE, 1L, Long.MIN_VALUE, 1L << 40)));
             case 1 -> Op.munmap(pi, a, len);
             case 2 -> Op.mprotect(pi, a, len, p(0.5) ? protBits() : pick(List.of(8L, -1L, 0x100L)));
             case 3 -> Op.madvise(pi, a, len, p(0.5) ? null : Advice.values()[n(6)]);
@@ -398,7 +418,7 @@ final class Gen
             case 7 -> p(0.5) ? Op.read(pi, a) : Op.write(pi, a, token());
             case 8 -> p(0.5) ? Op.pin(pi, a) : Op.unpin(pi, a);
             case 9 -> Op.fork(pi, p(0.5) ? null : Strategy.values()[n(4)]);
-            default -> Op.exit(n(m.procs.size()));
+            default -> Op.exit(anyProc(m));
         };
     }
 }

@@ -94,12 +94,26 @@ public final class ModelRun implements AutoCloseable
     private long inject = -1;
     /** Also take a {@link StateDump} before every step, for a readable "changed state" message (slow). */
     boolean verbose;
+    /**
+     * A run on a machine other threads drive at the same time ({@link #attach}): only this run's processes (from
+     * {@link #firstOwn} on) are compared; the machine-wide checks (state fingerprint, invariants, process list, files,
+     * token counter, leaks) are left to the caller at quiescence.
+     */
+    final boolean shared;
+    final int firstOwn;
 
     ModelRun(final Setup setup)
     {
+        this(setup, false);
+    }
+
+    ModelRun(final Setup setup, final boolean concurrentMachine)
+    {
         this.setup = setup;
+        this.shared = false;
+        this.firstOwn = 0;
         this.m = new Machine(Machine.Config.of(setup.arch, setup.ramBytes).withSwap(setup.swapBytes)
-            .withContpteBasic(setup.contpteBasic));
+            .withContpteBasic(setup.contpteBasic).withConcurrent(concurrentMachine));
         this.initialFree = m.phys().freePageCount();
         this.model = new RefModel(setup.contpteBasic, m.counters().nextToken());
         for (int i = 0; i < FILE_PAGES.length; i++)
@@ -111,10 +125,33 @@ public final class ModelRun implements AutoCloseable
         model.apply(Op.newProcess());
     }
 
+    private ModelRun(final Setup setup, final Machine m, final RefModel model, final List<Mm> mms, final int firstOwn)
+    {
+        this.setup = setup;
+        this.m = m;
+        this.model = model;
+        this.mms.addAll(mms);
+        this.shared = true;
+        this.firstOwn = firstOwn;
+        this.initialFree = -1;
+    }
+
+    /**
+     * A run of one thread on machine {@code m}, shared with other threads: {@code mms} are the processes of
+     * {@code model} in order; those before {@code firstOwn} belong to others (they are neither touched nor compared).
+     */
+    static ModelRun attach(final Setup setup, final Machine m, final RefModel model, final List<Mm> mms, final int firstOwn)
+    {
+        return new ModelRun(setup, m, model, mms, firstOwn);
+    }
+
     @Override
     public void close()
     {
-        m.close();
+        if (!shared)
+        {
+            m.close();
+        }
     }
 
     /** Runs {@code ops} on a fresh machine; the first failure, or null. */
@@ -181,9 +218,9 @@ public final class ModelRun implements AutoCloseable
             return null;
         }
         final RefModel.Expect expect = model.expect(op);
-        final long[] before = Fingerprint.of(m);
-        final List<String> beforeDump = verbose ? StateDump.of(m) : null;
-        final List<Mm> procsBefore = new ArrayList<>(m.processes());
+        final long[] before = shared ? null : Fingerprint.of(m);
+        final List<String> beforeDump = verbose && !shared ? StateDump.of(m) : null;
+        final List<Mm> procsBefore = shared ? List.of() : new ArrayList<>(m.processes());
         final RefModel.MProc mp = op.k() == Op.K.NEWPROC ? null : model.proc(op.p());
         // what the model predicts a read returns / whether the page is swapped, before the op
         long expectToken = 0;
@@ -225,7 +262,7 @@ public final class ModelRun implements AutoCloseable
             }
             if (op.k() == Op.K.FORK)
             {
-                if (!procsBefore.equals(m.processes()))
+                if (!shared && !procsBefore.equals(m.processes()))
                 {
                     return new Failure(i, "failed fork left a process", "processes before " + procsBefore + ", after "
                         + m.processes());
@@ -328,6 +365,35 @@ public final class ModelRun implements AutoCloseable
                 }
             }
             case FORK, NEWPROC -> mms.add((Mm)result);
+            case POPULATE ->
+            {
+                if (shared)
+                {
+                    // other threads take tokens too: populate's must be fresh and rising in address order
+                    final Obs obs = observe(mms.get(op.p()));
+                    final java.util.ArrayDeque<Long> written = new java.util.ArrayDeque<>();
+                    for (int j = 0; j < obs.n; j++)
+                    {
+                        if (obs.addr[j] >= op.a() && obs.addr[j] - op.a() < op.b())
+                        {
+                            final RefModel.MVma v = mp.vma(obs.addr[j]);
+                            final long t = v.shared ? m.memmap().token(m.arch().ptePfn(mms.get(op.p()).peekPte(obs.addr[j])))
+                                : obs.token[j];
+                            if (!written.isEmpty() && t <= written.peekLast())
+                            {
+                                return new Failure(i, "populate tokens not rising", op + ": token " + Op.hex(t) + " at "
+                                    + Op.hex(obs.addr[j]) + " after " + Op.hex(written.peekLast()));
+                            }
+                            written.add(t);
+                        }
+                    }
+                    if (written.size() != op.b() / RefModel.PAGE)
+                    {
+                        return new Failure(i, "populate mapped a wrong number of pages", op + " mapped " + written.size());
+                    }
+                    model.tokenSource = written::removeFirst;
+                }
+            }
             default ->
             {
             }
@@ -343,7 +409,7 @@ public final class ModelRun implements AutoCloseable
     /** Null if the machine's state equals {@code before}, else a description of the first difference. */
     private String changed(final long[] before, final List<String> beforeDump)
     {
-        if (java.util.Arrays.equals(before, Fingerprint.of(m)))
+        if (shared || java.util.Arrays.equals(before, Fingerprint.of(m)))
         {
             return null;
         }
@@ -421,6 +487,10 @@ public final class ModelRun implements AutoCloseable
         {
             return new Failure(i, "model mismatch", "after " + op + ":\n    " + String.join("\n    ", diffs));
         }
+        if (shared)
+        {
+            return null;
+        }
         final List<String> v = InvariantChecker.violations(m);
         if (!v.isEmpty())
         {
@@ -432,7 +502,7 @@ public final class ModelRun implements AutoCloseable
     /** Exits every live process and drops the files; then nothing may be left. */
     Failure teardown(final int step)
     {
-        for (int p = 0; p < mms.size(); p++)
+        for (int p = firstOwn; p < mms.size(); p++)
         {
             if (!model.procs.get(p).exited)
             {
@@ -442,6 +512,10 @@ public final class ModelRun implements AutoCloseable
                     return f;
                 }
             }
+        }
+        if (shared)
+        {
+            return null;
         }
         try
         {
@@ -641,11 +715,11 @@ public final class ModelRun implements AutoCloseable
             names.put(f.sim, f);
         }
         int live = 0;
-        for (int i = 0; i < model.procs.size() && d.size() < 20; i++)
+        for (int i = firstOwn; i < model.procs.size() && d.size() < 20; i++)
         {
             final RefModel.MProc p = model.procs.get(i);
             final Mm mm = mms.get(i);
-            if (p.exited != mm.exited() || m.processes().contains(mm) == p.exited)
+            if (p.exited != mm.exited() || !shared && m.processes().contains(mm) == p.exited)
             {
                 d.add("p" + i + ": model exited=" + p.exited + ", engine exited=" + mm.exited() + " registered="
                     + m.processes().contains(mm));
@@ -695,6 +769,10 @@ public final class ModelRun implements AutoCloseable
                         + " is pfn " + mpin.file.sim.cachedPfn(mpin.index));
                 }
             }
+        }
+        if (shared)
+        {
+            return d;
         }
         if (m.processes().size() != live)
         {

@@ -223,6 +223,11 @@ final class RefModel
     final List<MFile> files = new ArrayList<>();
     final boolean contpteBasic;
     long nextToken;
+    /**
+     * Where populate's fresh tokens come from: the model's counter; on a machine shared by threads (whose token
+     * counter every thread advances) the runner supplies the tokens the engine wrote, after checking them.
+     */
+    java.util.function.LongSupplier tokenSource = () -> nextToken++;
 
     RefModel(final boolean contpteBasic, final long nextToken)
     {
@@ -624,7 +629,7 @@ final class RefModel
                 for (long x = a; x < a + b; x += PAGE)
                 {
                     final MVma v = p.vma(x);
-                    final long t = nextToken++;
+                    final long t = tokenSource.getAsLong();
                     if (v.shared)
                     {
                         v.file.tokens.put(v.fileIndex(x), t);
@@ -740,6 +745,19 @@ final class RefModel
             }
             default -> throw new IllegalStateException(op.toString());
         }
+    }
+
+    /** A copy of process {@code p} (VMAs and pages; no pins) as process {@code index} of another model. */
+    static MProc copyOf(final MProc p, final int index)
+    {
+        final MProc c = new MProc(index);
+        c.exited = p.exited;
+        for (final MVma v : p.vmas.values())
+        {
+            c.vmas.put(v.start, v.copy(v.start, v.end, v.pgoff));
+        }
+        c.pages.putAll(p.pages);
+        return c;
     }
 
     /** Whether MADV_PAGEOUT may swap out the page at {@code a} of {@code p}. */

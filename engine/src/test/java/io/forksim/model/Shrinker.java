@@ -34,6 +34,36 @@ final class Shrinker
         return System.currentTimeMillis() < deadline;
     }
 
+    /**
+     * {@code ops} without op {@code i} if it creates a process (assuming every fork and newProcess before it did),
+     * without the later ops of that process, and with later process numbers above it decremented; else null.
+     */
+    static List<Op> withoutProcessCreatedAt(final List<Op> ops, final int i)
+    {
+        if (ops.get(i).k() != Op.K.FORK && ops.get(i).k() != Op.K.NEWPROC)
+        {
+            return null;
+        }
+        int created = 1;
+        for (int j = 0; j < i; j++)
+        {
+            if (ops.get(j).k() == Op.K.FORK || ops.get(j).k() == Op.K.NEWPROC)
+            {
+                created++;
+            }
+        }
+        final List<Op> out = new ArrayList<>(ops.subList(0, i));
+        for (final Op o : ops.subList(i + 1, ops.size()))
+        {
+            if (o.p() == created)
+            {
+                continue;
+            }
+            out.add(o.p() > created ? new Op(o.k(), o.p() - 1, o.a(), o.b(), o.c(), o.d(), o.e(), o.f()) : o);
+        }
+        return out;
+    }
+
     /** The shrunk sequence (cut after the failing step first). */
     List<Op> shrink(final List<Op> failing, final ModelRun.Failure first)
     {
@@ -65,7 +95,22 @@ final class Shrinker
                     break;
                 }
             }
-            // 2. simpler arguments
+            // 2. a process-creating op (fork, newProcess) with every op of that process, later ones renumbered
+            for (int i = cur.size() - 1; i >= 0 && timeLeft(); i--)
+            {
+                final List<Op> cand = withoutProcessCreatedAt(cur, i);
+                if (cand != null)
+                {
+                    final ModelRun.Failure f = fails(cand);
+                    if (f != null)
+                    {
+                        cur = new ArrayList<>(cand.subList(0, Math.min(cand.size(), f.step() + 1)));
+                        i = Math.min(i, cur.size());
+                        progress = true;
+                    }
+                }
+            }
+            // 3. simpler arguments
             for (int i = 0; i < cur.size() && timeLeft(); i++)
             {
                 for (final Op s : cur.get(i).simpler())

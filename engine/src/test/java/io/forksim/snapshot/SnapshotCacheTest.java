@@ -108,6 +108,11 @@ class SnapshotCacheTest
             .isInstanceOfSatisfying(SnapshotFormatException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_A_SNAPSHOT))
             .hasMessageContaining("not a forksim snapshot").hasMessageContaining("refusing to overwrite");
         assertThat(Files.readString(file)).startsWith("\\documentclass");
+        assertThatThrownBy(() -> SnapshotCache.refuseForeignFile(file)).hasMessageContaining("refusing to overwrite");
+        SnapshotCache.refuseForeignFile(dir.resolve("missing.snap"));
+        final Path truncated = dir.resolve("t.snap");
+        Files.write(truncated, new byte[] {'F', 'O', 'R', 'K', 'S', 'I', 'M', 0, 1});
+        SnapshotCache.refuseForeignFile(truncated);   // a broken snapshot is replaced, not refused
     }
 
     @Test

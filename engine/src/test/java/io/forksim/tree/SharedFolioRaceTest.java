@@ -151,10 +151,12 @@ class SharedFolioRaceTest
                     if (order != 0)
                     {
                         assertThat(memmap.folioMmIdMapcount(head, parent.id())).isEqualTo(nr);
-                        final int c3Slot = memmap.folioMmIdMapcount(head, c3.id());
-                        // c3 has a slot if one was free when it mapped the folio; otherwise the shared bit says so
-                        assertThat(c3Slot == nr || (c3Slot == 0 && memmap.folioMmIdsShared(head)))
-                            .as("MM-ID slot of the last child (%d) on folio %d", c3Slot, head).isTrue();
+                        // two processes map it: maybe-shared. The last child's slot counts all its mappings if a
+                        // slot was free when it mapped the folio, none if both were taken throughout, and only the
+                        // later batches if a writer freed a slot in the middle of its fork (the kernel's corner case)
+                        assertThat(memmap.folioMmIdsShared(head)).as("maybe-shared bit of folio %d", head).isTrue();
+                        assertThat(memmap.folioMmIdMapcount(head, c3.id())).as("MM-ID slot of the last child on folio %d", head)
+                            .isBetween(0, nr);
                     }
                 }
                 // exact page accounting: parent's folios, two private copies of everything, four processes' tables

@@ -106,7 +106,7 @@ public final class RegressionGate
                     }
                     final Stats.Ratio r = Stats.ratio(s.primary(), l.primary(), CONFIDENCE);
                     final Status st = r.surelyAbove(ORDER0_MAX_RATIO) ? Status.FAIL : r.value() > ORDER0_MAX_RATIO ? Status.WARN : Status.PASS;
-                    checks.add(new Check(st, name, describe(r, st, "config=" + arch + ":" + strategy + " order=0")));
+                    checks.add(new Check(st, name, describe(r, st, "config=" + arch + ":" + strategy + " order=0") + best(s, l)));
                 }
             }
             final String name = String.format(Locale.ROOT, "x86_64 order-9 legacy/folio-batch >= %.1f %s", ORDER9_MIN_SPEEDUP, where);
@@ -120,7 +120,7 @@ public final class RegressionGate
             {
                 final Stats.Ratio r = Stats.ratio(l.primary(), f.primary(), CONFIDENCE);
                 final Status st = r.surelyBelow(ORDER9_MIN_SPEEDUP) ? Status.FAIL : r.value() < ORDER9_MIN_SPEEDUP ? Status.WARN : Status.PASS;
-                checks.add(new Check(st, name, describe(r, st, "config=x86_64:folio-batch order=9")));
+                checks.add(new Check(st, name, describe(r, st, "config=x86_64:folio-batch order=9") + best(l, f)));
             }
         }
         if (groups.isEmpty())
@@ -128,6 +128,17 @@ public final class RegressionGate
             checks.add(new Check(Status.SKIP, "in-run ratios", "no ForkBench.fork results in this run"));
         }
         return new Verdict(checks);
+    }
+
+    /**
+     * The ratio of the fastest single iterations, for information: on a machine shared with other work the
+     * minimum is the steadiest estimate of the uncontended cost (the means carry the contention).
+     */
+    private static String best(final JmhResult a, final JmhResult b)
+    {
+        final double ma = Stats.min(a.primary().samples());
+        final double mb = Stats.min(b.primary().samples());
+        return Double.isFinite(ma) && Double.isFinite(mb) ? String.format(Locale.ROOT, "; best single ops %.4f", ma / mb) : "";
     }
 
     private static String describe(final Stats.Ratio r, final Status st, final String offender)

@@ -68,7 +68,7 @@ public final class SeedTable
                     sb.append('\n').append(relativeTable(g, arch, orders));
                 }
             }
-            sb.append('\n').append(absoluteTable(g, orders)).append('\n');
+            sb.append('\n').append(absoluteTable(g, orders)).append('\n').append(bestTable(g, orders)).append('\n');
         }
         return sb.toString();
     }
@@ -168,6 +168,64 @@ public final class SeedTable
                         cell += t == null ? " / -" : String.format(Locale.ROOT, " / %.2f", nsPerPage(t, pages));
                     }
                     sb.append(lpad(cell, teardown ? 26 : 19)).append(" |");
+                }
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * ns per page of the fastest single fork of each configuration (and the spread of the per-run minima):
+     * on a machine shared with other work the minimum is the steadiest estimate of the uncontended cost.
+     */
+    static String bestTable(final ForkResults.Group g, final List<Integer> orders)
+    {
+        final long pages = g.pages();
+        final StringBuilder sb = new StringBuilder("best single fork: ns per 4 KiB page (min over all iterations; range of the per-run minima)\n");
+        sb.append("| arch   | strategy      |");
+        for (final int o : orders)
+        {
+            sb.append(center("order-" + o, 24)).append("|");
+        }
+        sb.append('\n').append("|--------|---------------|");
+        for (int i = 0; i < orders.size(); i++)
+        {
+            sb.append("-".repeat(24)).append("|");
+        }
+        sb.append('\n');
+        for (final String arch : ForkResults.ARCHES)
+        {
+            for (final String strategy : ForkResults.STRATEGIES)
+            {
+                boolean any = false;
+                for (final int o : orders)
+                {
+                    any |= g.get(ForkResults.FORK, arch, strategy, o) != null;
+                }
+                if (!any)
+                {
+                    continue;
+                }
+                sb.append("| ").append(pad(arch, 7)).append("| ").append(pad(strategy, 14)).append("|");
+                for (final int o : orders)
+                {
+                    final JmhResult r = g.get(ForkResults.FORK, arch, strategy, o);
+                    String cell = "-";
+                    if (r != null && pages > 0)
+                    {
+                        final double k = r.primary().toNanos() / pages;
+                        double lo = Double.NaN;
+                        double hi = Double.NaN;
+                        for (final double[] run : r.primary().rawData())
+                        {
+                            final double m = Stats.min(run);
+                            lo = Double.isNaN(lo) || m < lo ? m : lo;
+                            hi = Double.isNaN(hi) || m > hi ? m : hi;
+                        }
+                        cell = String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", lo * k, lo * k, hi * k);
+                    }
+                    sb.append(lpad(cell, 23)).append(" |");
                 }
                 sb.append('\n');
             }

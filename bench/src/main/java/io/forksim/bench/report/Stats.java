@@ -30,6 +30,17 @@ public final class Stats
         return v.length == 0 ? Double.NaN : s / v.length;
     }
 
+    /** The smallest value; NaN for none. */
+    public static double min(final double[] v)
+    {
+        double m = Double.NaN;
+        for (final double x : v)
+        {
+            m = Double.isNaN(m) || x < m ? x : m;
+        }
+        return m;
+    }
+
     /** Sample standard deviation (n - 1); 0 for fewer than two values. */
     public static double stdev(final double[] v)
     {

@@ -35,7 +35,7 @@ class RegressionGateTest
         assertThat(v.failed()).isTrue();
         final List<RegressionGate.Check> f = v.failures();
         assertThat(f).hasSize(2);
-        assertThat(f.get(0).detail()).contains("REGRESSION in config=x86_64:arch-batch order=0");
+        assertThat(f.get(0).detail()).contains("REGRESSION in config=x86_64:arch-batch order=0").contains("best single ops 1.0505");
         assertThat(f.get(1).name()).contains("x86_64 order-9 legacy/folio-batch >= 3.0");
         assertThat(f.get(1).detail()).contains("REGRESSION in config=x86_64:folio-batch order=9").contains("ratio 1.99");
         // folio-batch at order 0 matches legacy

@@ -34,6 +34,8 @@ class SeedTableTest
         // absolute: 1 ms / 262144 pages = 3.81 ns per page; teardown 2.62144 ms = 10 ns per page
         assertThat(t).contains("3.81 (1.000 ms) / 10.00");
         assertThat(t).contains("0.95 (0.250 ms)");
+        // best single fork: legacy order 0 min 0.98 ms over 262144 pages; per-run minima 0.99, 0.99, 0.98
+        assertThat(t).contains("best single fork").contains("3.74 (3.74-3.78)");
     }
 
     @Test
