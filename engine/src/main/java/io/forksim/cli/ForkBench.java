@@ -118,10 +118,39 @@ public final class ForkBench
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
     static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
+        return setup(plan, arch, order, contpteBasic, text -> { });
+    }
+
+    static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
+        final java.util.function.Consumer<String> status)
+    {
         Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
         if (arch.equals("arm64"))
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withContpteBasic(contpteBasic);
+        }
+        if (plan.snapshot() != null)
+        {
+            final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
+                order, contpteBasic, ForkCommand.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+            final io.forksim.snapshot.SnapshotCache.Loaded l;
+            try
+            {
+                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), order, status);
+            }
+            catch (final java.io.IOException e)
+            {
+                throw new java.io.UncheckedIOException(e);
+            }
+            try
+            {
+                return new Setup(l.machine(), l.parent(), ProcessCheckpoint.capture(l.parent()));
+            }
+            catch (final RuntimeException | Error e)
+            {
+                l.close();
+                throw e;
+            }
         }
         final Machine machine = new Machine(cfg);
         try
@@ -175,12 +204,12 @@ public final class ForkBench
                 if (isBasic && basic == null)
                 {
                     listener.status(orderLabel + ": populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
-                    basic = setup(plan, arch, order, true);
+                    basic = setup(plan, arch, order, true, listener::status);
                 }
                 else if (!isBasic && main == null)
                 {
                     listener.status(orderLabel + ": populating " + Units.formatSize(plan.sizeBytes()));
-                    main = setup(plan, arch, order, false);
+                    main = setup(plan, arch, order, false, listener::status);
                 }
                 slots.add(new Slot(s, isBasic ? basic : main, order));
             }

@@ -125,6 +125,12 @@ public final class ForkCommand implements Callable<Integer>
             + " (default: on).")
     boolean tlbiRange;
 
+    @Option(names = "--snapshot", paramLabel = "FILE",
+        description = "Reuse the populated parent from FILE when it holds this configuration, else populate it and save it "
+            + "there. With several configurations each gets FILE.<arch>[-basic]-o<order>.<ext>; a directory holds one file "
+            + "per configuration.")
+    java.nio.file.Path snapshot;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -271,8 +277,41 @@ public final class ForkCommand implements Callable<Integer>
             throw bad("Invalid value for option '--arch': a worker runs exactly one arch, got " + as);
         }
         final long pages = size / ForkPlan.PAGE_SIZE;
+        final java.nio.file.Path snap = snapshot == null ? null : snapshot.toAbsolutePath();
+        if (snap != null)
+        {
+            for (final String a : as)
+            {
+                for (final int o : os)
+                {
+                    for (final boolean basic : new boolean[] {false, true})
+                    {
+                        if (basic && !ss.contains(Strategy.CONTPTE_BASIC))
+                        {
+                            continue;
+                        }
+                        try
+                        {
+                            io.forksim.snapshot.SnapshotCache.refuseForeignFile(io.forksim.snapshot.SnapshotCache.fileFor(
+                                snap, a, size, o, basic, onlyConfiguration(as, os, ss)));
+                        }
+                        catch (final java.io.IOException e)
+                        {
+                            throw bad("Invalid value for option '--snapshot': " + e.getMessage());
+                        }
+                    }
+                }
+            }
+        }
         return new ForkPlan(size, os, as, ss, runs, iterations, r, reuseParent, verify,
-            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange);
+            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange, snap);
+    }
+
+    /** A run with one machine configuration uses a --snapshot FILE as is. */
+    static boolean onlyConfiguration(final List<String> archs, final List<Integer> orders, final List<Strategy> strategies)
+    {
+        return archs.size() == 1 && orders.size() == 1
+            && !(strategies.contains(Strategy.CONTPTE_BASIC) && strategies.size() > 1);
     }
 
     static long roundUp(final long v, final long to)

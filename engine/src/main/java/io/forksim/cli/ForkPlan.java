@@ -19,9 +19,11 @@ import java.util.List;
  * @param verify      run the invariant checker and the cross-strategy comparison
  * @param warmup      untimed forks per strategy and order before the timed runs
  * @param tlbiRange   arm64 machines have FEAT_TLBIRANGE
+ * @param snapshot    {@code --snapshot}: where populated parents are reused from / saved to, or null
  */
 public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs, List<Strategy> strategies, int runs,
-    int iterations, long ramBytes, boolean reuseParent, boolean verify, int warmup, boolean tlbiRange)
+    int iterations, long ramBytes, boolean reuseParent, boolean verify, int warmup, boolean tlbiRange,
+    java.nio.file.Path snapshot)
 {
     public static final long PAGE_SIZE = 4096;
     /** Where the parent's region starts: 1 TiB, aligned to every table level below the PGD. */
@@ -42,7 +44,7 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
     public ForkPlan forArch(final String arch)
     {
         return new ForkPlan(sizeBytes, orders, List.of(arch), strategies, runs, iterations, ramBytes, reuseParent, verify,
-            warmup, tlbiRange);
+            warmup, tlbiRange, snapshot);
     }
 
     /** Progress steps (one per run of a configuration) of one arch. */

@@ -58,7 +58,10 @@ public final class Main implements Runnable
     public static final List<Supplier<Object>> SUBCOMMANDS = List.of(
         ForkCommand::new,
         StatCommand::new,
-        BenchCommand::new);
+        BenchCommand::new,
+        TreeCommand::new,
+        SnapshotCommand::new,
+        ScaleCommand::new);
 
     /** Marker for subcommands contributed from other jars through {@link ServiceLoader}. */
     public interface Subcommand

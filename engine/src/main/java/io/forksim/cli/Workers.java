@@ -71,6 +71,10 @@ final class Workers
         cmd.add("--ram=" + plan.ramBytes());
         cmd.add("--warmup=" + plan.warmup());
         cmd.add(plan.tlbiRange() ? "--tlbi-range" : "--no-tlbi-range");
+        if (plan.snapshot() != null)
+        {
+            cmd.add("--snapshot=" + plan.snapshot());
+        }
         if (plan.reuseParent())
         {
             cmd.add("--reuse-parent");

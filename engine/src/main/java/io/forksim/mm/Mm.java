@@ -217,6 +217,8 @@ public final class Mm
     /**
      * A page fault at {@code addr} ({@code handle_mm_fault}). {@link FaultResult#SEGV} (nothing changed) when no
      * VMA covers {@code addr} or the VMA forbids the access.
+     *
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
      */
     public FaultResult fault(final long addr, final boolean write)
     {
@@ -228,6 +230,7 @@ public final class Mm
      * A user load: returns the content token of the page at {@code addr}, faulting it in first if needed.
      *
      * @throws IllegalStateException {@code "SIGSEGV at 0x..."} (nothing changed) if the access is not allowed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
      */
     public long read(final long addr)
     {
@@ -240,6 +243,7 @@ public final class Mm
      * present and writable.
      *
      * @throws IllegalStateException {@code "SIGSEGV at 0x..."} (nothing changed) if the access is not allowed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
      */
     public void write(final long addr, final long token)
     {
@@ -253,6 +257,7 @@ public final class Mm
      *
      * @return the pinned PFN
      * @throws IllegalArgumentException if no writable VMA covers {@code addr} (-EFAULT)
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
      */
     public long pin(final long addr)
     {

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CompareTest
 {
     private static final ForkPlan PLAN = new ForkPlan(4L << 20, List.of(4), List.of("arm64"),
-        List.of(Strategy.LEGACY, Strategy.ARCH_BATCH, Strategy.FOLIO_BATCH), 1, 1, 64L << 20, false, true, 0, true);
+        List.of(Strategy.LEGACY, Strategy.ARCH_BATCH, Strategy.FOLIO_BATCH), 1, 1, 64L << 20, false, true, 0, true, null);
 
     private static Compare.Image imageOf(final Strategy s)
     {

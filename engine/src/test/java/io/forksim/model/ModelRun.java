@@ -583,8 +583,11 @@ public final class ModelRun implements AutoCloseable
         final Arch arch = m.arch();
         final MemMap memmap = m.memmap();
         final SwapSpace swap = m.swap();
+        // the bits a user access depends on: hardware valid (bit 0 on both), user, execute-never
+        final long accessBits = arch instanceof io.forksim.arch.X86_64 ? 1L | 1L << 2 | 1L << 63 : 1L | 1L << 6 | 1L << 54;
         for (final Vma v : mm.vmas())
         {
+            final boolean vmWrite = (v.flags() & VmFlags.VM_WRITE) != 0;
             pt.forEachPteTable(mm.pgd(), v.start(), v.end(), (table, tableVa) ->
             {
                 final long from = Math.max(v.start(), tableVa);
@@ -606,6 +609,13 @@ public final class ModelRun implements AutoCloseable
                         continue;
                     }
                     final long pfn = arch.ptePfn(pte);
+                    if (arch.pteWrite(pte) && !vmWrite || (pte & accessBits) != (arch.pfnPte(pfn, v.pageProt()) & accessBits))
+                    {
+                        out.add(a, BAD, 0);
+                        out.bad.put(a, "pte 0x" + Long.toHexString(pte) + " allows other accesses than " + v + " (vm_page_prot 0x"
+                            + Long.toHexString(v.pageProt()) + ")");
+                        continue;
+                    }
                     if (pfn == 0 || arch.pteSpecial(pte))
                     {
                         if (pfn == 0)
