@@ -27,7 +27,8 @@ import java.lang.foreign.ValueLayout;
  */
 public abstract sealed class Arch permits X86_64, Arm64
 {
-    protected static final ValueLayout.OfLong PTE = ValueLayout.JAVA_LONG;
+    /** Entries are 8-byte aligned; the unaligned layout only spares the per-access alignment check. */
+    protected static final ValueLayout.OfLong PTE = ValueLayout.JAVA_LONG_UNALIGNED;
     public static final int PAGE_SHIFT = 12;
     public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
     public static final int PTRS_PER_TABLE = 512;

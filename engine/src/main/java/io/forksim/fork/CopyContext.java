@@ -45,8 +45,6 @@ final class CopyContext
     final boolean dstUffdWp;
     /** {@code MMF_HAS_PINNED} on the source mm: only then can a folio be "maybe pinned" for fork. */
     final boolean srcHasPinned;
-    /** flags for folio_pte_batch in fork: always MERGE_WRITE; RESPECT_DIRTY unless VM_SHARED. */
-    final int fpbFlags;
     final long dstPageProt;
     final boolean dstVmWrite;
     /** Child RSS accumulated over the VMA ({@code add_mm_rss_vec} once per table in the kernel). */
@@ -71,7 +69,6 @@ final class CopyContext
         this.isShared = (srcVma.flags() & VmFlags.VM_SHARED) != 0;
         this.dstUffdWp = (dstVma.flags() & VmFlags.VM_UFFD_WP) != 0;
         this.srcHasPinned = srcMm.hasPinned();
-        this.fpbFlags = FolioPteBatch.FPB_MERGE_WRITE | (isShared ? 0 : FolioPteBatch.FPB_RESPECT_DIRTY);
         this.dstPageProt = dstVma.pageProt();
         this.dstVmWrite = (dstVma.flags() & VmFlags.VM_WRITE) != 0;
     }

@@ -35,6 +35,9 @@ final class CopyPteRange
 {
     private static final long ZERO_PFN = PhysMem.ZERO_PFN;
     private static final int ANON_ORDER = PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK;
+    /** fork's folio_pte_batch flags: always merge the write bit; respect dirty unless the mapping is shared. */
+    private static final int FPB_SHARED = FolioPteBatch.FPB_MERGE_WRITE;
+    private static final int FPB_PRIVATE = FolioPteBatch.FPB_MERGE_WRITE | FolioPteBatch.FPB_RESPECT_DIRTY;
 
     private CopyPteRange()
     {
@@ -263,7 +266,10 @@ final class CopyPteRange
             if (order != 0 && maxNr != 1)
             {
                 final long head = pfn & -(1L << order);
-                final long r = FolioPteBatch.folioPteBatch(arch, ev, st, sb, i, pte, maxNr, head + (1L << order), c.fpbFlags);
+                // flags as constants at the call sites, so that the normalisation folds in each inlined copy
+                final long r = c.isShared
+                    ? FolioPteBatch.folioPteBatch(arch, ev, st, sb, i, pte, maxNr, head + (1L << order), FPB_SHARED)
+                    : FolioPteBatch.folioPteBatch(arch, ev, st, sb, i, pte, maxNr, head + (1L << order), FPB_PRIVATE);
                 final int nr = FolioPteBatch.nr(r);
                 final boolean isAnon = (pflags & PageDescriptor.PG_ANON) != 0;
                 if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))

@@ -82,9 +82,11 @@ import java.nio.ByteOrder;
 public final class PageDescriptor {
 
     /** Layout of every int field of a record; little-endian, 4-byte aligned. */
-    public static final ValueLayout.OfInt INT_LAYOUT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    // Unaligned variants: every offset is naturally aligned anyway, and the unaligned layouts spare the
+    // per-access alignment check (7% of the fork loop's samples). Atomics use aligned VarHandles (MemMap).
+    public static final ValueLayout.OfInt INT_LAYOUT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Layout of a token and of a bitmap word; little-endian, 8-byte aligned. */
-    public static final ValueLayout.OfLong LONG_LAYOUT = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong LONG_LAYOUT = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // ---- records segment ------------------------------------------------------------------------
 

@@ -412,7 +412,10 @@ public final class X86Pte {
      * no protection value is zero because even {@code PAGE_NONE} carries A.
      */
     private static long protnoneMask(long v) {
-        return (v != 0 && (v & PRESENT) == 0) ? -1L : 0L;
+        // branch-free: all ones for a non-zero word with P clear (the hot loops only see present words)
+        final long notPresent = ~v & PRESENT;
+        final long nonZero = (v | -v) >>> 63;
+        return -(notPresent & nonZero);
     }
 
     /** Mirrors {@code pte_pfn}: the PFN, undoing the PROT_NONE inversion. */
