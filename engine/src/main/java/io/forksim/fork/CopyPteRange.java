@@ -75,13 +75,25 @@ final class CopyPteRange
                 continue;
             }
             final int pflags = memmap.flags(pfn);
-            if ((pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
+            if ((pflags & PageDescriptor.PG_ANON) != 0 && !srcHasPinned)
             {
-                // The order-0 anon page of a never-pinned mm, written out here rather than called, so that
-                // it compiles into this loop (a shared callee compiled on its own is too big to inline).
-                memmap.refAdd(pfn, 1);
-                memmap.clearAnonExclusive(pfn);
-                memmap.mapcountAdd(pfn, 1);
+                // An anon page of a never-pinned mm, written out here rather than called, so that it compiles
+                // into this loop (a shared callee compiled on its own is too big to inline); large folios
+                // take the same per-PTE path as order-0 ones, as in 6.8.
+                final int order = pflags & PageDescriptor.ORDER_MASK;
+                if (order == 0)
+                {
+                    memmap.refAdd(pfn, 1);
+                    memmap.clearAnonExclusive(pfn);
+                    memmap.mapcountAdd(pfn, 1);
+                }
+                else
+                {
+                    final long head = pfn & -(1L << order);
+                    memmap.refAdd(head, 1);
+                    memmap.clearAnonExclusive(pfn);
+                    memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
+                }
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
                 {
