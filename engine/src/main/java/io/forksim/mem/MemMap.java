@@ -24,7 +24,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MutableCallSite;
 import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
@@ -46,13 +45,8 @@ import java.util.Locale;
  * threads, share the word), {@link #setFlagBits} / {@link #clearFlagBits} are bitwise atomics on the flags
  * word. The large-folio mapcount with its MM-ID slots is a multi-field update: it runs under
  * {@link #folioLockLargeMapcount} ({@code folio_lock_large_mapcount}, a bit spinlock in the kernel; here a
- * striped spin lock keyed by the head PFN). Every method tests {@code anyAtomic() && atomic} first:
- * {@code anyAtomic()} is a JVM-wide constant ({@link MutableCallSite}, folded by C2 with a dependency) that
- * stays false until the first atomic map is built, so in a JVM that never builds one (the fork benchmark, its
- * worker JVMs, JMH forks) the test folds away and the copy loops compile exactly as without it. A plain
- * {@code final boolean} test alone, though loop-invariant and always predicted, measured 2% on arm64's
- * order-0 legacy fork (the uncommon traps it leaves in the loop); the constant removes it. Once an atomic map
- * exists, dependent code is deoptimised once and every map tests its own {@code atomic} field.
+ * striped spin lock keyed by the head PFN). Every method tests the {@code final boolean atomic} field first: a
+ * loop-invariant, perfectly predicted branch, so the single-threaded fork loop keeps its plain accesses.
  * Plain setters ({@link #setRefcount}, {@link #setFlags}, ...) stay plain in both modes: they are for folios
  * the caller owns exclusively (fresh, being freed, or free blocks under the allocator's lock).
  *
@@ -90,31 +84,6 @@ public final class MemMap implements AutoCloseable {
     private static final int FOLIO_LOCK_STRIDE = 16;
     private static final int SPINS_BEFORE_YIELD = 128;
 
-    /** JVM-wide: has an atomic map ever been built? A constant for C2 until it flips (once, to true). */
-    private static final MutableCallSite ANY_ATOMIC_SITE = new MutableCallSite(MethodHandles.constant(boolean.class, false));
-    private static final MethodHandle ANY_ATOMIC = ANY_ATOMIC_SITE.dynamicInvoker();
-
-    private static boolean anyAtomic() {
-        try {
-            return (boolean) ANY_ATOMIC.invokeExact();
-        } catch (final Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** Flips {@link #anyAtomic()} to true for every thread (deoptimising code that folded it) before the first atomic map escapes. */
-    private static synchronized void enableAtomicUpdates() {
-        if (!anyAtomic()) {
-            ANY_ATOMIC_SITE.setTarget(MethodHandles.constant(boolean.class, true));
-            MutableCallSite.syncAll(new MutableCallSite[] {ANY_ATOMIC_SITE});
-        }
-    }
-
-    /** Whether updates must be atomic: {@code false} is a compile-time constant while no atomic map exists. */
-    private boolean atomicUpdates() {
-        return anyAtomic() && atomic;
-    }
-
     /**
      * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}, with plain (single-threaded) updates.
      *
@@ -134,9 +103,6 @@ public final class MemMap implements AutoCloseable {
         this.nrPages = PageDescriptor.checkNrPages(nrPages);
         this.atomic = atomic;
         this.folioLocks = atomic ? new int[(1 << FOLIO_LOCK_BITS) * FOLIO_LOCK_STRIDE] : null;
-        if (atomicUpdates()) {
-            enableAtomicUpdates();
-        }
         final Arena a = Arena.ofShared();
         try {
             this.records = NativeMemory.allocateZeroed(a, PageDescriptor.recordsLength(nrPages));
@@ -204,7 +170,7 @@ public final class MemMap implements AutoCloseable {
      */
     public void setFlagBits(final long pfn, final int bits) {
         final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomicUpdates()) {
+        if (atomic) {
             INT_VH.getAndBitwiseOr(records, off, bits);
             return;
         }
@@ -214,7 +180,7 @@ public final class MemMap implements AutoCloseable {
     /** Clears {@code bits} in the flags word ({@code folio_clear_*}, an atomic {@code clear_bit} when {@link #atomic}). */
     public void clearFlagBits(final long pfn, final int bits) {
         final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomicUpdates()) {
+        if (atomic) {
             INT_VH.getAndBitwiseAnd(records, off, ~bits);
             return;
         }
@@ -239,7 +205,7 @@ public final class MemMap implements AutoCloseable {
     /** The refcount slot ({@code folio_ref_count}: a volatile read when {@link #atomic}). */
     public int refcount(final long pfn) {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
-        return atomicUpdates() ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
+        return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
     public void setRefcount(final long pfn, final int refcount) {
@@ -253,7 +219,7 @@ public final class MemMap implements AutoCloseable {
      */
     public int refAdd(final long pfn, final int delta) {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
-        if (atomicUpdates()) {
+        if (atomic) {
             return (int) INT_VH.getAndAdd(records, off, delta) + delta;
         }
         final int v = records.get(INT, off) + delta;
@@ -267,7 +233,7 @@ public final class MemMap implements AutoCloseable {
      */
     public int mapcount(final long pfn) {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
-        return atomicUpdates() ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
+        return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
     public void setMapcount(final long pfn, final int mapcount) {
@@ -280,7 +246,7 @@ public final class MemMap implements AutoCloseable {
      */
     public int mapcountAdd(final long pfn, final int delta) {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
-        if (atomicUpdates()) {
+        if (atomic) {
             return (int) INT_VH.getAndAdd(records, off, delta) + delta;
         }
         final int v = records.get(INT, off) + delta;
@@ -338,7 +304,7 @@ public final class MemMap implements AutoCloseable {
     /** SetPageAnonExclusive: plain, or an atomic {@code set_bit} on the 64-bit word when {@link #atomic}. */
     public void setAnonExclusive(final long pfn) {
         final long off = (pfn >>> 6) << 3;
-        if (atomicUpdates()) {
+        if (atomic) {
             LONG_VH.getAndBitwiseOr(anonExclusive, off, 1L << pfn);
             return;
         }
@@ -348,7 +314,7 @@ public final class MemMap implements AutoCloseable {
     /** ClearPageAnonExclusive: plain, or an atomic {@code clear_bit} when {@link #atomic}. */
     public void clearAnonExclusive(final long pfn) {
         final long off = (pfn >>> 6) << 3;
-        if (atomicUpdates()) {
+        if (atomic) {
             LONG_VH.getAndBitwiseAnd(anonExclusive, off, ~(1L << pfn));
             return;
         }
@@ -428,7 +394,7 @@ public final class MemMap implements AutoCloseable {
         final long off = word << 3;
         final long v = anonExclusive.get(LONG, off);
         if ((v & mask) != 0) {
-            if (atomicUpdates()) {
+            if (atomic) {
                 LONG_VH.getAndBitwiseAnd(anonExclusive, off, ~mask);
                 return;
             }
@@ -438,7 +404,7 @@ public final class MemMap implements AutoCloseable {
 
     private void setWordBits(final long word, final long mask) {
         final long off = word << 3;
-        if (atomicUpdates()) {
+        if (atomic) {
             LONG_VH.getAndBitwiseOr(anonExclusive, off, mask);
             return;
         }
@@ -489,7 +455,7 @@ public final class MemMap implements AutoCloseable {
      * add/sub helpers take it themselves, so a caller holding it must not call them.
      */
     public void folioLockLargeMapcount(final long head) {
-        if (!atomicUpdates()) {
+        if (!atomic) {
             return;
         }
         final int i = folioLockIndex(head);
@@ -508,7 +474,7 @@ public final class MemMap implements AutoCloseable {
 
     /** {@code folio_unlock_large_mapcount}: a release store. A no-op unless {@link #atomic}. */
     public void folioUnlockLargeMapcount(final long head) {
-        if (!atomicUpdates()) {
+        if (!atomic) {
             return;
         }
         LOCK_VH.setRelease(folioLocks, folioLockIndex(head), 0);
@@ -580,7 +546,7 @@ public final class MemMap implements AutoCloseable {
      */
     public int folioAddLargeMapcount(final long head, final int nr, final int mmId) {
         checkLargeHead(head, nr, mmId);
-        if (!atomicUpdates()) {
+        if (!atomic) {
             return addLargeMapcount(head, nr, mmId);
         }
         folioLockLargeMapcount(head);
@@ -635,7 +601,7 @@ public final class MemMap implements AutoCloseable {
      */
     public int folioSubLargeMapcount(final long head, final int nr, final int mmId) {
         checkLargeHead(head, nr, mmId);
-        if (!atomicUpdates()) {
+        if (!atomic) {
             return subLargeMapcount(head, nr, mmId);
         }
         folioLockLargeMapcount(head);

@@ -496,9 +496,21 @@ final class VmaOps
         {
             final long next = Math.min(PageTables.pmdAddrEnd(a, oldEnd), PageTables.pmdAddrEnd(a + delta, oldEnd + delta) - delta);
             final long st = pt.pteOffsetMap(mm.pgd, a);
-            if (st != PageTables.NO_TABLE)
+            final long dt = st == PageTables.NO_TABLE ? PageTables.NO_TABLE : pt.pteOffsetMap(mm.pgd, a + delta);
+            if (st != PageTables.NO_TABLE && dt == PageTables.NO_TABLE)
             {
-                final long dt = pt.pteOffsetMap(mm.pgd, a + delta);
+                // A table the loop above created for destination entries, found here as a source table (old and new
+                // range share its 2 MiB): its slots in the old range are none, nothing to move. Check it anyway.
+                for (long x = a; x < next; x += Arch.PAGE_SIZE)
+                {
+                    if (!arch.pteNone(Arch.peek(pt.segment(st), pt.base(st), PageTables.pteIndex(x))))
+                    {
+                        throw new IllegalStateException("mremap: no destination table for the entry at 0x" + Long.toHexString(x));
+                    }
+                }
+            }
+            else if (st != PageTables.NO_TABLE)
+            {
                 final PageTableLocks ptl = pt.ptl();
                 if (ptl != null)
                 {

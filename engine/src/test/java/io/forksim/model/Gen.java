@@ -245,6 +245,18 @@ final class Gen
             final RefModel.MVma v = p.vma(r[0]);
             final long len = v == null ? r[1] : Math.min(r[1], v.end - r[0]);
             final long align = p(0.3) ? 16 * PAGE : p(0.2) ? 512 * PAGE : PAGE;
+            if (p(0.35))
+            {
+                // just below or above the old range: old and new share a PTE table (2 MiB region)
+                for (int t = 0; t < 10; t++)
+                {
+                    final long to = p(0.5) ? r[0] - len - n(64) * PAGE : r[0] + len + n(64) * PAGE;
+                    if (to >= BASE && to + len <= BASE + WINDOW && p.vmasIn(to, to + len).isEmpty())
+                    {
+                        return Op.mremap(pi, r[0], len, to);
+                    }
+                }
+            }
             return Op.mremap(pi, r[0], len, freeSpot(p, len, align));
         }
         if (w < 44)
