@@ -412,10 +412,7 @@ public final class X86Pte {
      * no protection value is zero because even {@code PAGE_NONE} carries A.
      */
     private static long protnoneMask(long v) {
-        // branch-free: all ones for a non-zero word with P clear (the hot loops only see present words)
-        final long notPresent = ~v & PRESENT;
-        final long nonZero = (v | -v) >>> 63;
-        return -(notPresent & nonZero);
+        return (v != 0 && (v & PRESENT) == 0) ? -1L : 0L;
     }
 
     /** Mirrors {@code pte_pfn}: the PFN, undoing the PROT_NONE inversion. */
