@@ -227,9 +227,7 @@ final class CopyPteRange
         final boolean srcHasPinned = c.srcHasPinned;
         final boolean isCow = c.isCow;
         long reads = 0;
-        long batchedFolios = 0;
         long singles = 0;
-        long anon = 0;
         int ret = CopyContext.OK;
         int i = from;
         while (i < to)
@@ -277,39 +275,14 @@ final class CopyPteRange
             final int maxNr = to - i;
             if (order != 0 && maxNr != 1)
             {
-                final long head = pfn & -(1L << order);
-                // one call site: two constant-flag copies measured slower (8.4 vs 10.6 ns/page, x86 order-9)
-                final long r = FolioPteBatch.folioPteBatch(arch, ev, st, sb, i, pte, maxNr, head + (1L << order),
-                    c.isShared ? FPB_SHARED : FPB_PRIVATE);
-                final int nr = FolioPteBatch.nr(r);
-                final boolean isAnon = (pflags & PageDescriptor.PG_ANON) != 0;
-                if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))
+                // Large folios leave the loop for a callee: one call per batch (16..512 PTEs) costs nothing,
+                // and it keeps this loop as small as legacy's for the order-0 pages that stay in it.
+                final int nr = largeFolioBatch(c, st, sb, dt, db, i, pte, pfn, pflags, maxNr);
+                if (nr < 0)
                 {
-                    // folio_try_dup_anon_rmap_ptes is all-or-nothing: -EAGAIN, the kernel preallocates a page
-                    // and retries this one PTE on the single path; the next PTE tries a batch again.
-                    final int s = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, pflags);
-                    if (s == CopyContext.ENOMEM)
-                    {
-                        ret = s;
-                        break;
-                    }
-                    singles += s;
-                    i++;
-                    continue;
+                    ret = nr;
+                    break;
                 }
-                memmap.refAdd(head, nr);
-                if (isAnon)
-                {
-                    memmap.clearAnonExclusiveRange(pfn, nr);
-                    anon += nr;
-                }
-                else
-                {
-                    c.rss[CopyContext.fileRssCounter(pflags)] += nr;
-                }
-                memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
-                batchedFolios++;
-                c.copyPresentPtes(st, sb, dt, db, i, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
                 i += nr;
                 continue;
             }
@@ -322,8 +295,60 @@ final class CopyPteRange
             singles += s; // SINGLE_ANON = 1 is counted here, SINGLE_COUNTED = 0 counted itself
             i++;
         }
-        // a batch: one refcount and one rmap update; a single-path anon PTE: one of each too
-        c.publish(reads, batchedFolios + singles, batchedFolios + singles, batchedFolios + singles, anon + singles);
+        // a single-path anon PTE: one batch, one refcount and one rmap update (batches count themselves)
+        c.publish(reads, singles, singles, singles, singles);
         return ret;
+    }
+
+    /**
+     * The large-folio part of {@link #folioBatch}: {@code folio_pte_batch}, then refcount and rmap once per batch
+     * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}),
+     * {@code wrprotect_ptes} and {@code set_ptes}. A maybe-pinned batch with an AnonExclusive page falls back to the
+     * single path for this one PTE (the kernel's -EAGAIN round trip). Counts its own events.
+     *
+     * <p>Precondition: {@code pte} at {@code idx} is present and maps page {@code pfn} of a large folio;
+     * {@code maxNr > 1} entries up to the table/VMA end may be scanned.
+     *
+     * @return entries consumed, or {@link CopyContext#ENOMEM}
+     */
+    private static int largeFolioBatch(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final long pte, final long pfn, final int pflags, final int maxNr)
+    {
+        final Arch arch = c.arch;
+        final MemMap memmap = c.memmap;
+        final int order = pflags & PageDescriptor.ORDER_MASK;
+        final long head = pfn & -(1L << order);
+        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
+            c.isShared ? FPB_SHARED : FPB_PRIVATE);
+        final int nr = FolioPteBatch.nr(r);
+        final boolean isAnon = (pflags & PageDescriptor.PG_ANON) != 0;
+        if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))
+        {
+            // folio_try_dup_anon_rmap_ptes is all-or-nothing: -EAGAIN, the kernel preallocates a page and retries
+            // this one PTE on the single path; the next PTE tries a batch again.
+            final int s = c.copyPresentSingle(st, sb, dt, db, idx, pte, pfn, pflags);
+            if (s == CopyContext.ENOMEM)
+            {
+                return s;
+            }
+            c.publish(0, s, s, s, s);
+            return 1;
+        }
+        memmap.refAdd(head, nr);
+        if (isAnon)
+        {
+            memmap.clearAnonExclusiveRange(pfn, nr);
+            c.rss[io.forksim.mm.Mm.MM_ANONPAGES] += nr;
+        }
+        else
+        {
+            c.rss[CopyContext.fileRssCounter(pflags)] += nr;
+        }
+        memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
+        c.batches++;
+        c.refcountUpdates++;
+        c.rmapUpdates++;
+        c.copyPresentPtes(st, sb, dt, db, idx, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
+        return nr;
     }
 }
