@@ -155,25 +155,11 @@ final class CopyContext
      * @return {@link #SINGLE_ANON} (the caller counts), {@link #SINGLE_COUNTED}, or {@link #ENOMEM} (an eager
      *         copy could not get a page: the fork fails).
      */
-    int copyPresentSingle(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
-        final long pte, final long pfn, final int pflags)
-    {
-        // Kept small so that C2 inlines it into the loops: only the order-0 anon page of a never-pinned mm
-        // (the case the thread measures) is handled here, everything else in copyPresentSingleSlow.
-        if ((pflags & (PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK)) != PageDescriptor.PG_ANON || srcHasPinned)
-        {
-            return copyPresentSingleSlow(st, sb, dt, db, idx, pte, pfn, pflags);
-        }
-        memmap.refAdd(pfn, 1);
-        memmap.clearAnonExclusive(pfn);
-        memmap.mapcountAdd(pfn, 1);
-        copyPresentPtes(st, sb, dt, db, idx, pte, 1);
-        return SINGLE_ANON;
-    }
-
-    private int copyPresentSingleSlow(final MemorySegment st, final long sb, final MemorySegment dt, final long db,
+    int copyPresentSingle(final MemorySegment st, final long sb, final MemorySegment dt, final long db,
         final int idx, final long pte, final long pfn, final int pflags)
     {
+        // The loops write the common case (an anon page of a never-pinned mm) out themselves, so that it
+        // compiles into them; this handles what is left: pinned mms, file pages, large folios on the single path.
         final int order = pflags & PageDescriptor.ORDER_MASK;
         final long head = pfn & -(1L << order);
         if ((pflags & PageDescriptor.PG_ANON) != 0)

@@ -97,7 +97,7 @@ public final class Events
         {
             a[i] += b[i];
         }
-        copyFrom(fromArray(a));
+        copyFrom(a);
         return this;
     }
 
@@ -120,12 +120,11 @@ public final class Events
 
     public void reset()
     {
-        copyFrom(new Events());
+        copyFrom(new long[NAMES.length]);
     }
 
-    private void copyFrom(final Events o)
+    private void copyFrom(final long[] v)
     {
-        final long[] v = o.toArray();
         final Events t = fromArray(v);
         ptepGet = t.ptepGet; pteLoad = t.pteLoad; pteStore = t.pteStore; pteAtomic = t.pteAtomic;
         batches = t.batches; refcountUpdate = t.refcountUpdate; rmapUpdate = t.rmapUpdate;

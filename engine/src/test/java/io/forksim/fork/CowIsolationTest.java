@@ -1,6 +1,5 @@
 package io.forksim.fork;
 
-import io.forksim.arch.Arch;
 import io.forksim.check.InvariantChecker;
 import io.forksim.mm.Advice;
 import io.forksim.mm.Machine;
@@ -164,12 +163,9 @@ class CowIsolationTest
 
             if (mprotectOpt)
             {
-                for (final long p : new long[] {pages.get(0) & -THP})
-                {
-                    final long len = Math.min(THP, 4096L * pages.size());
-                    parent.mprotect(pages.get(0), Math.min(len, 4096), VmFlags.VM_READ);
-                    parent.mprotect(pages.get(0), Math.min(len, 4096), RW);
-                }
+                // cow.c's "mprotect() optimization": R/O then R/W again before the parent writes
+                parent.mprotect(pages.get(0), 4096, VmFlags.VM_READ);
+                parent.mprotect(pages.get(0), 4096, RW);
             }
 
             // the parent writes every page: the child must keep seeing the old content
@@ -205,10 +201,5 @@ class CowIsolationTest
             InvariantChecker.check(m);
             assertThat(m.phys().freePageCount()).as("everything freed").isEqualTo(m.phys().usablePages());
         }
-    }
-
-    static long page(final long addr)
-    {
-        return addr & -Arch.PAGE_SIZE;
     }
 }
