@@ -200,13 +200,39 @@ public abstract sealed class Arch permits X86_64, Arm64
     public void setPtes(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {
         storeRaw(t, base, idx, pte);
-        long p = pte;
-        for (int i = 1; i < nr; i++)
+        if (nr > 1)
         {
-            p = pteAdvancePfn(p, 1);
-            storeRaw(t, base, idx + i, p);
+            // range-check the last PFN once; the entries in between differ by a constant step
+            final long step = (pteAdvancePfn(pte, nr - 1) - pte) / (nr - 1);
+            long p = pte;
+            for (int i = 1; i < nr; i++)
+            {
+                p += step;
+                storeRaw(t, base, idx + i, p);
+            }
         }
         ev.pteStore += nr;
+    }
+
+    /**
+     * {@code set_ptes(nr = 1)} (= {@code set_pte_at}) for hot loops that count the entry's store in a local (see
+     * the accounting contract): counts only what goes beyond that one store (arm64: the probe load, an unfold,
+     * a fold). Generic: one store, nothing to count.
+     * Precondition: as {@link #setPtes} with nr = 1.
+     */
+    public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        storeRaw(t, base, idx, pte);
+    }
+
+    /**
+     * {@code wrprotect_ptes(nr = 1)} (= {@code ptep_set_wrprotect}) for hot loops that count the entry's atomic in a
+     * local: counts only what goes beyond it (arm64: an unfold, a failed cmpxchg). Generic: one read-modify-write.
+     * Precondition: as {@link #wrprotectPtes} with nr = 1.
+     */
+    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        storeRaw(t, base, idx, pteWrprotect(loadRaw(t, base, idx)));
     }
 
     /** {@code set_ptes_full} (seed patch): {@code set_ptes} that may skip fold checks during fork. */

@@ -526,6 +526,14 @@ public final class Arm64 extends Arch
     /** The nr == 1 branch of {@code set_ptes}. */
     private void setPte(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
+        setPteNoAcct(ev, t, base, idx, pte);
+        ev.pteStore++;
+    }
+
+    /** {@code set_ptes(nr = 1)}: probe (pteLoad 1), unfold a valid CONT block, store (the caller counts it), fold check. */
+    @Override
+    public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
         ev.pteLoad++;
         final long old = loadRaw(t, base, idx);
         if ((old & VALID_CONT) == VALID_CONT)
@@ -534,12 +542,19 @@ public final class Arm64 extends Arch
         }
         final long p = pte & ~CONT;
         storeRaw(t, base, idx, p);
-        ev.pteStore++;
         contpteTryFold(ev, t, base, idx, p);
     }
 
     /** The nr == 1 branch of {@code wrprotect_ptes} (= {@code ptep_set_wrprotect}). */
     private void wrprotectPte(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        wrprotectPteNoAcct(ev, t, base, idx);
+        ev.pteAtomic++;
+    }
+
+    /** {@code wrprotect_ptes(nr = 1)}: unfold a CONT block first, then the cmpxchg (the caller counts its atomic). */
+    @Override
+    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
     {
         long pte = loadRaw(t, base, idx);
         if ((pte & CONT) != 0)
@@ -547,7 +562,6 @@ public final class Arm64 extends Arch
             pte = unfoldBeforeCmpxchg(ev, t, base, idx, pte);
         }
         storeRaw(t, base, idx, Arm64Pte.pteWrprotect(pte));
-        ev.pteAtomic++;
     }
 
     /** The nr == 1 branch of v4 {@code ptep_set_wrprotects}. */

@@ -250,8 +250,17 @@ final class CopyContext
     /** Adds a loop's local counters (read once per table). */
     void publish(final long reads, final long nBatches, final long nRefs, final long nRmaps, final long nAnon)
     {
+        publish(reads, 0, 0, nBatches, nRefs, nRmaps, nAnon);
+    }
+
+    /** Adds a loop's local counters, with the stores and atomics of its {@code ...NoAcct} calls. */
+    void publish(final long reads, final long stores, final long atomics, final long nBatches, final long nRefs,
+        final long nRmaps, final long nAnon)
+    {
         ev.ptepGet += reads;
         ev.pteLoad += reads;
+        ev.pteStore += stores;
+        ev.pteAtomic += atomics;
         batches += nBatches;
         refcountUpdates += nRefs;
         rmapUpdates += nRmaps;

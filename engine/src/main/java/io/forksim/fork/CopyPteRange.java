@@ -53,6 +53,8 @@ final class CopyPteRange
         final boolean srcHasPinned = c.srcHasPinned;
         final boolean isCow = c.isCow;
         long reads = 0;
+        long stores = 0;
+        long atomics = 0;
         long anon = 0;
         int ret = CopyContext.OK;
         for (int i = from; i < to; i++)
@@ -79,28 +81,30 @@ final class CopyPteRange
             {
                 // An anon page of a never-pinned mm, written out here rather than called, so that it compiles
                 // into this loop (a shared callee compiled on its own is too big to inline); large folios
-                // take the same per-PTE path as order-0 ones, as in 6.8.
+                // take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
+                // ptep_set_wrprotect, set_pte_at.
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
                     memmap.refAdd(pfn, 1);
-                    memmap.clearAnonExclusive(pfn);
                     memmap.mapcountAdd(pfn, 1);
                 }
                 else
                 {
                     final long head = pfn & -(1L << order);
                     memmap.refAdd(head, 1);
-                    memmap.clearAnonExclusive(pfn);
                     memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 }
+                memmap.clearAnonExclusive(pfn);
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
                 {
-                    arch.wrprotectPtes(ev, st, sb, i, 1);
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
                     child = arch.pteWrprotect(pte);
                 }
-                arch.setPtes(ev, dt, db, i, c.finishChildPte(child), 1);
+                arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                stores++;
                 anon++;
                 continue;
             }
@@ -115,7 +119,7 @@ final class CopyPteRange
                 break;
             }
         }
-        c.publish(reads, anon, anon, anon, anon);
+        c.publish(reads, stores, atomics, anon, anon, anon, anon);
         return ret;
     }
 
@@ -227,7 +231,10 @@ final class CopyPteRange
         final boolean srcHasPinned = c.srcHasPinned;
         final boolean isCow = c.isCow;
         long reads = 0;
+        long stores = 0;
+        long atomics = 0;
         long singles = 0;
+        long fastAnon = 0;
         int ret = CopyContext.OK;
         int i = from;
         while (i < to)
@@ -258,16 +265,18 @@ final class CopyPteRange
                 // order-0 anon: the single path, written out as in legacy (see there), no folio lookup
                 // beyond the page's own record
                 memmap.refAdd(pfn, 1);
-                memmap.clearAnonExclusive(pfn);
                 memmap.mapcountAdd(pfn, 1);
+                memmap.clearAnonExclusive(pfn);
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
                 {
-                    arch.wrprotectPtes(ev, st, sb, i, 1);
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
                     child = arch.pteWrprotect(pte);
                 }
-                arch.setPtes(ev, dt, db, i, c.finishChildPte(child), 1);
-                singles++;
+                arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                stores++;
+                fastAnon++;
                 i++;
                 continue;
             }
@@ -296,7 +305,8 @@ final class CopyPteRange
             i++;
         }
         // a single-path anon PTE: one batch, one refcount and one rmap update (batches count themselves)
-        c.publish(reads, singles, singles, singles, singles);
+        final long n = singles + fastAnon;
+        c.publish(reads, stores, atomics, n, n, n, n);
         return ret;
     }
 

@@ -74,22 +74,36 @@ public final class FolioPteBatch
         boolean young = arch.pteYoung(pte);
         boolean dirty = arch.pteDirty(pte);
         int nr = arch.pteBatchHint(t, base, idx, pte);
-        long expected = clearIgnored(arch, arch.pteAdvancePfn(pte, nr), flags);
         int reads = 0;
-        while (nr < max)
+        if (nr < max)
         {
-            final long p = arch.ptepGetNoAcct(ev, t, base, idx + nr);
-            reads++;
-            if (clearIgnored(arch, p, flags) != expected)
+            // What pte_advance_pfn(x, 1) adds to a PTE word of this folio (PFNs stay inside the folio, so the
+            // PFN field never carries into the flag bits and needs no range check per entry).
+            final long step = arch.pteAdvancePfn(pte, 1) - pte;
+            // The scan compares each entry with the raw word it would have if its bits were those of the entry
+            // before it: equal words are equal after normalisation too, and merge nothing new, so the common
+            // case costs one load, one compare and one add. Only a word that differs is normalised
+            // (__pte_batch_clear_ignored on both sides), which decides exactly as the kernel's comparison does:
+            // normalisation touches flag bits only and commutes with advancing the PFN.
+            long raw = pte + nr * step;
+            while (nr < max)
             {
-                break;
+                final long p = arch.ptepGetNoAcct(ev, t, base, idx + nr);
+                reads++;
+                if (p != raw)
+                {
+                    if (clearIgnored(arch, p, flags) != clearIgnored(arch, raw, flags))
+                    {
+                        break;
+                    }
+                    writable |= arch.pteWrite(p);
+                    young |= arch.pteYoung(p);
+                    dirty |= arch.pteDirty(p);
+                }
+                final int cur = arch.pteBatchHint(t, base, idx + nr, p);
+                raw = p + cur * step;
+                nr += cur;
             }
-            writable |= arch.pteWrite(p);
-            young |= arch.pteYoung(p);
-            dirty |= arch.pteDirty(p);
-            final int cur = arch.pteBatchHint(t, base, idx + nr, p);
-            expected = arch.pteAdvancePfn(expected, cur);
-            nr += cur;
         }
         ev.ptepGet += reads;
         ev.pteLoad += reads;

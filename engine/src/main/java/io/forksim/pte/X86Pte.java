@@ -379,7 +379,8 @@ public final class X86Pte {
      * PTE therefore reads D=0, SavedDirty=1 and still {@link #pteDirty}.
      */
     public static long pteWrprotect(long pte) {
-        return mksaveddirtyShift(pte & ~RW);
+        // mksaveddirty_shift with RW just cleared: the condition is always true, so D always moves to SavedDirty
+        return (pte & ~(RW | DIRTY)) | (((pte >>> BIT_DIRTY) & 1) << BIT_SAVED_DIRTY);
     }
 
     /** Mirrors {@code pte_mkold}: clear A. */
