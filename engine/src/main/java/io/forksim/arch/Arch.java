@@ -298,6 +298,18 @@ public abstract sealed class Arch permits X86_64, Arm64
         return old;
     }
 
+    /**
+     * {@code ptep_get_and_clear} (= {@code clear_full_ptes} / {@code get_and_clear_full_ptes} with nr = 1) for hot
+     * loops that count the entry's atomic in a local: returns the old entry; counts only what goes beyond the
+     * atomic (arm64: the probe load, an unfold). Generic: one exchange, nothing to count.
+     */
+    public long ptepGetAndClearNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
+        final long old = loadRaw(t, base, idx);
+        storeRaw(t, base, idx, 0L);
+        return old;
+    }
+
     /** {@code ptep_clear_flush}: clear one entry and flush that page from the TLB. */
     public long ptepClearFlush(final Events ev, final MemorySegment t, final long base, final int idx)
     {

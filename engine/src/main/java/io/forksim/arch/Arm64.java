@@ -596,6 +596,15 @@ public final class Arm64 extends Arch
     /** The nr == 1 clears: probe, unfold if valid+CONT, xchg. */
     private long ptepGetAndClearOne(final Events ev, final MemorySegment t, final long base, final int idx)
     {
+        final long old = ptepGetAndClearNoAcct(ev, t, base, idx);
+        ev.pteAtomic++;
+        return old;
+    }
+
+    /** The nr == 1 clear: probe (pteLoad 1), unfold a valid CONT block, xchg (the caller counts the atomic). */
+    @Override
+    public long ptepGetAndClearNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    {
         ev.pteLoad++;
         final long probe = loadRaw(t, base, idx);
         if ((probe & VALID_CONT) == VALID_CONT)
@@ -604,7 +613,6 @@ public final class Arm64 extends Arch
         }
         final long old = loadRaw(t, base, idx);
         storeRaw(t, base, idx, 0L);
-        ev.pteAtomic++;
         return old;
     }
 

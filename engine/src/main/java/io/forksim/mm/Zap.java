@@ -94,6 +94,11 @@ final class Zap
     /**
      * {@code zap_pte_range} over entries {@code [from, to)} of one PTE table mapping {@code tableVa}.
      * Precondition: the range lies inside one VMA of {@code mm}.
+     *
+     * <p>Counters (events, RSS, the gather's span) stay in locals until the table is done: a field or array
+     * slot updated per PTE would chain the iterations through memory. A single entry (order-0, or a batch of
+     * one) is cleared with {@code ptep_get_and_clear}, which is what {@code clear_full_ptes},
+     * {@code get_and_clear_full_ptes} and 6.8's {@code ptep_get_and_clear_full} do for one entry.
      */
     static void zapPteRange(final Machine m, final Mm mm, final MemorySegment t, final long base, final long tableVa,
         final int from, final int to, final boolean batched, final Gather g)
@@ -102,34 +107,44 @@ final class Zap
         final MemMap memmap = m.memmap();
         final Events ev = m.events();
         final int mmId = mm.id;
-        final long[] rss = mm.rss;
+        long reads = 0;
+        long atomics = 0;
         long batches = 0;
-        long refs = 0;
-        long rmaps = 0;
+        long specials = 0;
+        long rssAnon = 0;
+        long rssFile = 0;
+        long rssShmem = 0;
+        int spanFrom = -1;      // the gather's span of present entries cleared in this table: [spanFrom, spanTo)
+        int spanTo = -1;
         int i = from;
         while (i < to)
         {
-            final long pte = arch.ptepGet(ev, t, base, i);
+            final long pte = arch.ptepGetNoAcct(ev, t, base, i);
+            reads++;
             if (arch.pteNone(pte))
             {
                 i++;
                 continue;
             }
-            final long addr = tableVa + ((long)i << Arch.PAGE_SHIFT);
             if (!arch.ptePresent(pte))
             {
                 zapSwapPte(m, mm, t, base, i, pte);
                 i++;
                 continue;
             }
+            if (spanFrom < 0)
+            {
+                spanFrom = i;
+            }
             final long pfn = arch.ptePfn(pte);
             if (arch.pteSpecial(pte) || pfn == PhysMem.ZERO_PFN)
             {
                 // vm_normal_page() == NULL: clear the entry, no folio to account.
-                arch.ptepGetAndClear(ev, t, base, i);
-                batches++;
-                g.add(addr, 1);
+                arch.ptepGetAndClearNoAcct(ev, t, base, i);
+                atomics++;
+                specials++;
                 i++;
+                spanTo = i;
                 continue;
             }
             final int flags = memmap.flags(pfn);
@@ -137,54 +152,67 @@ final class Zap
             final long head = pfn & -(1L << order);
             final int headFlags = order == 0 ? flags : memmap.flags(head);
             final boolean anon = (headFlags & PageDescriptor.PG_ANON) != 0;
-            if (batched)
+            int nr = 1;
+            if (batched && order != 0 && to - i > 1)
             {
-                int nr = 1;
-                if (order != 0 && to - i > 1)
-                {
-                    nr = FolioPteBatch.nr(FolioPteBatch.folioPteBatch(arch, ev, t, base, i, pte, to - i, head + (1L << order), 0));
-                }
-                if (anon)
-                {
-                    arch.clearFullPtes(ev, t, base, i, nr);
-                }
-                else
-                {
-                    final long merged = arch.getAndClearFullPtes(ev, t, base, i, nr);
-                    if (arch.pteDirty(merged))
-                    {
-                        memmap.setFlagBits(head, PageDescriptor.PG_DIRTY);
-                    }
-                }
-                rss[Folios.rssCounter(headFlags)] -= nr;
-                Folios.removeRmap(memmap, head, nr, mmId);
-                Folios.put(m, head, nr);
-                batches++;
-                rmaps++;
-                refs++;
-                g.add(addr, nr);
-                i += nr;
+                nr = FolioPteBatch.nr(FolioPteBatch.folioPteBatch(arch, ev, t, base, i, pte, to - i, head + (1L << order), 0));
+            }
+            final boolean dirty;
+            if (nr == 1)
+            {
+                dirty = arch.pteDirty(arch.ptepGetAndClearNoAcct(ev, t, base, i));
+                atomics++;
+            }
+            else if (anon)
+            {
+                arch.clearFullPtes(ev, t, base, i, nr);
+                dirty = false;
             }
             else
             {
-                final long old = arch.ptepGetAndClear(ev, t, base, i);
-                if (!anon && arch.pteDirty(old))
+                dirty = arch.pteDirty(arch.getAndClearFullPtes(ev, t, base, i, nr));
+            }
+            if (anon)
+            {
+                rssAnon += nr;
+            }
+            else
+            {
+                if (dirty)
                 {
                     memmap.setFlagBits(head, PageDescriptor.PG_DIRTY);
                 }
-                rss[Folios.rssCounter(headFlags)]--;
-                Folios.removeRmap(memmap, head, 1, mmId);
-                Folios.put(m, head, 1);
-                batches++;
-                rmaps++;
-                refs++;
-                g.add(addr, 1);
-                i++;
+                if (Folios.rssCounter(headFlags) == Mm.MM_SHMEMPAGES)
+                {
+                    rssShmem += nr;
+                }
+                else
+                {
+                    rssFile += nr;
+                }
             }
+            Folios.removeRmap(memmap, head, nr, mmId);
+            Folios.put(m, head, nr);
+            batches++;
+            i += nr;
+            spanTo = i;
         }
-        ev.batches += batches;
-        ev.refcountUpdate += refs;
-        ev.rmapUpdate += rmaps;
+        ev.ptepGet += reads;
+        ev.pteLoad += reads;
+        ev.pteAtomic += atomics;
+        // one rmap and one refcount update per folio batch (a single entry is a batch of one); a special entry is
+        // a batch with no folio
+        ev.batches += batches + specials;
+        ev.refcountUpdate += batches;
+        ev.rmapUpdate += batches;
+        final long[] rss = mm.rss;
+        rss[Mm.MM_ANONPAGES] -= rssAnon;
+        rss[Mm.MM_FILEPAGES] -= rssFile;
+        rss[Mm.MM_SHMEMPAGES] -= rssShmem;
+        if (spanFrom >= 0)
+        {
+            g.add(tableVa + ((long)spanFrom << Arch.PAGE_SHIFT), spanTo - spanFrom);
+        }
     }
 
     /** A swap entry: {@code pte_clear}, then {@code free_swap_and_cache}. */
