@@ -235,6 +235,16 @@ public abstract sealed class Arch permits X86_64, Arm64
         storeRaw(t, base, idx, pteWrprotect(loadRaw(t, base, idx)));
     }
 
+    /**
+     * {@code set_ptes_full(nr = 1)} (seed patch) for hot loops that count the entry's store in a local: counts
+     * only what goes beyond it. Generic: {@link #setPteNoAcct}.
+     * Precondition: as {@link #setPtesFull} with nr = 1.
+     */
+    public void setPteFullNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        setPteNoAcct(ev, t, base, idx, pte);
+    }
+
     /** {@code set_ptes_full} (seed patch): {@code set_ptes} that may skip fold checks during fork. */
     public void setPtesFull(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {

@@ -189,7 +189,7 @@ public final class Arm64 extends Arch
     {
         if (nr == 1)
         {
-            storeRaw(t, base, idx, pte & ~CONT);
+            setPteFullNoAcct(ev, t, base, idx, pte);
             ev.pteStore++;
             return;
         }
@@ -203,6 +203,13 @@ public final class Arm64 extends Arch
             return;
         }
         contpteSetPtes(ev, t, base, idx, Arm64Pte.pteMknoncont(pte), nr);
+    }
+
+    /** {@code set_ptes_full(nr = 1)}: the store alone, no probe and no fold check (the caller counts the store). */
+    @Override
+    public void setPteFullNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        storeRaw(t, base, idx, pte & ~CONT);
     }
 
     /**

@@ -130,7 +130,10 @@ final class CopyPteRange
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
         final Events ev = c.ev;
+        final boolean isCow = c.isCow;
         long reads = 0;
+        long stores = 0;
+        long atomics = 0;
         long batches = 0;
         long specials = 0;
         long rmaps = 0;
@@ -179,17 +182,21 @@ final class CopyPteRange
                     i += done;
                     continue;
                 }
-                memmap.refAdd(head, nr);
-                // page_try_dup_anon_rmap, once per page
-                for (int j = 0; j < nr; j++)
+                if (order == 0)
                 {
-                    memmap.clearAnonExclusive(pfn + j);
-                    if (order == 0)
+                    // an order-0 folio is never part of a CONT block, so nr is 1: folio_ref_add and one
+                    // page_try_dup_anon_rmap on the page itself, in the same shape as legacy's folio_get
+                    memmap.refAdd(pfn, 1);
+                    memmap.clearAnonExclusive(pfn);
+                    memmap.mapcountAdd(pfn, 1);
+                }
+                else
+                {
+                    memmap.refAdd(head, nr);
+                    // page_try_dup_anon_rmap, once per page
+                    for (int j = 0; j < nr; j++)
                     {
-                        memmap.mapcountAdd(pfn, 1);
-                    }
-                    else
-                    {
+                        memmap.clearAnonExclusive(pfn + j);
                         memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                     }
                 }
@@ -213,11 +220,27 @@ final class CopyPteRange
             }
             batches++;
             rmaps += nr;
+            if (nr == 1)
+            {
+                // ptep_set_wrprotects(nr = 1, full) and set_ptes_full(nr = 1), counted here (on x86_64 every
+                // batch takes this branch: nr is the constant 1)
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPteFullNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                stores++;
+                i++;
+                continue;
+            }
             c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
             i += nr;
         }
         // one refcount update per batch of a normal page (folio_ref_add), one rmap update per page
-        c.publish(reads, batches + specials, batches, rmaps, anon);
+        c.publish(reads, stores, atomics, batches + specials, batches, rmaps, anon);
         return ret;
     }
 
