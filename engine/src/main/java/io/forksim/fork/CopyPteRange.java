@@ -82,7 +82,10 @@ final class CopyPteRange
                 // An anon page of a never-pinned mm, written out here rather than called, so that it compiles
                 // into this loop (a shared callee compiled on its own is too big to inline); large folios
                 // take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
-                // ptep_set_wrprotect, set_pte_at.
+                // ptep_set_wrprotect, set_pte_at. PageAnonExclusive is cleared from pflags, the page's own
+                // flags word, before the rmap update (as in __folio_try_dup_anon_rmap), which may set
+                // PG_MM_IDS_SHARED in the head's flags and so make pflags stale when pfn is the head.
+                memmap.clearAnonExclusive(pfn, pflags);
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
@@ -95,7 +98,6 @@ final class CopyPteRange
                     memmap.refAdd(head, 1);
                     memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 }
-                memmap.clearAnonExclusive(pfn);
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
                 {
@@ -289,7 +291,7 @@ final class CopyPteRange
                 // beyond the page's own record
                 memmap.refAdd(pfn, 1);
                 memmap.mapcountAdd(pfn, 1);
-                memmap.clearAnonExclusive(pfn);
+                memmap.clearAnonExclusive(pfn, pflags);
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
                 {

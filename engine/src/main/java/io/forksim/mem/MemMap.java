@@ -9,6 +9,7 @@ import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT0_OFFSET;
 import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT1_OFFSET;
 import static io.forksim.mem.PageDescriptor.ORDER_MASK;
 import static io.forksim.mem.PageDescriptor.PG_ANON;
+import static io.forksim.mem.PageDescriptor.PG_ANON_EXCLUSIVE;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
 import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
 import static io.forksim.mem.PageDescriptor.PG_TAIL;
@@ -28,22 +29,25 @@ import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
 /**
- * forksim's {@code struct page} array (the kernel's vmemmap): per-PFN folio metadata in three
- * off-heap segments laid out as described by {@link PageDescriptor}. No Java object exists per page.
+ * forksim's {@code struct page} array (the kernel's vmemmap): per-PFN folio metadata in two
+ * off-heap segments laid out as described by {@link PageDescriptor}: a 16-byte record (flags, refcount,
+ * mapcount, aux) and an 8-byte content token per PFN, 24 bytes per page. PageAnonExclusive is a bit of the
+ * record's flags word ({@link PageDescriptor#PG_ANON_EXCLUSIVE}), as PG_anon_exclusive is in the kernel's
+ * {@code page->flags}. No Java object exists per page.
  *
  * <p>The accessors are small and allocation-free so that the fork copy loop can call them; they do
  * no bounds logic beyond the segments' own. The hot loop may also read the segments directly with
  * {@link #INT} / {@link #LONG} and the offsets of {@link PageDescriptor}.
  *
  * <p><b>Plain or atomic.</b> A map built with {@code atomic = false} (every single-threaded machine) updates
- * counters, flag bits and PageAnonExclusive with plain reads and writes. A map built with
+ * counters and flag bits (PageAnonExclusive among them) with plain reads and writes. A map built with
  * {@code atomic = true} (a {@code Machine.Config#concurrent} machine, the fork-tree workload) routes the same
  * updates through VarHandle atomics on the segments, as the kernel's {@code atomic_t} / {@code set_bit}:
  * {@link #refAdd} and {@link #mapcountAdd} are {@code getAndAdd} ({@code folio_ref_add},
- * {@code atomic_add_return}), {@link #refcount} / {@link #mapcount} are volatile reads, PageAnonExclusive
- * bits are {@code getAndBitwiseOr/And} on their 64-bit word (neighbouring PFNs of other folios, owned by other
- * threads, share the word), {@link #setFlagBits} / {@link #clearFlagBits} are bitwise atomics on the flags
- * word. The large-folio mapcount with its MM-ID slots is a multi-field update: it runs under
+ * {@code atomic_add_return}), {@link #refcount} / {@link #mapcount} are volatile reads, and
+ * {@link #setFlagBits} / {@link #clearFlagBits} and the PageAnonExclusive setters are {@code getAndBitwiseOr/And}
+ * on the page's flags int (the kernel's {@code set_bit} / {@code clear_bit} on {@code page->flags}: other threads
+ * may update other bits of the same word, e.g. the head's PG_MM_IDS_SHARED). The large-folio mapcount with its MM-ID slots is a multi-field update: it runs under
  * {@link #folioLockLargeMapcount} ({@code folio_lock_large_mapcount}, a bit spinlock in the kernel; here a
  * striped spin lock keyed by the head PFN). Every method tests the {@code final boolean atomic} field first: a
  * loop-invariant, always-predicted branch, so the single-threaded fork loop keeps its plain accesses. The test
@@ -63,14 +67,13 @@ public final class MemMap implements AutoCloseable {
 
     /** Layout of the int fields of a record (little-endian). */
     public static final ValueLayout.OfInt INT = PageDescriptor.INT_LAYOUT;
-    /** Layout of tokens and anonExclusive words (little-endian). */
+    /** Layout of tokens (little-endian). */
     public static final ValueLayout.OfLong LONG = PageDescriptor.LONG_LAYOUT;
 
     private final long nrPages;
     private final Arena arena;
     private final MemorySegment records;
     private final MemorySegment tokens;
-    private final MemorySegment anonExclusive;
     /** Concurrent machine: atomic counter / bit updates and the large-mapcount folio lock. */
     private final boolean atomic;
     /** Striped folio-lock words (one per 64-byte line), null unless {@link #atomic}. */
@@ -79,8 +82,6 @@ public final class MemMap implements AutoCloseable {
 
     /** Atomic view of an int field of a record: coordinates (MemorySegment, long offset). */
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
-    /** Atomic view of a bitmap word. */
-    private static final VarHandle LONG_VH = ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final VarHandle LOCK_VH = MethodHandles.arrayElementVarHandle(int[].class);
     /** log2 of the number of folio-lock stripes. */
     private static final int FOLIO_LOCK_BITS = 12;
@@ -111,7 +112,6 @@ public final class MemMap implements AutoCloseable {
         try {
             this.records = NativeMemory.allocateZeroed(a, PageDescriptor.recordsLength(nrPages));
             this.tokens = NativeMemory.allocateZeroed(a, PageDescriptor.tokensLength(nrPages));
-            this.anonExclusive = NativeMemory.allocateZeroed(a, PageDescriptor.anonExclusiveLength(nrPages));
         } catch (final RuntimeException | Error e) {
             a.close();
             throw e;
@@ -129,7 +129,7 @@ public final class MemMap implements AutoCloseable {
         return atomic;
     }
 
-    /** Frees the three segments. Idempotent; the map must not be used afterwards. */
+    /** Frees the two segments. Idempotent; the map must not be used afterwards. */
     @Override
     public void close() {
         if (!closed) {
@@ -138,9 +138,9 @@ public final class MemMap implements AutoCloseable {
         }
     }
 
-    /** Bytes of off-heap state this map reserves: records + tokens + anonExclusive bitmap. */
+    /** Bytes of off-heap state this map reserves: records + tokens, 24 per page. */
     public long offHeapBytes() {
-        return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize();
+        return records.byteSize() + tokens.byteSize();
     }
 
     /** The records segment: 16 bytes per PFN. */
@@ -151,11 +151,6 @@ public final class MemMap implements AutoCloseable {
     /** The tokens segment: 8 bytes per PFN. */
     public MemorySegment tokens() {
         return tokens;
-    }
-
-    /** The PageAnonExclusive bitmap: 1 bit per PFN in 64-bit words. */
-    public MemorySegment anonExclusive() {
-        return anonExclusive;
     }
 
     // ---- raw record fields ----------------------------------------------------------------------
@@ -300,119 +295,108 @@ public final class MemMap implements AutoCloseable {
     }
 
     // ---- PageAnonExclusive ----------------------------------------------------------------------
+    // PG_ANON_EXCLUSIVE in each page's flags word (PG_anon_exclusive in page->flags).
 
+    /** PageAnonExclusive: one load of the page's flags word. */
     public boolean testAnonExclusive(final long pfn) {
-        return (anonExclusive.get(LONG, (pfn >>> 6) << 3) & (1L << pfn)) != 0;
+        return (records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & PG_ANON_EXCLUSIVE) != 0;
     }
 
-    /** SetPageAnonExclusive: plain, or an atomic {@code set_bit} on the 64-bit word when {@link #atomic}. */
+    /** SetPageAnonExclusive: plain, or an atomic {@code set_bit} on the flags int when {@link #atomic}. */
     public void setAnonExclusive(final long pfn) {
-        final long off = (pfn >>> 6) << 3;
+        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
         if (atomic) {
-            LONG_VH.getAndBitwiseOr(anonExclusive, off, 1L << pfn);
+            INT_VH.getAndBitwiseOr(records, off, PG_ANON_EXCLUSIVE);
             return;
         }
-        anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) | (1L << pfn));
+        records.set(INT, off, records.get(INT, off) | PG_ANON_EXCLUSIVE);
     }
 
-    /** ClearPageAnonExclusive: plain, or an atomic {@code clear_bit} when {@link #atomic}. */
+    /** ClearPageAnonExclusive: plain, or an atomic {@code clear_bit} on the flags int when {@link #atomic}. */
     public void clearAnonExclusive(final long pfn) {
-        final long off = (pfn >>> 6) << 3;
+        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
         if (atomic) {
-            LONG_VH.getAndBitwiseAnd(anonExclusive, off, ~(1L << pfn));
+            INT_VH.getAndBitwiseAnd(records, off, ~PG_ANON_EXCLUSIVE);
             return;
         }
-        anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) & ~(1L << pfn));
-    }
-
-    /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive; word at a time. */
-    public boolean anyAnonExclusive(final long pfn, final long nr) {
-        if (nr <= 0) {
-            return false;
-        }
-        final long last = pfn + nr - 1;
-        long w = pfn >>> 6;
-        final long lastW = last >>> 6;
-        final long firstMask = -1L << pfn;          // shifts use the low 6 bits
-        final long lastMask = -1L >>> (63 - (last & 63));
-        if (w == lastW) {
-            return (anonExclusive.get(LONG, w << 3) & firstMask & lastMask) != 0;
-        }
-        if ((anonExclusive.get(LONG, w << 3) & firstMask) != 0) {
-            return true;
-        }
-        for (w++; w < lastW; w++) {
-            if (anonExclusive.get(LONG, w << 3) != 0) {
-                return true;
-            }
-        }
-        return (anonExclusive.get(LONG, lastW << 3) & lastMask) != 0;
+        records.set(INT, off, records.get(INT, off) & ~PG_ANON_EXCLUSIVE);
     }
 
     /**
-     * Clears PageAnonExclusive on {@code [pfn, pfn + nr)}, a word at a time. A word is written only
-     * if it has a bit to clear, so an already-shared batch dirties nothing.
+     * ClearPageAnonExclusive given the flags word just read by the caller (no second load): stores
+     * {@code flags & ~PG_ANON_EXCLUSIVE} only if the bit is set; atomic machines use {@code getAndBitwiseAnd}.
+     * For fork's copy loops, which have loaded the page's flags for its order and type. {@code flags} must be
+     * the page's current flags word: no other bit of it may have changed since the caller read it (on an
+     * atomic machine only the PG_ANON_EXCLUSIVE bit of {@code flags} is used, so other threads' updates of other
+     * bits are kept).
+     */
+    public void clearAnonExclusive(final long pfn, final int flags) {
+        if ((flags & PG_ANON_EXCLUSIVE) == 0) {
+            return;
+        }
+        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+        if (atomic) {
+            INT_VH.getAndBitwiseAnd(records, off, ~PG_ANON_EXCLUSIVE);
+            return;
+        }
+        records.set(INT, off, flags & ~PG_ANON_EXCLUSIVE);
+    }
+
+    /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive; one flags load per page. */
+    public boolean anyAnonExclusive(final long pfn, final long nr) {
+        final MemorySegment r = records;
+        final long base = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+        final int n = (int) Math.min(nr, Integer.MAX_VALUE);
+        for (int i = 0; i < n; i++) {
+            if ((r.get(INT, base + ((long) i << RECORD_SHIFT)) & PG_ANON_EXCLUSIVE) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Clears PageAnonExclusive on {@code [pfn, pfn + nr)}, page by page as the kernel's
+     * {@code if (PageAnonExclusive(page)) ClearPageAnonExclusive(page)} loop: a flags word is written only if
+     * its bit is set, so an already-shared batch dirties nothing.
      */
     public void clearAnonExclusiveRange(final long pfn, final long nr) {
-        if (nr <= 0) {
-            return;
-        }
-        final long last = pfn + nr - 1;
-        long w = pfn >>> 6;
-        final long lastW = last >>> 6;
-        final long firstMask = -1L << pfn;
-        final long lastMask = -1L >>> (63 - (last & 63));
-        if (w == lastW) {
-            clearWordBits(w, firstMask & lastMask);
-            return;
-        }
-        clearWordBits(w, firstMask);
-        for (w++; w < lastW; w++) {
-            clearWordBits(w, -1L);
-        }
-        clearWordBits(lastW, lastMask);
-    }
-
-    /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}, a word at a time. */
-    public void setAnonExclusiveRange(final long pfn, final long nr) {
-        if (nr <= 0) {
-            return;
-        }
-        final long last = pfn + nr - 1;
-        long w = pfn >>> 6;
-        final long lastW = last >>> 6;
-        final long firstMask = -1L << pfn;
-        final long lastMask = -1L >>> (63 - (last & 63));
-        if (w == lastW) {
-            setWordBits(w, firstMask & lastMask);
-            return;
-        }
-        setWordBits(w, firstMask);
-        for (w++; w < lastW; w++) {
-            setWordBits(w, -1L);
-        }
-        setWordBits(lastW, lastMask);
-    }
-
-    private void clearWordBits(final long word, final long mask) {
-        final long off = word << 3;
-        final long v = anonExclusive.get(LONG, off);
-        if ((v & mask) != 0) {
-            if (atomic) {
-                LONG_VH.getAndBitwiseAnd(anonExclusive, off, ~mask);
-                return;
-            }
-            anonExclusive.set(LONG, off, v & ~mask);
-        }
-    }
-
-    private void setWordBits(final long word, final long mask) {
-        final long off = word << 3;
+        final MemorySegment r = records;
+        final long base = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+        final int n = (int) Math.min(nr, Integer.MAX_VALUE);
         if (atomic) {
-            LONG_VH.getAndBitwiseOr(anonExclusive, off, mask);
+            for (int i = 0; i < n; i++) {
+                final long off = base + ((long) i << RECORD_SHIFT);
+                if ((r.get(INT, off) & PG_ANON_EXCLUSIVE) != 0) {
+                    INT_VH.getAndBitwiseAnd(r, off, ~PG_ANON_EXCLUSIVE);
+                }
+            }
             return;
         }
-        anonExclusive.set(LONG, off, anonExclusive.get(LONG, off) | mask);
+        for (int i = 0; i < n; i++) {
+            final long off = base + ((long) i << RECORD_SHIFT);
+            final int f = r.get(INT, off);
+            if ((f & PG_ANON_EXCLUSIVE) != 0) {
+                r.set(INT, off, f & ~PG_ANON_EXCLUSIVE);
+            }
+        }
+    }
+
+    /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}, page by page. */
+    public void setAnonExclusiveRange(final long pfn, final long nr) {
+        final MemorySegment r = records;
+        final long base = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+        final int n = (int) Math.min(nr, Integer.MAX_VALUE);
+        if (atomic) {
+            for (int i = 0; i < n; i++) {
+                INT_VH.getAndBitwiseOr(r, base + ((long) i << RECORD_SHIFT), PG_ANON_EXCLUSIVE);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            final long off = base + ((long) i << RECORD_SHIFT);
+            r.set(INT, off, r.get(INT, off) | PG_ANON_EXCLUSIVE);
+        }
     }
 
     // ---- kernel-named folio helpers -------------------------------------------------------------
@@ -665,7 +649,8 @@ public final class MemMap implements AutoCloseable {
      * {@code PG_HEAD | order | extraFlags}, tails {@code PG_TAIL | order} plus the type flags of
      * {@code extraFlags} ({@link PageDescriptor#FOLIO_TYPE_FLAGS}: anon, swapbacked, file), so that
      * any page tells its folio's type in one load. Refcount 1 on the head,
-     * every other count 0 (so page[1]'s MM-ID state is empty), PAE bits clear, tokens 0 (a fresh
+     * every other count 0 (so page[1]'s MM-ID state is empty), PageAnonExclusive clear (every flags word is
+     * written whole), tokens 0 (a fresh
      * folio reads as zeroes, like __GFP_ZERO).
      *
      * @param extraFlags folio flags for the head (PG_ANON, PG_SWAPBACKED, PG_FILE, PG_TABLE, ...);
@@ -694,11 +679,10 @@ public final class MemMap implements AutoCloseable {
         for (long i = 0; i < nr; i++) {
             tokens.set(LONG, tokOff + (i << TOKEN_SHIFT), 0L);
         }
-        clearAnonExclusiveRange(pfn, nr);
     }
 
     /**
-     * Zeroes the records and PAE bits of the naturally aligned block of {@code order} at
+     * Zeroes the records (PageAnonExclusive with the flags) of the naturally aligned block of {@code order} at
      * {@code pfn}, as when a folio is freed. Tokens are left as they are (freed memory keeps its
      * content until {@link #prepFolio} zeroes it).
      */
@@ -711,7 +695,6 @@ public final class MemMap implements AutoCloseable {
     void clearBlock(final long pfn, final int order) {
         final long nr = 1L << order;
         records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
-        clearAnonExclusiveRange(pfn, nr);
     }
 
     private void checkBlock(final long pfn, final int order) {

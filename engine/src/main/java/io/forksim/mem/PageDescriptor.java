@@ -45,10 +45,10 @@ import java.nio.ByteOrder;
  *
  * <h2>The flags word</h2>
  * <pre>
- *   31               17 16 15 14 13 12 11 10  9  8  7  6  5  4  3        0
- *  +-------------------+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
- *  |   reserved (0)    |FI|RS|MS|DI|HW|SC|ZE|TB|SB|AN|BU|TL|HD|   order   |
- *  +-------------------+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
+ *   31            18 17 16 15 14 13 12 11 10  9  8  7  6  5  4  3        0
+ *  +----------------+--+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
+ *  |  reserved (0)  |AX|FI|RS|MS|DI|HW|SC|ZE|TB|SB|AN|BU|TL|HD|   order   |
+ *  +----------------+--+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
  *   HD PG_HEAD        first page of a large folio (order &gt;= 1)
  *   TL PG_TAIL        other pages of a large folio
  *   BU PG_BUDDY       first page of a free buddy block
@@ -57,6 +57,7 @@ import java.nio.ByteOrder;
  *   SC PG_SWAPCACHE   HW PG_HWPOISON     DI PG_DIRTY
  *   MS PG_MM_IDS_SHARED  FOLIO_MM_IDS_SHARED_BIT (head of a large folio)
  *   RS PG_RESERVED    FI PG_FILE (page-cache folio)
+ *   AX PG_ANON_EXCLUSIVE  PageAnonExclusive (per page, head and tails)
  * </pre>
  * {@code order} (0..10) is stored in <em>every</em> page of a folio, so
  * {@code folioHead(pfn) = pfn & -(1L << order)} needs no second load: buddy folios are naturally
@@ -65,19 +66,18 @@ import java.nio.ByteOrder;
  * ({@link #FOLIO_TYPE_FLAGS}: PG_ANON, PG_SWAPBACKED, PG_FILE), fixed for the folio's lifetime, are
  * also copied into every page, so the fork loop classifies the page a PTE points to with the same
  * single load that gives its order. Mutable folio flags (PG_DIRTY, PG_SWAPCACHE, PG_MM_IDS_SHARED)
- * live on the head only, as in the kernel; PG_HWPOISON is per page.
+ * live on the head only, as in the kernel; PG_HWPOISON and PG_ANON_EXCLUSIVE are per page.
+ *
+ * <p>PG_ANON_EXCLUSIVE is the kernel's PG_anon_exclusive (include/linux/page-flags.h): a per-page flag in
+ * {@code page->flags}, set on every page of an anon folio that one process maps exclusively and cleared page by
+ * page when fork shares it ({@code __folio_try_dup_anon_rmap}). The fork copy loop tests and clears it in the
+ * flags word it has already loaded for the page's order and type.
  *
  * <h2>Segment 2: tokens, 8 bytes per PFN</h2>
  * The page's content token (page bytes are not simulated: a write stores a new token, a copy copies
  * it), a little-endian long at {@code tokenOffset(pfn) = pfn * 8}.
  *
- * <h2>Segment 3: anonExclusive bitmap, 1 bit per PFN</h2>
- * PageAnonExclusive, in 64-bit little-endian words: PFN {@code p} is bit {@code p & 63} of the
- * word at {@code anonExclusiveWordOffset(p) = (p >>> 6) * 8}. A 512-page batch spans 8 words, one
- * cache line.
- *
- * <p>State per simulated page: 16 + 8 bytes + 1 bit = {@value #STATE_BITS_PER_PAGE} bits
- * (24 + 1/8 bytes).
+ * <p>State per simulated page: 16 + 8 = {@value #STATE_BYTES_PER_PAGE} bytes.
  */
 public final class PageDescriptor {
 
@@ -85,7 +85,7 @@ public final class PageDescriptor {
     // Unaligned variants: every offset is naturally aligned anyway, and the unaligned layouts spare the
     // per-access alignment check (7% of the fork loop's samples). Atomics use aligned VarHandles (MemMap).
     public static final ValueLayout.OfInt INT_LAYOUT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Layout of a token and of a bitmap word; little-endian, 8-byte aligned. */
+    /** Layout of a token (and of a record's two halves); little-endian, 8-byte aligned. */
     public static final ValueLayout.OfLong LONG_LAYOUT = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // ---- records segment ------------------------------------------------------------------------
@@ -142,18 +142,23 @@ public final class PageDescriptor {
     public static final int PG_RESERVED = 1 << 15;
     public static final int PG_FILE = 1 << 16;
     /**
+     * PG_anon_exclusive: this page of an anon folio is mapped by one process only and may be written without a
+     * copy. Per page (head and tails); set and cleared only through {@link MemMap}'s PageAnonExclusive methods.
+     */
+    public static final int PG_ANON_EXCLUSIVE = 1 << 17;
+    /**
      * Folio type flags that {@link MemMap#prepFolio} writes into every page of the folio (head and
      * tails), not only the head: they never change while the folio is allocated.
      */
     public static final int FOLIO_TYPE_FLAGS = PG_ANON | PG_SWAPBACKED | PG_FILE;
     /** Bits that are not assigned and must stay 0. */
-    public static final int UNUSED_FLAGS_MASK = -1 << 17;
+    public static final int UNUSED_FLAGS_MASK = -1 << 18;
     /**
      * Bits that describe the folio's structure and bookkeeping and that only {@link MemMap},
      * {@link PhysMem} and the MM-ID helpers set; callers may not pass them as extra flags.
      */
     public static final int STRUCTURAL_FLAGS_MASK =
-            ORDER_MASK | PG_HEAD | PG_TAIL | PG_BUDDY | PG_MM_IDS_SHARED | UNUSED_FLAGS_MASK;
+            ORDER_MASK | PG_HEAD | PG_TAIL | PG_BUDDY | PG_MM_IDS_SHARED | PG_ANON_EXCLUSIVE | UNUSED_FLAGS_MASK;
 
     /** Largest folio / buddy order: the kernel's MAX_PAGE_ORDER (4 MiB with 4 KiB pages). */
     public static final int MAX_ORDER = 10;
@@ -171,17 +176,15 @@ public final class PageDescriptor {
     /** GUP_PIN_COUNTING_BIAS: an order-0 folio is pinned by adding this to its refcount. */
     public static final int GUP_PIN_COUNTING_BIAS = 1024;
 
-    // ---- tokens and bitmap ----------------------------------------------------------------------
+    // ---- tokens ---------------------------------------------------------------------------------
 
     /** log2 of {@link #TOKEN_LENGTH}. */
     public static final int TOKEN_SHIFT = 3;
     /** Bytes per PFN in the tokens segment. */
     public static final int TOKEN_LENGTH = 1 << TOKEN_SHIFT;
-    /** PFNs per anonExclusive bitmap word. */
-    public static final int PAE_BITS_PER_WORD = 64;
 
-    /** Off-heap state per simulated page, in bits: 16 + 8 bytes and one bitmap bit. */
-    public static final int STATE_BITS_PER_PAGE = (RECORD_LENGTH + TOKEN_LENGTH) * 8 + 1;
+    /** Off-heap state per simulated page, in bytes: a record and a token. */
+    public static final int STATE_BYTES_PER_PAGE = RECORD_LENGTH + TOKEN_LENGTH;
 
     /** Largest number of pages a {@link MemMap} can describe (PFNs must fit the int link slots). */
     public static final long MAX_NR_PAGES = Integer.MAX_VALUE;
@@ -217,16 +220,6 @@ public final class PageDescriptor {
         return pfn << TOKEN_SHIFT;
     }
 
-    /** Byte offset of the bitmap word that holds {@code pfn}'s PageAnonExclusive bit. */
-    public static long anonExclusiveWordOffset(final long pfn) {
-        return (pfn >>> 6) << 3;
-    }
-
-    /** The mask of {@code pfn}'s bit within its bitmap word. */
-    public static long anonExclusiveBit(final long pfn) {
-        return 1L << (pfn & 63);
-    }
-
     /** Bytes of the records segment for {@code nrPages} pages. */
     public static long recordsLength(final long nrPages) {
         return nrPages << RECORD_SHIFT;
@@ -235,11 +228,6 @@ public final class PageDescriptor {
     /** Bytes of the tokens segment for {@code nrPages} pages. */
     public static long tokensLength(final long nrPages) {
         return nrPages << TOKEN_SHIFT;
-    }
-
-    /** Bytes of the anonExclusive bitmap for {@code nrPages} pages (whole 64-bit words). */
-    public static long anonExclusiveLength(final long nrPages) {
-        return ((nrPages + 63) >>> 6) << 3;
     }
 
     // ---- field codecs ---------------------------------------------------------------------------

@@ -479,7 +479,7 @@ public final class Machine implements AutoCloseable
      * {@link #restoreFile} and {@link #restoreProcess}, in their saved order). The parts become the machine's:
      * {@link #close()} closes them.
      *
-     * @param memmap     memmap of {@code config.ramBytes()} whose records, tokens and PAE bits are restored
+     * @param memmap     memmap of {@code config.ramBytes()} whose records (PageAnonExclusive included) and tokens are restored
      * @param phys       {@link PhysMem#restore the allocator} over {@code memmap}
      * @param tableStore {@link TableStore#restoreState restored} table storage
      * @param swap       {@link SwapSpace#restoreState restored} swap device of {@code config.swapBytes()}
@@ -593,8 +593,7 @@ public final class Machine implements AutoCloseable
     /** Off-heap bytes held by the machine's state (memmap, table storage, swap map). */
     public long offHeapBytes()
     {
-        return memmap.records().byteSize() + memmap.tokens().byteSize() + memmap.anonExclusive().byteSize()
-            + tableStore.reservedBytes() + swap.offHeapBytes();
+        return memmap.offHeapBytes() + tableStore.reservedBytes() + swap.offHeapBytes();
     }
 
     @Override

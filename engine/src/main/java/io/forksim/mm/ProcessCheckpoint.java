@@ -8,14 +8,13 @@ import io.forksim.pgtable.TableStore;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The state fork() changes in a parent, captured once and put back between benchmark iterations: the
  * entries of the parent's PTE tables (write-protection, arm64 CONT folds) and the memmap of every folio
- * it maps (records with refcounts, mapcounts and MM-ID slots; PageAnonExclusive bits).
+ * it maps (records with flags, PageAnonExclusive among them, refcounts, mapcounts and MM-ID slots).
  *
  * <p>This is what a kernel benchmark gets by mapping and populating fresh memory per iteration, at the
  * cost of two {@code MemorySegment.copy} runs per table and per folio run instead of a populate.
@@ -26,8 +25,6 @@ import java.util.List;
  */
 public final class ProcessCheckpoint implements AutoCloseable
 {
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG;
-
     private final Mm mm;
     private final Arena arena = Arena.ofConfined();
     private final long[] tablePfns;
@@ -36,7 +33,6 @@ public final class ProcessCheckpoint implements AutoCloseable
     private final long[] runStart;
     private final long[] runEnd;
     private final MemorySegment recordCopy;
-    private final long[] paeCopy;
 
     private ProcessCheckpoint(final Mm mm, final long[] tablePfns, final long[] runStart, final long[] runEnd)
     {
@@ -59,20 +55,12 @@ public final class ProcessCheckpoint implements AutoCloseable
             pages += runEnd[r] - runStart[r];
         }
         recordCopy = arena.allocate(Math.max(1, pages * PageDescriptor.RECORD_LENGTH), 8);
-        paeCopy = new long[(int)((pages + 63) >>> 6)];
         long at = 0;
         for (int r = 0; r < runStart.length; r++)
         {
             final long n = runEnd[r] - runStart[r];
             MemorySegment.copy(memmap.records(), PageDescriptor.recordOffset(runStart[r]), recordCopy,
                 at * PageDescriptor.RECORD_LENGTH, n * PageDescriptor.RECORD_LENGTH);
-            for (long p = 0; p < n; p++)
-            {
-                if (memmap.testAnonExclusive(runStart[r] + p))
-                {
-                    paeCopy[(int)((at + p) >>> 6)] |= 1L << ((at + p) & 63);
-                }
-            }
             at += n;
         }
     }
@@ -172,34 +160,7 @@ public final class ProcessCheckpoint implements AutoCloseable
             final long n = runEnd[r] - runStart[r];
             MemorySegment.copy(recordCopy, at * PageDescriptor.RECORD_LENGTH, memmap.records(),
                 PageDescriptor.recordOffset(runStart[r]), n * PageDescriptor.RECORD_LENGTH);
-            restorePae(memmap, runStart[r], n, at);
             at += n;
-        }
-    }
-
-    private void restorePae(final MemMap memmap, final long pfn0, final long n, final long at0)
-    {
-        final MemorySegment pae = memmap.anonExclusive();
-        long p = 0;
-        while (p < n)
-        {
-            final long pfn = pfn0 + p;
-            final long src = at0 + p;
-            if ((pfn & 63) == 0 && (src & 63) == 0 && n - p >= 64)
-            {
-                pae.set(WORD, (pfn >>> 6) << 3, paeCopy[(int)(src >>> 6)]);
-                p += 64;
-                continue;
-            }
-            if ((paeCopy[(int)(src >>> 6)] & (1L << (src & 63))) != 0)
-            {
-                memmap.setAnonExclusive(pfn);
-            }
-            else
-            {
-                memmap.clearAnonExclusive(pfn);
-            }
-            p++;
         }
     }
 

@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Encoding of one big off-heap segment (memmap records, tokens, PAE bitmap, swap map) in a snapshot section,
+ * Encoding of one big off-heap segment (memmap records and tokens, swap map) in a snapshot section,
  * skipping what was never touched. The segment is cut into {@link #BLOCK} = 64 KiB blocks:
  * <ul>
  *   <li>an all-zero block is not stored at all (a lazily committed memmap stays uncommitted on load);</li>

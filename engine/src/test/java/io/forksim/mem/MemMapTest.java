@@ -1,6 +1,7 @@
 package io.forksim.mem;
 
 import static io.forksim.mem.PageDescriptor.PG_ANON;
+import static io.forksim.mem.PageDescriptor.PG_ANON_EXCLUSIVE;
 import static io.forksim.mem.PageDescriptor.PG_DIRTY;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
 import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
@@ -14,9 +15,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.LongStream;
+
 class MemMapTest {
 
-    /** 4096 pages: PFNs 0..4095, 64 PAE words. */
+    /** 4096 pages: PFNs 0..4095. */
     private MemMap mm;
 
     @BeforeEach
@@ -37,8 +42,7 @@ class MemMapTest {
             assertThat(mm.nrPages()).isEqualTo(4096);
             assertThat(mm.records().byteSize()).isEqualTo(4096L * 16);
             assertThat(mm.tokens().byteSize()).isEqualTo(4096L * 8);
-            assertThat(mm.anonExclusive().byteSize()).isEqualTo(4096L / 64 * 8);
-            assertThat(mm.offHeapBytes()).isEqualTo(4096L * 16 + 4096L * 8 + 512);
+            assertThat(mm.offHeapBytes()).isEqualTo(4096L * 16 + 4096L * 8);
             for (long pfn = 0; pfn < 4096; pfn++) {
                 assertThat(mm.flags(pfn)).isZero();
                 assertThat(mm.refcount(pfn)).isZero();
@@ -50,20 +54,18 @@ class MemMapTest {
         }
 
         @Test
-        void bitmapRoundsUpToWholeWords() {
-            try (MemMap small = new MemMap(65)) {
-                assertThat(small.anonExclusive().byteSize()).isEqualTo(16);
-                small.setAnonExclusive(64);
-                assertThat(small.testAnonExclusive(64)).isTrue();
-            }
+        void aOnePageMapHoldsItsPageAnonExclusiveInItsRecord() {
             try (MemMap one = new MemMap(1)) {
-                assertThat(one.anonExclusive().byteSize()).isEqualTo(8);
+                assertThat(one.offHeapBytes()).isEqualTo(24);
+                one.setAnonExclusive(0);
+                assertThat(one.testAnonExclusive(0)).isTrue();
+                assertThat(one.flags(0)).isEqualTo(PG_ANON_EXCLUSIVE);
             }
         }
 
         @Test
-        void stateIs24BytesAndOneBitPerPage() {
-            assertThat(PageDescriptor.STATE_BITS_PER_PAGE).isEqualTo(24 * 8 + 1);
+        void stateIs24BytesPerPage() {
+            assertThat(PageDescriptor.STATE_BYTES_PER_PAGE).isEqualTo(24);
         }
 
         @Test
@@ -142,10 +144,10 @@ class MemMapTest {
 
         @Test
         void order9SetsHeadAndTailFlagsAndOrderInAll512Pages() {
-            mm.setAnonExclusiveRange(500, 600);   // 500..1099: covers the folio and both neighbours
             mm.setToken(700, 77);
             mm.setFlags(511, PG_DIRTY);
             mm.setFlags(1024, PG_DIRTY);
+            mm.setAnonExclusiveRange(500, 600);   // 500..1099: covers the folio and both neighbours
 
             mm.prepFolio(512, 9, PG_ANON | PG_SWAPBACKED);
 
@@ -168,8 +170,8 @@ class MemMapTest {
             }
             assertThat(mm.anyAnonExclusive(512, 512)).isFalse();
             // neighbours untouched
-            assertThat(mm.flags(511)).isEqualTo(PG_DIRTY);
-            assertThat(mm.flags(1024)).isEqualTo(PG_DIRTY);
+            assertThat(mm.flags(511)).isEqualTo(PG_DIRTY | PG_ANON_EXCLUSIVE);
+            assertThat(mm.flags(1024)).isEqualTo(PG_DIRTY | PG_ANON_EXCLUSIVE);
             assertThat(mm.testAnonExclusive(511)).isTrue();
             assertThat(mm.testAnonExclusive(1024)).isTrue();
             assertThat(mm.folioMmId(512, 0)).isZero();
@@ -219,6 +221,8 @@ class MemMapTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pfn -1");
             assertThatThrownBy(() -> mm.prepFolio(0, 0, PG_HEAD))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x10");
+            assertThatThrownBy(() -> mm.prepFolio(0, 0, PG_ANON | PG_ANON_EXCLUSIVE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("structural bits 0x20000");
             assertThatThrownBy(() -> mm.prepFolio(0, 0, 1 << 20))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x100000");
             try (MemMap odd = new MemMap(1000)) {
@@ -247,68 +251,98 @@ class MemMapTest {
         }
     }
 
+    /** PageAnonExclusive: bit 17 of each page's flags word. */
     @Nested
     class AnonExclusive {
 
         @Test
-        void singleBits() {
+        void isOneBitOfThePagesFlagsWord() {
+            mm.setFlags(63, PG_DIRTY);
             mm.setAnonExclusive(63);
             mm.setAnonExclusive(64);
             assertThat(mm.testAnonExclusive(62)).isFalse();
             assertThat(mm.testAnonExclusive(63)).isTrue();
             assertThat(mm.testAnonExclusive(64)).isTrue();
-            assertThat(mm.anonExclusive().get(MemMap.LONG, 0)).isEqualTo(Long.MIN_VALUE);
-            assertThat(mm.anonExclusive().get(MemMap.LONG, 8)).isEqualTo(1L);
+            assertThat(mm.flags(63)).isEqualTo(PG_DIRTY | PG_ANON_EXCLUSIVE);
+            assertThat(mm.flags(64)).isEqualTo(0x2_0000);
+            assertThat(mm.records().get(MemMap.INT, PageDescriptor.flagsOffset(64))).isEqualTo(0x2_0000);
+            assertThat(mm.refcount(64) | mm.mapcount(64) | mm.aux(64)).isZero();
             mm.clearAnonExclusive(63);
             assertThat(mm.testAnonExclusive(63)).isFalse();
+            assertThat(mm.flags(63)).isEqualTo(PG_DIRTY);
             assertThat(mm.testAnonExclusive(64)).isTrue();
         }
 
         @Test
-        void rangeWithinOneWord() {
+        void clearGivenTheFlagsWordJustReadStoresOnlyWhenTheBitIsSet() {
+            mm.prepFolio(5, 0, PG_ANON | PG_SWAPBACKED);
+            mm.setAnonExclusive(5);
+            mm.clearAnonExclusive(5, mm.flags(5));
+            assertThat(mm.flags(5)).isEqualTo(PG_ANON | PG_SWAPBACKED);
+            assertThat(mm.testAnonExclusive(5)).isFalse();
+
+            // no PG_ANON_EXCLUSIVE in the word passed: nothing is stored (were it stored, the flags would read 0)
+            mm.clearAnonExclusive(5, 0);
+            assertThat(mm.flags(5)).isEqualTo(PG_ANON | PG_SWAPBACKED);
+        }
+
+        @Test
+        void atomicClearGivenTheFlagsWordKeepsBitsSetSinceItWasRead() {
+            try (MemMap atomic = new MemMap(64, true)) {
+                atomic.prepFolio(8, 0, PG_ANON | PG_SWAPBACKED);
+                atomic.setAnonExclusive(8);
+                final int read = atomic.flags(8);
+                atomic.setFlagBits(8, PG_DIRTY);             // another thread, after the caller's read
+                atomic.clearAnonExclusive(8, read);
+                assertThat(atomic.flags(8)).isEqualTo(PG_ANON | PG_SWAPBACKED | PG_DIRTY);
+            }
+        }
+
+        @Test
+        void rangeSetsAndClearsExactlyItsPages() {
             mm.setAnonExclusiveRange(3, 5);                 // 3..7
-            assertThat(word(0)).isEqualTo(0b1111_1000L);
+            assertThat(exclusivePfns()).containsExactly(3L, 4L, 5L, 6L, 7L);
             assertThat(mm.anyAnonExclusive(0, 3)).isFalse();
             assertThat(mm.anyAnonExclusive(0, 4)).isTrue();
             assertThat(mm.anyAnonExclusive(8, 56)).isFalse();
             mm.clearAnonExclusiveRange(4, 3);               // 4..6
-            assertThat(word(0)).isEqualTo(0b1000_1000L);
+            assertThat(exclusivePfns()).containsExactly(3L, 7L);
         }
 
         @Test
-        void rangeAcrossOneWordBoundary() {
-            mm.setAnonExclusiveRange(60, 10);               // 60..69
-            assertThat(word(0)).isEqualTo(0xF000_0000_0000_0000L);
-            assertThat(word(1)).isEqualTo(0b11_1111L);
+        void rangesKeepTheOtherFlagBits() {
+            mm.prepFolio(64, 6, PG_ANON | PG_SWAPBACKED);   // 64..127
+            mm.setAnonExclusiveRange(60, 10);               // 60..69: four free pages, then the folio's first six
+            assertThat(mm.flags(60)).isEqualTo(PG_ANON_EXCLUSIVE);
+            assertThat(mm.flags(64)).isEqualTo(PG_HEAD | 6 | PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE);
+            assertThat(mm.flags(69)).isEqualTo(PG_TAIL | 6 | PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE);
+            assertThat(mm.flags(70)).isEqualTo(PG_TAIL | 6 | PG_ANON | PG_SWAPBACKED);
             assertThat(mm.anyAnonExclusive(50, 10)).isFalse();   // 50..59
             assertThat(mm.anyAnonExclusive(50, 11)).isTrue();    // 50..60
             assertThat(mm.anyAnonExclusive(69, 1)).isTrue();
             assertThat(mm.anyAnonExclusive(70, 100)).isFalse();
 
             mm.clearAnonExclusiveRange(62, 6);              // 62..67: keeps 60, 61, 68, 69
-            assertThat(word(0)).isEqualTo(0x3000_0000_0000_0000L);
-            assertThat(word(1)).isEqualTo(0b11_0000L);
+            assertThat(exclusivePfns()).containsExactly(60L, 61L, 68L, 69L);
+            assertThat(mm.flags(64)).isEqualTo(PG_HEAD | 6 | PG_ANON | PG_SWAPBACKED);
+            assertThat(mm.flags(67)).isEqualTo(PG_TAIL | 6 | PG_ANON | PG_SWAPBACKED);
         }
 
         @Test
-        void rangeAcrossSeveralWords() {
-            mm.setAnonExclusiveRange(10, 200);              // 10..209: words 0..3
-            assertThat(word(0)).isEqualTo(-1L << 10);
-            assertThat(word(1)).isEqualTo(-1L);
-            assertThat(word(2)).isEqualTo(-1L);
-            assertThat(word(3)).isEqualTo((1L << 18) - 1);  // 192..209
-            assertThat(word(4)).isZero();
+        void longRange() {
+            mm.setAnonExclusiveRange(10, 200);              // 10..209
+            assertThat(exclusivePfns()).isEqualTo(LongStream.range(10, 210).boxed().toList());
 
-            mm.clearAnonExclusiveRange(64, 128);            // words 1 and 2 exactly
+            mm.clearAnonExclusiveRange(64, 128);            // 64..191
             assertThat(mm.anyAnonExclusive(64, 128)).isFalse();
             assertThat(mm.anyAnonExclusive(63, 2)).isTrue();
             assertThat(mm.anyAnonExclusive(191, 2)).isTrue();
-            assertThat(word(0)).isEqualTo(-1L << 10);
-            assertThat(word(3)).isEqualTo((1L << 18) - 1);
+            assertThat(exclusivePfns()).isEqualTo(
+                    LongStream.concat(LongStream.range(10, 64), LongStream.range(192, 210)).boxed().toList());
         }
 
         @Test
-        void batchOf512FindsOneBitInTheMiddleWord() {
+        void batchOf512FindsOnePageInTheMiddle() {
             mm.setAnonExclusive(1000);
             assertThat(mm.anyAnonExclusive(512, 512)).isTrue();
             assertThat(mm.anyAnonExclusive(0, 512)).isFalse();
@@ -322,20 +356,28 @@ class MemMapTest {
             mm.setAnonExclusive(5);
             assertThat(mm.anyAnonExclusive(5, 0)).isFalse();
             mm.clearAnonExclusiveRange(5, 0);
-            assertThat(mm.testAnonExclusive(5)).isTrue();
+            mm.setAnonExclusiveRange(6, 0);
+            assertThat(exclusivePfns()).containsExactly(5L);
         }
 
         @Test
-        void lastWordOfTheMap() {
+        void lastPagesOfTheMap() {
             mm.setAnonExclusiveRange(4090, 6);
-            assertThat(word(63)).isEqualTo(0xFC00_0000_0000_0000L);
+            assertThat(exclusivePfns()).containsExactly(4090L, 4091L, 4092L, 4093L, 4094L, 4095L);
             assertThat(mm.anyAnonExclusive(4032, 64)).isTrue();
             mm.clearAnonExclusiveRange(4032, 64);
-            assertThat(word(63)).isZero();
+            assertThat(exclusivePfns()).isEmpty();
         }
 
-        private long word(final int index) {
-            return mm.anonExclusive().get(MemMap.LONG, index * 8L);
+        /** The PageAnonExclusive PFNs of the map, ascending. */
+        private List<Long> exclusivePfns() {
+            final List<Long> out = new ArrayList<>();
+            for (long pfn = 0; pfn < mm.nrPages(); pfn++) {
+                if (mm.testAnonExclusive(pfn)) {
+                    out.add(pfn);
+                }
+            }
+            return out;
         }
     }
 

@@ -188,12 +188,17 @@ class SnapshotCorruptionTest
     @Test
     void wrongVersion() throws IOException
     {
-        final Path p = copy("v2.snap");
-        patchInt(p, 8, 2);
+        // version 1: the format with a separate PageAnonExclusive bitmap section, refused before its sections are read
+        final Path p = copy("v1.snap");
+        patchInt(p, 8, 1);
         reseal(p);
-        loadFails(p, Kind.VERSION, "format version 2", "reads version 1");
-        patchInt(p, 8, 2);   // even without a valid checksum the version is what is reported
-        loadFails(p, Kind.VERSION, "format version 2");
+        loadFails(p, Kind.VERSION, "format version 1", "reads version 2 (save the snapshot again)");
+        final Path q = copy("v3.snap");
+        patchInt(q, 8, 3);
+        reseal(q);
+        loadFails(q, Kind.VERSION, "format version 3", "reads version 2");
+        patchInt(q, 8, 3);   // even without a valid checksum the version is what is reported
+        loadFails(q, Kind.VERSION, "format version 3");
     }
 
     @Test
