@@ -189,7 +189,7 @@ final class CopyPteRange
                     // an order-0 folio is never part of a CONT block, so nr is 1: folio_ref_add and one
                     // page_try_dup_anon_rmap on the page itself, in the same shape as legacy's folio_get
                     memmap.refAdd(pfn, 1);
-                    memmap.clearAnonExclusive(pfn);
+                    memmap.clearAnonExclusive(pfn, pflags);
                     memmap.mapcountAdd(pfn, 1);
                 }
                 else
