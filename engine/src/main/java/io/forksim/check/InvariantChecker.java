@@ -507,15 +507,12 @@ public final class InvariantChecker
         private void checkFolio(final long head, final int f, final int order)
         {
             final int nr = 1 << order;
-            // the folio's flags: the head's word without PG_ANON_EXCLUSIVE, a per-page bit reported page by page below
-            final String what = "folio pfn " + head + " (order " + order + ", flags 0x"
-                + Integer.toHexString(f & ~PageDescriptor.PG_ANON_EXCLUSIVE) + ")";
+            final String what = "folio pfn " + head + " (order " + order + ", flags 0x" + Integer.toHexString(f) + ")";
             int ptes = 0;
             for (int i = 0; i < nr; i++)
             {
                 final long p = head + i;
-                if (i > 0 && (memmap.flags(p) & ~PageDescriptor.PG_ANON_EXCLUSIVE)
-                    != (PageDescriptor.PG_TAIL | order | (f & PageDescriptor.FOLIO_TYPE_FLAGS)))
+                if (i > 0 && memmap.flags(p) != (PageDescriptor.PG_TAIL | order | (f & PageDescriptor.FOLIO_TYPE_FLAGS)))
                 {
                     add(what + ": page " + p + " has flags 0x" + Integer.toHexString(memmap.flags(p)) + ", not a tail of order " + order);
                 }

@@ -21,8 +21,7 @@ import java.util.Map;
  *
  * <p>An {@link Image} holds, for a VA range: every PTE word of the parent and of the child (raw 64-bit entries,
  * none = 0, in VA order), and the metadata of every page of the folios the parent maps (flags, refcount,
- * mapcount, aux and PageAnonExclusive, per PFN; the flags are kept without their PG_ANON_EXCLUSIVE bit, which is
- * compared as a field of its own). Table PFNs are not compared (each child gets its own table
+ * mapcount, aux and PageAnonExclusive, per PFN). Table PFNs are not compared (each child gets its own table
  * pages), and the child's MM id is normalised: it differs between two forks, so in the MM-id slots of a large
  * folio the parent's id is replaced by {@link #PARENT_ID} and the child's by {@link #CHILD_ID}.
  *
@@ -48,8 +47,7 @@ public final class Compare
      * @param parentPtes PTE words of the parent, one per page from {@code start}
      * @param childPtes  PTE words of the child
      * @param pfns       PFN runs [pfns[2i], pfns[2i+1]) of the folios the parent maps, ascending
-     * @param meta       per page of those runs, in order: flags without PG_ANON_EXCLUSIVE, refcount, mapcount,
-     *                   aux (normalised), PageAnonExclusive (0/1)
+     * @param meta       per page of those runs, in order: flags, refcount, mapcount, aux (normalised), PAE (0/1)
      */
     public record Image(Arch arch, long start, long[] parentPtes, long[] childPtes, long[] pfns, int[] meta)
     {
@@ -124,11 +122,11 @@ public final class Compare
                 {
                     aux = normaliseMmIds(aux, parent.id(), child.id());
                 }
-                meta[at++] = flags & ~PageDescriptor.PG_ANON_EXCLUSIVE;
+                meta[at++] = flags;
                 meta[at++] = memmap.refcount(pfn);
                 meta[at++] = memmap.mapcount(pfn);
                 meta[at++] = aux;
-                meta[at++] = (flags & PageDescriptor.PG_ANON_EXCLUSIVE) != 0 ? 1 : 0;
+                meta[at++] = memmap.testAnonExclusive(pfn) ? 1 : 0;
             }
         }
         return new Image(arch, start, p, c, pfns, meta);

@@ -82,10 +82,9 @@ final class CopyPteRange
                 // An anon page of a never-pinned mm, written out here rather than called, so that it compiles
                 // into this loop (a shared callee compiled on its own is too big to inline); large folios
                 // take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
-                // ptep_set_wrprotect, set_pte_at. PageAnonExclusive is cleared from pflags, the page's own
-                // flags word, before the rmap update (as in __folio_try_dup_anon_rmap), which may set
-                // PG_MM_IDS_SHARED in the head's flags and so make pflags stale when pfn is the head.
-                memmap.clearAnonExclusive(pfn, pflags);
+                // ptep_set_wrprotect, set_pte_at. PageAnonExclusive is cleared before the rmap update, as in
+                // __folio_try_dup_anon_rmap: one byte store to the page's own byte.
+                memmap.clearAnonExclusive(pfn);
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
@@ -189,7 +188,7 @@ final class CopyPteRange
                     // an order-0 folio is never part of a CONT block, so nr is 1: folio_ref_add and one
                     // page_try_dup_anon_rmap on the page itself, in the same shape as legacy's folio_get
                     memmap.refAdd(pfn, 1);
-                    memmap.clearAnonExclusive(pfn, pflags);
+                    memmap.clearAnonExclusive(pfn);
                     memmap.mapcountAdd(pfn, 1);
                 }
                 else
@@ -291,7 +290,7 @@ final class CopyPteRange
                 // beyond the page's own record
                 memmap.refAdd(pfn, 1);
                 memmap.mapcountAdd(pfn, 1);
-                memmap.clearAnonExclusive(pfn, pflags);
+                memmap.clearAnonExclusive(pfn);
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
                 {

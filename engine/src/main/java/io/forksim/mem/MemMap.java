@@ -9,7 +9,6 @@ import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT0_OFFSET;
 import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT1_OFFSET;
 import static io.forksim.mem.PageDescriptor.ORDER_MASK;
 import static io.forksim.mem.PageDescriptor.PG_ANON;
-import static io.forksim.mem.PageDescriptor.PG_ANON_EXCLUSIVE;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
 import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
 import static io.forksim.mem.PageDescriptor.PG_TAIL;
@@ -29,27 +28,26 @@ import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
 /**
- * forksim's {@code struct page} array (the kernel's vmemmap): per-PFN folio metadata in two
+ * forksim's {@code struct page} array (the kernel's vmemmap): per-PFN folio metadata in three
  * off-heap segments laid out as described by {@link PageDescriptor}: a 16-byte record (flags, refcount,
- * mapcount, aux) and an 8-byte content token per PFN, 24 bytes per page. PageAnonExclusive is a bit of the
- * record's flags word ({@link PageDescriptor#PG_ANON_EXCLUSIVE}), as PG_anon_exclusive is in the kernel's
- * {@code page->flags}. No Java object exists per page.
+ * mapcount, aux), an 8-byte content token and a PageAnonExclusive byte per PFN, 25 bytes per page. No Java
+ * object exists per page.
  *
  * <p>The accessors are small and allocation-free so that the fork copy loop can call them; they do
  * no bounds logic beyond the segments' own. The hot loop may also read the segments directly with
  * {@link #INT} / {@link #LONG} and the offsets of {@link PageDescriptor}.
  *
  * <p><b>Plain or atomic.</b> A map built with {@code atomic = false} (every single-threaded machine) updates
- * counters and flag bits (PageAnonExclusive among them) with plain reads and writes. A map built with
+ * counters, flag bits and PageAnonExclusive with plain reads and writes. A map built with
  * {@code atomic = true} (a {@code Machine.Config#concurrent} machine, the fork-tree workload) routes the same
  * updates through VarHandle atomics on the segments, as the kernel's {@code atomic_t} / {@code set_bit}:
  * {@link #refAdd} and {@link #mapcountAdd} are {@code getAndAdd} ({@code folio_ref_add},
- * {@code atomic_add_return}), {@link #refcount} / {@link #mapcount} are volatile reads, and
- * {@link #setFlagBits} / {@link #clearFlagBits} and the PageAnonExclusive setters are {@code getAndBitwiseOr/And}
- * on the page's flags int (the kernel's {@code set_bit} / {@code clear_bit} on {@code page->flags}: other threads
- * may update other bits of the same word, e.g. the head's PG_MM_IDS_SHARED). The large-folio mapcount with its MM-ID slots is a multi-field update: it runs under
- * {@link #folioLockLargeMapcount} ({@code folio_lock_large_mapcount}, a bit spinlock in the kernel; here a
- * striped spin lock keyed by the head PFN). Every method tests the {@code final boolean atomic} field first: a
+ * {@code atomic_add_return}), {@link #refcount} / {@link #mapcount} are volatile reads, a PageAnonExclusive
+ * byte is read and written with {@code getVolatile} / {@code setVolatile} (a page's byte is its own: a store
+ * needs no read-modify-write, and no other page shares it), {@link #setFlagBits} / {@link #clearFlagBits} are
+ * bitwise atomics on the flags word. The large-folio mapcount with its MM-ID slots is a multi-field update: it
+ * runs under {@link #folioLockLargeMapcount} ({@code folio_lock_large_mapcount}, a bit spinlock in the kernel;
+ * here a striped spin lock keyed by the head PFN). Every method tests the {@code final boolean atomic} field first: a
  * loop-invariant, always-predicted branch, so the single-threaded fork loop keeps its plain accesses. The test
  * is not entirely free: with {@code -XX:-UseProfiledLoopPredicate} C2 cannot hoist it out of the copy loops'
  * conditional fast path, and the one test left per PTE (C2 folds the duplicates) measured about 0.3 ns/page
@@ -59,7 +57,7 @@ import java.util.Locale;
  * the caller owns exclusively (fresh, being freed, or free blocks under the allocator's lock).
  *
  * <p>The segments come from an anonymous {@code mmap} (Linux, via the FFM linker) in this map's own
- * shared arena: the kernel hands them out zeroed and commits them lazily, so a 1 TiB machine (6 GiB
+ * shared arena: the kernel hands them out zeroed and commits them lazily, so a 1 TiB machine (6.25 GiB
  * of state) costs only what the simulation touches. Elsewhere they come from
  * {@link Arena#allocate}, which zeroes eagerly.
  */
@@ -67,13 +65,14 @@ public final class MemMap implements AutoCloseable {
 
     /** Layout of the int fields of a record (little-endian). */
     public static final ValueLayout.OfInt INT = PageDescriptor.INT_LAYOUT;
-    /** Layout of tokens (little-endian). */
+    /** Layout of tokens (little-endian); also reads 8 anonExclusive bytes at once. */
     public static final ValueLayout.OfLong LONG = PageDescriptor.LONG_LAYOUT;
 
     private final long nrPages;
     private final Arena arena;
     private final MemorySegment records;
     private final MemorySegment tokens;
+    private final MemorySegment anonExclusive;
     /** Concurrent machine: atomic counter / bit updates and the large-mapcount folio lock. */
     private final boolean atomic;
     /** Striped folio-lock words (one per 64-byte line), null unless {@link #atomic}. */
@@ -82,6 +81,8 @@ public final class MemMap implements AutoCloseable {
 
     /** Atomic view of an int field of a record: coordinates (MemorySegment, long offset). */
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
+    /** Volatile view of a PageAnonExclusive byte: coordinates (MemorySegment, long offset). */
+    private static final VarHandle BYTE_VH = ValueLayout.JAVA_BYTE.varHandle();
     private static final VarHandle LOCK_VH = MethodHandles.arrayElementVarHandle(int[].class);
     /** log2 of the number of folio-lock stripes. */
     private static final int FOLIO_LOCK_BITS = 12;
@@ -112,6 +113,7 @@ public final class MemMap implements AutoCloseable {
         try {
             this.records = NativeMemory.allocateZeroed(a, PageDescriptor.recordsLength(nrPages));
             this.tokens = NativeMemory.allocateZeroed(a, PageDescriptor.tokensLength(nrPages));
+            this.anonExclusive = NativeMemory.allocateZeroed(a, PageDescriptor.anonExclusiveLength(nrPages));
         } catch (final RuntimeException | Error e) {
             a.close();
             throw e;
@@ -129,7 +131,7 @@ public final class MemMap implements AutoCloseable {
         return atomic;
     }
 
-    /** Frees the two segments. Idempotent; the map must not be used afterwards. */
+    /** Frees the three segments. Idempotent; the map must not be used afterwards. */
     @Override
     public void close() {
         if (!closed) {
@@ -138,9 +140,9 @@ public final class MemMap implements AutoCloseable {
         }
     }
 
-    /** Bytes of off-heap state this map reserves: records + tokens, 24 per page. */
+    /** Bytes of off-heap state this map reserves: records + tokens + anonExclusive byte map, 25 per page. */
     public long offHeapBytes() {
-        return records.byteSize() + tokens.byteSize();
+        return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize();
     }
 
     /** The records segment: 16 bytes per PFN. */
@@ -151,6 +153,11 @@ public final class MemMap implements AutoCloseable {
     /** The tokens segment: 8 bytes per PFN. */
     public MemorySegment tokens() {
         return tokens;
+    }
+
+    /** The PageAnonExclusive byte map: 1 byte per PFN, 1 = PageAnonExclusive, 0 = not. */
+    public MemorySegment anonExclusive() {
+        return anonExclusive;
     }
 
     // ---- raw record fields ----------------------------------------------------------------------
@@ -295,60 +302,58 @@ public final class MemMap implements AutoCloseable {
     }
 
     // ---- PageAnonExclusive ----------------------------------------------------------------------
-    // PG_ANON_EXCLUSIVE in each page's flags word (PG_anon_exclusive in page->flags).
+    // One byte per PFN at offset pfn: 1 = PageAnonExclusive, 0 = not. A page's byte is its own, so a store needs
+    // no read-modify-write and never chains with a neighbouring page's (a bit of a shared word did: fork's
+    // copy loop cleared bits of the same 64-bit word on consecutive PTEs, serialised by store forwarding).
 
-    /** PageAnonExclusive: one load of the page's flags word. */
+    private static final byte PAE = 1;
+
+    /** PageAnonExclusive: one byte load (volatile when {@link #atomic}). */
     public boolean testAnonExclusive(final long pfn) {
-        return (records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & PG_ANON_EXCLUSIVE) != 0;
+        if (atomic) {
+            return (byte) BYTE_VH.getVolatile(anonExclusive, pfn) != 0;
+        }
+        return anonExclusive.get(ValueLayout.JAVA_BYTE, pfn) != 0;
     }
 
-    /** SetPageAnonExclusive: plain, or an atomic {@code set_bit} on the flags int when {@link #atomic}. */
+    /** SetPageAnonExclusive: a byte store of 1 (volatile when {@link #atomic}). */
     public void setAnonExclusive(final long pfn) {
-        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
         if (atomic) {
-            INT_VH.getAndBitwiseOr(records, off, PG_ANON_EXCLUSIVE);
+            BYTE_VH.setVolatile(anonExclusive, pfn, PAE);
             return;
         }
-        records.set(INT, off, records.get(INT, off) | PG_ANON_EXCLUSIVE);
-    }
-
-    /** ClearPageAnonExclusive: plain, or an atomic {@code clear_bit} on the flags int when {@link #atomic}. */
-    public void clearAnonExclusive(final long pfn) {
-        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomic) {
-            INT_VH.getAndBitwiseAnd(records, off, ~PG_ANON_EXCLUSIVE);
-            return;
-        }
-        records.set(INT, off, records.get(INT, off) & ~PG_ANON_EXCLUSIVE);
+        anonExclusive.set(ValueLayout.JAVA_BYTE, pfn, PAE);
     }
 
     /**
-     * ClearPageAnonExclusive given the flags word just read by the caller (no second load): stores
-     * {@code flags & ~PG_ANON_EXCLUSIVE} only if the bit is set; atomic machines use {@code getAndBitwiseAnd}.
-     * For fork's copy loops, which have loaded the page's flags for its order and type. {@code flags} must be
-     * the page's current flags word: no other bit of it may have changed since the caller read it (on an
-     * atomic machine only the PG_ANON_EXCLUSIVE bit of {@code flags} is used, so other threads' updates of other
-     * bits are kept).
+     * ClearPageAnonExclusive: a byte store of 0 (volatile when {@link #atomic}), without testing the byte first:
+     * fork's copy loops call it once per PTE, where a plain store is cheaper than a load and a branch.
      */
-    public void clearAnonExclusive(final long pfn, final int flags) {
-        if ((flags & PG_ANON_EXCLUSIVE) == 0) {
-            return;
-        }
-        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
+    public void clearAnonExclusive(final long pfn) {
         if (atomic) {
-            INT_VH.getAndBitwiseAnd(records, off, ~PG_ANON_EXCLUSIVE);
+            BYTE_VH.setVolatile(anonExclusive, pfn, (byte) 0);
             return;
         }
-        records.set(INT, off, flags & ~PG_ANON_EXCLUSIVE);
+        anonExclusive.set(ValueLayout.JAVA_BYTE, pfn, (byte) 0);
     }
 
-    /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive; one flags load per page. */
+    /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive: 8 bytes per load where aligned. */
     public boolean anyAnonExclusive(final long pfn, final long nr) {
-        final MemorySegment r = records;
-        final long base = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        final int n = (int) Math.min(nr, Integer.MAX_VALUE);
-        for (int i = 0; i < n; i++) {
-            if ((r.get(INT, base + ((long) i << RECORD_SHIFT)) & PG_ANON_EXCLUSIVE) != 0) {
+        final MemorySegment s = anonExclusive;
+        final long end = pfn + Math.max(nr, 0);
+        long p = pfn;
+        for (; p < end && (p & 7) != 0; p++) {
+            if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+                return true;
+            }
+        }
+        for (; end - p >= 8; p += 8) {
+            if (s.get(LONG, p) != 0) {
+                return true;
+            }
+        }
+        for (; p < end; p++) {
+            if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
                 return true;
             }
         }
@@ -356,47 +361,53 @@ public final class MemMap implements AutoCloseable {
     }
 
     /**
-     * Clears PageAnonExclusive on {@code [pfn, pfn + nr)}, page by page as the kernel's
-     * {@code if (PageAnonExclusive(page)) ClearPageAnonExclusive(page)} loop: a flags word is written only if
-     * its bit is set, so an already-shared batch dirties nothing.
+     * Clears PageAnonExclusive on {@code [pfn, pfn + nr)}, as the kernel's per-page
+     * {@code if (PageAnonExclusive(page)) ClearPageAnonExclusive(page)} loop: tests before it stores, so an
+     * already-shared batch dirties nothing. Aligned 8-byte words are tested with one load and, if any byte is
+     * set, zeroed with one store ({@link #atomic}: each set byte with a volatile store, as the word's other bytes
+     * are other pages, possibly of folios other threads own); the unaligned edges byte by byte.
      */
     public void clearAnonExclusiveRange(final long pfn, final long nr) {
-        final MemorySegment r = records;
-        final long base = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        final int n = (int) Math.min(nr, Integer.MAX_VALUE);
-        if (atomic) {
-            for (int i = 0; i < n; i++) {
-                final long off = base + ((long) i << RECORD_SHIFT);
-                if ((r.get(INT, off) & PG_ANON_EXCLUSIVE) != 0) {
-                    INT_VH.getAndBitwiseAnd(r, off, ~PG_ANON_EXCLUSIVE);
+        final MemorySegment s = anonExclusive;
+        final long end = pfn + Math.max(nr, 0);
+        long p = pfn;
+        for (; p < end && (p & 7) != 0; p++) {
+            clearIfSet(s, p);
+        }
+        for (; end - p >= 8; p += 8) {
+            if (s.get(LONG, p) != 0) {
+                if (atomic) {
+                    for (int i = 0; i < 8; i++) {
+                        clearIfSet(s, p + i);
+                    }
+                } else {
+                    s.set(LONG, p, 0L);
                 }
             }
-            return;
         }
-        for (int i = 0; i < n; i++) {
-            final long off = base + ((long) i << RECORD_SHIFT);
-            final int f = r.get(INT, off);
-            if ((f & PG_ANON_EXCLUSIVE) != 0) {
-                r.set(INT, off, f & ~PG_ANON_EXCLUSIVE);
-            }
+        for (; p < end; p++) {
+            clearIfSet(s, p);
         }
     }
 
-    /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}, page by page. */
+    private void clearIfSet(final MemorySegment s, final long p) {
+        if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+            clearAnonExclusive(p);
+        }
+    }
+
+    /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}: a fill of the range, byte by byte when {@link #atomic}. */
     public void setAnonExclusiveRange(final long pfn, final long nr) {
-        final MemorySegment r = records;
-        final long base = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        final int n = (int) Math.min(nr, Integer.MAX_VALUE);
+        if (nr <= 0) {
+            return;
+        }
         if (atomic) {
-            for (int i = 0; i < n; i++) {
-                INT_VH.getAndBitwiseOr(r, base + ((long) i << RECORD_SHIFT), PG_ANON_EXCLUSIVE);
+            for (long p = pfn; p < pfn + nr; p++) {
+                BYTE_VH.setVolatile(anonExclusive, p, PAE);
             }
             return;
         }
-        for (int i = 0; i < n; i++) {
-            final long off = base + ((long) i << RECORD_SHIFT);
-            r.set(INT, off, r.get(INT, off) | PG_ANON_EXCLUSIVE);
-        }
+        anonExclusive.asSlice(pfn, nr).fill(PAE);
     }
 
     // ---- kernel-named folio helpers -------------------------------------------------------------
@@ -649,8 +660,7 @@ public final class MemMap implements AutoCloseable {
      * {@code PG_HEAD | order | extraFlags}, tails {@code PG_TAIL | order} plus the type flags of
      * {@code extraFlags} ({@link PageDescriptor#FOLIO_TYPE_FLAGS}: anon, swapbacked, file), so that
      * any page tells its folio's type in one load. Refcount 1 on the head,
-     * every other count 0 (so page[1]'s MM-ID state is empty), PageAnonExclusive clear (every flags word is
-     * written whole), tokens 0 (a fresh
+     * every other count 0 (so page[1]'s MM-ID state is empty), PageAnonExclusive clear, tokens 0 (a fresh
      * folio reads as zeroes, like __GFP_ZERO).
      *
      * @param extraFlags folio flags for the head (PG_ANON, PG_SWAPBACKED, PG_FILE, PG_TABLE, ...);
@@ -679,10 +689,11 @@ public final class MemMap implements AutoCloseable {
         for (long i = 0; i < nr; i++) {
             tokens.set(LONG, tokOff + (i << TOKEN_SHIFT), 0L);
         }
+        clearAnonExclusiveRange(pfn, nr);
     }
 
     /**
-     * Zeroes the records (PageAnonExclusive with the flags) of the naturally aligned block of {@code order} at
+     * Zeroes the records and PageAnonExclusive bytes of the naturally aligned block of {@code order} at
      * {@code pfn}, as when a folio is freed. Tokens are left as they are (freed memory keeps its
      * content until {@link #prepFolio} zeroes it).
      */
@@ -695,6 +706,7 @@ public final class MemMap implements AutoCloseable {
     void clearBlock(final long pfn, final int order) {
         final long nr = 1L << order;
         records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
+        clearAnonExclusiveRange(pfn, nr);
     }
 
     private void checkBlock(final long pfn, final int order) {

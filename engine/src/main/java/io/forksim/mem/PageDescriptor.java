@@ -45,10 +45,10 @@ import java.nio.ByteOrder;
  *
  * <h2>The flags word</h2>
  * <pre>
- *   31            18 17 16 15 14 13 12 11 10  9  8  7  6  5  4  3        0
- *  +----------------+--+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
- *  |  reserved (0)  |AX|FI|RS|MS|DI|HW|SC|ZE|TB|SB|AN|BU|TL|HD|   order   |
- *  +----------------+--+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
+ *   31               17 16 15 14 13 12 11 10  9  8  7  6  5  4  3        0
+ *  +-------------------+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
+ *  |   reserved (0)    |FI|RS|MS|DI|HW|SC|ZE|TB|SB|AN|BU|TL|HD|   order   |
+ *  +-------------------+--+--+--+--+--+--+--+--+--+--+--+--+--+-----------+
  *   HD PG_HEAD        first page of a large folio (order &gt;= 1)
  *   TL PG_TAIL        other pages of a large folio
  *   BU PG_BUDDY       first page of a free buddy block
@@ -57,7 +57,6 @@ import java.nio.ByteOrder;
  *   SC PG_SWAPCACHE   HW PG_HWPOISON     DI PG_DIRTY
  *   MS PG_MM_IDS_SHARED  FOLIO_MM_IDS_SHARED_BIT (head of a large folio)
  *   RS PG_RESERVED    FI PG_FILE (page-cache folio)
- *   AX PG_ANON_EXCLUSIVE  PageAnonExclusive (per page, head and tails)
  * </pre>
  * {@code order} (0..10) is stored in <em>every</em> page of a folio, so
  * {@code folioHead(pfn) = pfn & -(1L << order)} needs no second load: buddy folios are naturally
@@ -66,18 +65,19 @@ import java.nio.ByteOrder;
  * ({@link #FOLIO_TYPE_FLAGS}: PG_ANON, PG_SWAPBACKED, PG_FILE), fixed for the folio's lifetime, are
  * also copied into every page, so the fork loop classifies the page a PTE points to with the same
  * single load that gives its order. Mutable folio flags (PG_DIRTY, PG_SWAPCACHE, PG_MM_IDS_SHARED)
- * live on the head only, as in the kernel; PG_HWPOISON and PG_ANON_EXCLUSIVE are per page.
- *
- * <p>PG_ANON_EXCLUSIVE is the kernel's PG_anon_exclusive (include/linux/page-flags.h): a per-page flag in
- * {@code page->flags}, set on every page of an anon folio that one process maps exclusively and cleared page by
- * page when fork shares it ({@code __folio_try_dup_anon_rmap}). The fork copy loop tests and clears it in the
- * flags word it has already loaded for the page's order and type.
+ * live on the head only, as in the kernel; PG_HWPOISON is per page.
  *
  * <h2>Segment 2: tokens, 8 bytes per PFN</h2>
  * The page's content token (page bytes are not simulated: a write stores a new token, a copy copies
  * it), a little-endian long at {@code tokenOffset(pfn) = pfn * 8}.
  *
- * <p>State per simulated page: 16 + 8 = {@value #STATE_BYTES_PER_PAGE} bytes.
+ * <h2>Segment 3: anonExclusive byte map, 1 byte per PFN</h2>
+ * PageAnonExclusive (the kernel's per-page PG_anon_exclusive): the byte at
+ * {@code anonExclusiveOffset(p) = p} is 1 if PFN {@code p} is PageAnonExclusive, 0 if not. Clearing one
+ * page is a plain byte store (no read-modify-write shared with neighbouring pages); a 512-page batch is
+ * 512 bytes, 8 cache lines.
+ *
+ * <p>State per simulated page: 16 + 8 + 1 = {@value #STATE_BYTES_PER_PAGE} bytes.
  */
 public final class PageDescriptor {
 
@@ -85,7 +85,7 @@ public final class PageDescriptor {
     // Unaligned variants: every offset is naturally aligned anyway, and the unaligned layouts spare the
     // per-access alignment check (7% of the fork loop's samples). Atomics use aligned VarHandles (MemMap).
     public static final ValueLayout.OfInt INT_LAYOUT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Layout of a token (and of a record's two halves); little-endian, 8-byte aligned. */
+    /** Layout of a token (and of a record's two halves, and of 8 anonExclusive bytes); little-endian. */
     public static final ValueLayout.OfLong LONG_LAYOUT = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // ---- records segment ------------------------------------------------------------------------
@@ -142,23 +142,18 @@ public final class PageDescriptor {
     public static final int PG_RESERVED = 1 << 15;
     public static final int PG_FILE = 1 << 16;
     /**
-     * PG_anon_exclusive: this page of an anon folio is mapped by one process only and may be written without a
-     * copy. Per page (head and tails); set and cleared only through {@link MemMap}'s PageAnonExclusive methods.
-     */
-    public static final int PG_ANON_EXCLUSIVE = 1 << 17;
-    /**
      * Folio type flags that {@link MemMap#prepFolio} writes into every page of the folio (head and
      * tails), not only the head: they never change while the folio is allocated.
      */
     public static final int FOLIO_TYPE_FLAGS = PG_ANON | PG_SWAPBACKED | PG_FILE;
     /** Bits that are not assigned and must stay 0. */
-    public static final int UNUSED_FLAGS_MASK = -1 << 18;
+    public static final int UNUSED_FLAGS_MASK = -1 << 17;
     /**
      * Bits that describe the folio's structure and bookkeeping and that only {@link MemMap},
      * {@link PhysMem} and the MM-ID helpers set; callers may not pass them as extra flags.
      */
     public static final int STRUCTURAL_FLAGS_MASK =
-            ORDER_MASK | PG_HEAD | PG_TAIL | PG_BUDDY | PG_MM_IDS_SHARED | PG_ANON_EXCLUSIVE | UNUSED_FLAGS_MASK;
+            ORDER_MASK | PG_HEAD | PG_TAIL | PG_BUDDY | PG_MM_IDS_SHARED | UNUSED_FLAGS_MASK;
 
     /** Largest folio / buddy order: the kernel's MAX_PAGE_ORDER (4 MiB with 4 KiB pages). */
     public static final int MAX_ORDER = 10;
@@ -176,15 +171,17 @@ public final class PageDescriptor {
     /** GUP_PIN_COUNTING_BIAS: an order-0 folio is pinned by adding this to its refcount. */
     public static final int GUP_PIN_COUNTING_BIAS = 1024;
 
-    // ---- tokens ---------------------------------------------------------------------------------
+    // ---- tokens and the anonExclusive byte map --------------------------------------------------
 
     /** log2 of {@link #TOKEN_LENGTH}. */
     public static final int TOKEN_SHIFT = 3;
     /** Bytes per PFN in the tokens segment. */
     public static final int TOKEN_LENGTH = 1 << TOKEN_SHIFT;
+    /** Bytes per PFN in the anonExclusive byte map. */
+    public static final int ANON_EXCLUSIVE_LENGTH = 1;
 
-    /** Off-heap state per simulated page, in bytes: a record and a token. */
-    public static final int STATE_BYTES_PER_PAGE = RECORD_LENGTH + TOKEN_LENGTH;
+    /** Off-heap state per simulated page, in bytes: a record, a token and a PageAnonExclusive byte. */
+    public static final int STATE_BYTES_PER_PAGE = RECORD_LENGTH + TOKEN_LENGTH + ANON_EXCLUSIVE_LENGTH;
 
     /** Largest number of pages a {@link MemMap} can describe (PFNs must fit the int link slots). */
     public static final long MAX_NR_PAGES = Integer.MAX_VALUE;
@@ -220,6 +217,11 @@ public final class PageDescriptor {
         return pfn << TOKEN_SHIFT;
     }
 
+    /** Byte offset of {@code pfn}'s PageAnonExclusive byte in the anonExclusive segment: {@code pfn}. */
+    public static long anonExclusiveOffset(final long pfn) {
+        return pfn;
+    }
+
     /** Bytes of the records segment for {@code nrPages} pages. */
     public static long recordsLength(final long nrPages) {
         return nrPages << RECORD_SHIFT;
@@ -228,6 +230,11 @@ public final class PageDescriptor {
     /** Bytes of the tokens segment for {@code nrPages} pages. */
     public static long tokensLength(final long nrPages) {
         return nrPages << TOKEN_SHIFT;
+    }
+
+    /** Bytes of the anonExclusive byte map for {@code nrPages} pages: one per page. */
+    public static long anonExclusiveLength(final long nrPages) {
+        return nrPages;
     }
 
     // ---- field codecs ---------------------------------------------------------------------------

@@ -158,7 +158,7 @@ public final class PhysMem {
      * Allocates a naturally aligned block of {@code 2^order} pages and returns its first PFN, or
      * {@link #NO_PFN} if no block of that order or above is free (nothing is changed then). A larger
      * block is split, its unused halves going back to the lower free lists. The block's records are
-     * clean (flags 0, so PageAnonExclusive clear; counts 0); the caller then calls {@link MemMap#prepFolio}.
+     * clean (flags 0, counts 0, PageAnonExclusive bytes 0); the caller then calls {@link MemMap#prepFolio}.
      *
      * @throws IllegalArgumentException if {@code order} is not 0..10, naming it
      */
@@ -214,7 +214,7 @@ public final class PhysMem {
     }
 
     /**
-     * Frees the block of {@code 2^order} pages at {@code pfn}: zeroes its records (PageAnonExclusive too), then
+     * Frees the block of {@code 2^order} pages at {@code pfn}: zeroes its records and PageAnonExclusive bytes, then
      * merges it with free buddies up to order 10 ({@code __free_one_page}).
      *
      * @throws IllegalArgumentException naming the value if {@code order} is not 0..10, {@code pfn} is

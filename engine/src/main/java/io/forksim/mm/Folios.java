@@ -38,7 +38,7 @@ final class Folios
         return pfn;
     }
 
-    /** Gives a folio back to the buddy allocator (its records, PageAnonExclusive included, are zeroed by {@code freePages}). */
+    /** Gives a folio back to the buddy allocator (its records and PageAnonExclusive bytes are zeroed by {@code freePages}). */
     static void free(final Machine m, final long head)
     {
         final MemMap mm = m.memmap();

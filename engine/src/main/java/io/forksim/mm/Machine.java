@@ -479,7 +479,7 @@ public final class Machine implements AutoCloseable
      * {@link #restoreFile} and {@link #restoreProcess}, in their saved order). The parts become the machine's:
      * {@link #close()} closes them.
      *
-     * @param memmap     memmap of {@code config.ramBytes()} whose records (PageAnonExclusive included) and tokens are restored
+     * @param memmap     memmap of {@code config.ramBytes()} whose records, tokens and PageAnonExclusive bytes are restored
      * @param phys       {@link PhysMem#restore the allocator} over {@code memmap}
      * @param tableStore {@link TableStore#restoreState restored} table storage
      * @param swap       {@link SwapSpace#restoreState restored} swap device of {@code config.swapBytes()}

@@ -14,10 +14,11 @@ import java.util.List;
 /**
  * The state fork() changes in a parent, captured once and put back between benchmark iterations: the
  * entries of the parent's PTE tables (write-protection, arm64 CONT folds) and the memmap of every folio
- * it maps (records with flags, PageAnonExclusive among them, refcounts, mapcounts and MM-ID slots).
+ * it maps (records with refcounts, mapcounts and MM-ID slots; PageAnonExclusive bytes).
  *
  * <p>This is what a kernel benchmark gets by mapping and populating fresh memory per iteration, at the
- * cost of two {@code MemorySegment.copy} runs per table and per folio run instead of a populate.
+ * cost of one {@code MemorySegment.copy} per table and two per folio run (records, PageAnonExclusive bytes)
+ * instead of a populate.
  *
  * <p>Precondition of {@link #restore()}: every process forked from the parent since {@link #capture} has
  * exited, and the parent's VMAs and mappings were not changed by anything but fork. Then restoring is
@@ -33,6 +34,8 @@ public final class ProcessCheckpoint implements AutoCloseable
     private final long[] runStart;
     private final long[] runEnd;
     private final MemorySegment recordCopy;
+    /** The PageAnonExclusive bytes of the runs, back to back as {@link #recordCopy}'s records. */
+    private final MemorySegment paeCopy;
 
     private ProcessCheckpoint(final Mm mm, final long[] tablePfns, final long[] runStart, final long[] runEnd)
     {
@@ -55,12 +58,15 @@ public final class ProcessCheckpoint implements AutoCloseable
             pages += runEnd[r] - runStart[r];
         }
         recordCopy = arena.allocate(Math.max(1, pages * PageDescriptor.RECORD_LENGTH), 8);
+        paeCopy = arena.allocate(Math.max(1, pages * PageDescriptor.ANON_EXCLUSIVE_LENGTH), 8);
         long at = 0;
         for (int r = 0; r < runStart.length; r++)
         {
             final long n = runEnd[r] - runStart[r];
             MemorySegment.copy(memmap.records(), PageDescriptor.recordOffset(runStart[r]), recordCopy,
                 at * PageDescriptor.RECORD_LENGTH, n * PageDescriptor.RECORD_LENGTH);
+            MemorySegment.copy(memmap.anonExclusive(), PageDescriptor.anonExclusiveOffset(runStart[r]), paeCopy,
+                at * PageDescriptor.ANON_EXCLUSIVE_LENGTH, n * PageDescriptor.ANON_EXCLUSIVE_LENGTH);
             at += n;
         }
     }
@@ -160,6 +166,8 @@ public final class ProcessCheckpoint implements AutoCloseable
             final long n = runEnd[r] - runStart[r];
             MemorySegment.copy(recordCopy, at * PageDescriptor.RECORD_LENGTH, memmap.records(),
                 PageDescriptor.recordOffset(runStart[r]), n * PageDescriptor.RECORD_LENGTH);
+            MemorySegment.copy(paeCopy, at * PageDescriptor.ANON_EXCLUSIVE_LENGTH, memmap.anonExclusive(),
+                PageDescriptor.anonExclusiveOffset(runStart[r]), n * PageDescriptor.ANON_EXCLUSIVE_LENGTH);
             at += n;
         }
     }

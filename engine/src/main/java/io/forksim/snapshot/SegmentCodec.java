@@ -5,8 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Encoding of one big off-heap segment (memmap records and tokens, swap map) in a snapshot section,
- * skipping what was never touched. The segment is cut into {@link #BLOCK} = 64 KiB blocks:
+ * Encoding of one big off-heap segment (memmap records, tokens and PageAnonExclusive bytes, swap map) in a snapshot
+ * section, skipping what was never touched. The segment is cut into {@link #BLOCK} = 64 KiB blocks:
  * <ul>
  *   <li>an all-zero block is not stored at all (a lazily committed memmap stays uncommitted on load);</li>
  *   <li>a block with at most {@link #SPARSE_MAX} non-zero elements is stored as a SPARSE run: (u32 element index in
@@ -19,8 +19,8 @@ import java.util.Arrays;
  *   DENSE    : n = byte length, payload = the bytes of [offset, offset + n)
  *   SPARSE   : offset = block start, n = entries, payload = n x (u32 index, element bytes), indexes ascending
  * </pre>
- * Runs are in ascending, non-overlapping offset order. Elements are 4, 8 or 16 bytes; a zero element is one whose
- * bytes are all zero.
+ * Runs are in ascending, non-overlapping offset order. Elements are 1, 4, 8 or 16 bytes; a zero element is one
+ * whose bytes are all zero.
  */
 final class SegmentCodec
 {
@@ -87,6 +87,7 @@ final class SegmentCodec
     {
         return switch (elem)
         {
+            case 1 -> s.get(ValueLayout.JAVA_BYTE, at) == 0;
             case 4 -> s.get(INT, at) == 0;
             case 8 -> s.get(LONG, at) == 0;
             default -> s.get(LONG, at) == 0 && s.get(LONG, at + 8) == 0;

@@ -64,13 +64,14 @@ import java.util.TreeMap;
  *     4 processes     u32 n, u32 0, n x (u32 mm id, u32 hasPinned, u64 pgd pfn, 4 x u64 rss, u64 pins,
  *                     pins x (u64 addr, u64 pfn), u64 vmas, vmas x (u64 start, u64 end, u32 flags, i32 file id or -1,
  *                     u64 pgoff, u64 vm_page_prot, u32 hasAnonVma, u32 0))
- *     5 memmap-records, 6 memmap-tokens                            {@link SegmentCodec} (zero blocks skipped)
+ *     5 memmap-records, 6 memmap-tokens, 7 memmap-anon-exclusive   {@link SegmentCodec} (zero blocks skipped;
+ *                     section 7 is the PageAnonExclusive byte map, 1-byte elements)
  *     8 page-tables   u64 n, then the 4 KiB of every table slot in use, in slot order
  *     9 swap-counts, 10 swap-tokens, 11 swap-cache                 {@link SegmentCodec}
  * </pre>
- * Version 1 had a section 7, memmap-anon-exclusive (the PageAnonExclusive bitmap); version 2 keeps that bit in each
- * page's flags word, saved with the records, and the id 7 is retired. A file of another version is refused with a
- * {@link Kind#VERSION} error.
+ * Version 1 stored PageAnonExclusive as a bitmap in section 7 (8-byte elements, 1 bit per page); version 2 kept it
+ * as a bit of each page's flags word, saved with the records, and had no section 7; version 3 stores the byte map,
+ * one byte per page, in section 7 again. A file of another version is refused with a {@link Kind#VERSION} error.
  * Machine-wide {@link io.forksim.stats.Events} are not state and are not saved: a loaded machine starts at zero.
  * The contents of free table slots are not saved either (a slot is zeroed when it is handed out again).
  *
@@ -87,7 +88,7 @@ import java.util.TreeMap;
  */
 public final class Snapshot
 {
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     public static final int HEADER_BYTES = 4096;
     /** "FORKSIM\0" read as a little-endian long. */
     static final long MAGIC = magic();
@@ -106,7 +107,7 @@ public final class Snapshot
     enum Sec
     {
         META(1, "meta"), MACHINE(2, "machine"), FILES(3, "files"), PROCESSES(4, "processes"),
-        RECORDS(5, "memmap-records"), TOKENS(6, "memmap-tokens"),
+        RECORDS(5, "memmap-records"), TOKENS(6, "memmap-tokens"), PAE(7, "memmap-anon-exclusive"),
         TABLES(8, "page-tables"), SWAP_COUNTS(9, "swap-counts"), SWAP_TOKENS(10, "swap-tokens"), SWAP_CACHE(11, "swap-cache");
 
         final int id;
@@ -264,6 +265,7 @@ public final class Snapshot
         // Big sections: find what is worth storing.
         final SegmentCodec.Plan records = SegmentCodec.scan(memmap.records(), PageDescriptor.RECORD_LENGTH);
         final SegmentCodec.Plan tokens = SegmentCodec.scan(memmap.tokens(), PageDescriptor.TOKEN_LENGTH);
+        final SegmentCodec.Plan pae = SegmentCodec.scan(memmap.anonExclusive(), PageDescriptor.ANON_EXCLUSIVE_LENGTH);
         final SegmentCodec.Plan swapCounts = SegmentCodec.scan(swap.countsSegment(), 4);
         final SegmentCodec.Plan swapTokens = SegmentCodec.scan(swap.tokensSegment(), 8);
         final SegmentCodec.Plan swapCache = SegmentCodec.scan(swap.cacheSegment(), 8);
@@ -276,7 +278,7 @@ public final class Snapshot
 
         final long[] lengths = {
             metaOut.length(), machineOut.length(), filesOut.length(), procOut.length(),
-            records.encodedBytes(), tokens.encodedBytes(),
+            records.encodedBytes(), tokens.encodedBytes(), pae.encodedBytes(),
             8 + tablesInUse * TableStore.TABLE_BYTES,
             swapCounts.encodedBytes(), swapTokens.encodedBytes(), swapCache.encodedBytes()};
         final Sec[] secs = Sec.values();
@@ -311,10 +313,11 @@ public final class Snapshot
                 MemorySegment.copy(procOut.segment(), 0, out, offsets[3], lengths[3]);
                 SegmentCodec.write(records, memmap.records(), out, offsets[4]);
                 SegmentCodec.write(tokens, memmap.tokens(), out, offsets[5]);
-                writeTables(store, highWater, free, tablesInUse, out, offsets[6]);
-                SegmentCodec.write(swapCounts, swap.countsSegment(), out, offsets[7]);
-                SegmentCodec.write(swapTokens, swap.tokensSegment(), out, offsets[8]);
-                SegmentCodec.write(swapCache, swap.cacheSegment(), out, offsets[9]);
+                SegmentCodec.write(pae, memmap.anonExclusive(), out, offsets[6]);
+                writeTables(store, highWater, free, tablesInUse, out, offsets[7]);
+                SegmentCodec.write(swapCounts, swap.countsSegment(), out, offsets[8]);
+                SegmentCodec.write(swapTokens, swap.tokensSegment(), out, offsets[9]);
+                SegmentCodec.write(swapCache, swap.cacheSegment(), out, offsets[10]);
                 for (int i = 0; i < secs.length; i++)
                 {
                     crcs[i] = Bin.crc32c(out, offsets[i], lengths[i]);
@@ -536,6 +539,7 @@ public final class Snapshot
         final List<ProcRec> procs = new ArrayList<>();
         SegmentCodec.Decoded records;
         SegmentCodec.Decoded tokens;
+        SegmentCodec.Decoded pae;
         SegmentCodec.Decoded swapCounts;
         SegmentCodec.Decoded swapTokens;
         SegmentCodec.Decoded swapCache;
@@ -699,6 +703,8 @@ public final class Snapshot
         {
             p.records = SegmentCodec.parse(in(p, Sec.RECORDS), seg, PageDescriptor.recordsLength(p.nrPages), PageDescriptor.RECORD_LENGTH);
             p.tokens = SegmentCodec.parse(in(p, Sec.TOKENS), seg, PageDescriptor.tokensLength(p.nrPages), PageDescriptor.TOKEN_LENGTH);
+            p.pae = SegmentCodec.parse(in(p, Sec.PAE), seg, PageDescriptor.anonExclusiveLength(p.nrPages),
+                PageDescriptor.ANON_EXCLUSIVE_LENGTH);
             final Bin.In t = in(p, Sec.TABLES);
             p.tablesInUse = t.getLong("table count");
             if (p.tablesInUse != p.highWater - p.freeSlots.length)
@@ -1084,6 +1090,7 @@ public final class Snapshot
             memmap = new MemMap(p.nrPages, p.config.concurrent());
             p.records.restoreInto(memmap.records());
             p.tokens.restoreInto(memmap.tokens());
+            p.pae.restoreInto(memmap.anonExclusive());
             final PhysMem phys = PhysMem.restore(memmap, new PhysMem.State(p.freeHead, p.freeBlocks, p.freePages));
             store = new TableStore(p.config.concurrent());
             store.restoreState(p.highWater, p.freeSlots);

@@ -72,8 +72,9 @@ import java.util.function.Consumer;
  *       bytes of page-table pages.</li>
  * </ol>
  * No lock at all, atomics instead: folio refcounts and order-0 mapcounts ({@code getAndAdd}: of the threads
- * dropping a shared folio's last references exactly one sees 0 and frees it), PageAnonExclusive and the
- * mutable flag bits ({@code getAndBitwiseOr/And} on the page's flags int), content tokens ({@link Machine#newToken()}). A page's token is written only through a writable PTE,
+ * dropping a shared folio's last references exactly one sees 0 and frees it), PageAnonExclusive bytes
+ * (volatile byte stores: each page has its own byte, so no read-modify-write), mutable flag bits
+ * ({@code getAndBitwiseOr/And} on the page's flags int), content tokens ({@link Machine#newToken()}). A page's token is written only through a writable PTE,
  * which maps an exclusive page, so token stores never race.
  *
  * <p>Events: every thread counts into its own {@link Machine#events()} instance (exact, plain longs);

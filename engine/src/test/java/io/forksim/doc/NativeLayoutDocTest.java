@@ -65,10 +65,11 @@ class NativeLayoutDocTest
         assertThat(PageDescriptor.RECORD_LENGTH).isEqualTo(16);
         assertThat(d).contains("### 2.1 Records: 16 bytes per PFN");
         assertThat(PageDescriptor.TOKEN_LENGTH).isEqualTo(8);
-        assertThat(PageDescriptor.STATE_BYTES_PER_PAGE).isEqualTo(24);
-        assertThat(d).contains("State per simulated page: 16 + 8 = 24 bytes");
-        assertThat(PageDescriptor.PG_ANON_EXCLUSIVE).isEqualTo(1 << 17);
-        assertThat(d).contains("PageAnonExclusive: bit 17 of the page's flags word (`PG_ANON_EXCLUSIVE`)");
+        assertThat(PageDescriptor.STATE_BYTES_PER_PAGE).isEqualTo(25);
+        assertThat(d).contains("State per simulated page: 16 + 8 + 1 = 25 bytes");
+        assertThat(PageDescriptor.ANON_EXCLUSIVE_LENGTH).isEqualTo(1);
+        assertThat(PageDescriptor.anonExclusiveLength(4096)).isEqualTo(4096);
+        assertThat(d).contains("anonExclusive: 1 byte per PFN at `pfn`");
         assertThat(TableStore.TABLES_PER_CHUNK).isEqualTo(4096);
         assertThat(TableStore.CHUNK_BYTES).isEqualTo(16L << 20);
         assertThat(d).contains("chunks of 4096 slots (16 MiB");

@@ -142,7 +142,7 @@ class DifferentialForkTest
         if (arch.equals("arm64"))
         {
             final MachineState archMasked = forkWith(arch, seed, Strategy.ARCH_BATCH, script, ~Arm64Pte.CONT);
-            assertThat(new MachineState(archMasked.ptes(), legacy.records(), legacy.tokens(), legacy.freePages())
+            assertThat(new MachineState(archMasked.ptes(), legacy.records(), legacy.tokens(), legacy.pae(), legacy.freePages())
                 .diff(legacy)).as("legacy vs batched, CONT masked").isNull();
             assertThat(legacy.records()).isEqualTo(archMasked.records());
         }

@@ -1,7 +1,6 @@
 package io.forksim.fork;
 
 import io.forksim.arch.Arch;
-import io.forksim.mem.PageDescriptor;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.Vma;
@@ -13,9 +12,9 @@ import java.util.List;
 
 /**
  * A comparable dump of a machine for differential tests: every PTE word of every live process over its
- * VMAs (with an optional mask), and the whole memmap (records, PageAnonExclusive in their flags, and tokens).
+ * VMAs (with an optional mask), and the whole memmap (records, tokens, PageAnonExclusive bytes).
  */
-record MachineState(List<String> ptes, byte[] records, byte[] tokens, long freePages)
+record MachineState(List<String> ptes, byte[] records, byte[] tokens, byte[] pae, long freePages)
 {
     static MachineState of(final Machine m, final long pteMask)
     {
@@ -38,12 +37,8 @@ record MachineState(List<String> ptes, byte[] records, byte[] tokens, long freeP
                 }
             }
         }
-        return new MachineState(ptes, bytes(m.memmap().records()), bytes(m.memmap().tokens()), m.phys().freePageCount());
-    }
-
-    private static int flags(final byte[] records, final int offset)
-    {
-        return MemorySegment.ofArray(records).get(PageDescriptor.INT_LAYOUT, offset + PageDescriptor.FLAGS_OFFSET);
+        return new MachineState(ptes, bytes(m.memmap().records()), bytes(m.memmap().tokens()),
+            bytes(m.memmap().anonExclusive()), m.phys().freePageCount());
     }
 
     private static byte[] bytes(final MemorySegment s)
@@ -68,18 +63,17 @@ record MachineState(List<String> ptes, byte[] records, byte[] tokens, long freeP
         final int r = java.util.Arrays.mismatch(records, o.records);
         if (r >= 0)
         {
-            final int rec = r & -16;
-            final int flagsXor = flags(records, rec) ^ flags(o.records, rec);
-            if (r % 16 < 4 && flagsXor == PageDescriptor.PG_ANON_EXCLUSIVE)
-            {
-                return "PageAnonExclusive of pfn " + (r / 16) + " differs";
-            }
             return "memmap record of pfn " + (r / 16) + " differs at byte " + (r % 16);
         }
         final int t = java.util.Arrays.mismatch(tokens, o.tokens);
         if (t >= 0)
         {
             return "token of pfn " + (t / 8) + " differs";
+        }
+        final int p = java.util.Arrays.mismatch(pae, o.pae);
+        if (p >= 0)
+        {
+            return "PageAnonExclusive of pfn " + p + " differs";
         }
         if (freePages != o.freePages)
         {

@@ -1,7 +1,6 @@
 package io.forksim.mem;
 
 import static io.forksim.mem.PageDescriptor.PG_ANON;
-import static io.forksim.mem.PageDescriptor.PG_ANON_EXCLUSIVE;
 import static io.forksim.mem.PageDescriptor.PG_DIRTY;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
 import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
@@ -15,6 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -42,7 +42,8 @@ class MemMapTest {
             assertThat(mm.nrPages()).isEqualTo(4096);
             assertThat(mm.records().byteSize()).isEqualTo(4096L * 16);
             assertThat(mm.tokens().byteSize()).isEqualTo(4096L * 8);
-            assertThat(mm.offHeapBytes()).isEqualTo(4096L * 16 + 4096L * 8);
+            assertThat(mm.anonExclusive().byteSize()).isEqualTo(4096L);
+            assertThat(mm.offHeapBytes()).isEqualTo(4096L * 16 + 4096L * 8 + 4096L);
             for (long pfn = 0; pfn < 4096; pfn++) {
                 assertThat(mm.flags(pfn)).isZero();
                 assertThat(mm.refcount(pfn)).isZero();
@@ -54,18 +55,33 @@ class MemMapTest {
         }
 
         @Test
-        void aOnePageMapHoldsItsPageAnonExclusiveInItsRecord() {
+        void aOnePageMapHasOneAnonExclusiveByte() {
             try (MemMap one = new MemMap(1)) {
-                assertThat(one.offHeapBytes()).isEqualTo(24);
+                assertThat(one.anonExclusive().byteSize()).isEqualTo(1);
+                assertThat(one.offHeapBytes()).isEqualTo(25);
                 one.setAnonExclusive(0);
                 assertThat(one.testAnonExclusive(0)).isTrue();
-                assertThat(one.flags(0)).isEqualTo(PG_ANON_EXCLUSIVE);
+                assertThat(one.anonExclusive().get(ValueLayout.JAVA_BYTE, 0)).isEqualTo((byte) 1);
+                assertThat(one.flags(0)).isZero();
             }
         }
 
         @Test
-        void stateIs24BytesPerPage() {
-            assertThat(PageDescriptor.STATE_BYTES_PER_PAGE).isEqualTo(24);
+        void aMapOfNoWholeWordOfBytesHasItsRangesClippedToItsPages() {
+            try (MemMap odd = new MemMap(13)) {             // bytes 0..12: one aligned word, five edge bytes
+                assertThat(odd.anonExclusive().byteSize()).isEqualTo(13);
+                odd.setAnonExclusiveRange(0, 13);
+                assertThat(odd.anyAnonExclusive(12, 1)).isTrue();
+                odd.clearAnonExclusiveRange(3, 10);         // 3..12
+                assertThat(odd.anyAnonExclusive(3, 10)).isFalse();
+                assertThat(odd.anyAnonExclusive(0, 3)).isTrue();
+                assertThat(odd.anonExclusive().get(MemMap.LONG, 0)).isEqualTo(0x01_0101L);
+            }
+        }
+
+        @Test
+        void stateIs25BytesPerPage() {
+            assertThat(PageDescriptor.STATE_BYTES_PER_PAGE).isEqualTo(25);
         }
 
         @Test
@@ -170,8 +186,8 @@ class MemMapTest {
             }
             assertThat(mm.anyAnonExclusive(512, 512)).isFalse();
             // neighbours untouched
-            assertThat(mm.flags(511)).isEqualTo(PG_DIRTY | PG_ANON_EXCLUSIVE);
-            assertThat(mm.flags(1024)).isEqualTo(PG_DIRTY | PG_ANON_EXCLUSIVE);
+            assertThat(mm.flags(511)).isEqualTo(PG_DIRTY);
+            assertThat(mm.flags(1024)).isEqualTo(PG_DIRTY);
             assertThat(mm.testAnonExclusive(511)).isTrue();
             assertThat(mm.testAnonExclusive(1024)).isTrue();
             assertThat(mm.folioMmId(512, 0)).isZero();
@@ -221,7 +237,7 @@ class MemMapTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pfn -1");
             assertThatThrownBy(() -> mm.prepFolio(0, 0, PG_HEAD))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x10");
-            assertThatThrownBy(() -> mm.prepFolio(0, 0, PG_ANON | PG_ANON_EXCLUSIVE))
+            assertThatThrownBy(() -> mm.prepFolio(0, 0, PG_ANON | 1 << 17))   // bit 17 is not assigned
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("structural bits 0x20000");
             assertThatThrownBy(() -> mm.prepFolio(0, 0, 1 << 20))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x100000");
@@ -251,22 +267,23 @@ class MemMapTest {
         }
     }
 
-    /** PageAnonExclusive: bit 17 of each page's flags word. */
+    /** PageAnonExclusive: one byte per page in the anonExclusive segment, 1 = exclusive. */
     @Nested
     class AnonExclusive {
 
         @Test
-        void isOneBitOfThePagesFlagsWord() {
+        void isOneByteOfItsOwnPerPage() {
             mm.setFlags(63, PG_DIRTY);
             mm.setAnonExclusive(63);
             mm.setAnonExclusive(64);
             assertThat(mm.testAnonExclusive(62)).isFalse();
             assertThat(mm.testAnonExclusive(63)).isTrue();
             assertThat(mm.testAnonExclusive(64)).isTrue();
-            assertThat(mm.flags(63)).isEqualTo(PG_DIRTY | PG_ANON_EXCLUSIVE);
-            assertThat(mm.flags(64)).isEqualTo(0x2_0000);
-            assertThat(mm.records().get(MemMap.INT, PageDescriptor.flagsOffset(64))).isEqualTo(0x2_0000);
-            assertThat(mm.refcount(64) | mm.mapcount(64) | mm.aux(64)).isZero();
+            assertThat(mm.anonExclusive().get(MemMap.LONG, 56)).isEqualTo(0x0100_0000_0000_0000L);   // byte 63
+            assertThat(mm.anonExclusive().get(MemMap.LONG, 64)).isEqualTo(0x01L);                    // byte 64
+            // the records are not involved
+            assertThat(mm.flags(63)).isEqualTo(PG_DIRTY);
+            assertThat(mm.flags(64) | mm.refcount(64) | mm.mapcount(64) | mm.aux(64)).isZero();
             mm.clearAnonExclusive(63);
             assertThat(mm.testAnonExclusive(63)).isFalse();
             assertThat(mm.flags(63)).isEqualTo(PG_DIRTY);
@@ -274,27 +291,25 @@ class MemMapTest {
         }
 
         @Test
-        void clearGivenTheFlagsWordJustReadStoresOnlyWhenTheBitIsSet() {
-            mm.prepFolio(5, 0, PG_ANON | PG_SWAPBACKED);
-            mm.setAnonExclusive(5);
-            mm.clearAnonExclusive(5, mm.flags(5));
-            assertThat(mm.flags(5)).isEqualTo(PG_ANON | PG_SWAPBACKED);
-            assertThat(mm.testAnonExclusive(5)).isFalse();
-
-            // no PG_ANON_EXCLUSIVE in the word passed: nothing is stored (were it stored, the flags would read 0)
-            mm.clearAnonExclusive(5, 0);
-            assertThat(mm.flags(5)).isEqualTo(PG_ANON | PG_SWAPBACKED);
+        void clearingOnePageStoresOnlyItsByte() {
+            mm.setAnonExclusiveRange(8, 8);                 // bytes 8..15
+            mm.clearAnonExclusive(11);
+            mm.clearAnonExclusive(20);                      // not set: stays 0
+            assertThat(mm.anonExclusive().get(MemMap.LONG, 8)).isEqualTo(0x0101_0101_0001_0101L);
+            assertThat(mm.anonExclusive().get(MemMap.LONG, 16)).isZero();
         }
 
         @Test
-        void atomicClearGivenTheFlagsWordKeepsBitsSetSinceItWasRead() {
+        void anAtomicMapKeepsTheSameBytes() {
             try (MemMap atomic = new MemMap(64, true)) {
-                atomic.prepFolio(8, 0, PG_ANON | PG_SWAPBACKED);
-                atomic.setAnonExclusive(8);
-                final int read = atomic.flags(8);
-                atomic.setFlagBits(8, PG_DIRTY);             // another thread, after the caller's read
-                atomic.clearAnonExclusive(8, read);
-                assertThat(atomic.flags(8)).isEqualTo(PG_ANON | PG_SWAPBACKED | PG_DIRTY);
+                atomic.setAnonExclusiveRange(3, 20);        // 3..22: an edge, two words, an edge
+                atomic.setAnonExclusive(40);
+                atomic.clearAnonExclusive(4);
+                atomic.clearAnonExclusiveRange(6, 14);      // 6..19: an edge, the word 8..15, an edge
+                assertThat(exclusivePfns(atomic)).containsExactly(3L, 5L, 20L, 21L, 22L, 40L);
+                assertThat(atomic.anyAnonExclusive(6, 14)).isFalse();
+                assertThat(atomic.anyAnonExclusive(23, 41)).isTrue();
+                assertThat(atomic.anonExclusive().get(MemMap.LONG, 0)).isEqualTo(0x0000_0100_0100_0000L);   // 3, 5
             }
         }
 
@@ -310,13 +325,13 @@ class MemMapTest {
         }
 
         @Test
-        void rangesKeepTheOtherFlagBits() {
+        void rangesLeaveTheRecordsAlone() {
             mm.prepFolio(64, 6, PG_ANON | PG_SWAPBACKED);   // 64..127
             mm.setAnonExclusiveRange(60, 10);               // 60..69: four free pages, then the folio's first six
-            assertThat(mm.flags(60)).isEqualTo(PG_ANON_EXCLUSIVE);
-            assertThat(mm.flags(64)).isEqualTo(PG_HEAD | 6 | PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE);
-            assertThat(mm.flags(69)).isEqualTo(PG_TAIL | 6 | PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE);
-            assertThat(mm.flags(70)).isEqualTo(PG_TAIL | 6 | PG_ANON | PG_SWAPBACKED);
+            assertThat(exclusivePfns()).containsExactly(60L, 61L, 62L, 63L, 64L, 65L, 66L, 67L, 68L, 69L);
+            assertThat(mm.flags(60)).isZero();
+            assertThat(mm.flags(64)).isEqualTo(PG_HEAD | 6 | PG_ANON | PG_SWAPBACKED);
+            assertThat(mm.flags(69)).isEqualTo(PG_TAIL | 6 | PG_ANON | PG_SWAPBACKED);
             assertThat(mm.anyAnonExclusive(50, 10)).isFalse();   // 50..59
             assertThat(mm.anyAnonExclusive(50, 11)).isTrue();    // 50..60
             assertThat(mm.anyAnonExclusive(69, 1)).isTrue();
@@ -371,9 +386,13 @@ class MemMapTest {
 
         /** The PageAnonExclusive PFNs of the map, ascending. */
         private List<Long> exclusivePfns() {
+            return exclusivePfns(mm);
+        }
+
+        private static List<Long> exclusivePfns(final MemMap map) {
             final List<Long> out = new ArrayList<>();
-            for (long pfn = 0; pfn < mm.nrPages(); pfn++) {
-                if (mm.testAnonExclusive(pfn)) {
+            for (long pfn = 0; pfn < map.nrPages(); pfn++) {
+                if (map.testAnonExclusive(pfn)) {
                     out.add(pfn);
                 }
             }

@@ -47,7 +47,7 @@ class PopulateTest
                 assertThat(pte).as("page %d", i).isEqualTo(pfn << 12 | 0x8000_0000_0000_0867L);
                 assertThat(pte).isEqualTo(pfn << 12 | X86Pte.PRESENT | X86Pte.RW | X86Pte.USER | X86Pte.ACCESSED
                     | X86Pte.DIRTY | X86Pte.SOFT_DIRTY | X86Pte.NX);
-                assertThat(mem.flags(pfn)).isEqualTo(ANON | PageDescriptor.PG_ANON_EXCLUSIVE);
+                assertThat(mem.flags(pfn)).isEqualTo(ANON);
                 assertThat(mem.refcount(pfn)).isEqualTo(1);
                 assertThat(mem.mapcount(pfn)).isEqualTo(1);
                 assertThat(mem.testAnonExclusive(pfn)).isTrue();
@@ -89,7 +89,7 @@ class PopulateTest
                     assertThat(pte).as("folio %d page %d", f, i).isEqualTo(expected);
                     assertThat(mem.testAnonExclusive(head + i)).isTrue();
                 }
-                assertThat(mem.flags(head)).isEqualTo(ANON | PageDescriptor.PG_HEAD | 4 | PageDescriptor.PG_ANON_EXCLUSIVE);
+                assertThat(mem.flags(head)).isEqualTo(ANON | PageDescriptor.PG_HEAD | 4);
                 assertThat(mem.refcount(head)).isEqualTo(16);
                 assertThat(mem.largeMapcount(head)).isEqualTo(16);
                 assertThat(mem.pincount(head)).isZero();

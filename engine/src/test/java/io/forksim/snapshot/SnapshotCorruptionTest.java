@@ -188,17 +188,21 @@ class SnapshotCorruptionTest
     @Test
     void wrongVersion() throws IOException
     {
-        // version 1: the format with a separate PageAnonExclusive bitmap section, refused before its sections are read
-        final Path p = copy("v1.snap");
-        patchInt(p, 8, 1);
-        reseal(p);
-        loadFails(p, Kind.VERSION, "format version 1", "reads version 2 (save the snapshot again)");
-        final Path q = copy("v3.snap");
-        patchInt(q, 8, 3);
+        // versions 1 (PageAnonExclusive as a bitmap section) and 2 (as a bit of the flags word, no section), refused
+        // before their sections are read
+        for (final int old : new int[] {1, 2})
+        {
+            final Path p = copy("v" + old + ".snap");
+            patchInt(p, 8, old);
+            reseal(p);
+            loadFails(p, Kind.VERSION, "format version " + old, "reads version 3 (save the snapshot again)");
+        }
+        final Path q = copy("v4.snap");
+        patchInt(q, 8, 4);
         reseal(q);
-        loadFails(q, Kind.VERSION, "format version 3", "reads version 2");
-        patchInt(q, 8, 3);   // even without a valid checksum the version is what is reported
-        loadFails(q, Kind.VERSION, "format version 3");
+        loadFails(q, Kind.VERSION, "format version 4", "reads version 3");
+        patchInt(q, 8, 4);   // even without a valid checksum the version is what is reported
+        loadFails(q, Kind.VERSION, "format version 4");
     }
 
     @Test
@@ -212,7 +216,8 @@ class SnapshotCorruptionTest
     @Test
     void corruptSectionsNameTheSection() throws IOException
     {
-        for (final String s : new String[] {"meta", "machine", "processes", "memmap-records", "memmap-tokens", "page-tables", "swap-counts"})
+        for (final String s : new String[] {"meta", "machine", "processes", "memmap-records", "memmap-tokens", "memmap-anon-exclusive",
+            "page-tables", "swap-counts"})
         {
             final Path p = copy(s + ".snap");
             final Snapshot.Section sec = goodInfo.section(s);
@@ -261,6 +266,12 @@ class SnapshotCorruptionTest
         patchLong(runs, sectionStart("memmap-records"), PageDescriptor.recordsLength(1));
         reseal(runs);
         loadFails(runs, Kind.INCONSISTENT, "section memmap-records", "segment length");
+
+        // the PageAnonExclusive section with 8-byte elements (as version 1's bitmap had): the byte map has 1-byte ones
+        final Path pae = copy("pae.snap");
+        patchInt(pae, sectionStart("memmap-anon-exclusive") + 8, 8);
+        reseal(pae);
+        loadFails(pae, Kind.INCONSISTENT, "section memmap-anon-exclusive", "element/block size 8/65536, expected 1/65536");
     }
 
     @Test

@@ -109,6 +109,7 @@ final class SnapshotFixtures
         out.add("free heads " + Arrays.toString(ps.freeHead()) + " blocks " + Arrays.toString(ps.freeBlocks()) + " pages " + ps.freePages());
         out.add("records " + hex(m.memmap().records()));
         out.add("tokens " + hex(m.memmap().tokens()));
+        out.add("pae " + hex(m.memmap().anonExclusive()));
         final TableStore ts = m.tableStore();
         out.add("tables highWater " + ts.highWater() + " inUse " + ts.slotsInUse() + " free " + Arrays.toString(ts.freeSlotStack()));
         final SwapSpace sw = m.swap();

@@ -63,6 +63,7 @@ class SnapshotRoundTripTest
                 assertThat(SnapshotFixtures.diff(before, digest(loaded))).isNull();
                 sameBytes(orig.memmap().records(), loaded.memmap().records());
                 sameBytes(orig.memmap().tokens(), loaded.memmap().tokens());
+                sameBytes(orig.memmap().anonExclusive(), loaded.memmap().anonExclusive());
                 sameBytes(orig.swap().countsSegment(), loaded.swap().countsSegment());
                 sameBytes(orig.swap().tokensSegment(), loaded.swap().tokensSegment());
                 sameBytes(orig.swap().cacheSegment(), loaded.swap().cacheSegment());
