@@ -105,8 +105,8 @@ public final class ForkCommand implements Callable<Integer>
     boolean noProgress;
 
     @Option(names = "--in-process",
-        description = "Run every arch in this JVM instead of one worker JVM per arch (faster to start; the arch call"
-            + " sites of the copy loop become bimorphic).")
+        description = "Run everything in this JVM instead of one worker JVM per arch and order (faster to start; the"
+            + " arch call sites of the copy loop become bimorphic, and code compiled for one order runs the others).")
     boolean inProcess;
 
     @Option(names = "--counters", paramLabel = "FILE",
@@ -378,18 +378,22 @@ public final class ForkCommand implements Callable<Integer>
             int offset = 0;
             for (final String arch : plan.archs())
             {
-                final ForkBench.Outcome o;
                 if (inProcess)
                 {
-                    o = ForkBench.run(plan.forArch(arch), arch, listener(progress, live, offset));
+                    final ForkBench.Outcome o = ForkBench.run(plan.forArch(arch), arch, listener(progress, live, offset));
+                    raws.addAll(o.results());
+                    problems.addAll(o.problems());
+                    offset += plan.stepsPerArch();
+                    continue;
                 }
-                else
+                for (final int order : plan.orders())
                 {
-                    o = Workers.run(plan.forArch(arch), arch, countersFile, progress, offset, debug);
+                    final ForkPlan one = plan.forArchAndOrder(arch, order);
+                    final ForkBench.Outcome o = Workers.run(one, arch, countersFile, progress, offset, debug);
+                    raws.addAll(o.results());
+                    problems.addAll(o.problems());
+                    offset += one.stepsPerArch();
                 }
-                raws.addAll(o.results());
-                problems.addAll(o.problems());
-                offset += plan.stepsPerArch();
             }
         }
         finally

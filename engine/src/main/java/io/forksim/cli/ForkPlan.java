@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * What one {@code forksim fork} measures: validated option values. A worker JVM gets the same plan restricted to
- * one arch ({@link #forArch}).
+ * one arch and one order ({@link #forArchAndOrder}).
  *
  * @param sizeBytes   populated anon memory of the parent (a multiple of every folio size)
  * @param orders      folio orders, each 0..9, in report order
@@ -45,6 +45,13 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
     {
         return new ForkPlan(sizeBytes, orders, List.of(arch), strategies, runs, iterations, ramBytes, reuseParent, verify,
             warmup, tlbiRange, snapshot);
+    }
+
+    /** This plan restricted to one arch and one order: what one worker JVM measures. */
+    public ForkPlan forArchAndOrder(final String arch, final int order)
+    {
+        return new ForkPlan(sizeBytes, List.of(order), List.of(arch), strategies, runs, iterations, ramBytes, reuseParent,
+            verify, warmup, tlbiRange, snapshot);
     }
 
     /** Progress steps (one per run of a configuration) of one arch. */

@@ -28,8 +28,10 @@ public final class Report
     /** What the header says about how the work was ordered. */
     static String orderOfWork(final ForkPlan plan, final boolean inProcess)
     {
-        return (inProcess ? "all arches in this JVM (--in-process)" : "one worker JVM per arch (monomorphic arch call sites)")
-            + "; per order a fresh machine and parent, " + plan.warmup() + " untimed warm-up forks per strategy, then run r of"
+        return (inProcess ? "all arches in this JVM (--in-process)" : "one worker JVM per arch and order (monomorphic arch call sites; code"
+            + " compiled for that order)")
+            + "; per order a fresh machine and parent, JIT warm-up on a 32 MiB parent, " + plan.warmup()
+            + " untimed warm-up forks per strategy, then run r of"
             + " every strategy before run r+1, the first strategy of run r rotating by r";
     }
 
