@@ -56,14 +56,6 @@ final class CopyPteRange
         long stores = 0;
         long atomics = 0;
         long anon = 0;
-        // Refcount and large-mapcount increments of the large folio the last pages belonged to, applied once at
-        // the next folio (and at the end): pages of one folio are consecutive, and read-modify-writes of the same
-        // head record on every iteration chained the loop through memory (~25 ns per page). The events stay per
-        // page (folio_get and page_dup_anon_rmap are counted once each per PTE, as 6.8 does them), and the final
-        // metadata is the same; only a never-pinned mm's anon pages take this path, so nothing reads the folio's
-        // counts in between (the parent's own references keep it alive).
-        long pendHead = -1;
-        int pendNr = 0;
         int ret = CopyContext.OK;
         for (int i = from; i < to; i++)
         {
@@ -102,16 +94,8 @@ final class CopyPteRange
                 else
                 {
                     final long head = pfn & -(1L << order);
-                    if (head != pendHead)
-                    {
-                        if (pendNr != 0)
-                        {
-                            dupLargeFolio(c, pendHead, pendNr);
-                        }
-                        pendHead = head;
-                        pendNr = 0;
-                    }
-                    pendNr++;
+                    memmap.refAdd(head, 1);
+                    memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 }
                 long child = pte;
                 if (isCow && arch.pteWrite(pte))
@@ -136,19 +120,8 @@ final class CopyPteRange
                 break;
             }
         }
-        if (pendNr != 0)
-        {
-            dupLargeFolio(c, pendHead, pendNr);
-        }
         c.publish(reads, stores, atomics, anon, anon, anon, anon);
         return ret;
-    }
-
-    /** The gathered {@code folio_get} / {@code folio_ref_add} and rmap dups of {@code nr} pages of the large folio at {@code head}. */
-    private static void dupLargeFolio(final CopyContext c, final long head, final int nr)
-    {
-        c.memmap.refAdd(head, nr);
-        c.memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
     }
 
     /** The seed patch: the arch decides the batch from the PTE bits alone (generic: the constant 1). */
@@ -166,10 +139,6 @@ final class CopyPteRange
         long specials = 0;
         long rmaps = 0;
         long anon = 0;
-        // gathered refcount and rmap increments of the current large folio, as in legacy (see there)
-        final boolean srcHasPinned = c.srcHasPinned;
-        long pendHead = -1;
-        int pendNr = 0;
         int ret = CopyContext.OK;
         int i = from;
         while (i < to)
@@ -224,27 +193,12 @@ final class CopyPteRange
                 }
                 else
                 {
-                    // folio_ref_add(nr), then page_try_dup_anon_rmap once per page; the counts are gathered per folio
+                    memmap.refAdd(head, nr);
+                    // page_try_dup_anon_rmap, once per page
                     for (int j = 0; j < nr; j++)
                     {
                         memmap.clearAnonExclusive(pfn + j);
-                    }
-                    if (srcHasPinned)
-                    {
-                        dupLargeFolio(c, head, nr);
-                    }
-                    else
-                    {
-                        if (head != pendHead)
-                        {
-                            if (pendNr != 0)
-                            {
-                                dupLargeFolio(c, pendHead, pendNr);
-                            }
-                            pendHead = head;
-                            pendNr = 0;
-                        }
-                        pendNr += nr;
+                        memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                     }
                 }
                 anon += nr;
@@ -285,10 +239,6 @@ final class CopyPteRange
             }
             c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
             i += nr;
-        }
-        if (pendNr != 0)
-        {
-            dupLargeFolio(c, pendHead, pendNr);
         }
         // one refcount update per batch of a normal page (folio_ref_add), one rmap update per page
         c.publish(reads, stores, atomics, batches + specials, batches, rmaps, anon);
