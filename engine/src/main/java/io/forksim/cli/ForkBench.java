@@ -283,7 +283,7 @@ public final class ForkBench
     /** Size of the parent of {@link #warmUpSmall}. */
     static final long SMALL_PARENT_BYTES = 32L << 20;
     /** Untimed forks per strategy of {@link #warmUpSmall}. */
-    static final int SMALL_WARMUP_FORKS = 100;
+    static final int SMALL_WARMUP_FORKS = 30;
 
     /**
      * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
