@@ -258,7 +258,6 @@ final class CopyPteRange
         long stores = 0;
         long atomics = 0;
         long singles = 0;
-        long fastAnon = 0;
         int ret = CopyContext.OK;
         int i = from;
         while (i < to)
@@ -300,7 +299,7 @@ final class CopyPteRange
                 }
                 arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
                 stores++;
-                fastAnon++;
+                singles++;
                 i++;
                 continue;
             }
@@ -329,8 +328,7 @@ final class CopyPteRange
             i++;
         }
         // a single-path anon PTE: one batch, one refcount and one rmap update (batches count themselves)
-        final long n = singles + fastAnon;
-        c.publish(reads, stores, atomics, n, n, n, n);
+        c.publish(reads, stores, atomics, singles, singles, singles, singles);
         return ret;
     }
 
