@@ -196,25 +196,12 @@ public final class ForkBench
     private List<RawResult> runOrder(final int order)
     {
         final String orderLabel = arch + " order-" + order;
-        Setup main = null;
-        Setup basic = null;
-        try
+        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
         {
             final List<Slot> slots = new ArrayList<>();
             for (final Strategy s : plan.strategies())
             {
-                final boolean isBasic = s == Strategy.CONTPTE_BASIC;
-                if (isBasic && basic == null)
-                {
-                    listener.status(orderLabel + ": populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
-                    basic = setup(plan, arch, order, true, listener::status);
-                }
-                else if (!isBasic && main == null)
-                {
-                    listener.status(orderLabel + ": populating " + Units.formatSize(plan.sizeBytes()));
-                    main = setup(plan, arch, order, false, listener::status);
-                }
-                slots.add(new Slot(s, isBasic ? basic : main, order));
+                slots.add(new Slot(s, setups.forStrategy(s), order));
             }
 
             if (plan.warmup() > 0)
@@ -267,17 +254,6 @@ public final class ForkBench
             }
             return out;
         }
-        finally
-        {
-            if (main != null)
-            {
-                main.close();
-            }
-            if (basic != null)
-            {
-                basic.close();
-            }
-        }
     }
 
     /** Size of the parent of {@link #warmUpSmall}. */
@@ -301,22 +277,11 @@ public final class ForkBench
         }
         final ForkPlan small = new ForkPlan(SMALL_PARENT_BYTES, plan.orders(), plan.archs(), plan.strategies(), 1, 1,
             plan.ramBytes(), false, false, 0, plan.tlbiRange(), null);
-        Setup main = null;
-        Setup basic = null;
-        try
+        try (Setups setups = new Setups(small, order, "", text -> { }))
         {
             for (final Slot slot : slots)
             {
-                final boolean isBasic = slot.strategy == Strategy.CONTPTE_BASIC;
-                if (isBasic && basic == null)
-                {
-                    basic = setup(small, arch, order, true);
-                }
-                else if (!isBasic && main == null)
-                {
-                    main = setup(small, arch, order, false);
-                }
-                final Setup s = isBasic ? basic : main;
+                final Setup s = setups.forStrategy(slot.strategy);
                 for (int w = 0; w < SMALL_WARMUP_FORKS; w++)
                 {
                     Fork.fork(s.parent, slot.strategy).exit();
@@ -324,15 +289,64 @@ public final class ForkBench
                 }
             }
         }
-        finally
+    }
+
+    /**
+     * The populated machines of one order, made when a strategy first needs one: one for every strategy but
+     * contpte-basic, which needs an arm64 machine of its own. Closing closes both.
+     */
+    private final class Setups implements AutoCloseable
+    {
+        private final ForkPlan plan;
+        private final int order;
+        private final String label;
+        private final java.util.function.Consumer<String> status;
+        private Setup main;
+        private Setup basic;
+
+        Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status)
         {
-            if (main != null)
+            this.plan = plan;
+            this.order = order;
+            this.label = label;
+            this.status = status;
+        }
+
+        Setup forStrategy(final Strategy strategy)
+        {
+            if (strategy == Strategy.CONTPTE_BASIC)
             {
-                main.close();
+                if (basic == null)
+                {
+                    status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
+                    basic = setup(plan, arch, order, true, status);
+                }
+                return basic;
             }
-            if (basic != null)
+            if (main == null)
             {
-                basic.close();
+                status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()));
+                main = setup(plan, arch, order, false, status);
+            }
+            return main;
+        }
+
+        @Override
+        public void close()
+        {
+            try
+            {
+                if (main != null)
+                {
+                    main.close();
+                }
+            }
+            finally
+            {
+                if (basic != null)
+                {
+                    basic.close();
+                }
             }
         }
     }

@@ -151,25 +151,7 @@ public final class ProcessCheckpoint implements AutoCloseable
     /** Puts the captured tables and folio metadata back. See the class precondition. */
     public void restore()
     {
-        mm.checkAlive();
-        final Machine machine = mm.machine();
-        final PageTables pt = machine.pageTables();
-        final MemMap memmap = machine.memmap();
-        for (int i = 0; i < tablePfns.length; i++)
-        {
-            MemorySegment.copy(tableCopy, (long)i * TableStore.TABLE_BYTES, pt.segment(tablePfns[i]), pt.base(tablePfns[i]),
-                TableStore.TABLE_BYTES);
-        }
-        long at = 0;
-        for (int r = 0; r < runStart.length; r++)
-        {
-            final long n = runEnd[r] - runStart[r];
-            MemorySegment.copy(recordCopy, at * PageDescriptor.RECORD_LENGTH, memmap.records(),
-                PageDescriptor.recordOffset(runStart[r]), n * PageDescriptor.RECORD_LENGTH);
-            MemorySegment.copy(paeCopy, at * PageDescriptor.ANON_EXCLUSIVE_LENGTH, memmap.anonExclusive(),
-                PageDescriptor.anonExclusiveOffset(runStart[r]), n * PageDescriptor.ANON_EXCLUSIVE_LENGTH);
-            at += n;
-        }
+        restore(true, false);
     }
 
     /**
@@ -191,6 +173,17 @@ public final class ProcessCheckpoint implements AutoCloseable
      */
     public boolean restoreAfterChildExit(final boolean verify)
     {
+        return restore(false, verify);
+    }
+
+    /**
+     * Tables and PageAnonExclusive bytes always; the folio records copied back ({@code copyRecords}), compared first
+     * and copied back only if they differ ({@code verifyRecords}), or left alone.
+     *
+     * @return {@code false} if the comparison found the records changed
+     */
+    private boolean restore(final boolean copyRecords, final boolean verifyRecords)
+    {
         mm.checkAlive();
         final Machine machine = mm.machine();
         final PageTables pt = machine.pageTables();
@@ -207,16 +200,17 @@ public final class ProcessCheckpoint implements AutoCloseable
             final long n = runEnd[r] - runStart[r];
             MemorySegment.copy(paeCopy, at * PageDescriptor.ANON_EXCLUSIVE_LENGTH, memmap.anonExclusive(),
                 PageDescriptor.anonExclusiveOffset(runStart[r]), n * PageDescriptor.ANON_EXCLUSIVE_LENGTH);
-            if (verify)
+            final long off = at * PageDescriptor.RECORD_LENGTH;
+            final long len = n * PageDescriptor.RECORD_LENGTH;
+            final long live = PageDescriptor.recordOffset(runStart[r]);
+            if (copyRecords)
             {
-                final long off = at * PageDescriptor.RECORD_LENGTH;
-                final long len = n * PageDescriptor.RECORD_LENGTH;
-                final long live = PageDescriptor.recordOffset(runStart[r]);
-                if (MemorySegment.mismatch(recordCopy, off, off + len, memmap.records(), live, live + len) != -1)
-                {
-                    MemorySegment.copy(recordCopy, off, memmap.records(), live, len);
-                    recordsEqual = false;
-                }
+                MemorySegment.copy(recordCopy, off, memmap.records(), live, len);
+            }
+            else if (verifyRecords && MemorySegment.mismatch(recordCopy, off, off + len, memmap.records(), live, live + len) != -1)
+            {
+                MemorySegment.copy(recordCopy, off, memmap.records(), live, len);
+                recordsEqual = false;
             }
             at += n;
         }
