@@ -97,7 +97,14 @@ final class CopyPteRange
                     memmap.refAdd(head, 1);
                     memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 }
-                atomics += copyOnePte(c, arch, ev, isCow, st, sb, dt, db, i, pte, false);
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
                 stores++;
                 anon++;
                 continue;
@@ -218,7 +225,14 @@ final class CopyPteRange
             {
                 // ptep_set_wrprotects(nr = 1, full) and set_ptes_full(nr = 1), counted here (on x86_64 every
                 // batch takes this branch: nr is the constant 1)
-                atomics += copyOnePte(c, arch, ev, isCow, st, sb, dt, db, i, pte, true);
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPteFullNoAcct(ev, dt, db, i, c.finishChildPte(child));
                 stores++;
                 i++;
                 continue;
@@ -276,7 +290,14 @@ final class CopyPteRange
                 memmap.refAdd(pfn, 1);
                 memmap.mapcountAdd(pfn, 1);
                 memmap.clearAnonExclusive(pfn);
-                atomics += copyOnePte(c, arch, ev, isCow, st, sb, dt, db, i, pte, false);
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
                 stores++;
                 singles++;
                 i++;
@@ -309,36 +330,6 @@ final class CopyPteRange
         // a single-path anon PTE: one batch, one refcount and one rmap update (batches count themselves)
         c.publish(reads, stores, atomics, singles, singles, singles, singles);
         return ret;
-    }
-
-    /**
-     * The PTE side of one single-entry copy, for the paths the loops write out: {@code ptep_set_wrprotect} on the
-     * parent's entry if the mapping is COW and the entry writable, then the child's entry through
-     * {@code set_pte_at}, or through the seed patch's {@code set_ptes_full(nr = 1)} when {@code full}. The arch calls
-     * are the {@code NoAcct} ones: this returns the atomics done (0 or 1) and the caller counts them and the one
-     * store in its locals. Small and static, so that it compiles into each loop.
-     */
-    private static int copyOnePte(final CopyContext c, final Arch arch, final Events ev, final boolean isCow,
-        final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int i, final long pte,
-        final boolean full)
-    {
-        long child = pte;
-        int atomics = 0;
-        if (isCow && arch.pteWrite(pte))
-        {
-            arch.wrprotectPteNoAcct(ev, st, sb, i);
-            atomics = 1;
-            child = arch.pteWrprotect(pte);
-        }
-        if (full)
-        {
-            arch.setPteFullNoAcct(ev, dt, db, i, c.finishChildPte(child));
-        }
-        else
-        {
-            arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
-        }
-        return atomics;
     }
 
     /**
