@@ -136,10 +136,12 @@ final class CopyPteRange
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
         final Events ev = c.ev;
+        final boolean srcHasPinned = c.srcHasPinned;
         final boolean isCow = c.isCow;
         long reads = 0;
         long stores = 0;
         long atomics = 0;
+        long singles = 0;
         long batches = 0;
         long specials = 0;
         long rmaps = 0;
@@ -173,11 +175,33 @@ final class CopyPteRange
                 continue;
             }
             final int pflags = memmap.flags(pfn);
+            if (nr == 1 && (pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
+            {
+                // An order-0 anon page (never part of a CONT block, so nr is 1; on x86_64 always): folio_ref_add
+                // and page_try_dup_anon_rmap on the page itself, then ptep_set_wrprotects(nr = 1, full) and
+                // set_ptes_full(nr = 1), written out in legacy's shape. One local counts its batch, refcount
+                // update, rmap update, anon page and child store, as folioBatch's singles do: fewer live
+                // counters than the general path below keeps in registers.
+                memmap.refAdd(pfn, 1);
+                memmap.clearAnonExclusive(pfn);
+                memmap.mapcountAdd(pfn, 1);
+                long child = pte;
+                if (isCow && arch.pteWrite(pte))
+                {
+                    arch.wrprotectPteNoAcct(ev, st, sb, i);
+                    atomics++;
+                    child = arch.pteWrprotect(pte);
+                }
+                arch.setPteFullNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                singles++;
+                i++;
+                continue;
+            }
             final int order = pflags & PageDescriptor.ORDER_MASK;
             final long head = pfn & -(1L << order);
             if ((pflags & PageDescriptor.PG_ANON) != 0)
             {
-                if (c.srcHasPinned && memmap.folioMaybeDmaPinned(head))
+                if (srcHasPinned && memmap.folioMaybeDmaPinned(head))
                 {
                     final int done = c.archBatchPinnedAnon(st, sb, dt, db, i, pte, pfn, head, order, nr);
                     if (done < 0)
@@ -246,7 +270,8 @@ final class CopyPteRange
             i += nr;
         }
         // one refcount update per batch of a normal page (folio_ref_add), one rmap update per page
-        c.publish(reads, stores, atomics, batches + specials, batches, rmaps, anon);
+        c.publish(reads, stores + singles, atomics, batches + specials + singles, batches + singles, rmaps + singles,
+            anon + singles);
         return ret;
     }
 
