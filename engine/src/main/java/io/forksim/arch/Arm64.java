@@ -861,6 +861,8 @@ public final class Arm64 extends Arch
         final int end = idx + nr;
         long pfn = Arm64Pte.ptePfn(pte);
         final long prot = Arm64Pte.ptePgprot(pte) & ~CONT;
+        // big batches are built in the staging array and stored with one copy (see Arch#STAGED_MIN_NR)
+        final long[] buf = nr >= STAGED_MIN_NR ? staging() : null;
         int addr = idx;
         do
         {
@@ -871,14 +873,28 @@ public final class Arm64 extends Arch
             {
                 p |= CONT;
             }
-            for (int i = 0; i < n; i++)
+            if (buf != null)
             {
-                storeRaw(t, base, addr + i, p + ((long)i << PAGE_SHIFT));
+                for (int i = 0, at = addr - idx; i < n; i++)
+                {
+                    buf[at + i] = p + ((long)i << PAGE_SHIFT);
+                }
+            }
+            else
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    storeRaw(t, base, addr + i, p + ((long)i << PAGE_SHIFT));
+                }
             }
             addr = next;
             pfn += n;
         }
         while (addr != end);
+        if (buf != null)
+        {
+            storeRawRange(t, base, idx, buf, nr);
+        }
         ev.pteStore += nr;
     }
 
@@ -914,10 +930,7 @@ public final class Arm64 extends Arch
     void contpteWrprotectPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
     {
         contpteTryUnfoldPartial(ev, t, base, idx, nr);
-        for (int i = 0; i < nr; i++)
-        {
-            storeRaw(t, base, idx + i, Arm64Pte.pteWrprotect(loadRaw(t, base, idx + i)));
-        }
+        wrprotectRaw(t, base, idx, nr);
         ev.pteAtomic += nr;
     }
 
