@@ -43,7 +43,7 @@ public abstract sealed class Arch permits X86_64, Arm64
      * batches keep the direct loop: an order-4 fork measured 5.7 -> 6.5 ns/page with staging at 16 entries
      * (the thread-local lookup and two copies per 16 entries cost more than they save).
      */
-    protected static final int STAGED_MIN_NR = 64;
+    public static final int STAGED_MIN_NR = 64;
     private static final ThreadLocal<long[]> STAGING = ThreadLocal.withInitial(() -> new long[PTRS_PER_TABLE]);
 
     /** This thread's staging array: {@link #PTRS_PER_TABLE} entries, contents undefined. */
@@ -87,6 +87,69 @@ public abstract sealed class Arch permits X86_64, Arm64
             storeRaw(t, base, idx + i, p);
             p += step;
         }
+    }
+
+    /** Zeroes entries {@code idx..idx+nr-1}; counts nothing. Big ranges are one fill. */
+    protected static void clearRaw(final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        if (nr >= STAGED_MIN_NR)
+        {
+            t.asSlice(base + ((long)idx << 3), (long)nr << 3).fill((byte)0);
+            return;
+        }
+        for (int i = 0; i < nr; i++)
+        {
+            storeRaw(t, base, idx + i, 0L);
+        }
+    }
+
+    /**
+     * Zeroes entries {@code idx..idx+nr-1} (nr &gt;= 1) and returns the first old entry made dirty if any was
+     * dirty and young if any was young ({@code get_and_clear_full_ptes}' merge; both are idempotent bit sets,
+     * so one merge per kind equals one per entry); counts nothing. Staged when {@code nr >= }{@link #STAGED_MIN_NR}.
+     */
+    protected final long getAndClearRaw(final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        long first;
+        if (nr >= STAGED_MIN_NR)
+        {
+            final long[] buf = staging();
+            loadRawRange(t, base, idx, buf, nr);
+            clearRaw(t, base, idx, nr);
+            first = buf[0];
+            boolean dirty = false;
+            boolean young = false;
+            for (int i = 1; i < nr; i++)
+            {
+                dirty |= pteDirty(buf[i]);
+                young |= pteYoung(buf[i]);
+            }
+            if (dirty)
+            {
+                first = pteMkdirty(first);
+            }
+            if (young)
+            {
+                first = pteMkyoung(first);
+            }
+            return first;
+        }
+        first = loadRaw(t, base, idx);
+        storeRaw(t, base, idx, 0L);
+        for (int i = 1; i < nr; i++)
+        {
+            final long p = loadRaw(t, base, idx + i);
+            storeRaw(t, base, idx + i, 0L);
+            if (pteDirty(p))
+            {
+                first = pteMkdirty(first);
+            }
+            if (pteYoung(p))
+            {
+                first = pteMkyoung(first);
+            }
+        }
+        return first;
     }
 
     /**
@@ -263,6 +326,41 @@ public abstract sealed class Arch permits X86_64, Arm64
         return 1;
     }
 
+    /** Whether {@link #pteBatchHint} can be more than 1 (arm64); generic: false, a constant C2 folds. */
+    public boolean hasPteBatchHint()
+    {
+        return false;
+    }
+
+    /**
+     * The number of leading entries of {@code idx..idx+limit-1} that equal {@code first + i * step} exactly
+     * (the raw-equal run {@code folio_pte_batch} accepts without normalising); counts nothing, the caller counts
+     * the entries it consumes. Read through the staging array in chunks of {@link #STAGED_MIN_NR} entries, so
+     * a run that ends early wastes at most one chunk (see {@link #STAGED_MIN_NR} for why).
+     */
+    public final int countRawRamp(final MemorySegment t, final long base, final int idx, final long first,
+        final long step, final int limit)
+    {
+        final long[] buf = staging();
+        long expect = first;
+        int done = 0;
+        while (done < limit)
+        {
+            final int n = Math.min(STAGED_MIN_NR, limit - done);
+            loadRawRange(t, base, idx + done, buf, n);
+            for (int i = 0; i < n; i++)
+            {
+                if (buf[i] != expect)
+                {
+                    return done + i;
+                }
+                expect += step;
+            }
+            done += n;
+        }
+        return done;
+    }
+
     /**
      * {@code pte_batch_remaining} (the seed patch, never merged): the batch length, from the PTE bits and
      * address alone, capped at {@code endIdx}. Generic: the constant 1.
@@ -343,33 +441,15 @@ public abstract sealed class Arch permits X86_64, Arm64
     /** {@code clear_full_ptes}: clear {@code nr} present entries of one folio (A/D not needed). */
     public void clearFullPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
     {
-        for (int i = 0; i < nr; i++)
-        {
-            storeRaw(t, base, idx + i, 0L);
-        }
+        clearRaw(t, base, idx, nr);
         ev.pteAtomic += nr;
     }
 
     /** {@code get_and_clear_full_ptes}: clear {@code nr} entries; returns the first with young/dirty ORed over all. */
     public long getAndClearFullPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
     {
-        long first = loadRaw(t, base, idx);
-        storeRaw(t, base, idx, 0L);
-        for (int i = 1; i < nr; i++)
-        {
-            final long p = loadRaw(t, base, idx + i);
-            storeRaw(t, base, idx + i, 0L);
-            if (pteDirty(p))
-            {
-                first = pteMkdirty(first);
-            }
-            if (pteYoung(p))
-            {
-                first = pteMkyoung(first);
-            }
-        }
         ev.pteAtomic += nr;
-        return first;
+        return getAndClearRaw(t, base, idx, nr);
     }
 
     /** {@code ptep_get_and_clear}: atomically clear one entry, returning the old value. */

@@ -123,6 +123,12 @@ public final class Arm64 extends Arch
      * which {@code folio_pte_batch} may accept without reading them; otherwise 1. Reads nothing.
      */
     @Override
+    public boolean hasPteBatchHint()
+    {
+        return true;
+    }
+
+    @Override
     public int pteBatchHint(final MemorySegment t, final long base, final int idx, final long pte)
     {
         if ((pte & VALID_CONT) != VALID_CONT)
@@ -297,10 +303,7 @@ public final class Arm64 extends Arch
             return;
         }
         contpteTryUnfoldPartial(ev, t, base, idx, nr);
-        for (int i = 0; i < nr; i++)
-        {
-            storeRaw(t, base, idx + i, 0L);
-        }
+        clearRaw(t, base, idx, nr);
         ev.pteAtomic += nr;
     }
 
@@ -326,16 +329,8 @@ public final class Arm64 extends Arch
             return first;
         }
         contpteTryUnfoldPartial(ev, t, base, idx, nr);
-        long first = loadRaw(t, base, idx);
-        storeRaw(t, base, idx, 0L);
-        for (int i = 1; i < nr; i++)
-        {
-            final long p = loadRaw(t, base, idx + i);
-            storeRaw(t, base, idx + i, 0L);
-            first = mergeYoungDirty(first, p);
-        }
         ev.pteAtomic += nr;
-        return first;
+        return getAndClearRaw(t, base, idx, nr);
     }
 
     /**

@@ -86,6 +86,15 @@ public final class FolioPteBatch
             // (__pte_batch_clear_ignored on both sides), which decides exactly as the kernel's comparison does:
             // normalisation touches flag bits only and commutes with advancing the PFN.
             long raw = pte + nr * step;
+            // No hint to skip by (every entry is read): take the raw-equal run in bulk, once; after a word that
+            // differs the entries are read one by one, so a folio whose bits alternate costs no repeated chunks.
+            if (!arch.hasPteBatchHint() && max - nr >= Arch.STAGED_MIN_NR)
+            {
+                final int same = arch.countRawRamp(t, base, idx + nr, raw, step, max - nr);
+                reads += same;
+                nr += same;
+                raw += same * step;
+            }
             while (nr < max)
             {
                 final long p = arch.ptepGetNoAcct(ev, t, base, idx + nr);
