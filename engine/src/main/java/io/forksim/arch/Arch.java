@@ -1,5 +1,6 @@
 package io.forksim.arch;
 
+import io.forksim.mem.ClearPage;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
@@ -89,12 +90,12 @@ public abstract sealed class Arch permits X86_64, Arm64
         }
     }
 
-    /** Zeroes entries {@code idx..idx+nr-1}; counts nothing. Big ranges are one fill. */
+    /** Zeroes entries {@code idx..idx+nr-1}; counts nothing. Big ranges are one copy from the zero page. */
     protected static void clearRaw(final MemorySegment t, final long base, final int idx, final int nr)
     {
         if (nr >= STAGED_MIN_NR)
         {
-            t.asSlice(base + ((long)idx << 3), (long)nr << 3).fill((byte)0);
+            ClearPage.clear(t, base + ((long)idx << 3), (long)nr << 3);
             return;
         }
         for (int i = 0; i < nr; i++)

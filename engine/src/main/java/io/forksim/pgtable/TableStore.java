@@ -1,5 +1,7 @@
 package io.forksim.pgtable;
 
+import io.forksim.mem.ClearPage;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -87,7 +89,7 @@ public final class TableStore implements AutoCloseable
         if (freeTop > 0)
         {
             slot = freeSlots[--freeTop];
-            chunk(slot).asSlice(offset(slot), TABLE_BYTES).fill((byte)0);
+            ClearPage.clear(chunk(slot), offset(slot), TABLE_BYTES);
         }
         else
         {
