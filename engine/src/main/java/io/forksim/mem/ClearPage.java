@@ -28,6 +28,32 @@ public final class ClearPage
     }
 
     /**
+     * Whether {@code seg[offset, offset + bytes)} holds only zero bytes (a vectorised compare with the zero page).
+     *
+     * @throws IndexOutOfBoundsException if the range is not inside {@code seg}
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    public static boolean isZero(final MemorySegment seg, final long offset, final long bytes)
+    {
+        if (bytes < 0)
+        {
+            throw new IllegalArgumentException("bytes " + bytes + " must not be negative");
+        }
+        java.util.Objects.checkFromIndexSize(offset, bytes, seg.byteSize());
+        long done = 0;
+        while (done < bytes)
+        {
+            final long n = Math.min(PAGE_BYTES, bytes - done);
+            if (MemorySegment.mismatch(seg, offset + done, offset + done + n, ZERO_PAGE, 0, n) != -1)
+            {
+                return false;
+            }
+            done += n;
+        }
+        return true;
+    }
+
+    /**
      * Zeroes {@code seg[offset, offset + bytes)}.
      *
      * @throws IndexOutOfBoundsException if the range is not inside {@code seg} (nothing is written then)
