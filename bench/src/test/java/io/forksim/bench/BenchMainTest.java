@@ -77,6 +77,16 @@ class BenchMainTest
     }
 
     @Test
+    void roundsRotateTheConfigurationsOnePerRound()
+    {
+        final List<String> c = List.of("a", "b", "c");
+        assertThat(BenchMain.rotate(c, 0)).containsExactly("a", "b", "c");
+        assertThat(BenchMain.rotate(c, 1)).containsExactly("b", "c", "a");
+        assertThat(BenchMain.rotate(c, 5)).containsExactly("c", "a", "b");
+        assertThat(BenchMain.declaredConfigs()).startsWith("x86_64:legacy").contains("arm64:contpte-basic");
+    }
+
+    @Test
     void jvmFlagsComeFromTheEngineResource()
     {
         final List<String> flags = JvmFlags.fromClasspath();
