@@ -27,6 +27,15 @@ public final class ClearPage
         return page.asReadOnly();
     }
 
+    private static void checkRange(final MemorySegment seg, final long offset, final long bytes)
+    {
+        if (bytes < 0)
+        {
+            throw new IllegalArgumentException("bytes " + bytes + " must not be negative");
+        }
+        java.util.Objects.checkFromIndexSize(offset, bytes, seg.byteSize());
+    }
+
     /**
      * Whether {@code seg[offset, offset + bytes)} holds only zero bytes (a vectorised compare with the zero page).
      *
@@ -35,11 +44,7 @@ public final class ClearPage
      */
     public static boolean isZero(final MemorySegment seg, final long offset, final long bytes)
     {
-        if (bytes < 0)
-        {
-            throw new IllegalArgumentException("bytes " + bytes + " must not be negative");
-        }
-        java.util.Objects.checkFromIndexSize(offset, bytes, seg.byteSize());
+        checkRange(seg, offset, bytes);
         long done = 0;
         while (done < bytes)
         {
@@ -61,11 +66,7 @@ public final class ClearPage
      */
     public static void clear(final MemorySegment seg, final long offset, final long bytes)
     {
-        if (bytes < 0)
-        {
-            throw new IllegalArgumentException("bytes " + bytes + " must not be negative");
-        }
-        java.util.Objects.checkFromIndexSize(offset, bytes, seg.byteSize());
+        checkRange(seg, offset, bytes);
         long done = 0;
         while (done < bytes)
         {
