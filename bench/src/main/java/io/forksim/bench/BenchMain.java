@@ -428,7 +428,7 @@ public final class BenchMain
         // at 0.85). So the default sets run as rounds of one JMH fork of every configuration, the first
         // configuration rotating per round, as the main job interleaves its runs, and the rounds are merged into one
         // JMH result. A user's -f or a profiler keeps JMH's own order.
-        final int rounds = profileDir == null && !"gc".equals(o.profile()) && !cmd.getForkCount().hasValue()
+        final int rounds = o.profile() == null && !cmd.getForkCount().hasValue()
             && (o.seedTable() || !userIncludes) ? (o.seedTable() ? SEED_FORKS : QUICK_FORKS) : 1;
         if (rounds > 1)
         {

@@ -111,46 +111,35 @@ public abstract sealed class Arch permits X86_64, Arm64
      */
     protected final long getAndClearRaw(final MemorySegment t, final long base, final int idx, final int nr)
     {
-        long first;
+        final long first;
+        boolean dirty = false;
+        boolean young = false;
         if (nr >= STAGED_MIN_NR)
         {
             final long[] buf = staging();
             loadRawRange(t, base, idx, buf, nr);
             clearRaw(t, base, idx, nr);
             first = buf[0];
-            boolean dirty = false;
-            boolean young = false;
             for (int i = 1; i < nr; i++)
             {
                 dirty |= pteDirty(buf[i]);
                 young |= pteYoung(buf[i]);
             }
-            if (dirty)
-            {
-                first = pteMkdirty(first);
-            }
-            if (young)
-            {
-                first = pteMkyoung(first);
-            }
-            return first;
         }
-        first = loadRaw(t, base, idx);
-        storeRaw(t, base, idx, 0L);
-        for (int i = 1; i < nr; i++)
+        else
         {
-            final long p = loadRaw(t, base, idx + i);
-            storeRaw(t, base, idx + i, 0L);
-            if (pteDirty(p))
+            first = loadRaw(t, base, idx);
+            storeRaw(t, base, idx, 0L);
+            for (int i = 1; i < nr; i++)
             {
-                first = pteMkdirty(first);
-            }
-            if (pteYoung(p))
-            {
-                first = pteMkyoung(first);
+                final long p = loadRaw(t, base, idx + i);
+                storeRaw(t, base, idx + i, 0L);
+                dirty |= pteDirty(p);
+                young |= pteYoung(p);
             }
         }
-        return first;
+        final long d = dirty ? pteMkdirty(first) : first;
+        return young ? pteMkyoung(d) : d;
     }
 
     /**

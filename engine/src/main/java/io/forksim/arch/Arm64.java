@@ -118,16 +118,16 @@ public final class Arm64 extends Arch
         return contptePtepGet(ev, t, base, idx, pte);
     }
 
-    /**
-     * {@code pte_batch_hint}: for a valid CONT entry, the entries from {@code idx} to the end of its block,
-     * which {@code folio_pte_batch} may accept without reading them; otherwise 1. Reads nothing.
-     */
     @Override
     public boolean hasPteBatchHint()
     {
         return true;
     }
 
+    /**
+     * {@code pte_batch_hint}: for a valid CONT entry, the entries from {@code idx} to the end of its block,
+     * which {@code folio_pte_batch} may accept without reading them; otherwise 1. Reads nothing.
+     */
     @Override
     public int pteBatchHint(final MemorySegment t, final long base, final int idx, final long pte)
     {

@@ -153,13 +153,7 @@ public final class RoundMerge
         final ObjectNode pct = metric.putObject("scorePercentiles");
         for (final double p : PERCENTILES)
         {
-            pct.put(percentileKey(p), s.getPercentile(p));
+            pct.put(Double.toString(p), s.getPercentile(p));   // JMH's keys: "0.0", "99.9", "100.0"
         }
-    }
-
-    /** JMH's key for a percentile: {@code "0.0"}, {@code "99.9"}, {@code "100.0"}. */
-    private static String percentileKey(final double p)
-    {
-        return Double.toString(p);
     }
 }
