@@ -2,12 +2,23 @@ package io.forksim.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forksim.fork.Strategy;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.ForkRun;
+import io.forksim.harness.JsonReport;
+import io.forksim.harness.LiveCounters;
+import io.forksim.harness.MachineInfo;
+import io.forksim.harness.Progress;
+import io.forksim.harness.RawResult;
+import io.forksim.harness.Report;
+import io.forksim.harness.Result;
+import io.forksim.harness.Units;
+import io.forksim.harness.Workers;
 import io.forksim.pgtable.PageTables;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -51,6 +62,9 @@ public final class ForkCommand implements Callable<Integer>
     static final int MAX_ORDER = 9;
     /** Simulated RAM a machine can have (Machine.Config's limit). */
     static final long MAX_RAM = 1L << 43;
+
+    /** How a worker JVM starts: this command line in worker mode. */
+    static final List<String> WORKER_ENTRY = List.of(Main.class.getName(), "fork", "--worker");
 
     @Spec
     CommandSpec spec;
@@ -293,7 +307,7 @@ public final class ForkCommand implements Callable<Integer>
                         try
                         {
                             io.forksim.snapshot.SnapshotCache.refuseForeignFile(io.forksim.snapshot.SnapshotCache.fileFor(
-                                snap, a, size, o, basic, onlyConfiguration(as, os, ss)));
+                                snap, a, size, o, basic, ForkPlan.onlyConfiguration(as, os, ss)));
                         }
                         catch (final java.io.IOException e)
                         {
@@ -305,13 +319,6 @@ public final class ForkCommand implements Callable<Integer>
         }
         return new ForkPlan(size, os, as, ss, runs, iterations, r, reuseParent, verify,
             warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange, snap);
-    }
-
-    /** A run with one machine configuration uses a --snapshot FILE as is. */
-    static boolean onlyConfiguration(final List<String> archs, final List<Integer> orders, final List<Strategy> strategies)
-    {
-        return archs.size() == 1 && orders.size() == 1
-            && !(strategies.contains(Strategy.CONTPTE_BASIC) && strategies.size() > 1);
     }
 
     static long roundUp(final long v, final long to)
@@ -380,7 +387,7 @@ public final class ForkCommand implements Callable<Integer>
             {
                 if (inProcess)
                 {
-                    final ForkBench.Outcome o = ForkBench.run(plan.forArch(arch), arch, listener(progress, live, offset));
+                    final ForkRun.Outcome o = ForkRun.run(plan.forArch(arch), arch, listener(progress, live, offset));
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += plan.stepsPerArch();
@@ -389,7 +396,7 @@ public final class ForkCommand implements Callable<Integer>
                 for (final int order : plan.orders())
                 {
                     final ForkPlan one = plan.forArchAndOrder(arch, order);
-                    final ForkBench.Outcome o = Workers.run(one, arch, countersFile, progress, offset, debug);
+                    final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug);
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += one.stepsPerArch();
@@ -451,9 +458,9 @@ public final class ForkCommand implements Callable<Integer>
         return Main.EXIT_OK;
     }
 
-    private static ForkBench.Listener listener(final Progress progress, final LiveCounters live, final int offset)
+    private static ForkRun.Listener listener(final Progress progress, final LiveCounters live, final int offset)
     {
-        return new ForkBench.Listener()
+        return new ForkRun.Listener()
         {
             private int done;
 
@@ -510,7 +517,7 @@ public final class ForkCommand implements Callable<Integer>
         }
         final Progress progress = new Progress(err, Progress.Mode.LINES, plan.stepsPerArch());
         final LiveCounters l = live;
-        final ForkBench.Listener listener = new ForkBench.Listener()
+        final ForkRun.Listener listener = new ForkRun.Listener()
         {
             private int done;
 
@@ -547,7 +554,7 @@ public final class ForkCommand implements Callable<Integer>
         };
         try
         {
-            final ForkBench.Outcome o = ForkBench.run(plan, arch, listener);
+            final ForkRun.Outcome o = ForkRun.run(plan, arch, listener);
             for (final RawResult r : o.results())
             {
                 out.println(JsonReport.resultLine(r));

@@ -1,9 +1,10 @@
 package io.forksim.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import io.forksim.harness.RunFailedException;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -150,7 +151,7 @@ public final class Main implements Runnable
                 w.println(errorPrefix(commandLine) + oneLine(pe.getMessage()));
                 code = EXIT_USAGE;
             }
-            else if (ex instanceof CheckFailedException)
+            else if (ex instanceof CheckFailedException || ex instanceof RunFailedException)
             {
                 w.println(errorPrefix(commandLine) + oneLine(ex.getMessage()));
                 code = EXIT_FAILED;

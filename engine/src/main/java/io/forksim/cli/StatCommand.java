@@ -1,5 +1,6 @@
 package io.forksim.cli;
 
+import io.forksim.harness.LiveCounters;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,8 +1,10 @@
 package io.forksim.cli;
 
 import io.forksim.fork.Strategy;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.ForkTree;
+import io.forksim.harness.Units;
 import io.forksim.stats.Events;
-import io.forksim.tree.ForkTree;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
