@@ -14,11 +14,11 @@ import io.forksim.harness.Result;
 import io.forksim.harness.Units;
 import io.forksim.harness.Workers;
 import io.forksim.pgtable.PageTables;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,10 +1,10 @@
 package io.forksim.cli;
 
+import io.forksim.harness.RunFailedException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
-import io.forksim.harness.RunFailedException;
-import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;

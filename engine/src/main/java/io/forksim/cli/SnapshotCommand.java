@@ -10,12 +10,12 @@ import io.forksim.mm.Mm;
 import io.forksim.snapshot.Snapshot;
 import io.forksim.snapshot.SnapshotCache;
 import io.forksim.snapshot.SnapshotFormatException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.PrintWriter;
