@@ -16,6 +16,7 @@ import io.forksim.harness.Workers;
 import io.forksim.pgtable.PageTables;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -69,7 +70,7 @@ public final class ForkCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = Units.SizeConverter.class,
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
         description = "Populated anon memory of the parent, with K/M/G/T suffix (default: ${DEFAULT-VALUE}). A multiple"
             + " of the largest folio size.")
     long size;
@@ -97,7 +98,7 @@ public final class ForkCommand implements Callable<Integer>
         description = "Timed forks per run (default: ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--ram", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--ram", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Simulated RAM per machine (default: max(4G, 2.5 x SIZE rounded up to 1G)).")
     Long ram;
 
@@ -115,8 +116,8 @@ public final class ForkCommand implements Callable<Integer>
             + " strategy's parent and child page tables and folio metadata with legacy's; exit 1 on any mismatch.")
     boolean verify;
 
-    @Option(names = "--no-progress", description = "No progress output.")
-    boolean noProgress;
+    @Mixin
+    ProgressOption progressOption;
 
     @Option(names = "--in-process",
         description = "Run everything in this JVM instead of one worker JVM per arch and order (faster to start; the"
@@ -134,10 +135,8 @@ public final class ForkCommand implements Callable<Integer>
         description = "Untimed warm-up forks per strategy and order (default: enough for ~2M PTE copies, 3..200).")
     Integer warmup;
 
-    @Option(names = "--tlbi-range", negatable = true, defaultValue = "true", fallbackValue = "true",
-        description = "arm64 machines have FEAT_TLBIRANGE: a 64 KiB block costs one TLBI by range instead of 16 by VA"
-            + " (default: on).")
-    boolean tlbiRange;
+    @Mixin
+    TlbiRangeOption tlbiRange;
 
     @Option(names = "--snapshot", paramLabel = "FILE",
         description = "Reuse the populated parent from FILE when it holds this configuration, else populate it and save it "
@@ -145,8 +144,8 @@ public final class ForkCommand implements Callable<Integer>
             + "per configuration.")
     java.nio.file.Path snapshot;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
     @Option(names = "--worker", hidden = true, description = "Internal: run as the worker JVM of one arch.")
     boolean worker;
@@ -318,7 +317,7 @@ public final class ForkCommand implements Callable<Integer>
             }
         }
         return new ForkPlan(size, os, as, ss, runs, iterations, r, reuseParent, verify,
-            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange, snap);
+            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange.tlbiRange(), snap);
     }
 
     static long roundUp(final long v, final long to)
@@ -339,7 +338,7 @@ public final class ForkCommand implements Callable<Integer>
         final PrintWriter stderr = spec.commandLine().getErr();
         final PrintWriter human = "-".equals(json) ? stderr : stdout;
         final MachineInfo host = MachineInfo.current();
-        final Progress progress = new Progress(stderr, Progress.chooseMode(noProgress), plan.steps());
+        final Progress progress = new Progress(stderr, progressOption.mode(), plan.steps());
 
         LiveCounters live = null;
         Path countersFile = null;
@@ -396,7 +395,7 @@ public final class ForkCommand implements Callable<Integer>
                 for (final int order : plan.orders())
                 {
                     final ForkPlan one = plan.forArchAndOrder(arch, order);
-                    final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug);
+                    final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug.enabled());
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += one.stepsPerArch();

@@ -7,6 +7,7 @@ import io.forksim.harness.ScaleReport;
 import io.forksim.harness.ScaleRun;
 import io.forksim.harness.Units;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,7 +33,7 @@ public final class ScaleCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "64G", converter = Units.SizeConverter.class,
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "64G", converter = SizeConverter.class,
         description = "Populated memory of the large process (default: ${DEFAULT-VALUE}).")
     long size;
 
@@ -40,20 +41,17 @@ public final class ScaleCommand implements Callable<Integer>
         description = "Folio order 0..9 (default: ${DEFAULT-VALUE}).")
     int order;
 
-    @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "x86_64", converter = ForkCommand.ArchConverter.class,
-        description = "x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
-    @Option(names = "--strategy", paramLabel = "STRATEGY", defaultValue = "folio-batch",
-        converter = ForkCommand.StrategyConverter.class,
-        description = "Copy strategy (default: ${DEFAULT-VALUE}).")
-    Strategy strategy;
+    @Mixin
+    StrategyOption strategy;
 
-    @Option(names = "--ram", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--ram", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Simulated RAM of the large machine (default: 2 x SIZE + 4 x its page tables, rounded up to 1G).")
     Long ram;
 
-    @Option(names = "--baseline", paramLabel = "SIZE", defaultValue = "1G", converter = Units.SizeConverter.class,
+    @Option(names = "--baseline", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
         description = "Size of the baseline measurement (default: ${DEFAULT-VALUE}).")
     long baseline;
 
@@ -75,11 +73,11 @@ public final class ScaleCommand implements Callable<Integer>
     @Option(names = "--check", description = "Run the invariant checker on the large machine with a live child (slow, heap: 4 B per simulated page).")
     boolean check;
 
-    @Option(names = "--no-progress", description = "No progress output.")
-    boolean noProgress;
+    @Mixin
+    ProgressOption progressOption;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
 
     private Main.UsageException bad(final String message)
@@ -106,7 +104,7 @@ public final class ScaleCommand implements Callable<Integer>
                 throw bad("Invalid size " + Units.formatSize(s) + ": does not fit the user address space above 1 TiB");
             }
         }
-        if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+        if (strategy.strategy() == Strategy.CONTPTE_BASIC && !arch.arch().equals("arm64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64");
         }
@@ -121,7 +119,7 @@ public final class ScaleCommand implements Callable<Integer>
             throw bad("Invalid value for option '--ram': " + Units.formatSize(r) + " (needs at least "
                 + Units.formatSize(ForkCommand.roundUp(need, 1L << 20)) + ", at most 8 TiB, a multiple of 4 KiB)");
         }
-        return new ScaleRun.Plan(arch, order, strategy, size, r, baseline, baselineForks, forks, check);
+        return new ScaleRun.Plan(arch.arch(), order, strategy.strategy(), size, r, baseline, baselineForks, forks, check);
     }
 
     @Override
@@ -130,7 +128,7 @@ public final class ScaleCommand implements Callable<Integer>
         final ScaleRun.Plan plan = plan();
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
-        final Progress progress = new Progress(err, Progress.chooseMode(noProgress), ScaleRun.steps(plan));
+        final Progress progress = new Progress(err, progressOption.mode(), ScaleRun.steps(plan));
         final ScaleRun.Result r;
         try
         {

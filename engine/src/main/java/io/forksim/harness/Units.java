@@ -1,7 +1,5 @@
 package io.forksim.harness;
 
-import picocli.CommandLine;
-
 import java.util.Locale;
 
 /** Byte sizes on the command line ({@code 16M}, {@code 1G}, {@code 1.5T}, plain bytes) and in reports. */
@@ -78,32 +76,5 @@ public final class Units
             }
         }
         return bytes + " B";
-    }
-
-    /** Compact form for command lines passed to workers: "1G", "16M", or plain bytes. */
-    public static String compactSize(final long bytes)
-    {
-        if (bytes % TIB == 0 && bytes != 0) return bytes / TIB + "T";
-        if (bytes % GIB == 0 && bytes != 0) return bytes / GIB + "G";
-        if (bytes % MIB == 0 && bytes != 0) return bytes / MIB + "M";
-        if (bytes % KIB == 0 && bytes != 0) return bytes / KIB + "K";
-        return Long.toString(bytes);
-    }
-
-    /** picocli converter for size options. */
-    public static final class SizeConverter implements CommandLine.ITypeConverter<Long>
-    {
-        @Override
-        public Long convert(final String value)
-        {
-            try
-            {
-                return parseSize(value);
-            }
-            catch (final IllegalArgumentException e)
-            {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
     }
 }
