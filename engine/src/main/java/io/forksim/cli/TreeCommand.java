@@ -1,6 +1,6 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.stats.Events;
 import io.forksim.tree.ForkTree;
 import picocli.CommandLine.Command;
@@ -59,7 +59,7 @@ public final class TreeCommand implements Callable<Integer>
 
     @Option(names = "--strategy", paramLabel = "S", defaultValue = "folio-batch", converter = ForkCommand.StrategyConverter.class,
         description = "Fork copy strategy: legacy, arch-batch, folio-batch, contpte-basic (arm64) (default: ${DEFAULT-VALUE}).")
-    Strategy strategy;
+    StrategyChoice strategy;
 
     @Option(names = "--threads", paramLabel = "T",
         description = "Worker threads, each owning every T-th subtree (default: the number of CPUs, at most N).")
@@ -142,7 +142,7 @@ public final class TreeCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " (at most 1 TiB)");
         }
-        if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+        if (strategy == StrategyChoice.CONTPTE_BASIC && !arch.equals("arm64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64 (use --arch arm64)");
         }

@@ -1,7 +1,7 @@
 package io.forksim.snapshot;
 
 import io.forksim.cli.ScaleCommand;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +17,7 @@ class ScaleRunTest
 {
     private static ScaleCommand.Result run(final long size, final int order)
     {
-        final ScaleCommand.Plan plan = new ScaleCommand.Plan("x86_64", order, Strategy.FOLIO_BATCH, size, ScaleCommand.defaultRam(size),
+        final ScaleCommand.Plan plan = new ScaleCommand.Plan("x86_64", order, StrategyChoice.FOLIO_BATCH, size, ScaleCommand.defaultRam(size),
             1L << 30, 20, 3, false);
         final ScaleCommand.Result r = ScaleCommand.run(plan, new ScaleCommand.Listener()
         {
