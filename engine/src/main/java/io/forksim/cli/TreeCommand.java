@@ -1,6 +1,6 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkTree;
 import io.forksim.harness.Units;
@@ -143,7 +143,7 @@ public final class TreeCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " (at most 1 TiB)");
         }
-        if (strategy.strategy() == Strategy.CONTPTE_BASIC && !arch.arch().equals("arm64"))
+        if (strategy.strategy() == StrategyChoice.CONTPTE_BASIC && !arch.arch().equals("arm64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64 (use --arch arm64)");
         }

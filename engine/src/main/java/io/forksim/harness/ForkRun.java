@@ -1,9 +1,10 @@
 package io.forksim.harness;
 
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.Compare;
 import io.forksim.check.Verifier;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -52,7 +53,7 @@ public final class ForkRun
         }
 
         /** Run {@code run} (1-based) of a configuration is done: one progress step. */
-        default void runDone(final String arch, final int order, final Strategy strategy, final int run)
+        default void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
         {
         }
 
@@ -130,7 +131,7 @@ public final class ForkRun
         Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
         if (arch.equals("arm64"))
         {
-            cfg = cfg.withTlbiRange(plan.tlbiRange()).withContpteBasic(contpteBasic);
+            cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
         if (plan.snapshot() != null)
         {
@@ -173,7 +174,7 @@ public final class ForkRun
     /** Per-strategy state of one order. */
     private final class Slot
     {
-        final Strategy strategy;
+        final StrategyChoice strategy;
         final Setup setup;
         final String label;
         final double[] runMeans = new double[plan.runs()];
@@ -187,7 +188,7 @@ public final class ForkRun
         double restoreSum;
         long teardownCount;
 
-        Slot(final Strategy strategy, final Setup setup, final int order)
+        Slot(final StrategyChoice strategy, final Setup setup, final int order)
         {
             this.strategy = strategy;
             this.setup = setup;
@@ -201,7 +202,7 @@ public final class ForkRun
         try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
         {
             final List<Slot> slots = new ArrayList<>();
-            for (final Strategy s : plan.strategies())
+            for (final StrategyChoice s : plan.strategies())
             {
                 slots.add(new Slot(s, setups.forStrategy(s), order));
             }
@@ -286,7 +287,7 @@ public final class ForkRun
                 final Setup s = setups.forStrategy(slot.strategy);
                 for (int w = 0; w < SMALL_WARMUP_FORKS; w++)
                 {
-                    Fork.fork(s.parent, slot.strategy).exit();
+                    Fork.fork(s.parent, slot.strategy.strategy()).exit();
                     s.checkpoint.restore();
                 }
             }
@@ -314,9 +315,9 @@ public final class ForkRun
             this.status = status;
         }
 
-        Setup forStrategy(final Strategy strategy)
+        Setup forStrategy(final StrategyChoice strategy)
         {
-            if (strategy == Strategy.CONTPTE_BASIC)
+            if (strategy == StrategyChoice.CONTPTE_BASIC)
             {
                 if (basic == null)
                 {
@@ -360,7 +361,7 @@ public final class ForkRun
         final Events ev = s.machine.events();
         final long[] before = ev.toArray();
         final long t0 = System.nanoTime();
-        final Mm child = Fork.fork(s.parent, slot.strategy);
+        final Mm child = Fork.fork(s.parent, slot.strategy.strategy());
         final long t1 = System.nanoTime();
         final long[] after = ev.toArray();
         final long t2 = System.nanoTime();
@@ -418,13 +419,13 @@ public final class ForkRun
 
     private void verify(final int order, final List<Slot> slots)
     {
-        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
+        final Map<StrategyChoice, Compare.Image> images = new LinkedHashMap<>();
         for (final Slot slot : slots)
         {
             final Setup s = slot.setup;
             s.checkpoint.restore();
             final long freeBefore = s.machine.phys().freePageCount();
-            final Mm child = Fork.fork(s.parent, slot.strategy);
+            final Mm child = Fork.fork(s.parent, slot.strategy.strategy());
             for (final String v : Verifier.invariants(s.machine))
             {
                 problems.add("invariant violated after a " + slot.label + " fork (child alive): " + v);
