@@ -4,6 +4,7 @@ import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
+import io.forksim.harness.PopulatedParent;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -20,10 +21,10 @@ class CompareTest
 
     private static Compare.Image imageOf(final Strategy s)
     {
-        try (ForkRun.Setup setup = ForkRun.setup(PLAN, "arm64", 4, s == Strategy.CONTPTE_BASIC))
+        try (PopulatedParent setup = ForkRun.setup(PLAN, "arm64", 4, s == Strategy.CONTPTE_BASIC))
         {
-            final var child = Fork.fork(setup.parent, s);
-            return Compare.capture(setup.machine, setup.parent, child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + PLAN.sizeBytes());
+            final var child = Fork.fork(setup.parent(), s);
+            return Compare.capture(setup.machine(), setup.parent(), child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + PLAN.sizeBytes());
         }
     }
 
