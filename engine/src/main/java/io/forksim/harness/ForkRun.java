@@ -1,6 +1,7 @@
 package io.forksim.harness;
 
 import io.forksim.check.Compare;
+import io.forksim.check.MachineImage;
 import io.forksim.check.Verifier;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
@@ -383,7 +384,7 @@ public final class ForkRun
 
     private void verify(final int order, final List<Slot> slots)
     {
-        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
+        final Map<Strategy, MachineImage> images = new LinkedHashMap<>();
         for (final Slot slot : slots)
         {
             final PopulatedParent s = slot.setup;
@@ -394,7 +395,8 @@ public final class ForkRun
             {
                 problems.add("invariant violated after a " + slot.label + " fork (child alive): " + v);
             }
-            images.put(slot.strategy, Compare.capture(s.machine(), s.parent(), child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + plan.sizeBytes()));
+            images.put(slot.strategy, MachineImage.ofFork(s.machine(), s.parent(), child, ForkPlan.BASE_VA,
+                ForkPlan.BASE_VA + plan.sizeBytes()));
             child.exit();
             for (final String v : Verifier.invariants(s.machine()))
             {
