@@ -13,7 +13,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>All integers are little-endian (Chronicle Bytes reads and writes the platform's order, and
  * {@link SnapshotMapping} refuses a big-endian platform). Sizes and offsets are in bytes; "pad" is zero bytes up to the
- * next multiple of 8 from the start of the section (every section starts 8-byte aligned).
+ * next multiple of 8 from the start of the section (every section starts 8-byte aligned), and pad8(n) is n rounded up
+ * to a multiple of 8.
  *
  * <h2>The file</h2>
  * <pre>
@@ -45,9 +46,9 @@ import java.nio.charset.StandardCharsets;
  *  |                                                               |
  *  +---------------------------------------------------------------+
  *  |  arch: 1 x86_64, 2 arm64 (u32)                     +24        |
- *  +-------------------------------------------------------+-+-+-+-+
- *  |  reserved (0)                                 +28     |C|B|T|
- *  +-------------------------------------------------------+-+-+-+-+
+ *  +---------------------------------------------------------------+
+ *  |  flags (u32, below)                                +28        |
+ *  +---------------------------------------------------------------+
  *  |  simulated RAM bytes (u64)                         +32        |
  *  |                                                               |
  *  +---------------------------------------------------------------+
@@ -63,14 +64,22 @@ import java.nio.charset.StandardCharsets;
  *  +---------------------------------------------------------------+
  *  |  section table: 11 entries of 32 bytes             +64        |
  *  ...                                                           ...
- *  |  zero                                              +416       |
+ *  +---------------------------------------------------------------+
+ *  |  zero bytes                                        +416       |
  *  ...                                                           ...
  *  +---------------------------------------------------------------+
  *  |  CRC32C of header bytes 0..4091 (u32)              +4092      |
  *  +---------------------------------------------------------------+
- *   T  {@link #FLAG_TLBI_RANGE}    arm64 FEAT_TLBIRANGE
- *   B  {@link #FLAG_CONTPTE_BASIC} arm64 with the contpte-basic backend
- *   C  {@link #FLAG_CONCURRENT}    the machine's segments are accessed atomically
+ * </pre>
+ * The flags word:
+ * <pre>
+ *   31                                                  3  2  1  0
+ *  +-----------------------------------------------------+--+--+--+
+ *  |                    reserved (0)                     |CC|CB|TR|
+ *  +-----------------------------------------------------+--+--+--+
+ *   TR {@link #FLAG_TLBI_RANGE}     arm64 FEAT_TLBIRANGE
+ *   CB {@link #FLAG_CONTPTE_BASIC}  arm64 with the contpte-basic backend
+ *   CC {@link #FLAG_CONCURRENT}     a concurrent machine (its segments are accessed atomically)
  * </pre>
  *
  * <h2>Section table entry, 32 bytes, at 64 + 32 * i for the i-th section in {@link SectionId} order</h2>
@@ -96,10 +105,11 @@ import java.nio.charset.StandardCharsets;
  * <h2>String (in sections 1 and 3)</h2>
  * <pre>
  *  +---------------------------------------------------------------+
- *  |  byte length n, 0..{@value #MAX_STRING} (u32)            +0         |
+ *  |  byte length n, 0..2^20 (u32)                      +0         |
  *  +---------------------------------------------------------------+
  *  |  n bytes of UTF-8                                  +4         |
- *  ...                                                    +------- ...
+ *  ...                                                           ...
+ *  |                                                      +--------+
  *  |                                                      |  pad   |
  *  +------------------------------------------------------+--------+
  * </pre>
@@ -128,7 +138,8 @@ import java.nio.charset.StandardCharsets;
  *  +---------------------------------------------------------------+
  *  |  reserved (0)                                      +36        |
  *  +---------------------------------------------------------------+
- *  |  free-list head of order 0..10, PFN or -1 (11 x i32) +40      |
+ *  |  free-list heads of order 0..10, PFN or -1         +40        |
+ *  |    (11 x i32)                                                 |
  *  ...                                                           ...
  *  +---------------------------------------------------------------+
  *  |  reserved (0)                                      +84        |
@@ -144,13 +155,14 @@ import java.nio.charset.StandardCharsets;
  *  |  free table slots k (u32)                          +188       |
  *  +---------------------------------------------------------------+
  *  |  free slot stack, bottom first (k x u32)           +192       |
- *  ...                                                    +------- ...
+ *  ...                                                           ...
+ *  |                                                      +--------+
  *  |                                                      |  pad   |
  *  +------------------------------------------------------+--------+
- *  |  swap cursor (u64)                          +192 + pad(4k)    |
+ *  |  swap cursor (u64)                          +192 + pad8(4k)   |
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |  swap slots used (u64)                      +200 + pad(4k)    |
+ *  |  swap slots used (u64)                      +200 + pad8(4k)   |
  *  |                                                               |
  *  +---------------------------------------------------------------+
  * </pre>
@@ -201,7 +213,7 @@ import java.nio.charset.StandardCharsets;
  *  |  vmas v (u64)                                  +56 + 16p      |
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |  v x vma, {@value #VMA_BYTES} bytes each (below)              |
+ *  |  v x vma, 48 bytes each (below)                               |
  *  ...                                                           ...
  *  +---------------------------------------------------------------+
  * </pre>
@@ -274,7 +286,8 @@ import java.nio.charset.StandardCharsets;
  *  |  payload                                           +24        |
  *  |    DENSE: the n bytes of the segment at offset                |
  *  |    SPARSE: n entries, element indexes ascending (below)       |
- *  ...                                                    +------- ...
+ *  ...                                                           ...
+ *  |                                                      +--------+
  *  |                                                      |  pad   |
  *  +------------------------------------------------------+--------+
  *
@@ -284,15 +297,16 @@ import java.nio.charset.StandardCharsets;
  *  +---------------------------------------------------------------+
  *  |  the element's bytes (1, 4, 8 or 16)               +4         |
  *  ...                                                           ...
+ *  +---------------------------------------------------------------+
  * </pre>
  *
  * <h2>Section 8, page-tables: u64 n, then the 4096 bytes of every table slot in use, in slot order</h2>
  * A slot is in use when it is below the high-water mark and not on the free slot stack (section 2). The contents of
  * free slots are not saved (a slot is zeroed when it is handed out again).
  *
- * <p>Version 1 stored PageAnonExclusive as a bitmap in section 7 (8-byte elements, 1 bit per page); version 2 kept it
- * as a bit of each page's flags word, saved with the records, and had no section 7; version 3 stores the byte map in
- * section 7 again. A file of another version is refused before its sections are read.
+ * <p>A file of another format version is refused before its sections are read
+ * ({@link SnapshotFormatException.Kind#VERSION}); {@link SnapshotCache} then saves its setup again. Any change of a
+ * layout here takes a new {@link #FORMAT_VERSION}.
  */
 final class SnapshotFormat
 {
