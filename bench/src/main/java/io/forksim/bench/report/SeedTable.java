@@ -1,5 +1,7 @@
 package io.forksim.bench.report;
 
+import io.forksim.harness.RunStatistics;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,9 +39,9 @@ public final class SeedTable
     /** Mean and stdev of {@code r} relative to {@code legacy}'s mean, in percent. */
     public static double[] relative(final JmhResult r, final JmhResult legacy)
     {
-        final double base = Stats.mean(runs(legacy.primary()));
+        final double base = RunStatistics.mean(runs(legacy.primary()));
         final double[] v = runs(r.primary());
-        return new double[] {(Stats.mean(v) / base - 1) * 100, Stats.stdev(v) / base * 100};
+        return new double[] {(RunStatistics.mean(v) / base - 1) * 100, RunStatistics.stdev(v) / base * 100};
     }
 
     /** Everything the seed-table mode prints for the ForkBench results in {@code results}; empty when there are none. */
@@ -219,7 +221,7 @@ public final class SeedTable
                         double hi = Double.NaN;
                         for (final double[] run : r.primary().rawData())
                         {
-                            final double m = Stats.min(run);
+                            final double m = RunStatistics.min(run);
                             lo = Double.isNaN(lo) || m < lo ? m : lo;
                             hi = Double.isNaN(hi) || m > hi ? m : hi;
                         }
