@@ -24,8 +24,11 @@ import java.util.TreeMap;
  * @param params    the {@code @Param} values (sorted by name)
  * @param primary   the score
  * @param secondary profiler metrics by name, a leading '·' (JMH before 1.37) removed
+ * @param rounds    the number of interleaved rounds the forks came from, fork {@code r} from round {@code r + 1}
+ *                  ({@link RoundMerge#ROUNDS}); 0 when JMH ran the forks one after the other
  */
-public record JmhResult(String benchmark, String mode, Map<String, String> params, Metric primary, Map<String, Metric> secondary)
+public record JmhResult(String benchmark, String mode, Map<String, String> params, Metric primary, Map<String, Metric> secondary,
+    int rounds)
 {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -82,6 +85,15 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
     public String param(final String name)
     {
         return params.get(name);
+    }
+
+    /**
+     * Whether fork {@code r} of this result and fork {@code r} of {@code other} ran in the same round, for every
+     * fork: both came from the same number of rounds, one fork each.
+     */
+    public boolean pairedByRound(final JmhResult other)
+    {
+        return rounds > 0 && rounds == other.rounds && primary.rawData().size() == rounds && other.primary.rawData().size() == rounds;
     }
 
     /** Lower is better for time modes, higher for throughput. */
@@ -173,7 +185,8 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
             final Map<String, Metric> secondary = new LinkedHashMap<>();
             e.path("secondaryMetrics").properties().forEach(p ->
                 secondary.put(p.getKey().startsWith("\u00b7") ? p.getKey().substring(1) : p.getKey(), metric(p.getValue())));
-            out.add(new JmhResult(benchmark, mode, Collections.unmodifiableMap(params), primary, Collections.unmodifiableMap(secondary)));
+            out.add(new JmhResult(benchmark, mode, Collections.unmodifiableMap(params), primary, Collections.unmodifiableMap(secondary),
+                e.path(RoundMerge.ROUNDS).asInt(0)));
         }
         return out;
     }

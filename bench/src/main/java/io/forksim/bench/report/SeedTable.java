@@ -21,7 +21,8 @@ import java.util.Locale;
  * One table per arch; "mean" is {@code mean(strategy) / mean(legacy) - 1} and "stdev" the standard
  * deviation of the strategy's runs as a percentage of legacy's mean, both per order. A run is one JMH fork
  * (the thread's "8 runs of 100 iterations" = {@code -f 8 -i 100 -bm ss}); with a single fork the
- * iterations stand in for runs. Then absolute numbers: ns per 4 KiB page and ms per fork, and the child's
+ * iterations stand in for runs. When the forks ran as rounds, each arch's table is followed by the ratios against
+ * legacy paired by round, with 95% confidence intervals and verdicts ({@link PairedRatios}). Then absolute numbers: ns per 4 KiB page and ms per fork, and the child's
  * teardown when {@code ForkBench.teardown} ran.
  */
 public final class SeedTable
@@ -68,6 +69,11 @@ public final class SeedTable
                 if (g.hasArch(ForkResults.FORK, arch))
                 {
                     sb.append('\n').append(relativeTable(g, arch, orders));
+                    final String paired = PairedRatios.table(g, arch, orders);
+                    if (!paired.isEmpty())
+                    {
+                        sb.append('\n').append(paired);
+                    }
                 }
             }
             sb.append('\n').append(absoluteTable(g, orders)).append('\n').append(bestTable(g, orders)).append('\n');
