@@ -31,24 +31,29 @@ import java.util.concurrent.Callable;
 @Command(name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs forksim's JMH benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline) in a child JVM,",
-        "prints every result with ns per 4 KiB page, the seed thread's tables and the arm64 contpte cliff, and runs",
-        "the regression gate: order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, order-9",
-        "folio-batch >= 3x faster than legacy on x86_64; exit 1 naming the configuration on a regression.",
+        "Runs forksim's JMH benchmarks and their regression gate.",
+        "",
+        "The benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline) run in a child JVM. It prints "
+            + "every result with ns per 4 KiB page, the tables of the linux-mm thread \"mm: Batch-copy PTE ranges during "
+            + "fork()\" (December 2023) with each strategy against legacy (95%% confidence interval and verdict), and the "
+            + "arm64 contpte cliff. The gate: order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, "
+            + "order-9 folio-batch >= 3x faster than legacy on x86_64; exit 1 naming the configuration on a regression.",
         "",
         "Without JMH args: the quick gate set (ForkBench.fork, every config, orders 0/4/9, 3 forks x 30 iterations).",
         "JMH args go after --, e.g.:  forksim bench -- PteBatchBench -f 1",
         "The jar also runs alone:     java -jar bench/target/benchmarks.jar [JMH args]",
         ""},
     footer = {"",
-        "The seed table and the quick set run their forks as rounds (one fork of every configuration per round, the first",
-        "configuration rotating), merged into one JMH result, unless -f is given.",
+        "The seed table and the quick set run their forks as rounds: one fork of every",
+        "configuration per round, the first one rotating, merged into one JMH result",
+        "(unless -f or a profiler is given).",
         "Examples:",
         "  forksim bench --seed-table",
         "  forksim bench --profile async -- PteBatchBench -f 1 -p arch=x86_64",
-        "  forksim bench --profile gc -- ForkBench.fork -p order=0 -p config=x86_64:legacy -f 1",
+        "  forksim bench --profile gc -- ForkBench.fork -p order=0 -f 1",
         "  forksim bench --baseline old.json -- ForkBench.fork -p order=0,9",
-        "Results: forksim-results/bench-<time>.json (JMH JSON); flame graphs: profile/bench-<time>/."})
+        "Results: forksim-results/bench-<time>.json (JMH JSON);",
+        "flame graphs: profile/bench-<time>/."})
 public final class BenchCommand implements Callable<Integer>
 {
     @Spec

@@ -76,12 +76,6 @@ public record BenchOptions(boolean seedTable, Profile profile, String event, Pat
         return new BenchOptions(false, null, null, null, DEFAULT_TOLERANCE, null, null, true, List.of());
     }
 
-    /** These options with {@code jmhArgs} instead of the current JMH arguments. */
-    public BenchOptions withJmhArgs(final List<String> args)
-    {
-        return new BenchOptions(seedTable, profile, event, baseline, tolerance, json, report, gate, args);
-    }
-
     /** One line of JSON that {@link #fromJson} maps back onto equal options. */
     public String toJson()
     {
