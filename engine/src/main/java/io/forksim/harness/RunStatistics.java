@@ -4,9 +4,9 @@ import org.hipparchus.distribution.continuous.TDistribution;
 import org.hipparchus.stat.descriptive.DescriptiveStatistics;
 
 /**
- * The statistics of forksim's reports, shared by the harness ({@code ./forksim fork}) and the JMH report
- * ({@code ./forksim bench}): mean, sample standard deviation and relative standard deviation of run means, and
- * confidence intervals for the ratio of two configurations' times. The arithmetic is Hipparchus's
+ * The statistics of forksim's reports, in the engine so that the fork harness and the JMH report (the bench module's
+ * {@code report} package) compute them with the same code: mean, sample standard deviation and relative standard
+ * deviation of run means, and confidence intervals for the ratio of two configurations' times. The arithmetic is Hipparchus's
  * ({@link DescriptiveStatistics}, {@link TDistribution}); this class only chooses what to compute.
  *
  * <h2>The paired ratio ({@link #pairedRatio}): the ratio against legacy</h2>
