@@ -301,15 +301,60 @@ public final class MachineImage
         return id == 0 ? 0 : id == parentId ? PARENT_ID : id == childId ? CHILD_ID : id;
     }
 
-    private void add(final int kind, final long... fields)
+    // one add per arity: no varargs array per fact (a model run takes two images per step)
+    private void add(final int kind, final long a)
     {
-        if (n + 1 + fields.length > facts.length)
-        {
-            facts = Arrays.copyOf(facts, Math.max(facts.length * 2, n + 1 + fields.length));
-        }
+        room(2);
         facts[n++] = kind;
-        System.arraycopy(fields, 0, facts, n, fields.length);
-        n += fields.length;
+        facts[n++] = a;
+    }
+
+    private void add(final int kind, final long a, final long b)
+    {
+        room(3);
+        facts[n++] = kind;
+        facts[n++] = a;
+        facts[n++] = b;
+    }
+
+    private void add(final int kind, final long a, final long b, final long c)
+    {
+        add(kind, a, b);
+        room(1);
+        facts[n++] = c;
+    }
+
+    private void add(final int kind, final long a, final long b, final long c, final long d)
+    {
+        add(kind, a, b, c);
+        room(1);
+        facts[n++] = d;
+    }
+
+    private void add(final int kind, final long a, final long b, final long c, final long d, final long e, final long f,
+        final long g)
+    {
+        add(kind, a, b, c, d);
+        room(3);
+        facts[n++] = e;
+        facts[n++] = f;
+        facts[n++] = g;
+    }
+
+    private void add(final int kind, final long a, final long b, final long c, final long d, final long e, final long f,
+        final long g, final long h)
+    {
+        add(kind, a, b, c, d, e, f, g);
+        room(1);
+        facts[n++] = h;
+    }
+
+    private void room(final int longs)
+    {
+        if (n + longs > facts.length)
+        {
+            facts = Arrays.copyOf(facts, Math.max(facts.length * 2, n + longs));
+        }
     }
 
     /** The differences from {@code other}, one line each (empty = equal): {@code diff("", other, false)}. */
@@ -327,8 +372,12 @@ public final class MachineImage
      */
     public List<String> diff(final String what, final MachineImage other, final boolean maskCont)
     {
-        final String prefix = what.isEmpty() ? "" : what + " ";
         final List<String> out = new ArrayList<>();
+        if (!maskCont && equals(other))
+        {
+            return out;
+        }
+        final String prefix = what.isEmpty() ? "" : what + " ";
         long differences = 0;
         int i = 0;
         int j = 0;

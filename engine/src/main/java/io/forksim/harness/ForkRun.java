@@ -233,10 +233,9 @@ public final class ForkRun
     /**
      * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
      * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
-     * on-stack replacement) in a fraction of a second; a handful of 1 GiB forks did not, and the first timed runs
-     * of each configuration then ran partly in C1 code while C2 competed for the two cores (measured: x86_64
-     * order-9 folio-batch, 3 runs x 100: 14.5 ns/page mean after 8 warm-up forks, 10.6 after 100, 9.2 after 300).
-     * Same arch, order and strategies as the timed machine; nothing of it is measured or kept.
+     * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks leave the first timed runs
+     * partly in C1 code (the measurements are in commit 5a61e44). Same arch, order and strategies as the timed
+     * machine; nothing of it is measured or kept.
      */
     private void warmUpSmall(final int order, final List<Slot> slots)
     {
