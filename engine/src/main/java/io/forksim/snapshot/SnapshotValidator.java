@@ -177,13 +177,13 @@ final class SnapshotValidator
         }
     }
 
-    /** Checks the table page {@code pfn} at {@code level} (0 = PGD) and, above the PTE level, the tables it links. */
     /** The arch of {@code config}, to read its table entries. */
     private static Arch arch(final Machine.Config config)
     {
         return config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
     }
 
+    /** Checks the table page {@code pfn} at {@code level} (0 = PGD) and, above the PTE level, the tables it links. */
     private static void checkTableTree(final ParsedSnapshot p, final Arch arch, final ProcRec pr, final long pfn, final int level,
         final BitSet seen, final BitSet freeSlot, final int[] sortedFree) throws SnapshotFormatException
     {
@@ -213,7 +213,7 @@ final class SnapshotValidator
         final long base = p.tablesData + (long)(slot - freeBelow) * TableStore.TABLE_BYTES;
         for (int i = 0; i < TableStore.ENTRIES; i++)
         {
-            final long e = p.store.readLong(base + 8L * i);
+            final long e = p.store.readLong(base + (long)Long.BYTES * i);
             if (e == 0)
             {
                 continue;
