@@ -211,7 +211,7 @@ final class SnapshotValidator
         final long base = p.tablesData + (long)(slot - freeBelow) * TableStore.TABLE_BYTES;
         for (int i = 0; i < TableStore.ENTRIES; i++)
         {
-            final long e = p.store.readLong(base + 8L * i);
+            final long e = p.store.readLong(base + (long)Long.BYTES * i);
             if (e == 0)
             {
                 continue;

@@ -350,7 +350,10 @@ final class SnapshotWriter
         }
     }
 
-    /** The header and section table at position 0 of {@code out}'s bytes, bounded to the header; the CRC comes last. */
+    /**
+     * Writes the header with its section table, and last its CRC32C. Precondition: the write position of
+     * {@code file}'s bytes is 0, bounded to the header, and every section is written.
+     */
     private static void writeHeader(final SnapshotMapping file, final Machine.Config cfg, final long total, final long created,
         final long[] offsets, final long[] lengths, final int[] crcs)
     {
