@@ -2,6 +2,7 @@ package io.forksim.bench;
 
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -94,7 +95,7 @@ public final class CopyLoopMain
         final long pages = BenchSupport.pages(size);
         try (Machine machine = new Machine(Machine.Config.of(arch, BenchSupport.ramFor(size, 0))))
         {
-            final Mm parent = ForkBench.populatedProcess(machine, size, order);
+            final Mm parent = PopulatedParent.populate(machine, size, order);
             try (ProcessCheckpoint checkpoint = ProcessCheckpoint.capture(parent))
             {
                 for (int r = 0; r < warmup + rounds; r++)
