@@ -20,9 +20,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The FFM floor: {@code /work/shared/reference/FfmLimit.java} (the Java port of {@code climit.c}) as a JMH
- * benchmark, so forksim's ns per page sits next to the least a fork PTE copy can cost in Java in the same
- * run, on the same noisy machine.
+ * The FFM floor: the least work of a fork PTE copy, as a flat loop over FFM segments in a JMH benchmark, so
+ * that forksim's ns per page sits next to the least a fork PTE copy can cost in Java, in the same run on the
+ * same machine.
  *
  * <p>Per page: read the parent PTE, write it back write-protected, write the child PTE (old,
  * write-protected), bump the folio's refcount and mapcount; {@code perPte} once per page,
@@ -30,9 +30,8 @@ import java.util.concurrent.TimeUnit;
  * to ForkBench is what the engine's model costs on top.
  *
  * <p>Like fork, the loop is not steady-state (it clears the parent's write bits): a per-invocation
- * teardown sets them again, outside the measurement, as FfmLimit's restore loop did outside its timer.
- * SingleShotTime like {@link ForkBench}; one op over 1 GiB = 262,144 PTEs is about a millisecond.
- * The loops are copied verbatim from FfmLimit apart from formatting.
+ * teardown sets them again, outside the measurement.
+ * SingleShotTime like {@link ForkBench}: one op is a pass over 1 GiB (262,144 PTEs).
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -56,7 +55,7 @@ public class LoopBaseline
     public String size;
 
     /**
-     * The arena the three segments come from: FfmLimit's {@code confined}, or {@code shared} as the engine's
+     * The arena the three segments come from: {@code confined} (the default), or {@code shared} as the engine's
      * MemMap and TableStore use (a shared session's liveness check cannot be proven loop-invariant as easily),
      * or {@code global}. Comparing them shows what the engine's arena choice costs on the same loop.
      */

@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * {@code arch=arm64}: folios of order &gt;= 4 are mapped as contpte blocks, the hint skips to the block end
  * (hint on) and each read of a CONT entry gathers young/dirty over its block.
  *
- * <h2>Is the Arch-dispatched hot loop monomorphic and constant-folded? (issue 4)</h2>
+ * <h2>Is the Arch-dispatched hot loop monomorphic and constant-folded?</h2>
  * {@code dispatch} picks the implementation scanned:
  * <ul>
  *   <li>{@code specialised}: {@link FolioPteBatch#folioPteBatch} written out once per arch below, with static

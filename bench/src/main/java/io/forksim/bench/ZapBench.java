@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * munmap() or exit() of {@code size} (1 GiB) of populated anonymous memory: Hildenbrand's zap benchmark
- * (anchors §B.2: munmap of 1 GiB, order-0 58 ms unchanged by batching, PTE-mapped 2 MiB folios -58%).
+ * munmap() or exit() of {@code size} (1 GiB) of populated anonymous memory: the benchmark of David Hildenbrand's
+ * "mm/memory: optimize unmap/zap with PTE-mapped THP" (v3, Feb 2024), which munmaps a 1 GiB VMA backed by
+ * PTE-mapped folios of one size.
  *
  * <p>{@code zap=batched} is Linux 6.9+'s {@code zap_present_ptes} (folio_pte_batch, one rmap/refcount update
  * and one TLB-gather entry per batch); {@code zap=per-pte} is the 6.8 loop, one PTE at a time. Both leave the

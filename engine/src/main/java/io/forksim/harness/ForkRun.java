@@ -233,8 +233,8 @@ public final class ForkRun
     /**
      * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
      * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
-     * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks leave the first timed runs
-     * partly in C1 code (the measurements are in commit 5a61e44). Same arch, order and strategies as the timed
+     * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks would leave the first timed
+     * runs partly in C1 code. Same arch, order and strategies as the timed
      * machine; nothing of it is measured or kept.
      */
     private void warmUpSmall(final int order, final List<Slot> slots)

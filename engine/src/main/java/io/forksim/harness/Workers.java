@@ -13,8 +13,8 @@ import java.util.List;
  * Worker JVMs: by default {@code forksim fork} measures each (arch, order) in a JVM of its own, so that the copy
  * loop's calls into the {@code Arch} class see one receiver type and stay monomorphic (a JVM that ran both arches has
  * bimorphic call sites in the hot loop), and so that C2 compiles the copy, zap and restore loops from the profile of
- * that order alone: code compiled while one order runs traps on the folios of the next and is recompiled worse
- * (the measurements are in commit 5435efe). A worker is started with the same java binary, JVM flags and class path
+ * that order alone: code compiled while one order runs hits uncommon traps on the folios of the next and is
+ * recompiled for a mixed profile. A worker is started with the same java binary, JVM flags and class path
  * as this JVM ({@code forksim fork --worker --arch A ...}); it prints its results as JSON lines on stdout and its
  * progress as {@code [k/N]} lines on stderr. Workers run one after the other, never in parallel (timing).
  */

@@ -50,9 +50,9 @@ import java.util.Locale;
  * here a striped spin lock keyed by the head PFN). Every method tests the {@code final boolean atomic} field first: a
  * loop-invariant, always-predicted branch, so the single-threaded fork loop keeps its plain accesses. The test
  * is not entirely free: with {@code -XX:-UseProfiledLoopPredicate} C2 cannot hoist it out of the copy loops'
- * conditional fast path, and the one test left per PTE (C2 folds the duplicates) measured about 0.3 ns/page
- * (~2%) on arm64's order-0 legacy fork, nothing measurable on x86_64 or with large folios. (A JVM-wide
- * {@code MutableCallSite} constant and a plain/atomic class split were both measured slower.)
+ * conditional fast path, so one test per PTE stays (C2 folds the duplicates). It is kept because the
+ * alternatives, a JVM-wide {@code MutableCallSite} constant and a plain/atomic class split, cost more in the
+ * same loops (the commit that chose this design carries the measurements).
  * Plain setters ({@link #setRefcount}, {@link #setFlags}, ...) stay plain in both modes: they are for folios
  * the caller owns exclusively (fresh, being freed, or free blocks under the allocator's lock).
  *

@@ -83,7 +83,7 @@ public final class PageDescriptor {
 
     /** Layout of every int field of a record; little-endian, 4-byte aligned. */
     // Unaligned variants: every offset is naturally aligned anyway, and the unaligned layouts spare the
-    // per-access alignment check (7% of the fork loop's samples). Atomics use aligned VarHandles (MemMap).
+    // per-access alignment check, which the fork loop would pay on every access. Atomics use aligned VarHandles (MemMap).
     public static final ValueLayout.OfInt INT_LAYOUT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Layout of a token (and of a record's two halves, and of 8 anonExclusive bytes); little-endian. */
     public static final ValueLayout.OfLong LONG_LAYOUT = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -159,7 +159,7 @@ public final class ProcessCheckpoint implements AutoCloseable
      * and PageAnonExclusive bytes, and leaves the folio records to the child's exit. For a parent that nothing but
      * fork changed, the exit is the exact inverse of the fork on every record (refcount and mapcount back, the
      * child's MM-ID slot freed, the shared bit cleared again once one slot accounts for every mapping), so
-     * copying 16 bytes per page back would rewrite identical bytes; it was about half of the restore's time.
+     * copying 16 bytes per page back would only rewrite identical bytes.
      *
      * <p>{@code verify} compares the records with the checkpoint first ({@link MemorySegment#mismatch}, no
      * copy): if they differ, they are copied back as {@link #restore()} does and the call returns {@code false},
