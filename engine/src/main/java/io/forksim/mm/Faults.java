@@ -203,7 +203,7 @@ final class Faults
         {
             return null;
         }
-        vma.hasAnonVma = true; // anon_vma_prepare
+        VmaMerge.anonVmaPrepare(mm, vma);
         memmap.setMapcount(pfn, 1); // folio_add_new_anon_rmap(RMAP_EXCLUSIVE)
         memmap.setAnonExclusive(pfn);
         long pte = arch.pfnPte(pfn, vma.pageProt);
@@ -273,7 +273,7 @@ final class Faults
             Folios.free(m, pfn);
             return null;
         }
-        vma.hasAnonVma = true;
+        VmaMerge.anonVmaPrepare(mm, vma);
         memmap.setToken(pfn, memmap.token(src));
         memmap.setMapcount(pfn, 1);
         memmap.setAnonExclusive(pfn);
@@ -536,7 +536,7 @@ final class Faults
         {
             return null;
         }
-        vma.hasAnonVma = true;
+        VmaMerge.anonVmaPrepare(mm, vma);
         memmap.setToken(pfn, oldPfn == PhysMem.NO_PFN ? 0 : memmap.token(oldPfn));
         long entry = arch.pteMkdirty(arch.pfnPte(pfn, vma.pageProt));
         if ((vma.flags & VmFlags.VM_WRITE) != 0)

@@ -91,10 +91,19 @@ public final class Mm
         vmas.put(vma.start, vma);
     }
 
-    /** For fork: a copy of {@code vma} to be placed in a child mm. */
+    /**
+     * For fork: a copy of {@code vma} to be placed in a child mm; one with an anon_vma gets a new one whose
+     * chain holds the parent's too ({@code anon_vma_fork}).
+     */
     public static Vma dupVma(final Vma vma)
     {
-        return vma.copy();
+        final Vma v = vma.copy();
+        if (v.anonVma != null)
+        {
+            v.anonVma = new AnonVma(); // anon_vma_fork: the child's own anon_vma, chained to the parent's
+            v.anonVmaForked = true;
+        }
+        return v;
     }
 
     /** For fork: adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
@@ -108,7 +117,8 @@ public final class Mm
 
     public void setHasAnonVma(final Vma vma, final boolean value)
     {
-        vma.hasAnonVma = value;
+        vma.anonVma = value ? new AnonVma() : null;
+        vma.anonVmaForked = false;
     }
 
     public void setVmaFlags(final Vma vma, final int flags)

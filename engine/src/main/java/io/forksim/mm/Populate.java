@@ -135,9 +135,8 @@ final class Populate
                     {
                         throw Faults.oom(m, order);
                     }
-                    if (!v.hasAnonVma)
+                    if (VmaMerge.anonVmaPrepare(mm, v))
                     {
-                        v.hasAnonVma = true;
                         anonVmaSet.add(v);
                     }
                     memmap.setRefcount(pfn, nr);
@@ -223,7 +222,7 @@ final class Populate
             }
             for (final Vma v : anonVmaSet)
             {
-                v.hasAnonVma = false;
+                v.anonVma = null;
             }
             Tables.unwind(m, created);
             throw e;
