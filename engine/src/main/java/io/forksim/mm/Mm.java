@@ -210,6 +210,7 @@ public final class Mm
      * Faults in {@code [addr, addr + len)} as write faults with folios of {@code order} (0..9) would: per folio
      * one {@code set_ptes(1 << order)}; private anon PTEs young + dirty + writable when VM_WRITE, every page
      * PageAnonExclusive; then a fresh {@link Machine#newToken()} is written into each page, in address order.
+     * A private anonymous mapping without VM_WRITE maps the shared zero page instead (a read fault; no token).
      * Shared (shmem or file) mappings are populated with order-0 page-cache folios, mapped dirty and writable.
      *
      * @throws IllegalArgumentException if the order is out of range, the range is not aligned to the folio size,

@@ -655,6 +655,11 @@ final class RefModel
                 for (long x = a; x < a + b; x += PAGE)
                 {
                     final MVma v = p.vma(x);
+                    if (!v.shared && (v.prot & 2) == 0)
+                    {
+                        p.pages.put(x, new MPage(Kind.ZERO, 0)); // a read fault: the zero page, no token
+                        continue;
+                    }
                     final long t = tokenSource.getAsLong();
                     if (v.shared)
                     {
