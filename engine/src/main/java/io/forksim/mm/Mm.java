@@ -263,17 +263,48 @@ public final class Mm
     }
 
     /**
-     * {@code pin_user_pages(FOLL_WRITE | FOLL_LONGTERM)} of the page at {@code addr}: unshares/COWs first if the
-     * page is not exclusive, then pins; sets MMF_HAS_PINNED.
+     * {@code pin_user_pages(FOLL_LONGTERM)} of the page at {@code addr}, with FOLL_WRITE exactly when the VMA is
+     * writable: {@link #pin(long, boolean) pin(addr, vma is writable)}.
      *
      * @return the pinned PFN
-     * @throws IllegalArgumentException if no writable VMA covers {@code addr} (-EFAULT)
+     * @throws IllegalArgumentException if no VMA covers {@code addr} or it can be pinned neither way (-EFAULT)
      * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
      */
     public long pin(final long addr)
     {
         checkAlive();
-        return Faults.pin(machine, this, addr);
+        final Vma v = Faults.vmaFor(this, addr);
+        return Gup.pin(machine, this, addr, v != null && (v.flags & VmFlags.VM_WRITE) != 0);
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_LONGTERM | (write ? FOLL_WRITE : 0))} of the page at {@code addr} ({@link Gup}):
+     * a R/W pin write-faults unless the page is mapped writable and exclusive; a R/O pin read-faults an unmapped
+     * page and unshares (FAULT_FLAG_UNSHARE) a page that is not an exclusive anon page in a COW mapping, so that
+     * the pinned page is the one the process keeps seeing. Sets MMF_HAS_PINNED.
+     *
+     * @return the pinned PFN
+     * @throws IllegalArgumentException if no VMA covers {@code addr}, it is VM_PFNMAP, or it lacks VM_WRITE (R/W)
+     *         or VM_READ (R/O) (-EFAULT); nothing changed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
+     */
+    public long pin(final long addr, final boolean write)
+    {
+        checkAlive();
+        return Gup.pin(machine, this, addr, write);
+    }
+
+    /**
+     * {@link #pin(long, boolean)} of every page of {@code [addr, addr + len)}, in address order.
+     *
+     * @return the pinned PFNs
+     * @throws IllegalArgumentException if the range is not page aligned or a page of it cannot be pinned; nothing changed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out; the pins taken are dropped again
+     */
+    public long[] pinRange(final long addr, final long len, final boolean write)
+    {
+        checkAlive();
+        return Gup.pinRange(machine, this, addr, len, write);
     }
 
     /**
@@ -285,7 +316,18 @@ public final class Mm
     public void unpin(final long addr)
     {
         checkAlive();
-        Faults.unpin(machine, this, addr);
+        Gup.unpin(machine, this, addr);
+    }
+
+    /**
+     * {@link #unpin(long)} of every page of {@code [addr, addr + len)}.
+     *
+     * @throws IllegalArgumentException if the range is not page aligned or a page of it holds no pin; nothing changed
+     */
+    public void unpinRange(final long addr, final long len)
+    {
+        checkAlive();
+        Gup.unpinRange(machine, this, addr, len);
     }
 
     /** {@code exit_mmap} with the batched zap. */

@@ -417,7 +417,9 @@ final class RefModel
             }
             case PIN ->
             {
-                return writable(p.vma(a)) ? Expect.OK : Expect.IAE;
+                // pin(addr): FOLL_WRITE on a writable VMA, else a R/O longterm pin, which needs VM_READ
+                final MVma v = p.vma(a);
+                return writable(v) || v != null && (v.prot & 1) != 0 ? Expect.OK : Expect.IAE;
             }
             case UNPIN ->
             {
@@ -701,6 +703,8 @@ final class RefModel
             }
             case PIN ->
             {
+                // R/W: a write fault; R/O: a read fault and, in a private mapping, an unshare: either way a private
+                // page becomes the process's own with the content it saw, a shared one is the file's page
                 final long page = a & -PAGE;
                 writeFault(p, page);
                 final MVma v = p.vma(page);
