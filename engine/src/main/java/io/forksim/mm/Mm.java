@@ -184,13 +184,28 @@ public final class Mm
 
     /**
      * {@code madvise}: the range must be fully mapped. DONTNEED zaps ({@code batched} chooses the zap shape);
-     * DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK change VMA flags (splitting VMAs whose flags change); PAGEOUT swaps
-     * out exclusively mapped, unpinned anon folios of the range ({@link Pageout}).
+     * DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK change VMA flags (splitting VMAs whose flags change and merging them
+     * with compatible neighbours); PAGEOUT is {@link #pageout} without its result.
      */
     public void madvise(final long addr, final long len, final Advice advice, final boolean batched)
     {
         checkAlive();
         VmaOps.madvise(machine, this, addr, len, advice, batched);
+    }
+
+    /**
+     * {@code madvise(MADV_PAGEOUT)}: swaps out the anon folios of the range that only this process maps and
+     * nothing pins; a large folio the range covers only in part is split first ({@link Pageout}).
+     *
+     * @return what was paged out and what was split
+     * @throws IllegalArgumentException if the range is malformed or not fully mapped (nothing changes)
+     */
+    public PageoutResult pageout(final long addr, final long len)
+    {
+        checkAlive();
+        VmaOps.checkRange("madvise", addr, len);
+        VmaOps.checkCovered("madvise(PAGEOUT)", this, addr, addr + len);
+        return Pageout.pageout(machine, this, addr, addr + len);
     }
 
     /**
