@@ -606,7 +606,7 @@ final class Faults
 
     /**
      * A user load: the MMU walks the PTE (setting the accessed bit as hardware does on x86 and arm64 with
-     * FEAT_HAFDBS, modelled as a {@code ptep_set_access_flags} without flush), faulting first if it is not
+     * FEAT_HAFDBS, {@link Arch#hwAccessFlags}: in the one entry walked on arm64), faulting first if it is not
      * present.
      */
     static long read(final Machine m, final Mm mm, final long addr)
@@ -625,10 +625,7 @@ final class Faults
             s = Tables.lookup(m, mm, addr);
             return m.memmap().token(arch.ptePfn(s.peek()));
         }
-        if (!arch.pteYoung(pte))
-        {
-            arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkyoung(pte), false);
-        }
+        arch.hwAccessFlags(m.events(), s.seg, s.base, s.idx, pte, false);
         return m.memmap().token(arch.ptePfn(pte));
     }
 
@@ -652,11 +649,7 @@ final class Faults
         }
         else
         {
-            if (!arch.pteYoung(pte) || !arch.pteDirty(pte))
-            {
-                // the MMU sets A/D itself: no fault, so no flush (dirty = false)
-                arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkdirty(arch.pteMkyoung(pte)), false);
-            }
+            arch.hwAccessFlags(m.events(), s.seg, s.base, s.idx, pte, true); // the MMU sets A/D itself: no fault, no flush
             pfn = arch.ptePfn(pte);
         }
         m.memmap().setToken(pfn, token);
