@@ -130,15 +130,25 @@ class PopulateTest
     }
 
     @Test
-    void populatingAReadOnlyPrivateMappingMapsCleanReadOnlyFolios()
+    void populatingAReadOnlyPrivateMappingMapsTheSharedZeroPageAndWritesNoToken()
     {
         try (Machine m = Fixtures.x86())
         {
             final Mm mm = m.newProcess();
-            mm.mmap(A, 2 * PAGE, R, false, null, 0);
-            mm.populate(A, 2 * PAGE, 0);
-            final long pfn = pfnAt(mm, A);
-            assertThat(mm.peekPte(A)).isEqualTo(pfn << 12 | X86Pte.PRESENT | X86Pte.USER | X86Pte.ACCESSED | X86Pte.NX);
+            final Vma v = mm.mmap(A, 32 * PAGE, R, false, null, 0);
+            final long free = m.phys().freePageCount();
+            final long token = m.counters().nextToken();
+            mm.populate(A, 32 * PAGE, 4);
+            for (int i = 0; i < 32; i++)
+            {
+                assertThat(mm.peekPte(A + i * PAGE)).isEqualTo(io.forksim.mem.PhysMem.ZERO_PFN << 12 | X86Pte.PRESENT
+                    | X86Pte.USER | X86Pte.ACCESSED | X86Pte.NX | X86Pte.SPECIAL);
+            }
+            assertThat(m.phys().freePageCount()).as("a PUD, a PMD and a PTE table; no folio").isEqualTo(free - 3);
+            assertThat(mm.rss(Mm.MM_ANONPAGES)).isZero();
+            assertThat(v.hasAnonVma()).as("a read fault prepares no anon_vma").isFalse();
+            assertThat(m.counters().nextToken()).isEqualTo(token);
+            assertThat(mm.read(A + 5 * PAGE)).isZero();
             consistent(m);
         }
     }

@@ -363,11 +363,17 @@ public final class ModelRun implements AutoCloseable
                     // other threads take tokens too: populate's must be fresh and rising in address order
                     final Obs obs = observe(mms.get(op.p()));
                     final java.util.ArrayDeque<Long> written = new java.util.ArrayDeque<>();
+                    int zeroPages = 0;
                     for (int j = 0; j < obs.n; j++)
                     {
                         if (obs.addr[j] >= op.a() && obs.addr[j] - op.a() < op.b())
                         {
                             final RefModel.MVma v = mp.vma(obs.addr[j]);
+                            if (!v.shared && (v.prot & 2) == 0)
+                            {
+                                zeroPages++; // a read-only private page: the zero page, no token
+                                continue;
+                            }
                             final long t = v.shared ? m.memmap().token(m.arch().ptePfn(mms.get(op.p()).peekPte(obs.addr[j])))
                                 : obs.token[j];
                             if (!written.isEmpty() && t <= written.peekLast())
@@ -378,7 +384,7 @@ public final class ModelRun implements AutoCloseable
                             written.add(t);
                         }
                     }
-                    if (written.size() != op.b() / RefModel.PAGE)
+                    if (written.size() + zeroPages != op.b() / RefModel.PAGE)
                     {
                         return new Failure(i, "populate mapped a wrong number of pages", op + " mapped " + written.size());
                     }
