@@ -39,6 +39,9 @@ import java.util.Map;
  *       thread freed meanwhile, starts that slot at the new batch only; the sub path clamps at -1 for it. A
  *       single thread cannot get there (a slot only frees while its owner unmaps), so there the rule is exact.</li>
  *   <li><b>PageAnonExclusive</b> only on anon pages mapped at most once.</li>
+ *   <li><b>PMD leaves</b> ({@link PmdLeafChecks}): a leaf is one mapping of an order-9 anon folio (one reference,
+ *       one {@code large_mapcount}, {@code _entire_mapcount} = leaves), writable only over a PageAnonExclusive head,
+ *       and each PMD-table page holds exactly one empty deposited PTE table per anon leaf.</li>
  *   <li><b>Swap.</b> Each slot's count equals the swap PTEs referencing it; an SWP_EXCLUSIVE entry is the
  *       only reference of its slot; a swap-cache folio is {@code PG_SWAPCACHE} and its slot is in use.</li>
  *   <li><b>RSS</b> counters of each process equal what its page tables map.</li>
@@ -165,6 +168,9 @@ public final class InvariantChecker
         final Map<Long, Integer> swapRefs = new HashMap<>();
         final Map<Long, Integer> pinsByHead = new HashMap<>();
         final Map<Long, Integer> cacheRefs = new HashMap<>();
+        /** Large folio head -> PMD leaves mapping it ({@link PmdLeafChecks}). */
+        final Map<Long, Integer> pmdMaps = new HashMap<>();
+        final io.forksim.arch.PmdOps pmdOps;
 
         Run(final Machine m)
         {
@@ -174,6 +180,7 @@ public final class InvariantChecker
             this.pt = m.pageTables();
             this.nrPages = memmap.nrPages();
             this.pageMaps = new int[(int)nrPages];
+            this.pmdOps = io.forksim.arch.PmdOps.of(arch);
         }
 
         void add(final String s)
@@ -280,17 +287,25 @@ public final class InvariantChecker
                     {
                         continue;
                     }
+                    int anonLeaves = 0;
                     for (int mi = 0; mi < 512; mi++)
                     {
+                        final long va = ((long)gi << PageTables.PGDIR_SHIFT) | ((long)ui << PageTables.PUD_SHIFT)
+                            | ((long)mi << PageTables.PMD_SHIFT);
+                        final long pmdEntry = pt.entry(pmd, mi);
+                        if (pmdEntry != 0 && pmdOps.pmdTransHuge(pmdEntry))
+                        {
+                            anonLeaves += PmdLeafChecks.leaf(m, mm, pmdEntry, va, rss, pmdMaps, mmIdCounts, this::add) ? 1 : 0;
+                            continue;
+                        }
                         final long pte = pt.lookup(pmd, mi);
                         if (pte == PageTables.NO_TABLE || !markTable(mm, pte, "PMD"))
                         {
                             continue;
                         }
-                        final long va = ((long)gi << PageTables.PGDIR_SHIFT) | ((long)ui << PageTables.PUD_SHIFT)
-                            | ((long)mi << PageTables.PMD_SHIFT);
                         walkPteTable(mm, pte, va, rss);
                     }
+                    PmdLeafChecks.deposits(m, mm, pmd, anonLeaves, d -> markTable(mm, d, "deposit"), this::add);
                 }
             }
             final String[] names = {"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES"};
@@ -508,7 +523,8 @@ public final class InvariantChecker
         {
             final int nr = 1 << order;
             final String what = "folio pfn " + head + " (order " + order + ", flags 0x" + Integer.toHexString(f) + ")";
-            int ptes = 0;
+            final int pmds = pmdMaps.getOrDefault(head, 0);
+            int ptes = pmds;   // mappings: PTEs + PMD leaves (each one mapping, one reference)
             for (int i = 0; i < nr; i++)
             {
                 final long p = head + i;
@@ -523,9 +539,9 @@ public final class InvariantChecker
                     {
                         add(what + ": page " + p + " is PageAnonExclusive but the folio is not anon");
                     }
-                    else if (pageMaps[(int)p] > 1)
+                    else if (pageMaps[(int)p] + pmds > 1)
                     {
-                        add(what + ": page " + p + " is PageAnonExclusive but mapped " + pageMaps[(int)p] + " times");
+                        add(what + ": page " + p + " is PageAnonExclusive but mapped " + (pageMaps[(int)p] + pmds) + " times");
                     }
                 }
             }
@@ -565,6 +581,10 @@ public final class InvariantChecker
             if (mapcount != ptes)
             {
                 add(what + ": " + (order == 0 ? "mapcount " : "large_mapcount ") + mapcount + " != " + ptes + " mapping PTEs");
+            }
+            if (PmdLeafChecks.entireMapcount(memmap, head, order) != pmds)
+            {
+                add(what + ": entire_mapcount " + PmdLeafChecks.entireMapcount(memmap, head, order) + " != " + pmds + " PMD leaves");
             }
             if (order != 0)
             {

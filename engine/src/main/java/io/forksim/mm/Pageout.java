@@ -41,6 +41,7 @@ final class Pageout
         final PageTables pt = m.pageTables();
         final Events ev = m.events();
         final SwapSpace swap = m.swap();
+        HugeMemory.pageoutHugePmds(m, mm, start, end);
         // head -> PTE slots (table, idx, va) mapping the folio inside the range, in first-seen order
         final Map<Long, List<long[]>> folios = new LinkedHashMap<>();
         for (final Vma v : VmaOps.vmasIn(mm, start, end))
