@@ -69,7 +69,7 @@ public final class Workers
         cmd.addAll(entry);
         cmd.add("--arch=" + arch);
         cmd.add("--size=" + plan.sizeBytes());
-        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        cmd.add("--orders=" + plan.orders().stream().map(FolioOrder::label).collect(Collectors.joining(",")));
         cmd.add("--strategy=" + plan.strategies().stream().map(Strategy::cliName).collect(Collectors.joining(",")));
         cmd.add("--runs=" + plan.runs());
         cmd.add("--iterations=" + plan.iterations());

@@ -271,6 +271,7 @@ public final class HugeMemory
             {
                 // -EBUSY: pte_free, __split_huge_pmd(src), -EAGAIN: copy_pte_range copies the split table
                 pt.freeTable(ev, pgtable);
+                ev.refcountUpdate += 2;                 // the folio_get before the dup and its folio_put
                 splitHugePmd(m, srcMm, srcVma, srcPmdTable, idx, haddr);
                 return;
             }
