@@ -3,7 +3,10 @@ package io.forksim.arch;
 import io.forksim.pte.Arm64Pmd;
 import io.forksim.stats.Events;
 
-/** arm64 PMD block descriptors ({@link Arm64Pmd}). The one table accessor it overrides is {@link #flushPmdTlbRange}: {@code __flush_tlb_range} with a PMD_SIZE stride and TLB level 2 is one TLBI VALE1IS between DSB ISHST and DSB ISH. */
+/**
+ * arm64 PMD block descriptors ({@link Arm64Pmd}). The one table accessor it overrides is {@link #flushPmdTlbRange}:
+ * {@code __flush_tlb_range} with a PMD_SIZE stride and TLB level 2 is one TLBI VALE1IS between DSB ISHST and DSB ISH.
+ */
 public final class Arm64PmdOps extends PmdOps
 {
     static final Arm64PmdOps INSTANCE = new Arm64PmdOps();

@@ -440,9 +440,11 @@ public final class HugeMemory
 
     /**
      * {@code change_huge_pmd} for every leaf of {@code v} (whole leaves: VMA splits already split straddling ones):
-     * the new protection with the PFN, young, dirty, soft-dirty and uffd-wp state kept ({@code pmd_modify}); with
-     * {@code tryWritable} a leaf of an exclusive folio (head PageAnonExclusive) becomes writable at once
-     * ({@code can_change_pmd_writable}). @return the number of leaves whose word changed.
+     * {@code pmdp_invalidate_ad} (a TLB flush of the leaf), then the new protection with the PFN, young, dirty,
+     * soft-dirty and uffd-wp state kept ({@code pmd_modify}); with {@code tryWritable} a leaf of an exclusive folio
+     * (head PageAnonExclusive) becomes writable at once ({@code can_change_pmd_writable}).
+     *
+     * @return the number of leaves whose word changed
      */
     static long changeHugePmds(final Machine m, final Mm mm, final Vma v, final boolean tryWritable)
     {
@@ -452,6 +454,7 @@ public final class HugeMemory
         final long[] changed = {0};
         PmdLeaves.forEach(pt, ops, mm.pgd, v.start, v.end, (pmdTable, idx, pmd, haddr) ->
         {
+            ops.flushPmdTlbRange(m.arch(), m.events());  // pmdp_invalidate_ad
             final long head = ops.pmdPfn(pmd);
             long np = ops.folioMkPmd(head, v.pageProt);
             np = ops.pmdYoung(pmd) ? ops.pmdMkyoung(np) : ops.pmdMkold(np);
