@@ -231,6 +231,15 @@ public final class HugeMemory
         final boolean srcHasPinned;
         final boolean dstUffdWp;
         int ret;
+        /** The child's PMD table of the last leaf and the 1 GiB (PUD entry) it covers: one pmd_alloc per PUD entry. */
+        long dstPmdTable = PageTables.NO_TABLE;
+        long dstPud = -1;
+        MemorySegment dstSeg;
+        long dstBase;
+        /** The parent's PMD table of the last leaf, its segment and base. */
+        long srcPmdTable = PageTables.NO_TABLE;
+        MemorySegment srcSeg;
+        long srcBase;
 
         HugeCopy(final Machine m, final PmdOps ops, final Mm dstMm, final Vma dstVma, final Mm srcMm, final Vma srcVma)
         {
@@ -248,17 +257,29 @@ public final class HugeMemory
         }
 
         @Override
-        public void leaf(final long srcPmdTable, final int idx, final long pmd, final long haddr)
+        public void leaf(final long pmdTable, final int idx, final long pmd, final long haddr)
         {
             if (ret != 0)
             {
                 return;
             }
-            final long dstPmdTable = PmdLeaves.pmdAlloc(pt, arch, ev, dstMm.pgd, haddr);
-            if (dstPmdTable == PageTables.NO_TABLE)
+            if ((haddr & -PageTables.PUD_SIZE) != dstPud)
             {
-                ret = ENOMEM;
-                return;
+                dstPmdTable = PmdLeaves.pmdAlloc(pt, arch, ev, dstMm.pgd, haddr);
+                if (dstPmdTable == PageTables.NO_TABLE)
+                {
+                    ret = ENOMEM;
+                    return;
+                }
+                dstPud = haddr & -PageTables.PUD_SIZE;
+                dstSeg = pt.segment(dstPmdTable);
+                dstBase = pt.base(dstPmdTable);
+            }
+            if (srcPmdTable != pmdTable)
+            {
+                srcPmdTable = pmdTable;
+                srcSeg = pt.segment(pmdTable);
+                srcBase = pt.base(pmdTable);
             }
             final long pgtable = pt.allocTable(ev);     // pte_alloc_one, before any lock
             if (pgtable == PageTables.NO_TABLE)
@@ -272,17 +293,16 @@ public final class HugeMemory
                 // -EBUSY: pte_free, __split_huge_pmd(src), -EAGAIN: copy_pte_range copies the split table
                 pt.freeTable(ev, pgtable);
                 ev.refcountUpdate += 2;                 // the folio_get before the dup and its folio_put
-                splitHugePmd(m, srcMm, srcVma, srcPmdTable, idx, haddr);
+                splitHugePmd(m, srcMm, srcVma, pmdTable, idx, haddr);
                 return;
             }
             memmap.refAdd(head, 1);                      // folio_get
             dstMm.rss[Mm.MM_ANONPAGES] += HPAGE_PMD_NR;
             TransHugeDeposit.deposit(memmap, dstPmdTable, pgtable);
-            final MemorySegment st = pt.segment(srcPmdTable);
-            ops.pmdpSetWrprotect(st, pt.base(srcPmdTable), idx);
+            ops.pmdpSetWrprotect(srcSeg, srcBase, idx);
             long child = dstUffdWp ? pmd : ops.pmdClearUffdWp(pmd);
             child = ops.pmdMkold(ops.pmdWrprotect(child));
-            ops.setPmdAt(pt.segment(dstPmdTable), pt.base(dstPmdTable), idx, child);
+            ops.setPmdAt(dstSeg, dstBase, idx, child);
             ev.pmdCopy++;
             ev.refcountUpdate++;
             ev.rmapUpdate++;

@@ -4,6 +4,8 @@ import io.forksim.arch.Arch;
 import io.forksim.arch.PmdOps;
 import io.forksim.stats.Events;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Walks to the PMD level ({@code pmd_offset}, {@code pmd_alloc}) and over the PMD leaves of a range, for the
  * THP code. A PMD entry is one of: none (0), a table entry ({@link Arch#tableEntryPresent}), or a leaf
@@ -53,10 +55,12 @@ public final class PmdLeaves
                 continue;
             }
             final long pudEnd = (addr + PageTables.PUD_SIZE) & -PageTables.PUD_SIZE;
+            final MemorySegment seg = pt.segment(pmdTable);
+            final long base = pt.base(pmdTable);
             for (; addr != pudEnd && Long.compareUnsigned(addr, end) < 0; addr += PageTables.PMD_SIZE)
             {
                 final int idx = PageTables.pmdIndex(addr);
-                final long e = pt.entry(pmdTable, idx);
+                final long e = Arch.peek(seg, base, idx);
                 if (e != 0 && ops.pmdTransHuge(e))
                 {
                     visitor.leaf(pmdTable, idx, e, addr);

@@ -385,4 +385,49 @@ class HugePmdTest
             consistent(m);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void runningOutOfRamForADepositFailsTheForkAndLeavesTheParentAsItWas(final String arch)
+    {
+        try (Machine m = new Machine(Machine.Config.of(arch, 32L << 20)))
+        {
+            final Mm parent = thpProcess(m, 2 * THP);
+            final long token = parent.read(A + THP + PAGE);
+            // fill the rest of RAM with order-0 pages the fork does not copy, then give back exactly 4 pages:
+            // the fork needs 5 (PGD, PUD, PMD table and two deposits)
+            final long filler = Fixtures.B;
+            parent.mmap(filler, 32L << 20, RW, false, null, 0);
+            parent.madvise(filler, 32L << 20, Advice.DONTFORK);
+            long mapped = 0;
+            try
+            {
+                while (true)
+                {
+                    parent.populate(filler + mapped, PAGE, 0);
+                    mapped += PAGE;
+                }
+            }
+            catch (final io.forksim.mem.OutOfSimulatedMemoryException e)
+            {
+                // RAM is full
+            }
+            for (long a = filler; m.phys().freePageCount() < 4; a += PAGE)
+            {
+                parent.munmap(a, PAGE);
+            }
+            assertThat(m.phys().freePageCount()).isEqualTo(4);
+            assertThatThrownBy(() -> Fork.fork(parent, Strategy.FOLIO_BATCH))
+                .isInstanceOf(io.forksim.mem.OutOfSimulatedMemoryException.class);
+            assertThat(m.processes()).containsExactly(parent);
+            assertThat(m.phys().freePageCount()).isEqualTo(4);
+            assertThat(parent.read(A + THP + PAGE)).isEqualTo(token);
+            assertThat(HugeRmap.folioEntireMapcount(m.memmap(), head(parent, A))).isEqualTo(1);
+            consistent(m);
+            parent.write(A, 1);
+            assertThat(parent.peekPmd(A)).as("a write-protected leaf is reused, as the kernel leaves it")
+                .isEqualTo(freshLeaf(arch, head(parent, A)));
+            consistent(m);
+        }
+    }
 }
