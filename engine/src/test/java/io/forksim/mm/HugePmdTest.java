@@ -430,4 +430,39 @@ class HugePmdTest
             consistent(m);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void theOtherWayRoundTheChildUnmapsAndTheParentProtectsAndDiscardsPartOfASharedThp(final String arch)
+    {
+        try (Machine m = Fixtures.machine(arch))
+        {
+            final Mm parent = thpProcess(m, 3 * THP);
+            final Mm child = Fork.fork(parent, Strategy.ARCH_BATCH);
+            final long h0 = head(parent, A);
+            final long h1 = head(parent, A + THP);
+            final long h2 = head(parent, A + 2 * THP);
+            final long t = parent.read(A + 2 * THP + 100 * PAGE);
+            child.munmap(A + THP - PAGE, PAGE);
+            parent.mprotect(A + THP, 2 * PAGE, R);
+            parent.madvise(A + 2 * THP + 8 * PAGE, 8 * PAGE, Advice.DONTNEED);
+            assertThat(m.events().pmdSplit).isEqualTo(3);
+            assertThat(child.peekPte(A + THP - PAGE)).isZero();
+            assertThat(parent.peekPmd(A)).isEqualTo(parentAfterFork(arch, h0));
+            assertThat(child.peekPmd(A + THP)).isEqualTo(childAfterFork(arch, h1));
+            assertThat(child.peekPmd(A + 2 * THP)).isEqualTo(childAfterFork(arch, h2));
+            assertThat(parent.vmas()).hasSize(3);
+            assertThat(parent.peekPte(A + 2 * THP + 8 * PAGE)).isZero();
+            assertThat(child.read(A + 2 * THP + 8 * PAGE)).as("the child keeps its view").isNotZero();
+            assertThat(parent.read(A + 2 * THP + 100 * PAGE)).isEqualTo(t);
+            final MemMap mem = m.memmap();
+            assertThat(mem.refcount(h0)).as("parent PMD + child 511 PTEs").isEqualTo(512);
+            assertThat(mem.refcount(h1)).as("child PMD + parent 512 PTEs").isEqualTo(513);
+            assertThat(mem.refcount(h2)).as("child PMD + parent 504 PTEs").isEqualTo(505);
+            consistent(m);
+            parent.exit();
+            consistent(m);
+            child.exit();
+        }
+    }
 }
