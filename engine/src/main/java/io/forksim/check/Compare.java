@@ -144,7 +144,10 @@ public final class Compare
         return id == 0 ? 0 : id == parentId ? PARENT_ID : id == childId ? CHILD_ID : id;
     }
 
-    /** Every PTE word of {@code mm} over {@code [start, end)} (start and end page aligned), none where no table. */
+    /**
+     * Every PTE word of {@code mm} over {@code [start, end)} (start and end page aligned), none where no table; a PMD
+     * leaf's word in the slot of its first page (its other 511 slots none).
+     */
     public static long[] ptes(final Machine machine, final Mm mm, final long start, final long end)
     {
         final PageTables pt = machine.pageTables();
@@ -162,6 +165,15 @@ public final class Compare
                 }
             }
         });
+        // a PMD-mapped THP: its leaf word stands in the slot of its first page
+        io.forksim.pgtable.PmdLeaves.forEach(pt, io.forksim.arch.PmdOps.of(machine.arch()), mm.pgd(), start, end,
+            (pmdTable, idx, leaf, haddr) ->
+            {
+                if (haddr >= start && haddr < end)
+                {
+                    out[(int)((haddr - start) >>> Arch.PAGE_SHIFT)] = leaf;
+                }
+            });
         return out;
     }
 
