@@ -1,7 +1,7 @@
 package io.forksim.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
 import io.forksim.harness.JsonReport;
@@ -90,7 +90,7 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--strategy", paramLabel = "STRATEGIES", split = ",", defaultValue = "legacy,arch-batch,folio-batch",
         converter = StrategyConverter.class,
         description = "Copy strategies: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default: ${DEFAULT-VALUE}).")
-    List<Strategy> strategies;
+    List<StrategyChoice> strategies;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "8",
         description = "Runs per configuration (default: ${DEFAULT-VALUE}).")
@@ -186,14 +186,14 @@ public final class ForkCommand implements Callable<Integer>
     }
 
     /** For --strategy: the engine's names. */
-    public static final class StrategyConverter implements CommandLine.ITypeConverter<Strategy>
+    public static final class StrategyConverter implements CommandLine.ITypeConverter<StrategyChoice>
     {
         @Override
-        public Strategy convert(final String value)
+        public StrategyChoice convert(final String value)
         {
             try
             {
-                return Strategy.parse(value);
+                return StrategyChoice.parse(value);
             }
             catch (final IllegalArgumentException e)
             {
@@ -213,7 +213,7 @@ public final class ForkCommand implements Callable<Integer>
     {
         final List<Integer> os = new ArrayList<>(new LinkedHashSet<>(orders));
         final List<String> as = new ArrayList<>(new LinkedHashSet<>(archs));
-        final List<Strategy> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
+        final List<StrategyChoice> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
         // "--orders ," splits into an empty list: nothing would run and the exit status would say it did
         if (os.isEmpty())
         {
@@ -263,7 +263,7 @@ public final class ForkCommand implements Callable<Integer>
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " does not fit in the 128 TiB user"
                 + " address space above " + String.format("0x%x", ForkPlan.BASE_VA));
         }
-        if (ss.contains(Strategy.CONTPTE_BASIC) && as.contains("x86_64"))
+        if (ss.contains(StrategyChoice.CONTPTE_BASIC) && as.contains("x86_64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64, but --arch includes x86_64"
                 + " (use --arch arm64)");
@@ -318,7 +318,7 @@ public final class ForkCommand implements Callable<Integer>
                 {
                     for (final boolean basic : new boolean[] {false, true})
                     {
-                        if (basic && !ss.contains(Strategy.CONTPTE_BASIC))
+                        if (basic && !ss.contains(StrategyChoice.CONTPTE_BASIC))
                         {
                             continue;
                         }
@@ -489,7 +489,7 @@ public final class ForkCommand implements Callable<Integer>
             }
 
             @Override
-            public void runDone(final String arch, final int order, final Strategy strategy, final int run)
+            public void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
             {
                 done++;
                 progress.step(offset + done, arch + " " + FolioOrder.name(order) + " " + strategy.cliName() + " run " + run);
@@ -547,7 +547,7 @@ public final class ForkCommand implements Callable<Integer>
             }
 
             @Override
-            public void runDone(final String a, final int order, final Strategy strategy, final int run)
+            public void runDone(final String a, final int order, final StrategyChoice strategy, final int run)
             {
                 progress.step(++done, a + " " + FolioOrder.name(order) + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
             }

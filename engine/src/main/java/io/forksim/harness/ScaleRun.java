@@ -2,7 +2,7 @@ package io.forksim.harness;
 
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -47,7 +47,7 @@ public final class ScaleRun
     }
 
     /** What to run. */
-    public record Plan(String arch, int order, Strategy strategy, long sizeBytes, long ramBytes, long baselineBytes,
+    public record Plan(String arch, int order, StrategyChoice strategy, long sizeBytes, long ramBytes, long baselineBytes,
                        int baselineForks, int forks, boolean check)
     {
     }
@@ -124,12 +124,7 @@ public final class ScaleRun
 
     private static Machine.Config config(final Plan plan, final long ramBytes)
     {
-        Machine.Config c = Machine.Config.of(plan.arch(), ramBytes);
-        if (plan.arch().equals("arm64"))
-        {
-            c = c.withContpteBasic(plan.strategy() == Strategy.CONTPTE_BASIC);
-        }
-        return c;
+        return Machine.Config.of(plan.strategy().variant(plan.arch()), ramBytes);
     }
 
     /** Runs the baseline and the large setup; see the class comment. */
@@ -150,12 +145,12 @@ public final class ScaleRun
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     /** A timed fork: wall and CPU ns per page go to {@code wall[i]} and {@code cpu[i]}; returns the child. */
-    private static Mm timedFork(final Mm parent, final Strategy s, final long pages, final double[] wall, final double[] cpu,
+    private static Mm timedFork(final Mm parent, final StrategyChoice s, final long pages, final double[] wall, final double[] cpu,
         final int i)
     {
         final long c0 = THREADS.getCurrentThreadCpuTime();
         final long t0 = System.nanoTime();
-        final Mm child = Fork.fork(parent, s);
+        final Mm child = Fork.fork(parent, s.strategy());
         final long t1 = System.nanoTime();
         final long c1 = THREADS.getCurrentThreadCpuTime();
         wall[i] = (double)(t1 - t0) / pages;
@@ -210,8 +205,8 @@ public final class ScaleRun
                     for (int i = 0; i < n; i++)
                     {
                         cp.restore();
-                        Fork.fork(parent, plan.strategy()).exit();
-                        Fork.fork(parent, plan.strategy()).exit();
+                        Fork.fork(parent, plan.strategy().strategy()).exit();
+                        Fork.fork(parent, plan.strategy().strategy()).exit();
                     }
                     for (int i = 0; i < n; i++)
                     {
@@ -223,7 +218,7 @@ public final class ScaleRun
                     }
                     cp.restore();
                 }
-                Fork.fork(parent, plan.strategy()).exit();   // from now on the write-protected shape
+                Fork.fork(parent, plan.strategy().strategy()).exit();   // from now on the write-protected shape
                 peak = Rss.peak();
             }
             catch (final RuntimeException | Error e)

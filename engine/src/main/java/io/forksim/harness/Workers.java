@@ -1,6 +1,6 @@
 package io.forksim.harness;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -70,7 +70,7 @@ public final class Workers
         cmd.add("--arch=" + arch);
         cmd.add("--size=" + plan.sizeBytes());
         cmd.add("--orders=" + plan.orders().stream().map(FolioOrder::label).collect(Collectors.joining(",")));
-        cmd.add("--strategy=" + plan.strategies().stream().map(Strategy::cliName).collect(Collectors.joining(",")));
+        cmd.add("--strategy=" + plan.strategies().stream().map(StrategyChoice::cliName).collect(Collectors.joining(",")));
         cmd.add("--runs=" + plan.runs());
         cmd.add("--iterations=" + plan.iterations());
         cmd.add("--ram=" + plan.ramBytes());
