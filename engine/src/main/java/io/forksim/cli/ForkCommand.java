@@ -8,6 +8,7 @@ import io.forksim.harness.JsonReport;
 import io.forksim.harness.LiveCounters;
 import io.forksim.harness.MachineInfo;
 import io.forksim.harness.Progress;
+import io.forksim.harness.FolioOrder;
 import io.forksim.harness.RawResult;
 import io.forksim.harness.Report;
 import io.forksim.harness.Result;
@@ -73,9 +74,10 @@ public final class ForkCommand implements Callable<Integer>
             + " of the largest folio size.")
     long size;
 
-    @Option(names = "--orders", paramLabel = "ORDERS", split = ",", defaultValue = "0,4,9",
-        description = "Folio orders to populate with, each 0..9: 0 = 4 KiB pages, 4 = 64 KiB (one contpte block),"
-            + " 9 = PTE-mapped 2 MiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--orders", paramLabel = "ORDERS", split = ",", defaultValue = "0,4,9,9pmd",
+        converter = OrderConverter.class,
+        description = "Folio orders to populate with, each 0..9 or 9pmd: 0 = 4 KiB pages, 4 = 64 KiB (one contpte block),"
+            + " 9 = PTE-mapped 2 MiB, 9pmd = PMD-mapped 2 MiB THPs (default: ${DEFAULT-VALUE}).")
     List<Integer> orders;
 
     @Option(names = "--arch", paramLabel = "ARCHES", split = ",", defaultValue = "x86_64,arm64",
@@ -149,6 +151,23 @@ public final class ForkCommand implements Callable<Integer>
     boolean worker;
 
     /** For --arch: x86_64 or arm64 (aliases x86-64, amd64, aarch64). */
+    /** For --orders: {@link FolioOrder} codes. */
+    public static final class OrderConverter implements CommandLine.ITypeConverter<Integer>
+    {
+        @Override
+        public Integer convert(final String value)
+        {
+            try
+            {
+                return FolioOrder.parse(value);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     public static final class ArchConverter implements CommandLine.ITypeConverter<String>
     {
         @Override
@@ -209,9 +228,9 @@ public final class ForkCommand implements Callable<Integer>
         }
         for (final int o : os)
         {
-            if (o < 0 || o > MAX_ORDER)
+            if (FolioOrder.order(o) > MAX_ORDER)
             {
-                throw bad("Invalid value for option '--orders': " + o + " (each order must be 0..9: folios of 4 KiB to 2 MiB)");
+                throw bad("Invalid value for option '--orders': " + FolioOrder.label(o) + " (each order must be 0..9 or 9pmd)");
             }
         }
         if (runs < 1)
@@ -230,7 +249,7 @@ public final class ForkCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--size': " + size + " bytes (must be a positive multiple of 4 KiB)");
         }
-        final int maxOrder = os.stream().mapToInt(Integer::intValue).max().orElse(0);
+        final int maxOrder = os.stream().mapToInt(FolioOrder::order).max().orElse(0);
         final long folio = ForkPlan.PAGE_SIZE << maxOrder;
         if (size % folio != 0)
         {
@@ -472,7 +491,7 @@ public final class ForkCommand implements Callable<Integer>
             public void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
             {
                 done++;
-                progress.step(offset + done, arch + " order-" + order + " " + strategy.cliName() + " run " + run);
+                progress.step(offset + done, arch + " " + FolioOrder.name(order) + " " + strategy.cliName() + " run " + run);
             }
 
             @Override
@@ -501,7 +520,7 @@ public final class ForkCommand implements Callable<Integer>
         final List<String> cmd = new ArrayList<>(List.of(Main.class.getName(), "fork", "--worker"));
         cmd.add("--arch=" + arch);
         cmd.add("--size=" + plan.sizeBytes());
-        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        cmd.add("--orders=" + plan.orders().stream().map(FolioOrder::label).collect(Collectors.joining(",")));
         cmd.add("--strategy=" + plan.strategies().stream().map(StrategyChoice::cliName).collect(Collectors.joining(",")));
         cmd.add("--runs=" + plan.runs());
         cmd.add("--iterations=" + plan.iterations());
@@ -569,7 +588,7 @@ public final class ForkCommand implements Callable<Integer>
             @Override
             public void runDone(final String a, final int order, final StrategyChoice strategy, final int run)
             {
-                progress.step(++done, a + " order-" + order + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
+                progress.step(++done, a + " " + FolioOrder.name(order) + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
             }
 
             @Override

@@ -111,14 +111,14 @@ public final class ForkRun
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
-        if (plan.snapshot() != null)
+        if (plan.snapshot() != null && FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PTE) // snapshots hold no PMD leaves
         {
             final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                order, contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+                FolioOrder.order(order), contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
             final io.forksim.snapshot.SnapshotCache.Loaded l;
             try
             {
-                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), order, status);
+                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order), status);
             }
             catch (final java.io.IOException e)
             {
@@ -134,7 +134,7 @@ public final class ForkRun
                 throw e;
             }
         }
-        return PopulatedParent.build(cfg, plan.sizeBytes(), order);
+        return PopulatedParent.build(cfg, plan.sizeBytes(), FolioOrder.order(order), FolioOrder.mapping(order));
     }
 
     /** Per-strategy state of one order. */
@@ -158,13 +158,13 @@ public final class ForkRun
         {
             this.strategy = strategy;
             this.setup = setup;
-            this.label = arch + " order-" + order + " " + strategy.cliName();
+            this.label = arch + " " + FolioOrder.name(order) + " " + strategy.cliName();
         }
     }
 
     private List<RawResult> runOrder(final int order)
     {
-        final String orderLabel = arch + " order-" + order;
+        final String orderLabel = arch + " " + FolioOrder.name(order);
         try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
         {
             final List<Slot> slots = new ArrayList<>();
@@ -239,7 +239,7 @@ public final class ForkRun
      */
     private void warmUpSmall(final int order, final List<Slot> slots)
     {
-        if (plan.sizeBytes() <= SMALL_PARENT_BYTES || SMALL_PARENT_BYTES % (ForkPlan.PAGE_SIZE << order) != 0)
+        if (plan.sizeBytes() <= SMALL_PARENT_BYTES || SMALL_PARENT_BYTES % (ForkPlan.PAGE_SIZE << FolioOrder.order(order)) != 0)
         {
             return;
         }
@@ -410,6 +410,6 @@ public final class ForkRun
             s.checkpoint().restore();
         }
         final boolean contpte = arch.equals("arm64");
-        problems.addAll(Compare.crossCheck(arch + " order-" + order, images, contpte));
+        problems.addAll(Compare.crossCheck(arch + " " + FolioOrder.name(order), images, contpte));
     }
 }

@@ -17,6 +17,8 @@ public final class Report
     static final String[] EVENT_COLUMNS = {
         "ptep_get", "pte_load", "pte_store", "pte_atomic", "batches", "refcount_update", "rmap_update", "pt_pages_alloc",
         "tlbi_page", "tlbi_range", "tlbi_asid", "dsb", "fold", "unfold", "gather"};
+    /** Columns added to the events table when the plan has PMD-mapped THPs. */
+    static final String[] PMD_EVENT_COLUMNS = {"pmd_copy", "pmd_split"};
 
     public static final String KERNEL_REFERENCE =
         "real kernel fork() on this machine ≈ 32 ns/page order-0, 21 ns/page PTE-mapped order-9 (shared/reference/kfork.c)";
@@ -41,7 +43,7 @@ public final class Report
         final List<String> out = new ArrayList<>();
         out.add("forksim fork: the seed thread's fork() microbenchmark, simulated");
         out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
-            + " of anon private memory, populated with PTE-mapped folios of order " + joinOrders(plan));
+            + " of anon private memory, populated with folios of order " + joinOrders(plan));
         out.add("  method:    " + plan.runs() + " runs x " + plan.iterations() + " iterations per configuration; only fork() is"
             + " timed; mean = mean of the run means, stdev = stdev of the run means / mean");
         out.add("  mode:      " + (plan.reuseParent()
@@ -76,7 +78,8 @@ public final class Report
         final StringBuilder sb = new StringBuilder();
         for (final int o : plan.orders())
         {
-            sb.append(sb.isEmpty() ? "" : ", ").append(o).append(" (").append(Units.formatSize(ForkPlan.PAGE_SIZE << o)).append(')');
+            sb.append(sb.isEmpty() ? "" : ", ").append(FolioOrder.order(o)).append(" (").append(Units.formatSize(ForkPlan.PAGE_SIZE << FolioOrder.order(o)))
+                .append(", ").append(FolioOrder.mapping(o).jsonName()).append("-mapped)");
         }
         return sb.toString();
     }
@@ -125,7 +128,7 @@ public final class Report
         final StringBuilder h4 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
         for (final int o : plan.orders())
         {
-            h1.append(' ').append(pad("order-" + o + " (pte-map)", 2 * cw + 3, false)).append(" |");
+            h1.append(' ').append(pad(FolioOrder.column(o), 2 * cw + 3, false)).append(" |");
             h2.append("-".repeat(2 * cw + 5)).append('|');
             h3.append(' ').append(pad("mean", cw, true)).append(" | ").append(pad("stdev", cw, true)).append(" |");
             h4.append("-".repeat(cw + 2)).append('|').append("-".repeat(cw + 2)).append('|');
@@ -162,7 +165,7 @@ public final class Report
         final StringBuilder h3 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
         for (final int o : plan.orders())
         {
-            h1.append(' ').append(pad("order-" + o, groupW, false)).append(" |");
+            h1.append(' ').append(pad(FolioOrder.name(o), groupW, false)).append(" |");
             for (int c = 0; c < cols.length; c++)
             {
                 h2.append(' ').append(pad(cols[c], cw[c], true)).append(" |");
@@ -195,10 +198,14 @@ public final class Report
     /** Per-fork events: exact integers per configuration. */
     static List<String> eventsTable(final ForkPlan plan, final String arch, final List<Result> rs)
     {
-        final int[] idx = new int[EVENT_COLUMNS.length];
-        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        final String[] columns = plan.orders().stream().anyMatch(o -> FolioOrder.mapping(o) == io.forksim.mm.FolioMapping.PMD)
+            ? java.util.stream.Stream.concat(java.util.Arrays.stream(EVENT_COLUMNS), java.util.stream.Stream.of(PMD_EVENT_COLUMNS))
+                .toArray(String[]::new)
+            : EVENT_COLUMNS;
+        final int[] idx = new int[columns.length];
+        for (int i = 0; i < columns.length; i++)
         {
-            idx[i] = indexOf(EVENT_COLUMNS[i]);
+            idx[i] = indexOf(columns[i]);
         }
         final List<String[]> rows = new ArrayList<>();
         for (final int o : plan.orders())
@@ -210,9 +217,9 @@ public final class Report
                 {
                     continue;
                 }
-                final String[] row = new String[EVENT_COLUMNS.length + 1];
-                row[0] = "order-" + o + " " + s.cliName() + (plan.reuseParent() || r.eventsIdentical() ? "" : " (!)");
-                for (int i = 0; i < EVENT_COLUMNS.length; i++)
+                final String[] row = new String[columns.length + 1];
+                row[0] = FolioOrder.name(o) + " " + s.cliName() + (plan.reuseParent() || r.eventsIdentical() ? "" : " (!)");
+                for (int i = 0; i < columns.length; i++)
                 {
                     row[i + 1] = String.format(Locale.ROOT, "%,d", r.events()[idx[i]]);
                 }
@@ -220,11 +227,11 @@ public final class Report
             }
         }
         final String title = arch + " events/fork";
-        final int[] w = new int[EVENT_COLUMNS.length + 1];
+        final int[] w = new int[columns.length + 1];
         w[0] = title.length();
-        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        for (int i = 0; i < columns.length; i++)
         {
-            w[i + 1] = EVENT_COLUMNS[i].length();
+            w[i + 1] = columns[i].length();
         }
         for (final String[] row : rows)
         {
@@ -236,9 +243,9 @@ public final class Report
         final List<String> out = new ArrayList<>();
         final StringBuilder h = new StringBuilder("| ").append(pad(title, w[0], false)).append(" |");
         final StringBuilder sep = new StringBuilder("|").append("-".repeat(w[0] + 2)).append('|');
-        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        for (int i = 0; i < columns.length; i++)
         {
-            h.append(' ').append(pad(EVENT_COLUMNS[i], w[i + 1], true)).append(" |");
+            h.append(' ').append(pad(columns[i], w[i + 1], true)).append(" |");
             sep.append("-".repeat(w[i + 1] + 2)).append('|');
         }
         out.add(h.toString());

@@ -269,6 +269,26 @@ public final class MemMap implements AutoCloseable {
     }
 
     /**
+     * Page-table page: the head of the list of PTE tables deposited on it, or the link to the next deposited table
+     * ({@code ptdesc->pmd_huge_pte}), stored as a PFN + 1 (0 = none). Precondition: {@code pfn} is a page-table page.
+     */
+    public int pmdHugePte(final long pfn) {
+        return aux(pfn);
+    }
+
+    /**
+     * Sets {@link #pmdHugePte} of the page-table page {@code pfn} to {@code link}.
+     *
+     * @throws IllegalStateException if {@code pfn} is not a page-table page
+     */
+    public void setPmdHugePte(final long pfn, final int link) {
+        if ((flags(pfn) & PageDescriptor.PG_TABLE) == 0) {
+            throw new IllegalStateException("pfn " + pfn + " is not a page-table page: no pmd_huge_pte to set");
+        }
+        setAux(pfn, link);
+    }
+
+    /**
      * For {@code split_folio}: clears the aux slot of {@code pfn} (the MM ids of a large folio's page[1], the
      * pincount of its head), which means nothing once the page is an order-0 folio of its own.
      * Precondition: the folio {@code pfn} belonged to is being split and holds no pin.
