@@ -33,17 +33,27 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Machine implements AutoCloseable
 {
-    /** Machine configuration. */
+    /**
+     * Machine configuration. {@code hugePages}: the engine's large off-heap arenas (memmap, table store) ask the host for
+     * transparent huge pages ({@code io.forksim.mem.OffHeapArena}); default true, false for comparison.
+     */
     public record Config(String arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean contpteBasic,
-        boolean concurrent)
+        boolean concurrent, boolean hugePages)
     {
         public static final long DEFAULT_RAM = 4L << 30;
 
-        /** A single-threaded machine ({@code concurrent = false}). */
+        /** A single-threaded machine ({@code concurrent = false}) on huge pages. */
         public Config(final String arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
             final boolean contpteBasic)
         {
-            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, false);
+            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, false, true);
+        }
+
+        /** A machine on huge pages. */
+        public Config(final String arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
+            final boolean contpteBasic, final boolean concurrent)
+        {
+            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, concurrent, true);
         }
 
         public Config
@@ -76,15 +86,17 @@ public final class Machine implements AutoCloseable
             return new Config(arch, ramBytes, Math.min(ramBytes, 1L << 30), true, false);
         }
 
-        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, contpteBasic, concurrent); }
-        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, contpteBasic, concurrent); }
-        public Config withContpteBasic(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, concurrent); }
+        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, contpteBasic, concurrent, hugePages); }
+        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, contpteBasic, concurrent, hugePages); }
+        public Config withContpteBasic(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, concurrent, hugePages); }
+        /** Whether the memmap and table store ask the host for transparent huge pages (default true). */
+        public Config withHugePages(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, concurrent, on); }
         /**
          * A machine several threads may drive at once (default false): atomic memmap updates, allocator, table,
          * swap and page-cache locks, split PTLs, per-thread {@link Machine#events()}. Single-threaded machines
          * keep plain accesses and take no lock.
          */
-        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, on); }
+        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, on, hugePages); }
     }
 
     private final Config config;
@@ -126,13 +138,13 @@ public final class Machine implements AutoCloseable
     {
         this.config = config;
         this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
-        this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent());
+        this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent(), config.hugePages());
         this.phys = new PhysMem(memmap);
         if (arch instanceof Arm64 a)
         {
             a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
         }
-        this.tableStore = new TableStore(config.concurrent());
+        this.tableStore = new TableStore(config.concurrent(), config.hugePages());
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT), config.concurrent());
         this.lock = config.concurrent() ? new ReentrantLock() : null;
