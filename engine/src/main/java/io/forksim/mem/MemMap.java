@@ -52,8 +52,11 @@ import java.lang.invoke.VarHandle;
  * the caller owns exclusively (fresh, being freed, or free blocks under the allocator's lock).
  *
  * <p>The segments come from this map's own {@link OffHeapArena}: anonymous mappings that the host hands out zeroed
- * and commits lazily, so a 1 TiB machine (6.25 GiB of state) costs only what the simulation touches; with huge
- * pages (the default) the host backs them with 2 MiB transparent huge pages where it has them.
+ * and commits lazily, so a 1 TiB machine (6.25 GiB of state) costs only what the simulation touches. With huge
+ * pages (the default) the host backs the tokens and the PageAnonExclusive map, which are touched only for allocated
+ * folios, with 2 MiB transparent huge pages where it has them. The records stay on 4 KiB pages: the buddy allocator's
+ * free lists live in them, one head record per free 4 MiB block, so a huge page per 2 MiB of records would commit the
+ * records of all RAM (at 64 GiB order-0 on 129 GiB of simulated RAM: 1018 MiB resident instead of 612 MiB).
  */
 public final class MemMap implements AutoCloseable {
 
@@ -115,7 +118,8 @@ public final class MemMap implements AutoCloseable {
         this.folioLocks = atomic ? new int[(1 << FOLIO_LOCK_BITS) * FOLIO_LOCK_STRIDE] : null;
         final OffHeapArena a = new OffHeapArena(hugePages);
         try {
-            this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records");
+            // small pages: PhysMem's free lists touch one record per max-order block (16 KiB of records) across all RAM
+            this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records", false);
             this.tokens = a.allocateZeroed(PageDescriptor.tokensLength(nrPages), "the memmap's tokens");
             this.anonExclusive = a.allocateZeroed(PageDescriptor.anonExclusiveLength(nrPages), "the memmap's PageAnonExclusive map");
         } catch (final RuntimeException | Error e) {

@@ -117,11 +117,26 @@ public final class OffHeapArena implements AutoCloseable
      */
     public MemorySegment allocateZeroed(final long bytes, final String what)
     {
+        return allocateZeroed(bytes, what, true);
+    }
+
+    /**
+     * As {@link #allocateZeroed(long, String)}, with huge pages only if this arena has them and {@code huge}: a mapping
+     * that is touched sparsely (one line per 2 MiB would commit every huge page) asks for small pages with
+     * {@code huge = false} and gets {@code MADV_NOHUGEPAGE}.
+     */
+    public MemorySegment allocateZeroed(final long bytes, final String what, final boolean huge)
+    {
+        return map(bytes, what, hugePages && huge);
+    }
+
+    private MemorySegment map(final long bytes, final String what, final boolean advised)
+    {
         if (bytes <= 0)
         {
             throw new IllegalArgumentException("off-heap mapping of " + bytes + " bytes for " + what);
         }
-        final boolean huge = hugePages && bytes >= HUGE_PAGE;
+        final boolean huge = advised && bytes >= HUGE_PAGE;
         if (MMAP == null)
         {
             return arena.allocate(bytes, huge ? HUGE_PAGE : PAGE);
@@ -158,7 +173,7 @@ public final class OffHeapArena implements AutoCloseable
             start = aligned;
         }
         final MemorySegment seg = MemorySegment.ofAddress(start);
-        advise(seg, length, hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);   // best effort: a host without THP says EINVAL
+        advise(seg, length, advised ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);   // best effort: a host without THP says EINVAL
         final long base = start;
         return seg.reinterpret(bytes, arena, s -> unmap(base, length));
     }
