@@ -3,6 +3,8 @@ package io.forksim.cli;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.Units;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.snapshot.Snapshot;
@@ -10,6 +12,7 @@ import io.forksim.snapshot.SnapshotCache;
 import io.forksim.snapshot.SnapshotFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -69,30 +72,28 @@ public final class SnapshotCommand implements Runnable
         @Parameters(index = "0", paramLabel = "FILE", description = "The snapshot file to write.")
         Path file;
 
-        @Option(names = "--arch", defaultValue = "x86_64", converter = ForkCommand.ArchConverter.class,
-            description = "x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-        String arch;
+        @Mixin
+        ArchOption arch;
 
-        @Option(names = "--size", defaultValue = "1G", converter = Units.SizeConverter.class,
+        @Option(names = "--size", defaultValue = "1G", converter = SizeConverter.class,
             description = "Populated anon memory of the parent (default: ${DEFAULT-VALUE}).")
         long size;
 
         @Option(names = "--order", defaultValue = "0", description = "Folio order 0..9 (default: ${DEFAULT-VALUE}).")
         int order;
 
-        @Option(names = "--ram", converter = Units.SizeConverter.class,
+        @Option(names = "--ram", converter = SizeConverter.class,
             description = "Simulated RAM (default: as 'forksim fork': max(4G, 2.5 x SIZE rounded up to 1G)).")
         Long ram;
 
         @Option(names = "--contpte-basic", description = "arm64 machine with the contpte-basic backend.")
         boolean contpteBasic;
 
-        @Option(names = "--tlbi-range", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "arm64: FEAT_TLBIRANGE (default: on).")
-        boolean tlbiRange;
+        @Mixin
+        TlbiRangeOption tlbiRange;
 
-        @Option(names = "--debug", description = "Print stack traces of errors.")
-        boolean debug;
+        @Mixin
+        DebugOption debug;
 
         @Override
         public Integer call() throws IOException
@@ -103,7 +104,7 @@ public final class SnapshotCommand implements Runnable
                 throw new Main.UsageException(spec.commandLine(), "Invalid --order " + order + " / --size " + Units.formatSize(size)
                     + " (order 0..9; the size a positive multiple of the folio size)");
             }
-            if (contpteBasic && !arch.equals("arm64"))
+            if (contpteBasic && !arch.arch().equals("arm64"))
             {
                 throw new Main.UsageException(spec.commandLine(), "Invalid combination: --contpte-basic exists only on arm64");
             }
@@ -111,10 +112,10 @@ public final class SnapshotCommand implements Runnable
             final Machine.Config cfg;
             try
             {
-                Machine.Config c = Machine.Config.of(arch, r);
-                if (arch.equals("arm64"))
+                Machine.Config c = Machine.Config.of(arch.arch(), r);
+                if (arch.arch().equals("arm64"))
                 {
-                    c = c.withTlbiRange(tlbiRange).withContpteBasic(contpteBasic);
+                    c = c.withTlbiRange(tlbiRange.tlbiRange()).withContpteBasic(contpteBasic);
                 }
                 cfg = c;
             }
@@ -127,7 +128,7 @@ public final class SnapshotCommand implements Runnable
             try (Machine m = new Machine(cfg))
             {
                 err.println("forksim snapshot: populating " + Units.formatSize(size) + " of order-" + order + " folios ("
-                    + arch + ", " + Units.formatSize(r) + " of RAM) ...");
+                    + arch.arch() + ", " + Units.formatSize(r) + " of RAM) ...");
                 err.flush();
                 final long t0 = System.nanoTime();
                 SnapshotCache.populateForkParent(m, ForkPlan.BASE_VA, size, order);
@@ -156,8 +157,8 @@ public final class SnapshotCommand implements Runnable
         @Option(names = "--quick", description = "Verify only the header and the small sections (not the memmap, tables and swap).")
         boolean quick;
 
-        @Option(names = "--debug", description = "Print stack traces of errors.")
-        boolean debug;
+        @Mixin
+        DebugOption debug;
 
         @Override
         public Integer call() throws IOException
@@ -214,8 +215,8 @@ public final class SnapshotCommand implements Runnable
             description = "Copy strategy of the test fork (default: ${DEFAULT-VALUE}; contpte-basic machines always use contpte-basic).")
         Strategy strategy;
 
-        @Option(names = "--debug", description = "Print stack traces of errors.")
-        boolean debug;
+        @Mixin
+        DebugOption debug;
 
         @Override
         public Integer call() throws IOException

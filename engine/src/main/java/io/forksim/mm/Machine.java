@@ -28,7 +28,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@link MemMap#atomic()}), the allocator, table storage and swap device take their own leaf locks, page
  * tables have split PTLs ({@link PageTables#ptl()}), page caches lock per file, and this class guards its
  * process list, MM-ID allocation and file list with one lock. {@link #events()} is then per thread; sum the
- * threads' counts with {@link #eventsTotal()} at quiescence. See {@code io.forksim.tree.ForkTree} for the
+ * threads' counts with {@link #eventsTotal()} at quiescence. See {@code io.forksim.harness.ForkTree} for the
  * whole locking model.
  */
 public final class Machine implements AutoCloseable

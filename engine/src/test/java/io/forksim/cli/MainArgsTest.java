@@ -1,6 +1,8 @@
 package io.forksim.cli;
 
 import io.forksim.fork.Strategy;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.Units;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

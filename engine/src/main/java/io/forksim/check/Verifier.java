@@ -1,7 +1,6 @@
-package io.forksim.cli;
+package io.forksim.check;
 
 import io.forksim.arch.Arm64;
-import io.forksim.check.InvariantChecker;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.Vma;
@@ -16,14 +15,14 @@ import java.util.List;
  * MM-id slots, AnonExclusive, RSS, allocator accounting: every live process), and on arm64 the contpte block
  * invariants of every PTE table of every live process ({@link Arm64#checkContInvariants}).
  */
-final class Verifier
+public final class Verifier
 {
     private Verifier()
     {
     }
 
     /** Every violation found on {@code machine} (all live processes). */
-    static List<String> invariants(final Machine machine)
+    public static List<String> invariants(final Machine machine)
     {
         final List<String> out = new ArrayList<>(InvariantChecker.violations(machine));
         if (machine.arch() instanceof Arm64)

@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import io.forksim.fork.Strategy;
 
@@ -76,6 +76,14 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
     {
         final long w = (2_000_000L + pages - 1) / Math.max(1, pages);
         return (int)Math.max(3, Math.min(200, w));
+    }
+
+    /** A run with one machine configuration uses a --snapshot FILE as is. */
+    public static boolean onlyConfiguration(final List<String> archs, final List<Integer> orders,
+        final List<Strategy> strategies)
+    {
+        return archs.size() == 1 && orders.size() == 1
+            && !(strategies.contains(Strategy.CONTPTE_BASIC) && strategies.size() > 1);
     }
 
     public String modeName()

@@ -1,4 +1,4 @@
-package io.forksim.tree;
+package io.forksim.harness;
 
 import io.forksim.arch.Arch;
 import io.forksim.check.InvariantChecker;

@@ -1,4 +1,4 @@
-package io.forksim.tree;
+package io.forksim.harness;
 
 import io.forksim.fork.Strategy;
 import org.junit.jupiter.api.Tag;

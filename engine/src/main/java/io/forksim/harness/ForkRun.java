@@ -1,5 +1,7 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
+import io.forksim.check.Compare;
+import io.forksim.check.Verifier;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mm.Machine;
@@ -39,7 +41,7 @@ import java.util.Map;
  * Nothing here runs inside the copy loop: the live counters and progress are updated once per fork or run,
  * outside the timed section.
  */
-public final class ForkBench
+public final class ForkRun
 {
     /** Progress and live-counter hooks; all calls happen outside the timed section. */
     public interface Listener
@@ -75,7 +77,7 @@ public final class ForkBench
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
 
-    private ForkBench(final ForkPlan plan, final String arch, final Listener listener)
+    private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
         this.plan = plan;
         this.arch = arch;
@@ -85,7 +87,7 @@ public final class ForkBench
     /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
     public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
     {
-        final ForkBench b = new ForkBench(plan, arch, listener);
+        final ForkRun b = new ForkRun(plan, arch, listener);
         final List<RawResult> results = new ArrayList<>();
         for (final int order : plan.orders())
         {
@@ -95,11 +97,11 @@ public final class ForkBench
     }
 
     /** A populated parent on its machine, with the checkpoint that makes it fresh again. */
-    static final class Setup implements AutoCloseable
+    public static final class Setup implements AutoCloseable
     {
-        final Machine machine;
-        final Mm parent;
-        final ProcessCheckpoint checkpoint;
+        public final Machine machine;
+        public final Mm parent;
+        public final ProcessCheckpoint checkpoint;
 
         Setup(final Machine machine, final Mm parent, final ProcessCheckpoint checkpoint)
         {
@@ -117,7 +119,7 @@ public final class ForkBench
     }
 
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
-    static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
+    public static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
         return setup(plan, arch, order, contpteBasic, text -> { });
     }
@@ -133,7 +135,7 @@ public final class ForkBench
         if (plan.snapshot() != null)
         {
             final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                order, contpteBasic, ForkCommand.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+                order, contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
             final io.forksim.snapshot.SnapshotCache.Loaded l;
             try
             {

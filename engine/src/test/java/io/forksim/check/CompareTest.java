@@ -1,7 +1,9 @@
-package io.forksim.cli;
+package io.forksim.check;
 
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.ForkRun;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -18,7 +20,7 @@ class CompareTest
 
     private static Compare.Image imageOf(final Strategy s)
     {
-        try (ForkBench.Setup setup = ForkBench.setup(PLAN, "arm64", 4, s == Strategy.CONTPTE_BASIC))
+        try (ForkRun.Setup setup = ForkRun.setup(PLAN, "arm64", 4, s == Strategy.CONTPTE_BASIC))
         {
             final var child = Fork.fork(setup.parent, s);
             return Compare.capture(setup.machine, setup.parent, child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + PLAN.sizeBytes());
@@ -50,14 +52,5 @@ class CompareTest
         assertThat(d).hasSize(2);
         assertThat(d.get(0)).contains("child PTE at 0x" + Long.toHexString(ForkPlan.BASE_VA + 5 * 4096));
         assertThat(d.get(1)).contains("refcount");
-    }
-
-    @Test
-    void verifyRunExitsZero()
-    {
-        final Cli r = Cli.run("fork", "--size", "4M", "--orders", "0,4,9", "--runs", "1", "--iterations", "1", "--warmup", "0",
-            "--in-process", "--no-progress", "--no-counters", "--verify");
-        assertThat(r.code()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("verify: every strategy's parent and child page tables and folio metadata equal legacy's");
     }
 }

@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.check;
 
 import io.forksim.arch.Arch;
 import io.forksim.fork.Strategy;
@@ -53,7 +53,7 @@ public final class Compare
     {
     }
 
-    static final int META_INTS = 5;
+    public static final int META_INTS = 5;
 
     /** Captures the parent's and child's PTEs over {@code [start, end)} and the metadata of the parent's folios. */
     public static Image capture(final Machine machine, final Mm parent, final Mm child, final long start, final long end)
