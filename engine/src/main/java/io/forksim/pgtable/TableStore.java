@@ -38,7 +38,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #ensureCommitted(int)} moves that cost out of a timed operation: it commits enough fresh slots beyond the
  * high-water mark that the next {@code n} allocations (free slots first, which are committed already) touch only
  * committed memory, and fails with a {@link HostMemoryException} before anything is touched when the host has not
- * that much memory available.
+ * that much memory available. It also sorts the free stack, lowest slot on top, so that the tables a fork
+ * allocates in address order lie in ascending slots.
  *
  * <pre>
  *   slots  0 .. highWater-1           handed out once (in use, or on the free stack: committed)
@@ -167,6 +168,10 @@ public final class TableStore implements AutoCloseable
      * slots count as committed; beyond them, fresh slots above the high-water mark are committed (chunks mapped as
      * needed). Call outside a timed region, e.g. before a fork with the number of table pages the child will need.
      *
+     * <p>It also orders the free stack so that the next allocations take the free slots lowest first: a child's
+     * tables, allocated in address order, then lie in ascending slots, as a fresh store hands them out (a zap frees
+     * tables in address order, so the plain LIFO stack would hand them back in descending slots).
+     *
      * @param slots allocations to prepare for, &gt;= 0
      * @return host bytes newly committed (0 if enough was committed already)
      * @throws IllegalArgumentException if {@code slots} is negative
@@ -186,6 +191,7 @@ public final class TableStore implements AutoCloseable
         }
         try
         {
+            orderFreeSlots();
             final long ready = (long)freeTop + Math.max(0, committedTo - nextFresh);
             if (ready >= slots)
             {
@@ -223,6 +229,26 @@ public final class TableStore implements AutoCloseable
             {
                 l.unlock();
             }
+        }
+    }
+
+    /**
+     * Orders the free stack so that the next allocations pop the free slots in ascending order (lowest on top), each
+     * keeping its all-zero mark. Caller holds the lock (concurrent store).
+     */
+    private void orderFreeSlots()
+    {
+        final long[] keys = new long[freeTop];
+        for (int i = 0; i < freeTop; i++)
+        {
+            keys[i] = ((long)freeSlots[i] << 1) | (freeZero[i] ? 1 : 0);
+        }
+        Arrays.sort(keys);
+        for (int i = 0; i < freeTop; i++)
+        {
+            final long k = keys[freeTop - 1 - i];
+            freeSlots[i] = (int)(k >>> 1);
+            freeZero[i] = (k & 1) != 0;
         }
     }
 

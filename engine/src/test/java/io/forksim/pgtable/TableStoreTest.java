@@ -104,4 +104,27 @@ class TableStoreTest
             assertThatThrownBy(() -> ts.ensureCommitted(-1)).hasMessage("table slots to commit: -1");
         }
     }
+
+    @Test
+    void ensureCommittedOrdersTheFreeSlotsLowestFirstAndKeepsTheirContentsClean()
+    {
+        try (TableStore ts = new TableStore(false, false))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                ts.allocSlot();
+            }
+            write(ts, 9, 3, 0x67L);   // freed with an entry left: cleared when handed out
+            ts.freeSlot(2);
+            ts.freeSlot(9);
+            ts.freeSlot(5);
+            assertThat(ts.freeSlotStack()).containsExactly(2, 9, 5);
+            assertThat(ts.ensureCommitted(3)).isZero();
+            assertThat(ts.freeSlotStack()).containsExactly(9, 5, 2);
+            assertThat(ts.allocSlot()).isEqualTo(2);
+            assertThat(ts.allocSlot()).isEqualTo(5);
+            assertThat(ts.allocSlot()).isEqualTo(9);
+            assertThat(zero(ts, 9)).isTrue();
+        }
+    }
 }
