@@ -29,7 +29,8 @@ import java.util.Locale;
  *       fresh parent (restored from a {@link ProcessCheckpoint} before each), and batches of as many timed forks from
  *       the parent as the previous fork left it (write-protected: what every fork but the first of a process sees):
  *       one batch before the large setup and one right before each repeated large fork, so that both are measured
- *       under the same conditions on a shared host. Each child exits before the next fork.</li>
+ *       under the same conditions on a shared host. Each child exits before the next fork. Before each timed fork,
+ *       as before each large one, the table store commits and orders the slots the child will take.</li>
  *   <li>Large setup ({@code --size}): simulated RAM of at least twice the populated size plus both processes' page
  *       tables; populated in steps (a progress bar on a terminal; pages/s); the host memory the child's page tables
  *       will take is committed ({@code TableStore#ensureCommitted}, timed on its own), then {@code --forks} forks, each
@@ -252,6 +253,7 @@ public final class ScaleRun
                     for (int i = 0; i < n; i++)
                     {
                         cp.restore();
+                        m.tableStore().ensureCommitted(m.tableStore().slotsInUse());   // as before a large fork
                         final Mm child = timedFork(parent, plan.strategy(), pages, freshWall, freshCpu, i);
                         final long t1 = System.nanoTime();
                         child.exit();
@@ -277,6 +279,7 @@ public final class ScaleRun
             final double[] c = new double[n];
             for (int i = 0; i < n; i++)
             {
+                m.tableStore().ensureCommitted(m.tableStore().slotsInUse());   // as before a large fork
                 timedFork(parent, plan.strategy(), pages, w, c, i).exit();
             }
             repeatWall.add(w);
