@@ -85,4 +85,32 @@ class OffHeapArenaTest
                 .hasMessage("off-heap mapping of 0 bytes for an empty mapping");
         }
     }
+
+    @Test
+    void aMachineOnHugePagesGetsThemForItsTablesAndTokensButNotForTheRecords()
+    {
+        assumeThp();
+        final io.forksim.mm.Machine.Config config = io.forksim.mm.Machine.Config.of("x86_64", 1L << 30);   // tokens: 2 MiB
+        try (io.forksim.mm.Machine m = new io.forksim.mm.Machine(config))
+        {
+            assertThat(config.hugePages()).isTrue();
+            final io.forksim.mm.Mm p = m.newProcess();
+            p.mmap(1L << 40, SIZE, io.forksim.mm.VmFlags.VM_READ | io.forksim.mm.VmFlags.VM_WRITE, false, null, 0);
+            p.populate(1L << 40, SIZE, 0);                           // 16,384 pages: 128 KiB of tokens, 33 tables
+            m.tableStore().ensureCommitted(m.tableStore().slotsInUse());
+            assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().tokens())).isGreaterThan(0);
+            assertThat(OffHeapArena.anonHugePagesBytes(m.tableStore().chunk(0))).isGreaterThan(0);
+            assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().records())).isZero();
+        }
+        try (io.forksim.mm.Machine m = new io.forksim.mm.Machine(config.withHugePages(false)))
+        {
+            final io.forksim.mm.Mm p = m.newProcess();
+            p.mmap(1L << 40, SIZE, io.forksim.mm.VmFlags.VM_READ | io.forksim.mm.VmFlags.VM_WRITE, false, null, 0);
+            p.populate(1L << 40, SIZE, 0);
+            assertThat(m.memmap().hugePages()).isFalse();
+            assertThat(m.tableStore().hugePages()).isFalse();
+            assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().tokens())).isZero();
+            assertThat(OffHeapArena.anonHugePagesBytes(m.tableStore().chunk(0))).isZero();
+        }
+    }
 }
