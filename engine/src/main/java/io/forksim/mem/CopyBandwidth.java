@@ -34,6 +34,8 @@ public final class CopyBandwidth
     private static final long RW = 1L << 1;
     private static final long RECORD_BYTES = 16;
     private static final int WARMUP_CALLS = 200;
+    /** Written with each measurement's result, so that the JIT cannot drop the loads. */
+    private static volatile long blackhole;
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /**
@@ -111,10 +113,7 @@ public final class CopyBandwidth
                 sink += walk(src, dst, ae, rec, n, order);
                 best = Math.min(best, cpuTime() - t0);
             }
-            if (sink == 42)
-            {
-                System.out.print("");   // keeps the loop's result alive
-            }
+            blackhole = sink;   // keeps the loop's result alive
             final double ns = (double)best / n;
             return new Floor(n, perPage, ns, perPage / ns * 1e9);
         }

@@ -172,6 +172,9 @@ public final class TableStore implements AutoCloseable
      * tables, allocated in address order, then lie in ascending slots, as a fresh store hands them out (a zap frees
      * tables in address order, so the plain LIFO stack would hand them back in descending slots).
      *
+     * <p>Free slots count as committed: they were written when in use. (In a store rebuilt by {@link #restoreState},
+     * free slots below the high-water mark were never written and are committed by their first use.)
+     *
      * @param slots allocations to prepare for, &gt;= 0
      * @return host bytes newly committed (0 if enough was committed already)
      * @throws IllegalArgumentException if {@code slots} is negative
