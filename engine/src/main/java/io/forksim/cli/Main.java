@@ -61,7 +61,8 @@ public final class Main implements Runnable
         BenchCommand::new,
         TreeCommand::new,
         SnapshotCommand::new,
-        ScaleCommand::new);
+        ScaleCommand::new,
+        KernelCommand::new);
 
     /** Marker for subcommands contributed from other jars through {@link ServiceLoader}. */
     public interface Subcommand
