@@ -58,12 +58,19 @@ public final class ForkTimer
     public static Timing time(final HostRegion region, final int runs, final int iterations, final Children children,
         final LibC.ChildAction action)
     {
+        return time(region, runs, iterations, children, action, JIT_WARMUP);
+    }
+
+    /** {@link #time(HostRegion, int, int, Children, LibC.ChildAction)} with {@code jitWarmup} baseline warm-up forks. */
+    public static Timing time(final HostRegion region, final int runs, final int iterations, final Children children,
+        final LibC.ChildAction action, final int jitWarmup)
+    {
         if (runs < 1 || iterations < 1)
         {
             throw new IllegalArgumentException("runs and iterations must be >= 1: " + runs + " x " + iterations);
         }
         final long droppedBefore = children.killed();
-        for (int w = 0; w < JIT_WARMUP; w++)
+        for (int w = 0; w < jitWarmup; w++)
         {
             forkOnce(region, false, children, action);
         }

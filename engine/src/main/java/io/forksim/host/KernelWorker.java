@@ -41,6 +41,13 @@ public final class KernelWorker
     public static KernelShapeResult measure(final Shape shape, final long sizeBytes, final int runs, final int iterations,
         final ThpSysfs sysfs, final long childTimeoutNs)
     {
+        return measure(shape, sizeBytes, runs, iterations, sysfs, childTimeoutNs, ForkTimer.JIT_WARMUP);
+    }
+
+    /** {@link #measure(Shape, long, int, int, ThpSysfs, long)} with {@code jitWarmup} baseline warm-up forks. */
+    public static KernelShapeResult measure(final Shape shape, final long sizeBytes, final int runs, final int iterations,
+        final ThpSysfs sysfs, final long childTimeoutNs, final int jitWarmup)
+    {
         try (Children children = new Children(childTimeoutNs);
              HostRegion region = new HostRegion(sizeBytes))
         {
@@ -49,7 +56,7 @@ public final class KernelWorker
             {
                 return KernelShapeResult.notBuilt(shape.name(), sizeBytes, o.reason(), o.enableHint());
             }
-            final ForkTimer.Timing t = ForkTimer.time(region, runs, iterations, children, LibC.ChildAction.EXIT);
+            final ForkTimer.Timing t = ForkTimer.time(region, runs, iterations, children, LibC.ChildAction.EXIT, jitWarmup);
             final Smaps after = Smaps.of(region.start());
             final ShapeBuilder.Outcome still = stillAsBuilt(shape, region, after);
             if (still != null)

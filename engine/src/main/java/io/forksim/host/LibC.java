@@ -13,10 +13,10 @@ import java.util.Optional;
 /**
  * The C library calls {@code forksim kernel} makes on the host, as FFM downcalls (no native library of forksim's own):
  * {@code mmap}, {@code munmap}, {@code madvise}, {@code mprotect}, {@code fork}, {@code waitpid}, {@code _exit},
- * {@code kill} and {@code pause}. Calls that can fail capture {@code errno}, and a failure throws
+ * {@code kill} (and {@code abs}, {@code sleep}: see {@link #forkChild}). Calls that can fail capture {@code errno}, and a failure throws
  * {@link HostException} naming the call, its arguments and the errno.
  *
- * <p>{@code fork}, {@code _exit} and {@code pause} are linked with {@code Linker.Option.critical(false)}: such a
+ * <p>{@code fork}, {@code _exit}, {@code abs} and {@code sleep} are linked with {@code Linker.Option.critical(false)}: such a
  * downcall makes no thread-state transition and no safepoint poll, so the child (a copy of the JVM with only the
  * calling thread) goes from {@code fork}'s return to {@code _exit(0)} without waiting for JVM threads that exist
  * only in the parent. {@link #forkChild} is the only code the child runs.
@@ -40,7 +40,7 @@ public final class LibC
     public static final int SIGKILL = 9;
     public static final int ECHILD = 10;
 
-    /** What the child does after {@code fork}: {@code _exit(0)}, or (tests of the reaping path only) {@code pause()}. */
+    /** What the child does after {@code fork}: {@code _exit(0)}, or (tests of the reaping path only) sleep 11 days. */
     public enum ChildAction
     {
         EXIT,
@@ -65,8 +65,17 @@ public final class LibC
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
         ValueLayout.JAVA_INT));
     private static final MethodHandle FORK = criticalCall("fork", FunctionDescriptor.of(ValueLayout.JAVA_INT));
-    private static final MethodHandle EXIT = criticalCall("_exit", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
-    private static final MethodHandle PAUSE = criticalCall("pause", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    /*
+     * After fork, parent and child make the same call, through one call site and one (int)int descriptor: abs(0) in
+     * the parent, _exit(0) in the child (sleep(1000000) for HANG). The parent's calls link that call site and its
+     * lambda forms, so the child finds them linked: a call site first executed in the child would resolve and spin
+     * classes there, and wait forever on a lock whose owner exists only in the parent. (_exit never returns; declaring
+     * it int-returning changes nothing in the call.)
+     */
+    private static final FunctionDescriptor INT_INT = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final MethodHandle EXIT = criticalCall("_exit", INT_INT);
+    private static final MethodHandle SLEEP = criticalCall("sleep", INT_INT);
+    private static final MethodHandle ABS = criticalCall("abs", INT_INT);
 
     private LibC()
     {
@@ -76,7 +85,7 @@ public final class LibC
     public static String unavailableReason()
     {
         if (MMAP == null || MUNMAP == null || MADVISE == null || MPROTECT == null || WAITPID == null || KILL == null
-            || FORK == null || EXIT == null || PAUSE == null)
+            || FORK == null || EXIT == null || SLEEP == null || ABS == null)
         {
             return "this host's C library has no fork/waitpid/mmap/madvise/mprotect/kill/_exit (os.name "
                 + System.getProperty("os.name") + ")";
@@ -169,8 +178,9 @@ public final class LibC
     }
 
     /**
-     * {@code fork()}: in the child, {@code _exit(0)} at once ({@code pause()} first for {@link ChildAction#HANG});
-     * in the parent, the child's pid. Nothing else runs in the child.
+     * {@code fork()}: in the child, {@code _exit(0)} at once ({@code sleep} instead for {@link ChildAction#HANG});
+     * in the parent, the child's pid. Nothing else runs in the child: the one call after fork goes through a call
+     * site the parent executes too (with {@code abs(0)}), so it is linked before the child exists.
      *
      * @throws HostException when fork fails (returns -1)
      */
@@ -180,14 +190,8 @@ public final class LibC
         try
         {
             pid = (int)FORK.invokeExact();
-            if (pid == 0)
-            {
-                if (action == ChildAction.HANG)
-                {
-                    final int ignored = (int)PAUSE.invokeExact();
-                }
-                EXIT.invokeExact(0);
-            }
+            final MethodHandle next = pid != 0 ? ABS : action == ChildAction.HANG ? SLEEP : EXIT;
+            final int ignored = (int)next.invokeExact(pid != 0 || action != ChildAction.HANG ? 0 : 1_000_000);
         }
         catch (final Throwable t)
         {

@@ -121,6 +121,17 @@ public final class ThpConfigurator implements AutoCloseable
         }
     }
 
+    /** Tests only: forgets the changes without restoring them, as a killed JVM would (the saved file stays). */
+    void abandonForTest()
+    {
+        originals = null;
+        if (hook != null)
+        {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            hook = null;
+        }
+    }
+
     private synchronized void saveOnce()
     {
         if (originals != null)
