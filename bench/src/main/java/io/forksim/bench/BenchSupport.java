@@ -1,6 +1,7 @@
 package io.forksim.bench;
 
-import io.forksim.fork.Strategy;
+import io.forksim.arch.ArchVariant;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mm.Machine;
 
 import java.util.Locale;
@@ -30,7 +31,7 @@ public final class BenchSupport
     }
 
     /** An (arch, strategy) pair parsed from {@code arch:strategy}. */
-    public record ArchStrategy(String arch, Strategy strategy)
+    public record ArchStrategy(String arch, StrategyChoice strategy)
     {
         public static ArchStrategy parse(final String config)
         {
@@ -40,12 +41,12 @@ public final class BenchSupport
                 throw new IllegalArgumentException("config must be arch:strategy (e.g. x86_64:folio-batch), not " + config);
             }
             final String arch = config.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            final Strategy strategy = Strategy.parse(config.substring(colon + 1));
+            final StrategyChoice strategy = StrategyChoice.parse(config.substring(colon + 1));
             if (!arch.equals("x86_64") && !arch.equals("arm64"))
             {
                 throw new IllegalArgumentException("unknown arch in config " + config + " (expected x86_64 or arm64)");
             }
-            if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+            if (strategy == StrategyChoice.CONTPTE_BASIC && !arch.equals("arm64"))
             {
                 throw new IllegalArgumentException("config " + config + " is not a valid combination: contpte-basic exists only on arm64");
             }
@@ -55,14 +56,13 @@ public final class BenchSupport
         /** A machine for this pair: contpte-basic needs the functional-only contpte backend, the others the batched one. */
         public Machine newMachine(final long ramBytes)
         {
-            return new Machine(machineConfig(arch, strategy == Strategy.CONTPTE_BASIC, ramBytes));
+            return new Machine(machineConfig(arch, strategy.contpteBasic(), ramBytes));
         }
     }
 
     public static Machine.Config machineConfig(final String arch, final boolean contpteBasic, final long ramBytes)
     {
-        final Machine.Config c = Machine.Config.of(arch, ramBytes);
-        return contpteBasic ? c.withContpteBasic(true) : c;
+        return Machine.Config.of(ArchVariant.of(arch, contpteBasic), ramBytes);
     }
 
     /**

@@ -112,7 +112,7 @@ public class ForkBench
             throw new IllegalArgumentException("mode must be fresh or reuse, not " + mode);
         }
         final long bytes = BenchSupport.parseSize(size);
-        strategy = as.strategy();
+        strategy = as.strategy().strategy();
         fresh = mode.equals("fresh");
         measuringTeardown = teardownMethod;
         machine = as.newMachine(BenchSupport.ramFor(bytes, 0));

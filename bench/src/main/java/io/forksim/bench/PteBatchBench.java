@@ -1,7 +1,7 @@
 package io.forksim.bench;
 
 import io.forksim.arch.Arch;
-import io.forksim.fork.FolioPteBatch;
+import io.forksim.mm.FolioPteBatch;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.pgtable.PageTables;

@@ -2,6 +2,7 @@ package io.forksim.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -80,8 +81,8 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--no-gate", description = "Report only, no regression gate.")
     boolean noGate;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
     @Parameters(paramLabel = "JMH_ARGS", arity = "0..*",
         description = "JMH arguments, after --: benchmark patterns, -f, -i, -wi, -p name=v1,v2, -bm, -prof ...")
@@ -118,7 +119,7 @@ public final class BenchCommand implements Callable<Integer>
                 + " (./forksim bench builds it; or: mvn -f pom.xml package -DskipTests)");
         }
         final List<String> cmd = command(jar);
-        if (debug)
+        if (debug.enabled())
         {
             cl.getErr().println("forksim bench: " + String.join(" ", cmd));
         }

@@ -1,10 +1,22 @@
 package io.forksim.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.ForkRun;
+import io.forksim.harness.JsonReport;
+import io.forksim.harness.LiveCounters;
+import io.forksim.harness.MachineInfo;
+import io.forksim.harness.Progress;
+import io.forksim.harness.RawResult;
+import io.forksim.harness.Report;
+import io.forksim.harness.Result;
+import io.forksim.harness.Units;
+import io.forksim.harness.Workers;
 import io.forksim.pgtable.PageTables;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -52,10 +64,13 @@ public final class ForkCommand implements Callable<Integer>
     /** Simulated RAM a machine can have (Machine.Config's limit). */
     static final long MAX_RAM = 1L << 43;
 
+    /** How a worker JVM starts: this command line in worker mode. */
+    static final List<String> WORKER_ENTRY = List.of(Main.class.getName(), "fork", "--worker");
+
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = Units.SizeConverter.class,
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
         description = "Populated anon memory of the parent, with K/M/G/T suffix (default: ${DEFAULT-VALUE}). A multiple"
             + " of the largest folio size.")
     long size;
@@ -73,7 +88,7 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--strategy", paramLabel = "STRATEGIES", split = ",", defaultValue = "legacy,arch-batch,folio-batch",
         converter = StrategyConverter.class,
         description = "Copy strategies: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default: ${DEFAULT-VALUE}).")
-    List<Strategy> strategies;
+    List<StrategyChoice> strategies;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "8",
         description = "Runs per configuration (default: ${DEFAULT-VALUE}).")
@@ -83,7 +98,7 @@ public final class ForkCommand implements Callable<Integer>
         description = "Timed forks per run (default: ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--ram", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--ram", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Simulated RAM per machine (default: max(4G, 2.5 x SIZE rounded up to 1G)).")
     Long ram;
 
@@ -101,8 +116,8 @@ public final class ForkCommand implements Callable<Integer>
             + " strategy's parent and child page tables and folio metadata with legacy's; exit 1 on any mismatch.")
     boolean verify;
 
-    @Option(names = "--no-progress", description = "No progress output.")
-    boolean noProgress;
+    @Mixin
+    ProgressOption progressOption;
 
     @Option(names = "--in-process",
         description = "Run everything in this JVM instead of one worker JVM per arch and order (faster to start; the"
@@ -120,10 +135,8 @@ public final class ForkCommand implements Callable<Integer>
         description = "Untimed warm-up forks per strategy and order (default: enough for ~2M PTE copies, 3..200).")
     Integer warmup;
 
-    @Option(names = "--tlbi-range", negatable = true, defaultValue = "true", fallbackValue = "true",
-        description = "arm64 machines have FEAT_TLBIRANGE: a 64 KiB block costs one TLBI by range instead of 16 by VA"
-            + " (default: on).")
-    boolean tlbiRange;
+    @Mixin
+    TlbiRangeOption tlbiRange;
 
     @Option(names = "--snapshot", paramLabel = "FILE",
         description = "Reuse the populated parent from FILE when it holds this configuration, else populate it and save it "
@@ -131,8 +144,8 @@ public final class ForkCommand implements Callable<Integer>
             + "per configuration.")
     java.nio.file.Path snapshot;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
     @Option(names = "--worker", hidden = true, description = "Internal: run as the worker JVM of one arch.")
     boolean worker;
@@ -154,14 +167,14 @@ public final class ForkCommand implements Callable<Integer>
     }
 
     /** For --strategy: the engine's names. */
-    public static final class StrategyConverter implements CommandLine.ITypeConverter<Strategy>
+    public static final class StrategyConverter implements CommandLine.ITypeConverter<StrategyChoice>
     {
         @Override
-        public Strategy convert(final String value)
+        public StrategyChoice convert(final String value)
         {
             try
             {
-                return Strategy.parse(value);
+                return StrategyChoice.parse(value);
             }
             catch (final IllegalArgumentException e)
             {
@@ -181,7 +194,7 @@ public final class ForkCommand implements Callable<Integer>
     {
         final List<Integer> os = new ArrayList<>(new LinkedHashSet<>(orders));
         final List<String> as = new ArrayList<>(new LinkedHashSet<>(archs));
-        final List<Strategy> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
+        final List<StrategyChoice> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
         // "--orders ," splits into an empty list: nothing would run and the exit status would say it did
         if (os.isEmpty())
         {
@@ -231,7 +244,7 @@ public final class ForkCommand implements Callable<Integer>
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " does not fit in the 128 TiB user"
                 + " address space above " + String.format("0x%x", ForkPlan.BASE_VA));
         }
-        if (ss.contains(Strategy.CONTPTE_BASIC) && as.contains("x86_64"))
+        if (ss.contains(StrategyChoice.CONTPTE_BASIC) && as.contains("x86_64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64, but --arch includes x86_64"
                 + " (use --arch arm64)");
@@ -286,14 +299,14 @@ public final class ForkCommand implements Callable<Integer>
                 {
                     for (final boolean basic : new boolean[] {false, true})
                     {
-                        if (basic && !ss.contains(Strategy.CONTPTE_BASIC))
+                        if (basic && !ss.contains(StrategyChoice.CONTPTE_BASIC))
                         {
                             continue;
                         }
                         try
                         {
                             io.forksim.snapshot.SnapshotCache.refuseForeignFile(io.forksim.snapshot.SnapshotCache.fileFor(
-                                snap, a, size, o, basic, onlyConfiguration(as, os, ss)));
+                                snap, a, size, o, basic, ForkPlan.onlyConfiguration(as, os, ss)));
                         }
                         catch (final java.io.IOException e)
                         {
@@ -304,14 +317,7 @@ public final class ForkCommand implements Callable<Integer>
             }
         }
         return new ForkPlan(size, os, as, ss, runs, iterations, r, reuseParent, verify,
-            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange, snap);
-    }
-
-    /** A run with one machine configuration uses a --snapshot FILE as is. */
-    static boolean onlyConfiguration(final List<String> archs, final List<Integer> orders, final List<Strategy> strategies)
-    {
-        return archs.size() == 1 && orders.size() == 1
-            && !(strategies.contains(Strategy.CONTPTE_BASIC) && strategies.size() > 1);
+            warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange.tlbiRange(), snap);
     }
 
     static long roundUp(final long v, final long to)
@@ -332,7 +338,7 @@ public final class ForkCommand implements Callable<Integer>
         final PrintWriter stderr = spec.commandLine().getErr();
         final PrintWriter human = "-".equals(json) ? stderr : stdout;
         final MachineInfo host = MachineInfo.current();
-        final Progress progress = new Progress(stderr, Progress.chooseMode(noProgress), plan.steps());
+        final Progress progress = new Progress(stderr, progressOption.mode(), plan.steps());
 
         LiveCounters live = null;
         Path countersFile = null;
@@ -380,7 +386,7 @@ public final class ForkCommand implements Callable<Integer>
             {
                 if (inProcess)
                 {
-                    final ForkBench.Outcome o = ForkBench.run(plan.forArch(arch), arch, listener(progress, live, offset));
+                    final ForkRun.Outcome o = ForkRun.run(plan.forArch(arch), arch, listener(progress, live, offset));
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += plan.stepsPerArch();
@@ -389,7 +395,7 @@ public final class ForkCommand implements Callable<Integer>
                 for (final int order : plan.orders())
                 {
                     final ForkPlan one = plan.forArchAndOrder(arch, order);
-                    final ForkBench.Outcome o = Workers.run(one, arch, countersFile, progress, offset, debug);
+                    final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug.enabled());
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += one.stepsPerArch();
@@ -451,9 +457,9 @@ public final class ForkCommand implements Callable<Integer>
         return Main.EXIT_OK;
     }
 
-    private static ForkBench.Listener listener(final Progress progress, final LiveCounters live, final int offset)
+    private static ForkRun.Listener listener(final Progress progress, final LiveCounters live, final int offset)
     {
-        return new ForkBench.Listener()
+        return new ForkRun.Listener()
         {
             private int done;
 
@@ -464,7 +470,7 @@ public final class ForkCommand implements Callable<Integer>
             }
 
             @Override
-            public void runDone(final String arch, final int order, final Strategy strategy, final int run)
+            public void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
             {
                 done++;
                 progress.step(offset + done, arch + " order-" + order + " " + strategy.cliName() + " run " + run);
@@ -510,7 +516,7 @@ public final class ForkCommand implements Callable<Integer>
         }
         final Progress progress = new Progress(err, Progress.Mode.LINES, plan.stepsPerArch());
         final LiveCounters l = live;
-        final ForkBench.Listener listener = new ForkBench.Listener()
+        final ForkRun.Listener listener = new ForkRun.Listener()
         {
             private int done;
 
@@ -522,7 +528,7 @@ public final class ForkCommand implements Callable<Integer>
             }
 
             @Override
-            public void runDone(final String a, final int order, final Strategy strategy, final int run)
+            public void runDone(final String a, final int order, final StrategyChoice strategy, final int run)
             {
                 progress.step(++done, a + " order-" + order + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
             }
@@ -547,7 +553,7 @@ public final class ForkCommand implements Callable<Integer>
         };
         try
         {
-            final ForkBench.Outcome o = ForkBench.run(plan, arch, listener);
+            final ForkRun.Outcome o = ForkRun.run(plan, arch, listener);
             for (final RawResult r : o.results())
             {
                 out.println(JsonReport.resultLine(r));

@@ -1,5 +1,6 @@
 package io.forksim.cli;
 
+import io.forksim.harness.RunFailedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,28 +12,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The {@code forksim} command line: {@code forksim [fork] [options]}, {@code forksim stat}, and the
- * subcommands other parts of forksim register.
+ * The {@code forksim} command line: {@code forksim [fork] [options]}, {@code forksim stat}, and the other
+ * subcommands.
  *
  * <h2>Adding a subcommand</h2>
- * A subcommand is a picocli {@code @Command} class. Register it in one of two ways:
- * <ul>
- *   <li>in this package: add a supplier to {@link #SUBCOMMANDS} (one line; the order there is the order
- *       of {@code forksim --help});</li>
- *   <li>from another module (e.g. the JMH bench jar): implement {@link Subcommand} and list the class in
- *       {@code META-INF/services/io.forksim.cli.Subcommand}; {@link ServiceLoader} finds it when its jar
- *       is on the class path.</li>
- * </ul>
- * Either way the command gets the shared error handling: bad values print one line naming the value
- * and exit {@link #EXIT_USAGE}; a failed check exits {@link #EXIT_FAILED}; stack traces only with
- * {@code --debug}. To reject a value after parsing, throw {@link CommandLine.ParameterException}
+ * A subcommand is a picocli {@code @Command} class in this package: add a supplier to {@link #SUBCOMMANDS} (one
+ * line; the order there is the order of {@code forksim --help}). It gets the shared error handling: bad values
+ * print one line naming the value and exit {@link #EXIT_USAGE}; a failed check exits {@link #EXIT_FAILED}; stack
+ * traces only with {@code --debug}. To reject a value after parsing, throw {@link CommandLine.ParameterException}
  * (or {@link UsageException}); to report a failed check, return {@link #EXIT_FAILED} or throw
- * {@link CheckFailedException}.
+ * {@link CheckFailedException} (a harness run that fails throws {@link RunFailedException}: exit 1 too).
  */
 @Command(name = "forksim",
     mixinStandardHelpOptions = true,
@@ -63,11 +56,6 @@ public final class Main implements Runnable
         SnapshotCommand::new,
         ScaleCommand::new,
         KernelCommand::new);
-
-    /** Marker for subcommands contributed from other jars through {@link ServiceLoader}. */
-    public interface Subcommand
-    {
-    }
 
     private static final Set<String> TOP_LEVEL_FLAGS = Set.of("-h", "--help", "-V", "--version");
 
@@ -121,10 +109,6 @@ public final class Main implements Runnable
         {
             addOnce(cl, s.get());
         }
-        for (final Subcommand s : ServiceLoader.load(Subcommand.class))
-        {
-            addOnce(cl, s);
-        }
         final PrintWriter o = new PrintWriter(out, true, StandardCharsets.UTF_8);
         final PrintWriter e = new PrintWriter(err, true, StandardCharsets.UTF_8);
         cl.setOut(o);
@@ -151,7 +135,7 @@ public final class Main implements Runnable
                 w.println(errorPrefix(commandLine) + oneLine(pe.getMessage()));
                 code = EXIT_USAGE;
             }
-            else if (ex instanceof CheckFailedException)
+            else if (ex instanceof CheckFailedException || ex instanceof RunFailedException)
             {
                 w.println(errorPrefix(commandLine) + oneLine(ex.getMessage()));
                 code = EXIT_FAILED;

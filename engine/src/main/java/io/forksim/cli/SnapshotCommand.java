@@ -1,8 +1,11 @@
 package io.forksim.cli;
 
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.Units;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.snapshot.Snapshot;
@@ -10,6 +13,7 @@ import io.forksim.snapshot.SnapshotCache;
 import io.forksim.snapshot.SnapshotFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -69,30 +73,28 @@ public final class SnapshotCommand implements Runnable
         @Parameters(index = "0", paramLabel = "FILE", description = "The snapshot file to write.")
         Path file;
 
-        @Option(names = "--arch", defaultValue = "x86_64", converter = ForkCommand.ArchConverter.class,
-            description = "x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-        String arch;
+        @Mixin
+        ArchOption arch;
 
-        @Option(names = "--size", defaultValue = "1G", converter = Units.SizeConverter.class,
+        @Option(names = "--size", defaultValue = "1G", converter = SizeConverter.class,
             description = "Populated anon memory of the parent (default: ${DEFAULT-VALUE}).")
         long size;
 
         @Option(names = "--order", defaultValue = "0", description = "Folio order 0..9 (default: ${DEFAULT-VALUE}).")
         int order;
 
-        @Option(names = "--ram", converter = Units.SizeConverter.class,
+        @Option(names = "--ram", converter = SizeConverter.class,
             description = "Simulated RAM (default: as 'forksim fork': max(4G, 2.5 x SIZE rounded up to 1G)).")
         Long ram;
 
         @Option(names = "--contpte-basic", description = "arm64 machine with the contpte-basic backend.")
         boolean contpteBasic;
 
-        @Option(names = "--tlbi-range", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "arm64: FEAT_TLBIRANGE (default: on).")
-        boolean tlbiRange;
+        @Mixin
+        TlbiRangeOption tlbiRange;
 
-        @Option(names = "--debug", description = "Print stack traces of errors.")
-        boolean debug;
+        @Mixin
+        DebugOption debug;
 
         @Override
         public Integer call() throws IOException
@@ -103,7 +105,7 @@ public final class SnapshotCommand implements Runnable
                 throw new Main.UsageException(spec.commandLine(), "Invalid --order " + order + " / --size " + Units.formatSize(size)
                     + " (order 0..9; the size a positive multiple of the folio size)");
             }
-            if (contpteBasic && !arch.equals("arm64"))
+            if (contpteBasic && !arch.arch().equals("arm64"))
             {
                 throw new Main.UsageException(spec.commandLine(), "Invalid combination: --contpte-basic exists only on arm64");
             }
@@ -111,10 +113,10 @@ public final class SnapshotCommand implements Runnable
             final Machine.Config cfg;
             try
             {
-                Machine.Config c = Machine.Config.of(arch, r);
-                if (arch.equals("arm64"))
+                Machine.Config c = Machine.Config.of(arch.arch(), r);
+                if (arch.arch().equals("arm64"))
                 {
-                    c = c.withTlbiRange(tlbiRange).withContpteBasic(contpteBasic);
+                    c = c.withTlbiRange(tlbiRange.tlbiRange()).withArch(ArchVariant.of(arch.arch(), contpteBasic));
                 }
                 cfg = c;
             }
@@ -127,7 +129,7 @@ public final class SnapshotCommand implements Runnable
             try (Machine m = new Machine(cfg))
             {
                 err.println("forksim snapshot: populating " + Units.formatSize(size) + " of order-" + order + " folios ("
-                    + arch + ", " + Units.formatSize(r) + " of RAM) ...");
+                    + arch.arch() + ", " + Units.formatSize(r) + " of RAM) ...");
                 err.flush();
                 final long t0 = System.nanoTime();
                 SnapshotCache.populateForkParent(m, ForkPlan.BASE_VA, size, order);
@@ -156,8 +158,8 @@ public final class SnapshotCommand implements Runnable
         @Option(names = "--quick", description = "Verify only the header and the small sections (not the memmap, tables and swap).")
         boolean quick;
 
-        @Option(names = "--debug", description = "Print stack traces of errors.")
-        boolean debug;
+        @Mixin
+        DebugOption debug;
 
         @Override
         public Integer call() throws IOException
@@ -177,7 +179,7 @@ public final class SnapshotCommand implements Runnable
             out.println(String.format(Locale.ROOT, "  format version %d, %s, written %s", info.formatVersion(),
                 Units.formatSize(info.fileBytes()), Instant.ofEpochMilli(info.createdMillis())));
             out.println(String.format(Locale.ROOT, "  machine: %s%s, %s of RAM (%,d pages, %,d free), %s of swap (%,d slots used)",
-                c.arch(), c.arch().equals("arm64") ? (c.contpteBasic() ? " contpte-basic" : "") + (c.tlbiRange() ? " tlbi-range" : " no-tlbi-range") : "",
+                c.arch().label(), c.arch().isArm64() ? (c.tlbiRange() ? " tlbi-range" : " no-tlbi-range") : "",
                 Units.formatSize(c.ramBytes()), c.ramBytes() >>> 12, info.freePages(), Units.formatSize(c.swapBytes()), info.swapUsed()));
             out.println(String.format(Locale.ROOT, "  %d process%s, %d file%s, %,d page-table pages", info.processes().size(),
                 info.processes().size() == 1 ? "" : "es", info.files(), info.files() == 1 ? "" : "s", info.tableSlotsInUse()));
@@ -212,10 +214,10 @@ public final class SnapshotCommand implements Runnable
 
         @Option(names = "--strategy", defaultValue = "folio-batch", converter = ForkCommand.StrategyConverter.class,
             description = "Copy strategy of the test fork (default: ${DEFAULT-VALUE}; contpte-basic machines always use contpte-basic).")
-        Strategy strategy;
+        StrategyChoice strategy;
 
-        @Option(names = "--debug", description = "Print stack traces of errors.")
-        boolean debug;
+        @Mixin
+        DebugOption debug;
 
         @Override
         public Integer call() throws IOException
@@ -234,19 +236,18 @@ public final class SnapshotCommand implements Runnable
             try (m)
             {
                 final double loadS = (System.nanoTime() - t0) / 1e9;
-                out.println(String.format(Locale.ROOT, "loaded %s in %.2f s: %s, %d process%s", file, loadS, m.config().arch(),
+                out.println(String.format(Locale.ROOT, "loaded %s in %.2f s: %s, %d process%s", file, loadS, m.config().archName(),
                     m.processes().size(), m.processes().size() == 1 ? "" : "es"));
                 final long c0 = System.nanoTime();
                 InvariantChecker.check(m);
                 out.println(String.format(Locale.ROOT, "invariants hold (%.2f s)", (System.nanoTime() - c0) / 1e9));
                 if (!m.processes().isEmpty())
                 {
-                    final Strategy s = m.config().contpteBasic() ? Strategy.CONTPTE_BASIC
-                        : strategy == Strategy.CONTPTE_BASIC ? Strategy.FOLIO_BATCH : strategy;
+                    final StrategyChoice s = StrategyChoice.of(strategy.strategy(), m.config().arch());
                     final long free = m.phys().freePageCount();
                     final Mm parent = m.processes().getFirst();
                     final long f0 = System.nanoTime();
-                    final Mm child = Fork.fork(parent, s);
+                    final Mm child = Fork.fork(parent, s.strategy());
                     final double forkS = (System.nanoTime() - f0) / 1e9;
                     InvariantChecker.check(m);
                     child.exit();

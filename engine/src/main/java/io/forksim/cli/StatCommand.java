@@ -1,7 +1,9 @@
 package io.forksim.cli;
 
+import io.forksim.harness.LiveCounters;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -46,8 +48,8 @@ public final class StatCommand implements Callable<Integer>
     @Option(names = "--once", description = "Print one snapshot and exit (exit 1 if no counters file exists).")
     boolean once;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
     @Override
     public Integer call() throws Exception

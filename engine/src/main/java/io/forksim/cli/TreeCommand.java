@@ -1,9 +1,12 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.ForkTree;
+import io.forksim.harness.Units;
 import io.forksim.stats.Events;
-import io.forksim.tree.ForkTree;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -45,7 +48,7 @@ public final class TreeCommand implements Callable<Integer>
         description = "Deepest generation: 1 = children only, 2 = grandchildren, ... (default: ${DEFAULT-VALUE}).")
     int depth;
 
-    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "64M", converter = Units.SizeConverter.class,
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "64M", converter = SizeConverter.class,
         description = "The zygote's populated anon memory, K/M/G suffix (default: ${DEFAULT-VALUE}).")
     long size;
 
@@ -53,13 +56,11 @@ public final class TreeCommand implements Callable<Integer>
         description = "Folio order of the zygote's memory, 0..9 (default: ${DEFAULT-VALUE}).")
     int order;
 
-    @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "x86_64", converter = ForkCommand.ArchConverter.class,
-        description = "x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
-    @Option(names = "--strategy", paramLabel = "S", defaultValue = "folio-batch", converter = ForkCommand.StrategyConverter.class,
-        description = "Fork copy strategy: legacy, arch-batch, folio-batch, contpte-basic (arm64) (default: ${DEFAULT-VALUE}).")
-    Strategy strategy;
+    @Mixin
+    StrategyOption strategy;
 
     @Option(names = "--threads", paramLabel = "T",
         description = "Worker threads, each owning every T-th subtree (default: the number of CPUs, at most N).")
@@ -81,7 +82,7 @@ public final class TreeCommand implements Callable<Integer>
         description = "Op weights: write, read, fork, exit (default: ${DEFAULT-VALUE}).")
     List<Integer> mix;
 
-    @Option(names = "--ram", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--ram", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Simulated RAM (default: enough for every process to COW all of its memory).")
     Long ram;
 
@@ -89,11 +90,11 @@ public final class TreeCommand implements Callable<Integer>
         description = "Seed of the random op choices (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--no-progress", description = "No progress lines on stderr.")
-    boolean noProgress;
+    @Mixin
+    ProgressOption progressOption;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
     private Main.UsageException bad(final String message)
     {
@@ -142,7 +143,7 @@ public final class TreeCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " (at most 1 TiB)");
         }
-        if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+        if (strategy.strategy() == StrategyChoice.CONTPTE_BASIC && !arch.arch().equals("arm64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64 (use --arch arm64)");
         }
@@ -180,7 +181,7 @@ public final class TreeCommand implements Callable<Integer>
             r = ForkTree.Config.defaultRam(children, m, size);
         }
         final long duration = ops != null ? 0 : (long)((seconds != null ? seconds : 10.0) * 1e9);
-        return new ForkTree.Config(children, depth, size, order, arch, strategy, t, ops != null ? ops : 0, duration, r, m, seed,
+        return new ForkTree.Config(children, depth, size, order, arch.arch(), strategy.strategy(), t, ops != null ? ops : 0, duration, r, m, seed,
             new ForkTree.Mix(mix.get(0), mix.get(1), mix.get(2), mix.get(3)));
     }
 
@@ -190,7 +191,7 @@ public final class TreeCommand implements Callable<Integer>
         final ForkTree.Config c = config();
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
-        final ForkTree.Result r = ForkTree.run(c, noProgress ? null : s ->
+        final ForkTree.Result r = ForkTree.run(c, progressOption.off() ? null : s ->
         {
             err.println("forksim tree: " + s);
             err.flush();

@@ -4,6 +4,7 @@ import io.forksim.arch.Arch;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
+import io.forksim.mm.FolioPteBatch;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;

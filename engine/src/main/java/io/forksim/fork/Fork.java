@@ -1,7 +1,6 @@
 package io.forksim.fork;
 
 import io.forksim.arch.Arch;
-import io.forksim.arch.Arm64;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
@@ -48,21 +47,11 @@ public final class Fork
         }
         if (strategy == null)
         {
-            throw new IllegalArgumentException("cannot fork " + parent + ": strategy is null (expected legacy, arch-batch,"
-                + " folio-batch or contpte-basic)");
+            throw new IllegalArgumentException("cannot fork " + parent + ": strategy is null (expected legacy, arch-batch"
+                + " or folio-batch)");
         }
         final Machine machine = parent.machine();
         final Arch arch = machine.arch();
-        if (strategy == Strategy.CONTPTE_BASIC && !(arch instanceof Arm64 a && a.basic()))
-        {
-            throw new IllegalArgumentException("strategy contpte-basic needs an arm64 machine built with contpteBasic=true, not "
-                + arch.name() + (arch instanceof Arm64 ? " (batched contpte)" : ""));
-        }
-        if (strategy != Strategy.CONTPTE_BASIC && arch instanceof Arm64 a && a.basic())
-        {
-            throw new IllegalArgumentException("this arm64 machine runs contpte-basic; strategy " + strategy.cliName()
-                + " needs a machine with the batched contpte backend");
-        }
         final Mm child = machine.newProcess();
         try
         {
@@ -173,7 +162,7 @@ public final class Fork
                     {
                         case LEGACY -> CopyPteRange.legacy(c, st, sb, dt, db, fromIdx, toIdx);
                         case ARCH_BATCH -> CopyPteRange.archBatch(c, st, sb, dt, db, fromIdx, toIdx);
-                        case FOLIO_BATCH, CONTPTE_BASIC -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
+                        case FOLIO_BATCH -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
                     };
                 }
                 finally

@@ -1,8 +1,7 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
-import io.forksim.arch.Arm64;
-import io.forksim.arch.X86_64;
+import io.forksim.arch.ArchVariant;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PhysMem;
 import io.forksim.pgtable.PageTables;
@@ -14,7 +13,6 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -28,22 +26,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@link MemMap#atomic()}), the allocator, table storage and swap device take their own leaf locks, page
  * tables have split PTLs ({@link PageTables#ptl()}), page caches lock per file, and this class guards its
  * process list, MM-ID allocation and file list with one lock. {@link #events()} is then per thread; sum the
- * threads' counts with {@link #eventsTotal()} at quiescence. See {@code io.forksim.tree.ForkTree} for the
+ * threads' counts with {@link #eventsTotal()} at quiescence. See {@code io.forksim.harness.ForkTree} for the
  * whole locking model.
  */
 public final class Machine implements AutoCloseable
 {
-    /** Machine configuration. */
-    public record Config(String arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean contpteBasic,
-        boolean concurrent)
+    /**
+     * Machine configuration.
+     *
+     * @param arch       the arch and its variant
+     * @param tlbiRange  FEAT_TLBIRANGE (arm64 only; ignored on x86_64)
+     * @param concurrent see {@link #withConcurrent}
+     */
+    public record Config(ArchVariant arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean concurrent)
     {
         public static final long DEFAULT_RAM = 4L << 30;
 
         /** A single-threaded machine ({@code concurrent = false}). */
-        public Config(final String arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
-            final boolean contpteBasic)
+        public Config(final ArchVariant arch, final long ramBytes, final long swapBytes, final boolean tlbiRange)
         {
-            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, false);
+            this(arch, ramBytes, swapBytes, tlbiRange, false);
         }
 
         public Config
@@ -51,11 +53,6 @@ public final class Machine implements AutoCloseable
             if (arch == null)
             {
                 throw new IllegalArgumentException("unknown arch: null (expected x86_64 or arm64)");
-            }
-            arch = arch.toLowerCase(Locale.ROOT);
-            if (!arch.equals("x86_64") && !arch.equals("arm64"))
-            {
-                throw new IllegalArgumentException("unknown arch: " + arch + " (expected x86_64 or arm64)");
             }
             if (ramBytes < (1L << 22) || ramBytes % Arch.PAGE_SIZE != 0 || ramBytes > (1L << 43))
             {
@@ -65,26 +62,32 @@ public final class Machine implements AutoCloseable
             {
                 throw new IllegalArgumentException("swap must be a multiple of 4 KiB up to 8 TiB: swapBytes=" + swapBytes);
             }
-            if (contpteBasic && !arch.equals("arm64"))
-            {
-                throw new IllegalArgumentException("contpte-basic exists only on arm64, not on " + arch);
-            }
         }
 
+        /** {@code ramBytes} of RAM, as much swap up to 1 GiB, FEAT_TLBIRANGE, single-threaded. */
+        public static Config of(final ArchVariant arch, final long ramBytes)
+        {
+            return new Config(arch, ramBytes, Math.min(ramBytes, 1L << 30), true);
+        }
+
+        /** {@link #of(ArchVariant, long)} of arch {@code x86_64} or {@code arm64} ({@link ArchVariant#of(String)}). */
         public static Config of(final String arch, final long ramBytes)
         {
-            return new Config(arch, ramBytes, Math.min(ramBytes, 1L << 30), true, false);
+            return of(ArchVariant.of(arch), ramBytes);
         }
 
-        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, contpteBasic, concurrent); }
-        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, contpteBasic, concurrent); }
-        public Config withContpteBasic(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, concurrent); }
+        /** {@code x86_64} or {@code arm64}. */
+        public String archName() { return arch.archName(); }
+
+        public Config withArch(final ArchVariant a) { return new Config(a, ramBytes, swapBytes, tlbiRange, concurrent); }
+        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, concurrent); }
+        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, concurrent); }
         /**
          * A machine several threads may drive at once (default false): atomic memmap updates, allocator, table,
          * swap and page-cache locks, split PTLs, per-thread {@link Machine#events()}. Single-threaded machines
          * keep plain accesses and take no lock.
          */
-        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, on); }
+        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on); }
     }
 
     private final Config config;
@@ -125,13 +128,9 @@ public final class Machine implements AutoCloseable
     public Machine(final Config config)
     {
         this.config = config;
-        this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
         this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent());
+        this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.phys = new PhysMem(memmap);
-        if (arch instanceof Arm64 a)
-        {
-            a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
-        }
         this.tableStore = new TableStore(config.concurrent());
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT), config.concurrent());
@@ -144,13 +143,9 @@ public final class Machine implements AutoCloseable
         final SwapSpace swap, final Counters counters)
     {
         this.config = config;
-        this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
+        this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.memmap = memmap;
         this.phys = phys;
-        if (arch instanceof Arm64 a)
-        {
-            a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
-        }
         this.tableStore = tableStore;
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = swap;

@@ -1,8 +1,7 @@
 package io.forksim.snapshot;
 
 import io.forksim.arch.Arch;
-import io.forksim.arch.Arm64;
-import io.forksim.arch.X86_64;
+import io.forksim.arch.ArchVariant;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
@@ -397,8 +396,8 @@ public final class Snapshot
         h.set(Bin.INT, 8, FORMAT_VERSION);
         h.set(Bin.INT, 12, HEADER_BYTES);
         h.set(Bin.LONG, 16, total);
-        h.set(Bin.INT, 24, cfg.arch().equals("x86_64") ? ARCH_X86_64 : ARCH_ARM64);
-        h.set(Bin.INT, 28, (cfg.tlbiRange() ? FLAG_TLBI_RANGE : 0) | (cfg.contpteBasic() ? FLAG_CONTPTE_BASIC : 0)
+        h.set(Bin.INT, 24, cfg.arch().isArm64() ? ARCH_ARM64 : ARCH_X86_64);
+        h.set(Bin.INT, 28, (cfg.tlbiRange() ? FLAG_TLBI_RANGE : 0) | (cfg.arch().contpteBasic() ? FLAG_CONTPTE_BASIC : 0)
             | (cfg.concurrent() ? FLAG_CONCURRENT : 0));
         h.set(Bin.LONG, 32, cfg.ramBytes());
         h.set(Bin.LONG, 40, cfg.swapBytes());
@@ -638,9 +637,9 @@ public final class Snapshot
         }
         try
         {
-            p.config = new Machine.Config(archCode == ARCH_X86_64 ? "x86_64" : "arm64", seg.get(Bin.LONG, 32),
-                seg.get(Bin.LONG, 40), (flags & FLAG_TLBI_RANGE) != 0, (flags & FLAG_CONTPTE_BASIC) != 0,
-                (flags & FLAG_CONCURRENT) != 0);
+            p.config = new Machine.Config(ArchVariant.of(archCode == ARCH_X86_64 ? "x86_64" : "arm64",
+                (flags & FLAG_CONTPTE_BASIC) != 0), seg.get(Bin.LONG, 32), seg.get(Bin.LONG, 40),
+                (flags & FLAG_TLBI_RANGE) != 0, (flags & FLAG_CONCURRENT) != 0);
         }
         catch (final IllegalArgumentException e)
         {
@@ -968,7 +967,7 @@ public final class Snapshot
             }
         }
         // Processes and their page-table trees.
-        final Arch arch = p.config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(p.config.tlbiRange(), p.config.contpteBasic());
+        final Arch arch = p.config.arch().create(p.config.tlbiRange(), null);
         final BitSet tableSeen = new BitSet();
         final int[] sortedFree = p.freeSlots.clone();
         Arrays.sort(sortedFree);

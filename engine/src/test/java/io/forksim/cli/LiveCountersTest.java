@@ -1,5 +1,6 @@
 package io.forksim.cli;
 
+import io.forksim.harness.LiveCounters;
 import io.forksim.stats.Events;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

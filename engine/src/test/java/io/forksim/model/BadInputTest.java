@@ -1,5 +1,6 @@
 package io.forksim.model;
 
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
@@ -176,7 +177,6 @@ class BadInputTest
         // fork
         c.add(new Call("fork strategy", null, () -> Fork.fork(p, null)));
         c.add(new Call("fork parent", null, () -> Fork.fork(null, Strategy.LEGACY)));
-        c.add(new Call("fork contpte-basic", "contpte-basic", () -> Fork.fork(p, Strategy.CONTPTE_BASIC)));
         // an exited process: every operation
         final Mm d = w.dead;
         final String dn = "mm#" + d.id();
@@ -283,7 +283,7 @@ class BadInputTest
                             case 8 -> p.write(a, r.nextLong());
                             case 9 -> p.pin(a);
                             case 10 -> p.unpin(a);
-                            default -> Fork.fork(p, r.nextInt(5) == 4 ? null : Strategy.values()[r.nextInt(4)]).exit();
+                            default -> Fork.fork(p, r.nextInt(5) == 4 ? null : Gen.strategyOrNull(r.nextInt(4))).exit();
                         }
                     }
                     catch (final IllegalArgumentException | IllegalStateException | io.forksim.mem.OutOfSimulatedMemoryException e)
@@ -316,7 +316,7 @@ class BadInputTest
             assertThatThrownBy(() -> Machine.Config.of("x86_64", 4L << 20).withSwap(swap)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(Long.toString(swap));
         }
-        assertThatThrownBy(() -> Machine.Config.of("x86_64", 4L << 20).withContpteBasic(true))
+        assertThatThrownBy(() -> Machine.Config.of(ArchVariant.of("x86_64", true), 4L << 20))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("x86_64");
         for (final String s : new String[] {null, "", "LEGACY2", "folio_batch", "contpte"})
         {

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * its own processes against its own copy of the model after every step; at quiescence the invariant checker runs,
  * the zygote must still read what it wrote, and after everything exits nothing may leak.
  *
- * <p>Within the engine's concurrency model (io.forksim.tree.ForkTree): one thread per process, and mappings
+ * <p>Within the engine's concurrency model (io.forksim.harness.ForkTree): one thread per process, and mappings
  * private and anonymous (page caches and shmem files shared across threads are outside it). Run with
  * {@code mvn -Psoak test -Dtest=ConcurrentModelStressTest -Dforksim.soak.minutes=N} (default 2 minutes per arch,
  * {@code -Dforksim.stress.threads=T}, default 4).

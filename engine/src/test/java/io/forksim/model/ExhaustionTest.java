@@ -237,7 +237,7 @@ class ExhaustionTest
     @Test
     void forkOnContpteBasic()
     {
-        final int k = sweep(ModelRun.Setup.of("arm64", true, 8L << 20, 1L << 20), forkParent(), fork(0, Strategy.CONTPTE_BASIC),
+        final int k = sweep(ModelRun.Setup.of("arm64", true, 8L << 20, 1L << 20), forkParent(), fork(0, Strategy.FOLIO_BATCH),
             List.of(write(1, G + 3 * PAGE, 0x91), read(0, G + 3 * PAGE)));
         assertThat(k).isEqualTo(24);
     }

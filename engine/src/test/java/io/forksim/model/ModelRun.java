@@ -1,6 +1,7 @@
 package io.forksim.model;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
 import io.forksim.mem.MemMap;
@@ -113,7 +114,7 @@ public final class ModelRun implements AutoCloseable
         this.shared = false;
         this.firstOwn = 0;
         this.m = new Machine(Machine.Config.of(setup.arch, setup.ramBytes).withSwap(setup.swapBytes)
-            .withContpteBasic(setup.contpteBasic).withConcurrent(concurrentMachine));
+            .withArch(ArchVariant.of(setup.arch, setup.contpteBasic)).withConcurrent(concurrentMachine));
         this.initialFree = m.phys().freePageCount();
         this.model = new RefModel(setup.contpteBasic, m.counters().nextToken());
         for (int i = 0; i < FILE_PAGES.length; i++)

@@ -1,7 +1,8 @@
 package io.forksim.snapshot;
 
-import io.forksim.cli.ScaleCommand;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.ScaleReport;
+import io.forksim.harness.ScaleRun;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -15,11 +16,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("scale")
 class ScaleRunTest
 {
-    private static ScaleCommand.Result run(final long size, final int order)
+    private static ScaleRun.Result run(final long size, final int order)
     {
-        final ScaleCommand.Plan plan = new ScaleCommand.Plan("x86_64", order, Strategy.FOLIO_BATCH, size, ScaleCommand.defaultRam(size),
+        final ScaleRun.Plan plan = new ScaleRun.Plan("x86_64", order, StrategyChoice.FOLIO_BATCH, size, ScaleRun.defaultRam(size),
             1L << 30, 20, 3, false);
-        final ScaleCommand.Result r = ScaleCommand.run(plan, new ScaleCommand.Listener()
+        final ScaleRun.Result r = ScaleRun.run(plan, new ScaleRun.Listener()
         {
             @Override
             public void step(final int done, final int total, final String text)
@@ -27,11 +28,11 @@ class ScaleRunTest
                 System.out.println("[" + done + "/" + total + "] " + text);
             }
         });
-        ScaleCommand.report(r).forEach(System.out::println);
+        ScaleReport.report(r).forEach(System.out::println);
         return r;
     }
 
-    private static void linear(final ScaleCommand.Result r)
+    private static void linear(final ScaleRun.Result r)
     {
         assertThat(r.large().pages()).isEqualTo(r.plan().sizeBytes() >>> 12);
         assertThat(r.cpuRatio()).as("repeated forks' CPU ns/page against the 1 GiB baseline's").isLessThanOrEqualTo(1.15);
@@ -46,7 +47,7 @@ class ScaleRunTest
     @Test
     void order9At1TiB()
     {
-        final ScaleCommand.Result r = run(1L << 40, 9);
+        final ScaleRun.Result r = run(1L << 40, 9);
         linear(r);
         assertThat(r.large().peakRssBytes()).as("fits the 24 GiB host").isLessThan(20L << 30);
     }

@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import io.forksim.stats.Events;
 import org.agrona.IoUtil;
@@ -63,7 +63,7 @@ public final class LiveCounters implements AutoCloseable
     static final int VERSION_OFFSET = 0;
     static final int METADATA_LENGTH_OFFSET = 4;
     static final int VALUES_LENGTH_OFFSET = 8;
-    static final int PID_OFFSET = 16;
+    public static final int PID_OFFSET = 16;
     static final int START_MS_OFFSET = 24;
     static final int HEARTBEAT_MS_OFFSET = 32;
     static final int WRITER_PID_OFFSET = 40;

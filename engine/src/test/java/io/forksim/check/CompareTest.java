@@ -1,7 +1,9 @@
-package io.forksim.cli;
+package io.forksim.check;
 
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.ForkPlan;
+import io.forksim.harness.ForkRun;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -14,13 +16,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CompareTest
 {
     private static final ForkPlan PLAN = new ForkPlan(4L << 20, List.of(4), List.of("arm64"),
-        List.of(Strategy.LEGACY, Strategy.ARCH_BATCH, Strategy.FOLIO_BATCH), 1, 1, 64L << 20, false, true, 0, true, null);
+        List.of(StrategyChoice.LEGACY, StrategyChoice.ARCH_BATCH, StrategyChoice.FOLIO_BATCH), 1, 1, 64L << 20, false, true, 0, true, null);
 
-    private static Compare.Image imageOf(final Strategy s)
+    private static Compare.Image imageOf(final StrategyChoice s)
     {
-        try (ForkBench.Setup setup = ForkBench.setup(PLAN, "arm64", 4, s == Strategy.CONTPTE_BASIC))
+        try (ForkRun.Setup setup = ForkRun.setup(PLAN, "arm64", 4, s == StrategyChoice.CONTPTE_BASIC))
         {
-            final var child = Fork.fork(setup.parent, s);
+            final var child = Fork.fork(setup.parent, s.strategy());
             return Compare.capture(setup.machine, setup.parent, child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + PLAN.sizeBytes());
         }
     }
@@ -28,21 +30,21 @@ class CompareTest
     @Test
     void strategiesAgreeAndDifferOnlyInCont()
     {
-        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
-        for (final Strategy s : Strategy.values())
+        final Map<StrategyChoice, Compare.Image> images = new LinkedHashMap<>();
+        for (final StrategyChoice s : StrategyChoice.values())
         {
             images.put(s, imageOf(s));
         }
         assertThat(Compare.crossCheck("arm64 order-4", images, true)).isEmpty();
         // legacy unfolds the parent's blocks, the batched strategies keep them: not equal without the mask
-        assertThat(Compare.diff("x", images.get(Strategy.LEGACY), images.get(Strategy.FOLIO_BATCH), false)).isNotEmpty();
+        assertThat(Compare.diff("x", images.get(StrategyChoice.LEGACY), images.get(StrategyChoice.FOLIO_BATCH), false)).isNotEmpty();
     }
 
     @Test
     void aChangedPteOrCounterIsReported()
     {
-        final Compare.Image ref = imageOf(Strategy.FOLIO_BATCH);
-        final Compare.Image other = imageOf(Strategy.FOLIO_BATCH);
+        final Compare.Image ref = imageOf(StrategyChoice.FOLIO_BATCH);
+        final Compare.Image other = imageOf(StrategyChoice.FOLIO_BATCH);
         assertThat(Compare.diff("same", ref, other, false)).isEmpty();
         other.childPtes()[5] ^= 1L << 7;           // a permission bit of the child's 6th PTE
         other.meta()[Compare.META_INTS + 1] += 1;  // the refcount slot of the second page of the first folio
@@ -50,14 +52,5 @@ class CompareTest
         assertThat(d).hasSize(2);
         assertThat(d.get(0)).contains("child PTE at 0x" + Long.toHexString(ForkPlan.BASE_VA + 5 * 4096));
         assertThat(d.get(1)).contains("refcount");
-    }
-
-    @Test
-    void verifyRunExitsZero()
-    {
-        final Cli r = Cli.run("fork", "--size", "4M", "--orders", "0,4,9", "--runs", "1", "--iterations", "1", "--warmup", "0",
-            "--in-process", "--no-progress", "--no-counters", "--verify");
-        assertThat(r.code()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("verify: every strategy's parent and child page tables and folio metadata equal legacy's");
     }
 }

@@ -1,6 +1,6 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * as this JVM ({@code forksim fork --worker --arch A ...}); it prints its results as JSON lines on stdout and its
  * progress as {@code [k/N]} lines on stderr. Workers run one after the other, never in parallel (timing).
  */
-final class Workers
+public final class Workers
 {
     private Workers()
     {
@@ -54,21 +54,23 @@ final class Workers
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    /** The worker's command line for one arch. */
-    static List<String> command(final ForkPlan plan, final String arch, final Path counters, final boolean debug)
+    /**
+     * The worker's command line for one arch: this JVM's java, flags and class path, then {@code entry} (the main class
+     * and the arguments that select worker mode), then the plan as options.
+     */
+    static List<String> command(final List<String> entry, final ForkPlan plan, final String arch, final Path counters,
+        final boolean debug)
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(inheritedJvmArgs());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        cmd.add("fork");
-        cmd.add("--worker");
+        cmd.addAll(entry);
         cmd.add("--arch=" + arch);
         cmd.add("--size=" + plan.sizeBytes());
         cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        cmd.add("--strategy=" + plan.strategies().stream().map(Strategy::cliName).collect(Collectors.joining(",")));
+        cmd.add("--strategy=" + plan.strategies().stream().map(StrategyChoice::cliName).collect(Collectors.joining(",")));
         cmd.add("--runs=" + plan.runs());
         cmd.add("--iterations=" + plan.iterations());
         cmd.add("--ram=" + plan.ramBytes());
@@ -104,13 +106,14 @@ final class Workers
     /**
      * Runs the worker for {@code arch} and waits for it.
      *
+     * @param entry      the main class and the arguments that make it run as a worker (see {@link #command})
      * @param stepOffset steps done before this worker (its [k/N] lines are offset by it)
-     * @throws Main.CheckFailedException when the worker fails (exit code other than 0, or no results)
+     * @throws RunFailedException when the worker fails (exit code other than 0, or no results)
      */
-    static ForkBench.Outcome run(final ForkPlan plan, final String arch, final Path counters, final Progress progress,
+    public static ForkRun.Outcome run(final List<String> entry, final ForkPlan plan, final String arch, final Path counters, final Progress progress,
         final int stepOffset, final boolean debug) throws IOException, InterruptedException
     {
-        final List<String> cmd = command(plan, arch, counters, debug);
+        final List<String> cmd = command(entry, plan, arch, counters, debug);
         final Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         p.getOutputStream().close();
         // if this JVM is stopped (Ctrl-C, SIGTERM), the worker goes too
@@ -167,10 +170,10 @@ final class Workers
             }
             if (code != 0)
             {
-                throw new Main.CheckFailedException("the " + arch + " worker JVM failed with exit code " + code
+                throw new RunFailedException("the " + arch + " worker JVM failed with exit code " + code
                     + (stderrTail.isEmpty() ? "" : ": " + stderrTail.getLast()));
             }
         }
-        return new ForkBench.Outcome(results, problems);
+        return new ForkRun.Outcome(results, problems);
     }
 }

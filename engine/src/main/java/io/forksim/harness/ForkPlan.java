@@ -1,6 +1,6 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 
 import java.util.List;
 
@@ -21,7 +21,7 @@ import java.util.List;
  * @param tlbiRange   arm64 machines have FEAT_TLBIRANGE
  * @param snapshot    {@code --snapshot}: where populated parents are reused from / saved to, or null
  */
-public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs, List<Strategy> strategies, int runs,
+public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs, List<StrategyChoice> strategies, int runs,
     int iterations, long ramBytes, boolean reuseParent, boolean verify, int warmup, boolean tlbiRange,
     java.nio.file.Path snapshot)
 {
@@ -76,6 +76,14 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
     {
         final long w = (2_000_000L + pages - 1) / Math.max(1, pages);
         return (int)Math.max(3, Math.min(200, w));
+    }
+
+    /** A run with one machine configuration uses a --snapshot FILE as is. */
+    public static boolean onlyConfiguration(final List<String> archs, final List<Integer> orders,
+        final List<StrategyChoice> strategies)
+    {
+        return archs.size() == 1 && orders.size() == 1
+            && !(strategies.contains(StrategyChoice.CONTPTE_BASIC) && strategies.size() > 1);
     }
 
     public String modeName()

@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import io.forksim.stats.Events;
 
@@ -260,7 +260,7 @@ public final class Report
     }
 
     /** Where the wall time went: timed forks, child tear-downs, and the rest (populate, restore, warm-up, JVMs). */
-    static String wallTime(final ForkPlan plan, final List<Result> results, final long wallNs)
+    public static String wallTime(final ForkPlan plan, final List<Result> results, final long wallNs)
     {
         double forks = 0;
         double teardown = 0;

@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -19,7 +19,7 @@ public final class Progress
     /** "[k/N] text": a progress step, as workers and the plain mode print it. */
     static final Pattern LINE = Pattern.compile("^\\[(\\d+)/(\\d+)] (.*)$");
     /** "~ text": a status line of a worker (a phase that takes a while). */
-    static final String STATUS_PREFIX = "~ ";
+    public static final String STATUS_PREFIX = "~ ";
 
     private final PrintWriter err;
     private final Mode mode;

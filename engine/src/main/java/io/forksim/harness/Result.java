@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import java.util.ArrayList;
 import java.util.List;

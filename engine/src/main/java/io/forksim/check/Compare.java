@@ -1,7 +1,7 @@
-package io.forksim.cli;
+package io.forksim.check;
 
 import io.forksim.arch.Arch;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mm.Machine;
@@ -53,7 +53,7 @@ public final class Compare
     {
     }
 
-    static final int META_INTS = 5;
+    public static final int META_INTS = 5;
 
     /** Captures the parent's and child's PTEs over {@code [start, end)} and the metadata of the parent's folios. */
     public static Image capture(final Machine machine, final Mm parent, final Mm child, final long start, final long end)
@@ -234,16 +234,16 @@ public final class Compare
      * write whole blocks in the child). contpte-basic is compared against legacy with CONT masked only: its
      * parent ends up unfolded, like legacy's.
      */
-    public static List<String> crossCheck(final String what, final Map<Strategy, Image> images, final boolean contpte)
+    public static List<String> crossCheck(final String what, final Map<StrategyChoice, Image> images, final boolean contpte)
     {
         final List<String> out = new ArrayList<>();
         if (images.isEmpty())
         {
             return out;
         }
-        final Strategy refKey = images.containsKey(Strategy.LEGACY) ? Strategy.LEGACY : images.keySet().iterator().next();
+        final StrategyChoice refKey = images.containsKey(StrategyChoice.LEGACY) ? StrategyChoice.LEGACY : images.keySet().iterator().next();
         final Image ref = images.get(refKey);
-        for (final Map.Entry<Strategy, Image> e : images.entrySet())
+        for (final Map.Entry<StrategyChoice, Image> e : images.entrySet())
         {
             if (e.getKey() == refKey)
             {
@@ -252,10 +252,10 @@ public final class Compare
             out.addAll(diff(what + " " + e.getKey().cliName() + " vs " + refKey.cliName() + (contpte ? " (CONT masked)" : ""),
                 ref, e.getValue(), contpte));
         }
-        if (contpte && images.containsKey(Strategy.ARCH_BATCH) && images.containsKey(Strategy.FOLIO_BATCH))
+        if (contpte && images.containsKey(StrategyChoice.ARCH_BATCH) && images.containsKey(StrategyChoice.FOLIO_BATCH))
         {
-            out.addAll(diff(what + " folio-batch vs arch-batch (exact)", images.get(Strategy.ARCH_BATCH),
-                images.get(Strategy.FOLIO_BATCH), false));
+            out.addAll(diff(what + " folio-batch vs arch-batch (exact)", images.get(StrategyChoice.ARCH_BATCH),
+                images.get(StrategyChoice.FOLIO_BATCH), false));
         }
         return out;
     }

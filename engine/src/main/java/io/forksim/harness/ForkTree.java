@@ -1,9 +1,9 @@
-package io.forksim.tree;
+package io.forksim.harness;
 
 import io.forksim.arch.Arch;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mm.Machine;
@@ -127,7 +127,7 @@ public final class ForkTree
      * @param seed           seed of the workers' random choices (worker w uses a split of it)
      * @param mix            op weights
      */
-    public record Config(int children, int depth, long sizeBytes, int order, String arch, Strategy strategy, int threads,
+    public record Config(int children, int depth, long sizeBytes, int order, String arch, StrategyChoice strategy, int threads,
         long ops, long durationNanos, long ramBytes, int maxPerSubtree, long seed, Mix mix)
     {
         public Config
@@ -159,7 +159,7 @@ public final class ForkTree
             {
                 throw new IllegalArgumentException("unknown arch " + arch + " (expected x86_64 or arm64)");
             }
-            if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+            if (strategy == StrategyChoice.CONTPTE_BASIC && !arch.equals("arm64"))
             {
                 throw new IllegalArgumentException("strategy contpte-basic exists only on arm64, not on " + arch);
             }
@@ -345,8 +345,7 @@ public final class ForkTree
     /** The machine configuration a tree runs on: concurrent, contpte-basic for that strategy. */
     public static Machine.Config machineConfig(final Config c)
     {
-        return Machine.Config.of(c.arch(), c.ramBytes()).withConcurrent(true)
-            .withContpteBasic(c.strategy() == Strategy.CONTPTE_BASIC);
+        return Machine.Config.of(c.strategy().variant(c.arch()), c.ramBytes()).withConcurrent(true);
     }
 
     /** Runs the workload; {@code status} receives progress lines (may be null). */
@@ -647,7 +646,7 @@ public final class ForkTree
         private void fork(final Subtree s, final Node n)
         {
             final long t0 = System.nanoTime();
-            final Mm child = Fork.fork(n.mm, cfg.strategy());
+            final Mm child = Fork.fork(n.mm, cfg.strategy().strategy());
             counts.forkNanos += System.nanoTime() - t0;
             adopt(s, child, n.depth + 1, n.shadow.clone());
         }
@@ -662,7 +661,7 @@ public final class ForkTree
                 final long t0 = System.nanoTime();
                 try
                 {
-                    child = Fork.fork(zygote, cfg.strategy());
+                    child = Fork.fork(zygote, cfg.strategy().strategy());
                 }
                 catch (final OutOfSimulatedMemoryException e)
                 {

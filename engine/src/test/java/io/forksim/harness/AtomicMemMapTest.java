@@ -1,4 +1,4 @@
-package io.forksim.tree;
+package io.forksim.harness;
 
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;

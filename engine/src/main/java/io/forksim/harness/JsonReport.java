@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -93,7 +93,7 @@ public final class JsonReport
 
     // ---------------------------------------------------------------- worker protocol (one JSON object per line)
 
-    static String resultLine(final RawResult r)
+    public static String resultLine(final RawResult r)
     {
         final ObjectNode o = MAPPER.createObjectNode();
         o.put("type", "result");
@@ -101,7 +101,7 @@ public final class JsonReport
         return o.toString();
     }
 
-    static String problemLine(final String text)
+    public static String problemLine(final String text)
     {
         final ObjectNode o = MAPPER.createObjectNode();
         o.put("type", "problem");

@@ -1,7 +1,10 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
+import io.forksim.arch.ArchVariant;
+import io.forksim.check.Compare;
+import io.forksim.check.Verifier;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -39,7 +42,7 @@ import java.util.Map;
  * Nothing here runs inside the copy loop: the live counters and progress are updated once per fork or run,
  * outside the timed section.
  */
-public final class ForkBench
+public final class ForkRun
 {
     /** Progress and live-counter hooks; all calls happen outside the timed section. */
     public interface Listener
@@ -50,7 +53,7 @@ public final class ForkBench
         }
 
         /** Run {@code run} (1-based) of a configuration is done: one progress step. */
-        default void runDone(final String arch, final int order, final Strategy strategy, final int run)
+        default void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
         {
         }
 
@@ -75,7 +78,7 @@ public final class ForkBench
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
 
-    private ForkBench(final ForkPlan plan, final String arch, final Listener listener)
+    private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
         this.plan = plan;
         this.arch = arch;
@@ -85,7 +88,7 @@ public final class ForkBench
     /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
     public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
     {
-        final ForkBench b = new ForkBench(plan, arch, listener);
+        final ForkRun b = new ForkRun(plan, arch, listener);
         final List<RawResult> results = new ArrayList<>();
         for (final int order : plan.orders())
         {
@@ -95,11 +98,11 @@ public final class ForkBench
     }
 
     /** A populated parent on its machine, with the checkpoint that makes it fresh again. */
-    static final class Setup implements AutoCloseable
+    public static final class Setup implements AutoCloseable
     {
-        final Machine machine;
-        final Mm parent;
-        final ProcessCheckpoint checkpoint;
+        public final Machine machine;
+        public final Mm parent;
+        public final ProcessCheckpoint checkpoint;
 
         Setup(final Machine machine, final Mm parent, final ProcessCheckpoint checkpoint)
         {
@@ -117,7 +120,7 @@ public final class ForkBench
     }
 
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
-    static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
+    public static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
         return setup(plan, arch, order, contpteBasic, text -> { });
     }
@@ -128,12 +131,12 @@ public final class ForkBench
         Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
         if (arch.equals("arm64"))
         {
-            cfg = cfg.withTlbiRange(plan.tlbiRange()).withContpteBasic(contpteBasic);
+            cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
         if (plan.snapshot() != null)
         {
             final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                order, contpteBasic, ForkCommand.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+                order, contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
             final io.forksim.snapshot.SnapshotCache.Loaded l;
             try
             {
@@ -171,7 +174,7 @@ public final class ForkBench
     /** Per-strategy state of one order. */
     private final class Slot
     {
-        final Strategy strategy;
+        final StrategyChoice strategy;
         final Setup setup;
         final String label;
         final double[] runMeans = new double[plan.runs()];
@@ -185,7 +188,7 @@ public final class ForkBench
         double restoreSum;
         long teardownCount;
 
-        Slot(final Strategy strategy, final Setup setup, final int order)
+        Slot(final StrategyChoice strategy, final Setup setup, final int order)
         {
             this.strategy = strategy;
             this.setup = setup;
@@ -199,7 +202,7 @@ public final class ForkBench
         try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
         {
             final List<Slot> slots = new ArrayList<>();
-            for (final Strategy s : plan.strategies())
+            for (final StrategyChoice s : plan.strategies())
             {
                 slots.add(new Slot(s, setups.forStrategy(s), order));
             }
@@ -284,7 +287,7 @@ public final class ForkBench
                 final Setup s = setups.forStrategy(slot.strategy);
                 for (int w = 0; w < SMALL_WARMUP_FORKS; w++)
                 {
-                    Fork.fork(s.parent, slot.strategy).exit();
+                    Fork.fork(s.parent, slot.strategy.strategy()).exit();
                     s.checkpoint.restore();
                 }
             }
@@ -312,9 +315,9 @@ public final class ForkBench
             this.status = status;
         }
 
-        Setup forStrategy(final Strategy strategy)
+        Setup forStrategy(final StrategyChoice strategy)
         {
-            if (strategy == Strategy.CONTPTE_BASIC)
+            if (strategy == StrategyChoice.CONTPTE_BASIC)
             {
                 if (basic == null)
                 {
@@ -358,7 +361,7 @@ public final class ForkBench
         final Events ev = s.machine.events();
         final long[] before = ev.toArray();
         final long t0 = System.nanoTime();
-        final Mm child = Fork.fork(s.parent, slot.strategy);
+        final Mm child = Fork.fork(s.parent, slot.strategy.strategy());
         final long t1 = System.nanoTime();
         final long[] after = ev.toArray();
         final long t2 = System.nanoTime();
@@ -416,13 +419,13 @@ public final class ForkBench
 
     private void verify(final int order, final List<Slot> slots)
     {
-        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
+        final Map<StrategyChoice, Compare.Image> images = new LinkedHashMap<>();
         for (final Slot slot : slots)
         {
             final Setup s = slot.setup;
             s.checkpoint.restore();
             final long freeBefore = s.machine.phys().freePageCount();
-            final Mm child = Fork.fork(s.parent, slot.strategy);
+            final Mm child = Fork.fork(s.parent, slot.strategy.strategy());
             for (final String v : Verifier.invariants(s.machine))
             {
                 problems.add("invariant violated after a " + slot.label + " fork (child alive): " + v);

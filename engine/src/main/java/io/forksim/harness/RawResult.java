@@ -1,4 +1,4 @@
-package io.forksim.cli;
+package io.forksim.harness;
 
 /**
  * The measurements of one configuration (arch x order x strategy) as a worker reports them: per-run mean fork

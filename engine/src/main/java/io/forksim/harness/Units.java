@@ -1,6 +1,4 @@
-package io.forksim.cli;
-
-import picocli.CommandLine;
+package io.forksim.harness;
 
 import java.util.Locale;
 
@@ -78,32 +76,5 @@ public final class Units
             }
         }
         return bytes + " B";
-    }
-
-    /** Compact form for command lines passed to workers: "1G", "16M", or plain bytes. */
-    public static String compactSize(final long bytes)
-    {
-        if (bytes % TIB == 0 && bytes != 0) return bytes / TIB + "T";
-        if (bytes % GIB == 0 && bytes != 0) return bytes / GIB + "G";
-        if (bytes % MIB == 0 && bytes != 0) return bytes / MIB + "M";
-        if (bytes % KIB == 0 && bytes != 0) return bytes / KIB + "K";
-        return Long.toString(bytes);
-    }
-
-    /** picocli converter for size options. */
-    public static final class SizeConverter implements CommandLine.ITypeConverter<Long>
-    {
-        @Override
-        public Long convert(final String value)
-        {
-            try
-            {
-                return parseSize(value);
-            }
-            catch (final IllegalArgumentException e)
-            {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

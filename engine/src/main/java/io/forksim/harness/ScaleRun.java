@@ -1,0 +1,336 @@
+package io.forksim.harness;
+
+import io.forksim.check.InvariantChecker;
+import io.forksim.fork.Fork;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.mm.Machine;
+import io.forksim.mm.Mm;
+import io.forksim.mm.ProcessCheckpoint;
+import io.forksim.mm.VmFlags;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The scale run ({@code forksim scale}): one process with a lot of memory (64 GiB of order-0 pages, 1 TiB of order-9 folios, ...)
+ * populated, forked and torn down, with the same fork measured at a small baseline size (1 GiB) in the same JVM, so
+ * that the ns per page of both can be compared (linear scaling: within 15%).
+ *
+ * <h2>Method</h2>
+ * <ol>
+ *   <li>Baseline ({@code --baseline}, default 1 GiB): a machine as {@code forksim fork} builds it, the parent
+ *       populated, {@code --baseline-forks} untimed warm-up forks of both shapes (JIT), then that many timed forks from a
+ *       fresh parent (restored from a {@link ProcessCheckpoint} before each), and batches of as many timed forks from
+ *       the parent as the previous fork left it (write-protected: what every fork but the first of a process sees):
+ *       one batch before the large setup and one right before each repeated large fork, so that both are measured
+ *       under the same conditions on a shared host. Each child exits before the next fork.</li>
+ *   <li>Large setup ({@code --size}): simulated RAM of at least twice the populated size plus both processes' page
+ *       tables; populated in steps (a progress bar on a terminal; pages/s); then {@code --forks} forks, each child
+ *       exiting before the next: the first from the fresh parent (it also pays for the host committing the child's
+ *       table memory), the others from the write-protected parent; then the parent exits.</li>
+ *   <li>Reported: populate pages/s, fork ns per 4 KiB page as wall-clock time and as the forking thread's CPU time
+ *       (fresh and repeated, against the baseline's; on a shared host only the CPU time is a fair comparison), child and
+ *       parent tear-down, off-heap bytes the machine reserves and the resident memory it adds per populated page,
+ *       and the JVM's peak RSS (reset before the large setup where Linux allows).</li>
+ * </ol>
+ * No checkpoint is taken of the large setup (it would double its memory); {@code --check} runs the invariant checker
+ * on the large machine with a live child (an {@code int} of heap per simulated page).
+ */
+public final class ScaleRun
+{
+    private ScaleRun()
+    {
+    }
+
+    /** What to run. */
+    public record Plan(String arch, int order, StrategyChoice strategy, long sizeBytes, long ramBytes, long baselineBytes,
+                       int baselineForks, int forks, boolean check)
+    {
+    }
+
+    /**
+     * Per-page times of a series of forks: wall clock and the forking thread's CPU time (which a busy shared host does
+     * not inflate by descheduling the thread; cache pollution by other processes it does include).
+     */
+    public record Series(double[] wallNs, double[] cpuNs)
+    {
+        public double medianWall() { return median(wallNs); }
+        public double bestWall() { return Arrays.stream(wallNs).min().orElse(Double.NaN); }
+        public double medianCpu() { return median(cpuNs); }
+        public double bestCpu() { return Arrays.stream(cpuNs).min().orElse(Double.NaN); }
+    }
+
+    /**
+     * Fork and tear-down figures of one setup: {@code fresh} = forks of a freshly populated parent (the large setup has
+     * one, the first), {@code repeat} = later forks of the same, now write-protected parent.
+     */
+    public record Measured(long sizeBytes, long ramBytes, long pages, double populateSeconds, double populatePagesPerSec,
+                           Series fresh, Series repeat, double childTeardownNsPerPage, double parentTeardownSeconds,
+                           long offHeapReservedBytes, long residentDeltaBytes, long peakRssBytes, long tablePages)
+    {
+    }
+
+    /**
+     * Both setups. The ratios are large / baseline ns per page of the repeated forks (the same work in both): wall-clock
+     * medians, and medians of CPU time, which {@code --strict} and the issue's 15% check use, since wall time on a
+     * shared host mostly measures the other tenants.
+     */
+    public record Result(Plan plan, Measured baseline, Measured large, String hostNote)
+    {
+        public double wallRatio() { return large.repeat().medianWall() / baseline.repeat().medianWall(); }
+        public double cpuRatio() { return large.repeat().medianCpu() / baseline.repeat().medianCpu(); }
+        public double freshCpuRatio() { return large.fresh().medianCpu() / baseline.fresh().medianCpu(); }
+    }
+
+    /** Progress of a scale run (all calls outside timed sections). */
+    public interface Listener
+    {
+        default void status(final String text)
+        {
+        }
+
+        default void step(final int done, final int total, final String text)
+        {
+        }
+    }
+
+    /** Default simulated RAM for {@code size}: twice the memory plus four times its page tables, rounded up to 1 GiB. */
+    public static long defaultRam(final long size)
+    {
+        final long tables = ((size >>> 21) + (size >>> 30) + 8) * 4096;
+        return Math.max(4L << 30, roundUp(2 * size + 4 * tables, 1L << 30));
+    }
+
+    private static long roundUp(final long v, final long to)
+    {
+        return (v + to - 1) / to * to;
+    }
+
+    /** Progress steps of a run of {@code plan}: the baseline, the populate steps, each large fork, the parent's exit. */
+    public static int steps(final Plan plan)
+    {
+        return 1 + populateSteps(plan.sizeBytes(), plan.order()) + plan.forks() + 1;
+    }
+
+    static int populateSteps(final long size, final int order)
+    {
+        final long gib = (size + (1L << 30) - 1) >>> 30;
+        return (int)Math.max(1, Math.min(gib, 256));
+    }
+
+    private static Machine.Config config(final Plan plan, final long ramBytes)
+    {
+        return Machine.Config.of(plan.strategy().variant(plan.arch()), ramBytes);
+    }
+
+    /** Runs the baseline and the large setup; see the class comment. */
+    public static Result run(final Plan plan, final Listener listener)
+    {
+        final int total = steps(plan);
+        listener.status("baseline: " + Units.formatSize(plan.baselineBytes()) + " of order-" + plan.order() + " folios");
+        try (Baseline base = new Baseline(plan))
+        {
+            listener.step(1, total, String.format(Locale.ROOT, "baseline %s: fork %.2f ns/page (fresh, cpu %.2f)",
+                Units.formatSize(plan.baselineBytes()), median(base.freshWall), median(base.freshCpu)));
+            final String hostNote = Rss.resetPeak() ? "peak RSS reset before the large setup" : "peak RSS of the whole run";
+            final Measured large = large(plan, listener, total, base);
+            return new Result(plan, base.finish(), large, hostNote + "; load average " + Rss.loadAverage());
+        }
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** A timed fork: wall and CPU ns per page go to {@code wall[i]} and {@code cpu[i]}; returns the child. */
+    private static Mm timedFork(final Mm parent, final StrategyChoice s, final long pages, final double[] wall, final double[] cpu,
+        final int i)
+    {
+        final long c0 = THREADS.getCurrentThreadCpuTime();
+        final long t0 = System.nanoTime();
+        final Mm child = Fork.fork(parent, s.strategy());
+        final long t1 = System.nanoTime();
+        final long c1 = THREADS.getCurrentThreadCpuTime();
+        wall[i] = (double)(t1 - t0) / pages;
+        cpu[i] = c0 < 0 || c1 < 0 ? Double.NaN : (double)(c1 - c0) / pages;
+        return child;
+    }
+
+    /**
+     * The baseline machine, alive for the whole run: after its fresh-parent forks, its repeated forks are sampled right
+     * before each large fork, so that both see the same conditions on a shared host.
+     */
+    private static final class Baseline implements AutoCloseable
+    {
+        final Plan plan;
+        final long ramBytes;
+        final Machine m;
+        final Mm parent;
+        final long pages;
+        final double popS;
+        final long resident;
+        final double[] freshWall;
+        final double[] freshCpu;
+        final double[] teardown;
+        final List<double[]> repeatWall = new ArrayList<>();
+        final List<double[]> repeatCpu = new ArrayList<>();
+        final long tables;
+        final long peak;
+
+        Baseline(final Plan plan)
+        {
+            this.plan = plan;
+            this.ramBytes = Math.max(4L << 30, roundUp((long)Math.ceil(plan.baselineBytes() * 2.5), 1L << 30));
+            final long rss0 = Rss.current();
+            this.m = new Machine(config(plan, ramBytes));
+            try
+            {
+                parent = m.newProcess();
+                parent.mmap(ForkPlan.BASE_VA, plan.baselineBytes(), VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
+                final long p0 = System.nanoTime();
+                parent.populate(ForkPlan.BASE_VA, plan.baselineBytes(), plan.order());
+                popS = (System.nanoTime() - p0) / 1e9;
+                pages = plan.baselineBytes() >>> 12;
+                resident = Rss.current() - rss0;
+                tables = m.tableStore().slotsInUse();
+                final int n = plan.baselineForks();
+                freshWall = new double[n];
+                freshCpu = new double[n];
+                teardown = new double[n];
+                try (ProcessCheckpoint cp = ProcessCheckpoint.capture(parent))
+                {
+                    // warm-up of both shapes (fresh parent, write-protected parent): no deoptimisation in a timed fork
+                    for (int i = 0; i < n; i++)
+                    {
+                        cp.restore();
+                        Fork.fork(parent, plan.strategy().strategy()).exit();
+                        Fork.fork(parent, plan.strategy().strategy()).exit();
+                    }
+                    for (int i = 0; i < n; i++)
+                    {
+                        cp.restore();
+                        final Mm child = timedFork(parent, plan.strategy(), pages, freshWall, freshCpu, i);
+                        final long t1 = System.nanoTime();
+                        child.exit();
+                        teardown[i] = (double)(System.nanoTime() - t1) / pages;
+                    }
+                    cp.restore();
+                }
+                Fork.fork(parent, plan.strategy().strategy()).exit();   // from now on the write-protected shape
+                peak = Rss.peak();
+            }
+            catch (final RuntimeException | Error e)
+            {
+                m.close();
+                throw e;
+            }
+        }
+
+        /** {@code baselineForks} timed repeated forks of the baseline parent. */
+        void sample()
+        {
+            final int n = plan.baselineForks();
+            final double[] w = new double[n];
+            final double[] c = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                timedFork(parent, plan.strategy(), pages, w, c, i).exit();
+            }
+            repeatWall.add(w);
+            repeatCpu.add(c);
+        }
+
+        Measured finish()
+        {
+            final long e0 = System.nanoTime();
+            parent.exit();
+            final double parentS = (System.nanoTime() - e0) / 1e9;
+            return new Measured(plan.baselineBytes(), ramBytes, pages, popS, pages / popS, new Series(freshWall, freshCpu),
+                new Series(flatten(repeatWall), flatten(repeatCpu)), median(teardown), parentS, m.offHeapBytes(), resident,
+                peak, tables);
+        }
+
+        private static double[] flatten(final List<double[]> l)
+        {
+            return l.stream().flatMapToDouble(Arrays::stream).toArray();
+        }
+
+        @Override
+        public void close()
+        {
+            m.close();
+        }
+    }
+
+    private static Measured large(final Plan plan, final Listener listener, final int total, final Baseline base)
+    {
+        final long rss0 = Rss.current();
+        final long pages = plan.sizeBytes() >>> 12;
+        try (Machine m = new Machine(config(plan, plan.ramBytes())))
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(ForkPlan.BASE_VA, plan.sizeBytes(), VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
+            final int steps = populateSteps(plan.sizeBytes(), plan.order());
+            final long folio = 4096L << plan.order();
+            final long chunk = roundUp((plan.sizeBytes() + steps - 1) / steps, folio);
+            final long p0 = System.nanoTime();
+            long done = 0;
+            int step = 0;
+            while (done < plan.sizeBytes())
+            {
+                final long n = Math.min(chunk, plan.sizeBytes() - done);
+                parent.populate(ForkPlan.BASE_VA + done, n, plan.order());
+                done += n;
+                step++;
+                final double s = (System.nanoTime() - p0) / 1e9;
+                listener.step(1 + step, total, String.format(Locale.ROOT, "populating %s of %s: %.1f M pages/s",
+                    Units.formatSize(done), Units.formatSize(plan.sizeBytes()), (done >>> 12) / s / 1e6));
+            }
+            final double popS = (System.nanoTime() - p0) / 1e9;
+            final long residentPopulated = Rss.current() - rss0;
+            final int n = plan.forks();
+            final double[] wall = new double[n];
+            final double[] cpu = new double[n];
+            final double[] teardown = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                listener.status("baseline forks next to large fork " + (i + 1));
+                base.sample();
+                listener.status("fork " + (i + 1) + "/" + n + " of " + Units.formatSize(plan.sizeBytes()));
+                final Mm child = timedFork(parent, plan.strategy(), pages, wall, cpu, i);
+                if (plan.check() && i == 0)
+                {
+                    listener.status("checking invariants with a live child");
+                    InvariantChecker.check(m);
+                }
+                listener.status(String.format(Locale.ROOT, "fork %d/%d: %.2f ns/page; child exiting", i + 1, n, wall[i]));
+                final long t2 = System.nanoTime();
+                child.exit();
+                teardown[i] = (double)(System.nanoTime() - t2) / pages;
+                listener.step(1 + steps + i + 1, total, String.format(Locale.ROOT,
+                    "fork %d/%d: %.2f ns/page (cpu %.2f), child tear-down %.2f ns/page", i + 1, n, wall[i], cpu[i], teardown[i]));
+            }
+            final long offHeap = m.offHeapBytes();
+            final long tables = m.tableStore().slotsInUse();
+            listener.status("parent exiting");
+            final long e0 = System.nanoTime();
+            parent.exit();
+            final double parentS = (System.nanoTime() - e0) / 1e9;
+            listener.step(total, total, String.format(Locale.ROOT, "parent tear-down %.2f s", parentS));
+            final Series fresh = new Series(new double[] {wall[0]}, new double[] {cpu[0]});
+            final Series repeat = n > 1 ? new Series(Arrays.copyOfRange(wall, 1, n), Arrays.copyOfRange(cpu, 1, n)) : fresh;
+            return new Measured(plan.sizeBytes(), plan.ramBytes(), pages, popS, pages / popS, fresh, repeat,
+                median(teardown), parentS, offHeap, residentPopulated, Rss.peak(), tables);
+        }
+    }
+
+    static double median(final double[] v)
+    {
+        final double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+}
