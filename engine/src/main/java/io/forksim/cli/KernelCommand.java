@@ -1,5 +1,6 @@
 package io.forksim.cli;
 
+import io.forksim.harness.Workers;
 import io.forksim.host.Children;
 import io.forksim.host.HostException;
 import io.forksim.host.HostInfo;
@@ -16,6 +17,7 @@ import io.forksim.host.WorkerProcess;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -42,7 +44,7 @@ public final class KernelCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = Units.SizeConverter.class,
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
         description = "Region size per shape, a multiple of 2 MiB (default: ${DEFAULT-VALUE}).")
     long size;
 
@@ -69,8 +71,8 @@ public final class KernelCommand implements Callable<Integer>
     @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON report to FILE ('-' for stdout).")
     String json;
 
-    @Option(names = "--debug", description = "Print stack traces of errors.")
-    boolean debug;
+    @Mixin
+    DebugOption debug;
 
     @Option(names = "--sysfs-root", hidden = true, paramLabel = "DIR", description = "Internal: the THP sysfs directory.")
     Path sysfsRoot = ThpSysfs.DEFAULT_ROOT;
@@ -218,7 +220,7 @@ public final class KernelCommand implements Callable<Integer>
         cmd.add("--runs=" + runs);
         cmd.add("--iterations=" + iterations);
         cmd.add("--sysfs-root=" + sysfsRoot);
-        if (debug)
+        if (debug.enabled())
         {
             cmd.add("--debug");
         }
