@@ -6,7 +6,9 @@ import java.util.List;
 
 /**
  * Builds a {@link Shape} in a {@link HostRegion} and verifies that the memory came out as asked (see {@link Shape} for
- * how each is built and checked). A shape that did not is reported "not built" with the reason and the setting that
+ * how each is built and checked). Where this process can read page flags (root), the folios behind the region are
+ * counted exactly ({@link FolioCensus}); otherwise the global THP statistics and smaps stand in, which another
+ * process's THP faults at the same moment can disturb. A shape that did not is reported "not built" with the reason and the setting that
  * would enable it; it is never timed.
  *
  * <p>After building, large-folio shapes get MADV_NOHUGEPAGE (order-9-pmd excepted) so that khugepaged does not collapse
@@ -124,49 +126,64 @@ public final class ShapeBuilder
         {
             return Outcome.notBuilt("the region's VMA is " + (built.end() - built.start()) + " bytes, not " + len, "none");
         }
+        final long pages = region.pages();
+        final boolean exact = FolioCensus.available();
         switch (shape.kind())
         {
             case ORDER0, ORDER0_RO ->
             {
+                if (exact)
+                {
+                    final FolioCensus c = FolioCensus.of(start, len, 0);
+                    if (!c.isAll(pages, 0) || built.anonHugeBytes() != 0)
+                    {
+                        return Outcome.notBuilt("order-0 memory did not come out as asked: " + c.describe(0) + "; " + smaps, "none");
+                    }
+                    protectIfAsked(shape, start, len);
+                    return Outcome.ok(true, smaps + ", " + c.describe(0));
+                }
                 if (built.anonHugeBytes() != 0 || otherAllocs != 0 || built.rssBytes() != len)
                 {
-                    return Outcome.notBuilt("order-0 memory did not come out as asked: " + smaps + ", " + faults, "none");
+                    return Outcome.notBuilt("order-0 memory did not come out as asked: " + smaps + ", " + faults
+                        + " (global counters: another process's THP faults count too)", "none");
                 }
-                if (shape.kind() == Shape.Kind.ORDER0_RO)
-                {
-                    LibC.mprotect(start, len, LibC.PROT_READ);
-                }
+                protectIfAsked(shape, start, len);
                 return Outcome.ok(true, smaps + ", no large-folio fault");
             }
             case SPARSE ->
             {
-                final long want = len / HostRegion.PMD_SIZE * HostRegion.PAGE;
-                if (built.rssBytes() != want || built.anonHugeBytes() != 0)
+                final long want = len / HostRegion.PMD_SIZE;
+                final FolioCensus c = exact ? FolioCensus.of(start, len, 0) : null;
+                if (built.rssBytes() != want * HostRegion.PAGE || built.anonHugeBytes() != 0
+                    || (c != null && (c.present() != want || c.order0() != want)))
                 {
-                    return Outcome.notBuilt("sparse memory: " + smaps + ", expected Rss " + (want >> 10) + " kB", "none");
+                    return Outcome.notBuilt("sparse memory: " + smaps + (c == null ? "" : ", " + c.describe(0)) + ", expected Rss "
+                        + (want * HostRegion.PAGE >> 10) + " kB", "none");
                 }
-                return Outcome.ok(true, smaps + " (one page per 2 MiB)");
+                return Outcome.ok(c != null, smaps + " (one page per 2 MiB)" + (c == null ? "" : ", " + c.describe(0)));
             }
             case ZERO ->
             {
-                if (built.rssBytes() != 0 || built.anonHugeBytes() != 0)
+                final FolioCensus c = exact ? FolioCensus.of(start, len, 0) : null;
+                if (built.rssBytes() != 0 || built.anonHugeBytes() != 0 || (c != null && c.zeroPage() != pages))
                 {
-                    return Outcome.notBuilt("read faults did not map the zero page: " + smaps
-                        + " (use_zero_page: " + sysfs.read("use_zero_page") + ")",
-                        "echo 1 > " + sysfs.root().resolve("use_zero_page"));
+                    return Outcome.notBuilt("read faults did not map the zero page: " + smaps + (c == null ? "" : ", " + c.describe(0))
+                        + " (use_zero_page: " + sysfs.read("use_zero_page") + ")", "echo 1 > " + sysfs.root().resolve("use_zero_page"));
                 }
-                return Outcome.ok(true, smaps + " (every page read: the zero page)");
+                return Outcome.ok(c != null, smaps + " (every page read: the zero page)" + (c == null ? "" : ", " + c.describe(0)));
             }
             case MTHP ->
             {
                 final long want = len / (shape.folioKb() * 1024L);
-                if (ownAlloc < want || built.anonHugeBytes() != 0 || built.rssBytes() != len)
+                final FolioCensus c = exact ? FolioCensus.of(start, len, shape.order()) : null;
+                if (built.anonHugeBytes() != 0 || built.rssBytes() != len || (c != null ? !c.isAll(pages, shape.order()) : ownAlloc < want))
                 {
-                    return Outcome.notBuilt(shape.folioKb() + " KiB folios did not come out: " + faults + ", expected +" + want
-                        + " of " + shape.folioKb() + "K; " + smaps, "check " + sysfs.root().resolve("defrag") + " and free memory");
+                    return Outcome.notBuilt(shape.folioKb() + " KiB folios did not come out: " + (c == null ? "" : c.describe(shape.order()) + ", ")
+                        + faults + ", expected +" + want + " of " + shape.folioKb() + "K; " + smaps,
+                        "check " + sysfs.root().resolve("defrag") + " and free memory");
                 }
                 LibC.madvise(start, len, LibC.MADV_NOHUGEPAGE);
-                return Outcome.ok(true, faults + " (expected +" + want + "), " + smaps);
+                return Outcome.ok(true, (c == null ? "" : c.describe(shape.order()) + ", ") + faults + " (expected +" + want + "), " + smaps);
             }
             case PMD_MAPPED_THP ->
             {
@@ -194,16 +211,26 @@ public final class ShapeBuilder
                 final long nrAnon = sysfs.stat(ThpSysfs.PMD_KB, "nr_anon") - nrAnonPmdBefore;
                 final long splits = sysfs.stat(ThpSysfs.PMD_KB, "split") - splitPmdBefore;
                 final long want = len / HostRegion.PMD_SIZE;
+                final FolioCensus c = exact ? FolioCensus.of(start, len, Shape.PMD_ORDER) : null;
                 final String after = "after the PMD split: Rss " + (split.rssBytes() >> 10) + " kB, AnonHugePages "
-                    + (split.anonHugeBytes() >> 10) + " kB, 2048K nr_anon +" + nrAnon + " (expected +" + want + "), split +" + splits;
-                if (split.end() - split.start() != len || split.anonHugeBytes() != 0 || split.rssBytes() != len || splits != 0
-                    || (nrAnonPmdBefore >= 0 && nrAnon < want))
+                    + (split.anonHugeBytes() >> 10) + " kB, " + (c != null ? c.describe(Shape.PMD_ORDER)
+                    : "2048K nr_anon +" + nrAnon + " (expected +" + want + "), split +" + splits + " (global counters)");
+                if (split.end() - split.start() != len || split.anonHugeBytes() != 0 || split.rssBytes() != len
+                    || (c != null ? !c.isAll(pages, Shape.PMD_ORDER) : splits != 0 || (nrAnonPmdBefore >= 0 && nrAnon < want)))
                 {
                     return Outcome.notBuilt("PTE-mapped 2 MiB folios did not come out: " + after, "none");
                 }
-                return Outcome.ok(nrAnonPmdBefore >= 0, faults + "; " + after);
+                return Outcome.ok(c != null || nrAnonPmdBefore >= 0, faults + "; " + after);
             }
             default -> throw new IllegalStateException("unhandled shape kind " + shape.kind());
+        }
+    }
+
+    private static void protectIfAsked(final Shape shape, final long start, final long len)
+    {
+        if (shape.kind() == Shape.Kind.ORDER0_RO)
+        {
+            LibC.mprotect(start, len, LibC.PROT_READ);
         }
     }
 
