@@ -192,8 +192,14 @@ public final class KernelCommand implements Callable<Integer>
         }
     }
 
+    private List<String> workerCommand(final Shape s)
+    {
+        return workerCommand(s, size, runs, iterations, sysfsRoot, debug.enabled());
+    }
+
     /** The worker JVM's command for one shape: this JVM's java, flags and class path, a small serial-GC heap. */
-    List<String> workerCommand(final Shape s)
+    static List<String> workerCommand(final Shape s, final long size, final int runs, final int iterations, final Path sysfsRoot,
+        final boolean debug)
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Workers.javaBinary());
@@ -220,7 +226,7 @@ public final class KernelCommand implements Callable<Integer>
         cmd.add("--runs=" + runs);
         cmd.add("--iterations=" + iterations);
         cmd.add("--sysfs-root=" + sysfsRoot);
-        if (debug.enabled())
+        if (debug)
         {
             cmd.add("--debug");
         }

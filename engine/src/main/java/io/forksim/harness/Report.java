@@ -18,9 +18,6 @@ public final class Report
         "ptep_get", "pte_load", "pte_store", "pte_atomic", "batches", "refcount_update", "rmap_update", "pt_pages_alloc",
         "tlbi_page", "tlbi_range", "tlbi_asid", "dsb", "fold", "unfold", "gather"};
 
-    public static final String KERNEL_REFERENCE =
-        "real kernel fork() on this machine ≈ 32 ns/page order-0, 21 ns/page PTE-mapped order-9 (shared/reference/kfork.c)";
-
     private Report()
     {
     }
@@ -38,6 +35,13 @@ public final class Report
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
         final boolean inProcess)
     {
+        return render(plan, host, results, inProcess, List.of());
+    }
+
+    /** The report with {@code kernelLines} (this host's fork(), {@link KernelSection#lines}) at the end of the header. */
+    public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
+        final boolean inProcess, final List<String> kernelLines)
+    {
         final List<String> out = new ArrayList<>();
         out.add("forksim fork: the seed thread's fork() microbenchmark, simulated");
         out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
@@ -53,7 +57,7 @@ public final class Report
         out.add("  host:      " + host.cpu() + ", " + host.cores() + " cores, JDK " + host.jdk() + "; simulated RAM "
             + Units.formatSize(plan.ramBytes()) + " per machine" + (plan.archs().contains("arm64")
                 ? "; arm64 " + (plan.tlbiRange() ? "with" : "without") + " FEAT_TLBIRANGE" : ""));
-        out.add("  reference: " + KERNEL_REFERENCE);
+        out.addAll(kernelLines);
         for (final String arch : plan.archs())
         {
             final List<Result> rs = results.stream().filter(r -> r.arch().equals(arch)).toList();

@@ -24,6 +24,7 @@ public final class Children implements AutoCloseable
     private final Set<Integer> outstanding = ConcurrentHashMap.newKeySet();
     private final Thread hook;
     private long killed;
+    private volatile boolean stopping;
 
     /** @param timeoutNs how long a child may live before it is killed; {@code > 0} */
     public Children(final long timeoutNs)
@@ -56,8 +57,18 @@ public final class Children implements AutoCloseable
      */
     public int fork(final LibC.ChildAction action)
     {
+        if (stopping)
+        {
+            throw new HostException("not forking: this JVM is shutting down");
+        }
         final int pid = LibC.forkChild(action);
         outstanding.add(pid);
+        if (stopping)
+        {
+            // the shutdown hook may have taken its snapshot before this child was registered
+            killAndReap(pid);
+            throw new HostException("not forking: this JVM is shutting down");
+        }
         return pid;
     }
 
@@ -122,6 +133,7 @@ public final class Children implements AutoCloseable
     /** Kills and reaps every outstanding child (the shutdown hook and {@link #close} call it). */
     public void killAll()
     {
+        stopping = true;
         for (final Integer pid : Set.copyOf(outstanding))
         {
             try
