@@ -131,8 +131,10 @@ public final class ForkCommand implements Callable<Integer>
         description = "Live counters file for 'forksim stat' (default: ${java.io.tmpdir}/forksim-<user>/counters.dat).")
     Path counters;
 
-    @Option(names = "--no-kernel", description = "Do not measure this host's real fork() (on by default on Linux).")
-    boolean noKernel;
+    @Option(names = "--kernel", negatable = true, defaultValue = "${sys:forksim.kernel:-true}", fallbackValue = "true",
+        description = "Also measure this host's real fork() on the shapes of the orders (default: on; --no-kernel skips it;"
+            + " the system property forksim.kernel=false, which the test suite sets, turns the default off).")
+    boolean kernelOn;
 
     @Option(names = "--kernel-iterations", paramLabel = "N", defaultValue = "" + KernelSection.DEFAULT_ITERATIONS,
         description = "Kernel forks with the region per run (default: ${DEFAULT-VALUE}; runs as --runs).")
@@ -473,9 +475,9 @@ public final class ForkCommand implements Callable<Integer>
     /** This host's fork() on the shapes of the plan's orders (see {@link KernelSection}), unless --no-kernel. */
     private KernelSection kernel(final ForkPlan plan, final Progress progress)
     {
-        if (noKernel)
+        if (!kernelOn)
         {
-            return KernelSection.skipped("--no-kernel");
+            return KernelSection.off();
         }
         if (kernelIterations < 1)
         {

@@ -106,9 +106,24 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
         return out;
     }
 
-    /** Adds {@code "kernel": [...]} to the main job's JSON. */
+    /** The section of a run with {@code --no-kernel}: one line in the report, nothing in the JSON. */
+    public static KernelSection off()
+    {
+        return skipped(OFF);
+    }
+
+    private static final String OFF = "--no-kernel";
+
+    /**
+     * Adds {@code "kernel": [...]} to the main job's JSON (and {@code "kernel_skipped"} with the reason when the host
+     * could not be measured); nothing with {@code --no-kernel}.
+     */
     public void addTo(final ObjectNode root)
     {
+        if (OFF.equals(skipped))
+        {
+            return;
+        }
         final ArrayNode a = root.putArray("kernel");
         for (final KernelShapeResult k : shapes)
         {

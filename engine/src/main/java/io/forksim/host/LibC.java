@@ -190,18 +190,43 @@ public final class LibC
         try
         {
             pid = (int)FORK.invokeExact();
-            final MethodHandle next = pid != 0 ? ABS : action == ChildAction.HANG ? SLEEP : EXIT;
-            final int ignored = (int)next.invokeExact(pid != 0 || action != ChildAction.HANG ? 0 : 1_000_000);
         }
         catch (final Throwable t)
         {
             throw new HostException("fork: " + t);
         }
+        afterFork(pid, action);
         if (pid < 0)
         {
             throw new HostException("fork() failed (returned " + pid + ")");
         }
         return pid;
+    }
+
+    /**
+     * The one call both sides make after fork: {@code abs(0)} in the parent ({@code pid != 0}), {@code _exit(0)} (or
+     * {@code sleep}) in the child. Called once from the static initializer, before any fork, so that its call site is
+     * linked in every child.
+     */
+    private static void afterFork(final int pid, final ChildAction action)
+    {
+        final MethodHandle next = pid != 0 ? ABS : action == ChildAction.HANG ? SLEEP : EXIT;
+        try
+        {
+            final int ignored = (int)next.invokeExact(pid != 0 || action != ChildAction.HANG ? 0 : 1_000_000);
+        }
+        catch (final Throwable t)
+        {
+            throw new HostException("abs: " + t);
+        }
+    }
+
+    static
+    {
+        if (ABS != null)
+        {
+            afterFork(1, ChildAction.EXIT);
+        }
     }
 
     /**
