@@ -27,8 +27,10 @@ import java.util.function.Function;
  * @param iterations forks with (and as many without) the region per run
  * @param shapes one result per order, in the plan's order
  * @param skipped why nothing was measured (null when it was)
+ * @param elapsedNs the wall time the kernel measurement took (worker JVMs included)
  */
-public record KernelSection(HostInfo host, int runs, int iterations, List<KernelShapeResult> shapes, String skipped)
+public record KernelSection(HostInfo host, int runs, int iterations, List<KernelShapeResult> shapes, String skipped,
+    long elapsedNs)
 {
     /** Forks with the region per run in the main job: the kernel's per-fork stdev is small, and the run stays short. */
     public static final int DEFAULT_ITERATIONS = 20;
@@ -42,7 +44,7 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
     /** Nothing measured, and why. */
     public static KernelSection skipped(final String why)
     {
-        return new KernelSection(null, 0, 0, List.of(), why);
+        return new KernelSection(null, 0, 0, List.of(), why, 0);
     }
 
     /**
@@ -71,9 +73,10 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
                 shapes.add(shapeOf(o));
             }
         }
+        final long t0 = System.nanoTime();
         final List<KernelShapeResult> r = new KernelMeasurement(shapes, false, sysfs, null).run(plan.sizeBytes(),
             s -> WorkerProcess.run(worker.apply(s), messages), messages);
-        return new KernelSection(HostInfo.read(sysfs), runs, iterations, r, null);
+        return new KernelSection(HostInfo.read(sysfs), runs, iterations, r, null, System.nanoTime() - t0);
     }
 
     /** The report's kernel lines, with forksim's {@code arch} folio-batch ns/page against the kernel's per order. */
@@ -87,7 +90,8 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
         }
         out.add("  kernel:    this host's fork(), measured in this run: " + host.describe());
         out.add("             " + runs + " runs x " + iterations + " forks with and as many without the region (MADV_DONTFORK),"
-            + " interleaved; (with - without) per 4 KiB page; forksim kernel --fit models it");
+            + " interleaved; (with - without) per 4 KiB page; " + String.format(Locale.ROOT, "%.1f s", elapsedNs / 1e9)
+            + " in all; forksim kernel --fit models it");
         for (final KernelShapeResult k : shapes)
         {
             if (!k.built())

@@ -21,8 +21,12 @@ import java.util.function.Consumer;
  */
 public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> predicted, List<String> notes)
 {
-    /** Model event priority: the order in which columns enter the fit. */
-    static final int[] PRIORITY = {1, 3, 0, 4, 2};
+    /**
+     * Model event priority, the order in which columns enter the fit: pte, batch, pte_table, folio_ref,
+     * large_folio_page, pte_wrprotect. batch and folio_ref come early because legacy and folio-batch differ in them
+     * alone, so the predictions rest on them.
+     */
+    static final int[] PRIORITY = {1, 3, 0, 4, 5, 2};
     /** The main job's shapes the predictions are made for. */
     public static final List<Shape> PREDICTED_SHAPES = List.of(Shape.ORDER_0, Shape.mthp(4), Shape.ORDER_9_PTE);
 

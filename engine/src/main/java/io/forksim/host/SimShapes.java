@@ -23,6 +23,9 @@ import java.util.Map;
  *   pte_table         page-table pages the child gets (Events pt_pages_alloc): alloc, zero, ctor, populate
  *   pte               present PTEs copied into the child (Events pte_store)
  *   pte_wrprotect     parent PTEs write-protected, an atomic each (Events pte_atomic)
+ *   batch             copy_present_ptes calls (Events batches): one per present PTE on the single path (the zero
+ *                     page included), one per folio batch; the loop's per-call work (vm_normal_page, the checks,
+ *                     the set_ptes call)
  *   folio_ref         refcount updates on a folio (Events refcount_update): once per batch, a folio_ref_add and
  *                     a folio mapcount atomic
  *   large_folio_page  PTEs that map a page of a large folio (counted in the parent's page tables): with
@@ -32,7 +35,7 @@ import java.util.Map;
  */
 public final class SimShapes
 {
-    public static final String[] FEATURES = {"pte_table", "pte", "pte_wrprotect", "folio_ref", "large_folio_page"};
+    public static final String[] FEATURES = {"pte_table", "pte", "pte_wrprotect", "batch", "folio_ref", "large_folio_page"};
     /** Where the simulated region starts. */
     static final long BASE_VA = 1L << 40;
 
@@ -109,7 +112,7 @@ public final class SimShapes
             final Events e = Events.fromArray(m.events().toArray()).minus(Events.fromArray(before));
             child.exit();
             final double[] f = {
-                e.ptPagesAlloc, e.pteStore, e.pteAtomic, e.refcountUpdate, largeFolioPages(m, parent, sizeBytes)};
+                e.ptPagesAlloc, e.pteStore, e.pteAtomic, e.batches, e.refcountUpdate, largeFolioPages(m, parent, sizeBytes)};
             final Map<String, Long> ev = new LinkedHashMap<>();
             final long[] v = e.toArray();
             for (int i = 0; i < v.length; i++)

@@ -55,7 +55,7 @@ class KernelReportTest
         final KernelFit fit = KernelFit.of(recorded(), SIZE, "x86_64", m -> { });
         // five shapes in the fit (order-4 not built, order-9-pmd without a twin): at most four costs
         assertThat(fit.rows().stream().filter(KernelFit.Row::inFit).count()).isEqualTo(5);
-        assertThat(fit.fit().costs()).hasSize(5);
+        assertThat(fit.fit().costs()).hasSize(6);
         for (final double c : fit.fit().costs())
         {
             assertThat(Double.isNaN(c) || c >= 0).isTrue();

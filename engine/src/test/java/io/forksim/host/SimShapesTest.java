@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The simulator twins at 4 MiB (1,024 pages, two PTE tables plus the PMD, PUD and PGD pages of the child), in the
- * steady state of a fork loop. Features: pte_table, pte, pte_wrprotect, folio_ref, large_folio_page.
+ * steady state of a fork loop. Features: pte_table, pte, pte_wrprotect, batch, folio_ref, large_folio_page.
  */
 class SimShapesTest
 {
@@ -22,30 +22,30 @@ class SimShapesTest
     @Test
     void order0CopiesEveryPteWithOneFolioUpdateEachAndWriteProtectsNothingInTheSteadyState()
     {
-        assertThat(features(Shape.ORDER_0, Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 1024, 0);
-        assertThat(features(Shape.ORDER_0_RO, Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 1024, 0);
+        assertThat(features(Shape.ORDER_0, Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 1024, 1024, 0);
+        assertThat(features(Shape.ORDER_0_RO, Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 1024, 1024, 0);
     }
 
     @Test
     void pteMappedOrder9FolioBatchUpdatesEachFolioOnceAndTouchesEveryPage()
     {
-        assertThat(features(Shape.ORDER_9_PTE, Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 2, 1024);
-        assertThat(features(Shape.ORDER_9_PTE, Strategy.LEGACY)).containsExactly(5, 1024, 0, 1024, 1024);
-        assertThat(features(Shape.ORDER_9_PTE, Strategy.ARCH_BATCH)).containsExactly(5, 1024, 0, 1024, 1024);
+        assertThat(features(Shape.ORDER_9_PTE, Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 2, 2, 1024);
+        assertThat(features(Shape.ORDER_9_PTE, Strategy.LEGACY)).containsExactly(5, 1024, 0, 1024, 1024, 1024);
+        assertThat(features(Shape.ORDER_9_PTE, Strategy.ARCH_BATCH)).containsExactly(5, 1024, 0, 1024, 1024, 1024);
     }
 
     @Test
     void order4FolioBatchUpdatesEach64KFolioOnce()
     {
-        assertThat(features(Shape.mthp(4), Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 64, 1024);
+        assertThat(features(Shape.mthp(4), Strategy.FOLIO_BATCH)).containsExactly(5, 1024, 0, 64, 64, 1024);
     }
 
     @Test
     void sparseCopiesOnePtePerTableAndTheZeroPageNoFolio()
     {
-        assertThat(features(Shape.ORDER_0_SPARSE, Strategy.FOLIO_BATCH)).containsExactly(5, 2, 0, 2, 0);
+        assertThat(features(Shape.ORDER_0_SPARSE, Strategy.FOLIO_BATCH)).containsExactly(5, 2, 0, 2, 2, 0);
         final SimShapes.SimFork zero = SimShapes.fork(Shape.ZERO, SIZE, "x86_64", Strategy.FOLIO_BATCH);
-        assertThat(zero.features()).containsExactly(5, 1024, 0, 0, 0);
+        assertThat(zero.features()).containsExactly(5, 1024, 0, 1024, 0, 0);
         assertThat(zero.events()).containsEntry("pte_store", 1024L).doesNotContainKey("refcount_update");
     }
 
