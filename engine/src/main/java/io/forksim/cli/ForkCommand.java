@@ -5,6 +5,7 @@ import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
 import io.forksim.harness.JsonReport;
+import io.forksim.harness.KernelSection;
 import io.forksim.harness.LiveCounters;
 import io.forksim.harness.MachineInfo;
 import io.forksim.harness.Progress;
@@ -14,6 +15,8 @@ import io.forksim.harness.Report;
 import io.forksim.harness.Result;
 import io.forksim.harness.Units;
 import io.forksim.harness.Workers;
+import io.forksim.host.SimShapes;
+import io.forksim.host.ThpSysfs;
 import io.forksim.pgtable.PageTables;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -127,6 +130,15 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--counters", paramLabel = "FILE",
         description = "Live counters file for 'forksim stat' (default: ${java.io.tmpdir}/forksim-<user>/counters.dat).")
     Path counters;
+
+    @Option(names = "--kernel", negatable = true, defaultValue = "${sys:forksim.kernel:-true}", fallbackValue = "true",
+        description = "Also measure this host's real fork() on the shapes of the orders (default: on; --no-kernel skips it;"
+            + " the system property forksim.kernel=false, which the test suite sets, turns the default off).")
+    boolean kernelOn;
+
+    @Option(names = "--kernel-iterations", paramLabel = "N", defaultValue = "" + KernelSection.DEFAULT_ITERATIONS,
+        description = "Kernel forks with the region per run (default: ${DEFAULT-VALUE}; runs as --runs).")
+    int kernelIterations;
 
     @Option(names = "--no-counters", description = "Do not publish live counters.")
     boolean noCounters;
@@ -431,7 +443,8 @@ public final class ForkCommand implements Callable<Integer>
         }
 
         final List<Result> results = Result.of(raws);
-        for (final String line : Report.render(plan, host, results, inProcess))
+        final KernelSection kernel = kernel(plan, progress);
+        for (final String line : Report.render(plan, host, results, inProcess, kernel.lines(results, SimShapes.hostArch())))
         {
             human.println(line);
         }
@@ -439,7 +452,9 @@ public final class ForkCommand implements Callable<Integer>
         human.println(Report.wallTime(plan, results, System.nanoTime() - wallStart));
         if (json != null)
         {
-            final String text = JsonReport.toPrettyString(JsonReport.build(plan, host, results));
+            final ObjectNode root = JsonReport.build(plan, host, results);
+            kernel.addTo(root);
+            final String text = JsonReport.toPrettyString(root);
             if (json.equals("-"))
             {
                 stdout.println(text);
@@ -473,6 +488,21 @@ public final class ForkCommand implements Callable<Integer>
         human.flush();
         stdout.flush();
         return Main.EXIT_OK;
+    }
+
+    /** This host's fork() on the shapes of the plan's orders (see {@link KernelSection}), unless --no-kernel. */
+    private KernelSection kernel(final ForkPlan plan, final Progress progress)
+    {
+        if (!kernelOn)
+        {
+            return KernelSection.off();
+        }
+        if (kernelIterations < 1)
+        {
+            throw bad("Invalid value for option '--kernel-iterations': " + kernelIterations + " (must be >= 1)");
+        }
+        return KernelSection.measure(plan, plan.runs(), kernelIterations, s -> KernelCommand.workerCommand(s, plan.sizeBytes(),
+            plan.runs(), kernelIterations, ThpSysfs.DEFAULT_ROOT, debug.enabled()), progress::message);
     }
 
     private static ForkRun.Listener listener(final Progress progress, final LiveCounters live, final int offset)

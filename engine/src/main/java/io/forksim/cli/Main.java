@@ -54,7 +54,8 @@ public final class Main implements Runnable
         BenchCommand::new,
         TreeCommand::new,
         SnapshotCommand::new,
-        ScaleCommand::new);
+        ScaleCommand::new,
+        KernelCommand::new);
 
     private static final Set<String> TOP_LEVEL_FLAGS = Set.of("-h", "--help", "-V", "--version");
 

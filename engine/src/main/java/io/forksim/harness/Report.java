@@ -20,9 +20,6 @@ public final class Report
     /** Columns added to the events table when the plan has PMD-mapped THPs. */
     static final String[] PMD_EVENT_COLUMNS = {"pmd_copy", "pmd_split"};
 
-    public static final String KERNEL_REFERENCE =
-        "real kernel fork() on this machine ≈ 32 ns/page order-0, 21 ns/page PTE-mapped order-9 (shared/reference/kfork.c)";
-
     private Report()
     {
     }
@@ -40,6 +37,13 @@ public final class Report
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
         final boolean inProcess)
     {
+        return render(plan, host, results, inProcess, List.of());
+    }
+
+    /** The report with {@code kernelLines} (this host's fork(), {@link KernelSection#lines}) at the end of the header. */
+    public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
+        final boolean inProcess, final List<String> kernelLines)
+    {
         final List<String> out = new ArrayList<>();
         out.add("forksim fork: the seed thread's fork() microbenchmark, simulated");
         out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
@@ -55,7 +59,7 @@ public final class Report
         out.add("  host:      " + host.cpu() + ", " + host.cores() + " cores, JDK " + host.jdk() + "; simulated RAM "
             + Units.formatSize(plan.ramBytes()) + " per machine" + (plan.archs().contains("arm64")
                 ? "; arm64 " + (plan.tlbiRange() ? "with" : "without") + " FEAT_TLBIRANGE" : ""));
-        out.add("  reference: " + KERNEL_REFERENCE);
+        out.addAll(kernelLines);
         for (final String arch : plan.archs())
         {
             final List<Result> rs = results.stream().filter(r -> r.arch().equals(arch)).toList();

@@ -25,7 +25,7 @@ public final class Workers
     }
 
     /** The JVM flags of this JVM that a worker should get too (no debugger or agents: ports, output files). */
-    static List<String> inheritedJvmArgs()
+    public static List<String> inheritedJvmArgs()
     {
         final List<String> out = new ArrayList<>();
         for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments())
@@ -40,7 +40,7 @@ public final class Workers
         return out;
     }
 
-    static String javaBinary()
+    public static String javaBinary()
     {
         final Path p = Path.of(System.getProperty("java.home"), "bin", "java");
         if (p.toFile().canExecute())
