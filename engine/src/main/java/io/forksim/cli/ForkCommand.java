@@ -33,8 +33,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code forksim fork}: the seed thread's microbenchmark. A process with {@code --size} of populated memory is
- * forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
+ * {@code forksim fork}: the fork() microbenchmark of the linux-mm thread "mm: Batch-copy PTE ranges during fork()"
+ * (December 2023). A process with {@code --size} of populated memory is forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
  * the mean and stdev of the fork time relative to legacy, absolute times, and the exact per-fork events.
  * See {@link ForkBench} for the method.
  */
@@ -42,7 +42,8 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Runs the seed thread's fork() microbenchmark on simulated page tables.",
+        "Runs the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges during fork()\" (December 2023)"
+            + " on simulated page tables.",
         "",
         "A process with SIZE of populated anon memory is forked RUNS x ITERATIONS times per configuration (arch x folio"
             + " order x strategy). Only fork() is timed; each child is torn down outside the timed section (reported as"
