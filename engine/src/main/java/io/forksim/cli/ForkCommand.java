@@ -7,6 +7,8 @@ import io.forksim.harness.ForkRun;
 import io.forksim.harness.JsonReport;
 import io.forksim.harness.LiveCounters;
 import io.forksim.harness.MachineInfo;
+import io.forksim.harness.ParentReport;
+import io.forksim.harness.ParentSource;
 import io.forksim.harness.Progress;
 import io.forksim.harness.RawResult;
 import io.forksim.harness.Report;
@@ -380,6 +382,7 @@ public final class ForkCommand implements Callable<Integer>
 
         final List<RawResult> raws = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<ParentSource> parents = new ArrayList<>();
         try
         {
             int offset = 0;
@@ -390,6 +393,7 @@ public final class ForkCommand implements Callable<Integer>
                     final ForkRun.Outcome o = ForkRun.run(plan.forArch(arch), arch, listener(progress, live, offset));
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
+                    parents.addAll(o.parents());
                     offset += plan.stepsPerArch();
                     continue;
                 }
@@ -399,6 +403,7 @@ public final class ForkCommand implements Callable<Integer>
                     final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug.enabled());
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
+                    parents.addAll(o.parents());
                     offset += one.stepsPerArch();
                 }
             }
@@ -418,11 +423,18 @@ public final class ForkCommand implements Callable<Integer>
         {
             human.println(line);
         }
+        if (!parents.isEmpty())
+        {
+            human.println();
+            ParentReport.lines(parents).forEach(human::println);
+        }
         human.println();
         human.println(Report.wallTime(plan, results, System.nanoTime() - wallStart));
         if (json != null)
         {
-            final String text = JsonReport.toPrettyString(JsonReport.build(plan, host, results));
+            final ObjectNode root = JsonReport.build(plan, host, results);
+            ParentReport.addTo(root, parents);
+            final String text = JsonReport.toPrettyString(root);
             if (json.equals("-"))
             {
                 stdout.println(text);
@@ -562,6 +574,10 @@ public final class ForkCommand implements Callable<Integer>
             for (final String p : o.problems())
             {
                 out.println(JsonReport.problemLine(p));
+            }
+            for (final ParentSource p : o.parents())
+            {
+                out.println(JsonReport.parentLine(p));
             }
             out.flush();
         }
