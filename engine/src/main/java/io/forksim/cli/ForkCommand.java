@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
+import io.forksim.harness.HtmlReport;
 import io.forksim.harness.JsonReport;
 import io.forksim.harness.LiveCounters;
 import io.forksim.harness.MachineInfo;
@@ -113,6 +114,11 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--json", paramLabel = "FILE",
         description = "Also write the JSON report to FILE ('-' = stdout; the tables then go to stderr).")
     String json;
+
+    @Option(names = "--html", paramLabel = "FILE",
+        description = "Also write the report as one self-contained HTML page to FILE: the thread's tables and a chart of"
+            + " ns/page by order per strategy and arch with error bars (inline SVG; no script, nothing from the network).")
+    Path html;
 
     @Option(names = "--verify",
         description = "After the runs of each order, check the invariants with a live child and compare every"
@@ -288,6 +294,18 @@ public final class ForkCommand implements Callable<Integer>
                 throw bad("Invalid value for option '--json': " + json + " (directory " + parent + " does not exist)");
             }
         }
+        if (html != null)
+        {
+            final Path parent = html.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent))
+            {
+                throw bad("Invalid value for option '--html': " + html + " (directory " + parent + " does not exist)");
+            }
+            if (Files.isDirectory(html))
+            {
+                throw bad("Invalid value for option '--html': " + html + " is a directory (give a file name)");
+            }
+        }
         if (worker && as.size() != 1)
         {
             throw bad("Invalid value for option '--arch': a worker runs exactly one arch, got " + as);
@@ -443,6 +461,11 @@ public final class ForkCommand implements Callable<Integer>
             {
                 Files.writeString(Path.of(json), text + System.lineSeparator(), StandardCharsets.UTF_8);
             }
+        }
+        if (html != null)
+        {
+            Files.writeString(html, HtmlReport.render(plan, host, results, parents), StandardCharsets.UTF_8);
+            human.println("html report: " + html.toAbsolutePath());
         }
         if (!problems.isEmpty())
         {
