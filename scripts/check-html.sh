@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Renders a small 'forksim fork --html' report in headless Chromium and checks the screenshot.
 #
-#   scripts/check-html.sh [OUTDIR]     (default OUTDIR: a new directory under /tmp; kept, with report.html and
-#                                       report.png, for a human to look at)
+#   scripts/check-html.sh [OUTDIR [PAGE]]  (default OUTDIR: a new directory under /tmp; kept, with report.html and
+#                                           report.png, for a human to look at; PAGE: check this existing page
+#                                           instead of building one)
 #
 # Needs Debian's chromium (apt-get install chromium) and python3 (standard library only).
 # The page is rendered with every host name unresolvable, so anything it tried to fetch would be missing.
 # Checks, on the PNG: each strategy's bar colour covers at least MIN_BAR_PX pixels (the bars are there), and dark
-# text pixels (#222222 and antialiased shades) at least MIN_TEXT_PX (the labels are drawn). Exit 0 when both hold,
+# pixels (#222222 text and its antialiased shades, axes, error bars) on and just below the chart rows at least
+# MIN_TEXT_PX (the charts' labels are drawn; the tables do not count). Exit 0 when both hold,
 # 1 when not (saying which), 2 when a tool is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,8 +32,12 @@ cleanup() { rm -rf "$PROFILE"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "check-html: building a small report -> $HTML" >&2
-"$ROOT/forksim" fork --size 64M --runs 2 --iterations 5 --no-progress --no-counters --html "$HTML" > "$OUT/report.txt"
+if [ -n "${2:-}" ]; then
+  HTML="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+else
+  echo "check-html: building a small report -> $HTML" >&2
+  "$ROOT/forksim" fork --size 64M --runs 2 --iterations 5 --no-progress --no-counters --html "$HTML" > "$OUT/report.txt"
+fi
 
 echo "check-html: rendering it in $("$CHROMIUM" --version 2>/dev/null | head -1) -> $PNG" >&2
 rm -f "$PNG"
@@ -87,8 +93,11 @@ def read_png(p):
 
 w, h, bpp, rows = read_png(path)
 counts = {k: 0 for k in BARS}
-dark = 0
+dark_rows = []
+bar_rows = []
 for row in rows:
+    dark = 0
+    bar = False
     for x in range(0, w * bpp, bpp):
         r, g, b = row[x], row[x + 1], row[x + 2]
         if r < 0x60 and g < 0x60 and b < 0x60:
@@ -97,6 +106,13 @@ for row in rows:
         for k, (cr, cg, cb) in BARS.items():
             if abs(r - cr) <= 6 and abs(g - cg) <= 6 and abs(b - cb) <= 6:
                 counts[k] += 1
+                bar = True
+    dark_rows.append(dark)
+    bar_rows.append(bar)
+# the charts' labels: dark pixels on rows with bar colour (value labels, axis ticks, legend names beside their
+# swatches) or up to 30 rows below one (the order labels under the axis); the tables elsewhere do not count
+near = [any(bar_rows[max(0, y - 30):y + 1]) for y in range(h)]
+dark = sum(d for d, n in zip(dark_rows, near) if n)
 ok = True
 print("check-html: %s is %dx%d" % (path, w, h))
 for k, n in counts.items():
@@ -105,7 +121,7 @@ for k, n in counts.items():
     print("check-html: %-11s bar colour #%02x%02x%02x: %7d px %s" % ((k,) + BARS[k] + (n, "ok" if good else "MISSING (< %d)" % min_bar)))
 good = dark >= min_text
 ok &= good
-print("check-html: dark text pixels: %d %s" % (dark, "ok" if good else "TOO FEW (< %d): labels missing?" % min_text))
+print("check-html: dark label pixels in the charts: %d %s" % (dark, "ok" if good else "TOO FEW (< %d): labels missing?" % min_text))
 sys.exit(0 if ok else 1)
 PY
 echo "check-html: passed; look at $PNG" >&2
