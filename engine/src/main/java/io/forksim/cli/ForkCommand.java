@@ -2,14 +2,17 @@ package io.forksim.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.FolioOrder;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
+import io.forksim.harness.HtmlReport;
 import io.forksim.harness.JsonReport;
 import io.forksim.harness.KernelSection;
 import io.forksim.harness.LiveCounters;
 import io.forksim.harness.MachineInfo;
+import io.forksim.harness.ParentReport;
+import io.forksim.harness.ParentSource;
 import io.forksim.harness.Progress;
-import io.forksim.harness.FolioOrder;
 import io.forksim.harness.RawResult;
 import io.forksim.harness.Report;
 import io.forksim.harness.Result;
@@ -38,8 +41,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code forksim fork}: the seed thread's microbenchmark. A process with {@code --size} of populated memory is
- * forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
+ * {@code forksim fork}: the fork() microbenchmark of the linux-mm thread "mm: Batch-copy PTE ranges during fork()"
+ * (December 2023). A process with {@code --size} of populated memory is forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
  * the mean and stdev of the fork time relative to legacy, absolute times, and the exact per-fork events.
  * See {@link ForkBench} for the method.
  */
@@ -47,7 +50,8 @@ import java.util.stream.Collectors;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Runs the seed thread's fork() microbenchmark on simulated page tables.",
+        "Runs the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges during fork()\" (December 2023)"
+            + " on simulated page tables.",
         "",
         "A process with SIZE of populated anon memory is forked RUNS x ITERATIONS times per configuration (arch x folio"
             + " order x strategy). Only fork() is timed; each child is torn down outside the timed section (reported as"
@@ -113,6 +117,11 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--json", paramLabel = "FILE",
         description = "Also write the JSON report to FILE ('-' = stdout; the tables then go to stderr).")
     String json;
+
+    @Option(names = "--html", paramLabel = "FILE",
+        description = "Also write the report as one self-contained HTML page to FILE: the thread's tables and a chart of"
+            + " ns/page by order per strategy and arch with error bars (inline SVG; no script, nothing from the network).")
+    Path html;
 
     @Option(names = "--verify",
         description = "After the runs of each order, check the invariants with a live child and compare every"
@@ -314,6 +323,18 @@ public final class ForkCommand implements Callable<Integer>
                 throw bad("Invalid value for option '--json': " + json + " (directory " + parent + " does not exist)");
             }
         }
+        if (html != null)
+        {
+            final Path parent = html.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent))
+            {
+                throw bad("Invalid value for option '--html': " + html + " (directory " + parent + " does not exist)");
+            }
+            if (Files.isDirectory(html))
+            {
+                throw bad("Invalid value for option '--html': " + html + " is a directory (give a file name)");
+            }
+        }
         if (worker && as.size() != 1)
         {
             throw bad("Invalid value for option '--arch': a worker runs exactly one arch, got " + as);
@@ -408,6 +429,7 @@ public final class ForkCommand implements Callable<Integer>
 
         final List<RawResult> raws = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<ParentSource> parents = new ArrayList<>();
         try
         {
             int offset = 0;
@@ -418,6 +440,7 @@ public final class ForkCommand implements Callable<Integer>
                     final ForkRun.Outcome o = ForkRun.run(plan.forArch(arch), arch, listener(progress, live, offset));
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
+                    parents.addAll(o.parents());
                     offset += plan.stepsPerArch();
                     continue;
                 }
@@ -428,6 +451,7 @@ public final class ForkCommand implements Callable<Integer>
                         progress, offset);
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
+                    parents.addAll(o.parents());
                     offset += one.stepsPerArch();
                 }
             }
@@ -448,12 +472,18 @@ public final class ForkCommand implements Callable<Integer>
         {
             human.println(line);
         }
+        if (!parents.isEmpty())
+        {
+            human.println();
+            ParentReport.lines(parents).forEach(human::println);
+        }
         human.println();
         human.println(Report.wallTime(plan, results, System.nanoTime() - wallStart));
         if (json != null)
         {
             final ObjectNode root = JsonReport.build(plan, host, results);
             kernel.addTo(root);
+            ParentReport.addTo(root, parents);
             final String text = JsonReport.toPrettyString(root);
             if (json.equals("-"))
             {
@@ -463,6 +493,11 @@ public final class ForkCommand implements Callable<Integer>
             {
                 Files.writeString(Path.of(json), text + System.lineSeparator(), StandardCharsets.UTF_8);
             }
+        }
+        if (html != null)
+        {
+            Files.writeString(html, HtmlReport.render(plan, host, results, parents), StandardCharsets.UTF_8);
+            human.println("html report: " + html.toAbsolutePath());
         }
         if (!problems.isEmpty())
         {
@@ -649,6 +684,10 @@ public final class ForkCommand implements Callable<Integer>
             for (final String p : o.problems())
             {
                 out.println(JsonReport.problemLine(p));
+            }
+            for (final ParentSource p : o.parents())
+            {
+                out.println(JsonReport.parentLine(p));
             }
             out.flush();
         }

@@ -68,15 +68,24 @@ public final class ForkRun
         }
     }
 
-    /** Results of one arch and the problems found (event drift, invariant violations, verify mismatches). */
-    public record Outcome(List<RawResult> results, List<String> problems)
+    /**
+     * Results of one arch, the problems found (event drift, invariant violations, verify mismatches) and, with
+     * {@code --snapshot}, where each populated parent came from.
+     */
+    public record Outcome(List<RawResult> results, List<String> problems, List<ParentSource> parents)
     {
+        /** An outcome without snapshot parents. */
+        public Outcome(final List<RawResult> results, final List<String> problems)
+        {
+            this(results, problems, List.of());
+        }
     }
 
     private final ForkPlan plan;
     private final String arch;
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
+    private final List<ParentSource> parents = new ArrayList<>();
 
     private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -94,17 +103,18 @@ public final class ForkRun
         {
             results.addAll(b.runOrder(order));
         }
-        return new Outcome(results, b.problems);
+        return new Outcome(results, b.problems, b.parents);
     }
 
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
     public static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
-        return setup(plan, arch, order, contpteBasic, text -> { });
+        return setup(plan, arch, order, contpteBasic, text -> { }, source -> { });
     }
 
+    /** As {@link #setup(ForkPlan, String, int, boolean)}; with a snapshot, {@code parents} learns where it came from. */
     static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
-        final java.util.function.Consumer<String> status)
+        final java.util.function.Consumer<String> status, final java.util.function.Consumer<ParentSource> parents)
     {
         Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
         if (arch.equals("arm64"))
@@ -126,6 +136,7 @@ public final class ForkRun
             }
             try
             {
+                parents.accept(ParentSource.of(arch, order, contpteBasic, l));
                 return new PopulatedParent(l.machine(), l.parent(), ProcessCheckpoint.capture(l.parent()));
             }
             catch (final RuntimeException | Error e)
@@ -165,7 +176,7 @@ public final class ForkRun
     private List<RawResult> runOrder(final int order)
     {
         final String orderLabel = arch + " " + FolioOrder.name(order);
-        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
+        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status, parents::add))
         {
             final List<Slot> slots = new ArrayList<>();
             for (final StrategyChoice s : plan.strategies())
@@ -245,7 +256,7 @@ public final class ForkRun
         }
         final ForkPlan small = new ForkPlan(SMALL_PARENT_BYTES, plan.orders(), plan.archs(), plan.strategies(), 1, 1,
             plan.ramBytes(), false, false, 0, plan.tlbiRange(), null);
-        try (Setups setups = new Setups(small, order, "", text -> { }))
+        try (Setups setups = new Setups(small, order, "", text -> { }, source -> { }))
         {
             for (final Slot slot : slots)
             {
@@ -269,11 +280,14 @@ public final class ForkRun
         private final int order;
         private final String label;
         private final java.util.function.Consumer<String> status;
+        private final java.util.function.Consumer<ParentSource> parents;
         private PopulatedParent main;
         private PopulatedParent basic;
 
-        Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status)
+        Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status,
+            final java.util.function.Consumer<ParentSource> parents)
         {
+            this.parents = parents;
             this.plan = plan;
             this.order = order;
             this.label = label;
@@ -287,14 +301,14 @@ public final class ForkRun
                 if (basic == null)
                 {
                     status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
-                    basic = setup(plan, arch, order, true, status);
+                    basic = setup(plan, arch, order, true, status, parents);
                 }
                 return basic;
             }
             if (main == null)
             {
                 status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()));
-                main = setup(plan, arch, order, false, status);
+                main = setup(plan, arch, order, false, status, parents);
             }
             return main;
         }

@@ -102,6 +102,14 @@ public final class JsonReport
         return o.toString();
     }
 
+    public static String parentLine(final ParentSource p)
+    {
+        final ObjectNode o = MAPPER.createObjectNode();
+        o.put("type", "parent");
+        o.set("parent", MAPPER.valueToTree(p));
+        return o.toString();
+    }
+
     public static String problemLine(final String text)
     {
         final ObjectNode o = MAPPER.createObjectNode();
@@ -110,8 +118,9 @@ public final class JsonReport
         return o.toString();
     }
 
-    /** Parses a worker's stdout line into {@code results} or {@code problems}; anything else is returned as text. */
-    static String parseWorkerLine(final String line, final List<RawResult> results, final List<String> problems)
+    /** Parses a worker's stdout line into {@code results}, {@code problems} or {@code parents}; anything else is returned as text. */
+    static String parseWorkerLine(final String line, final List<RawResult> results, final List<String> problems,
+        final List<ParentSource> parents)
     {
         if (!line.startsWith("{"))
         {
@@ -124,6 +133,7 @@ public final class JsonReport
             {
                 case "result" -> results.add(MAPPER.treeToValue(n.get("result"), RawResult.class));
                 case "problem" -> problems.add(n.path("text").asText());
+                case "parent" -> parents.add(MAPPER.treeToValue(n.get("parent"), ParentSource.class));
                 default ->
                 {
                     return line;

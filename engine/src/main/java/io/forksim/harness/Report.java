@@ -45,7 +45,7 @@ public final class Report
         final boolean inProcess, final List<String> kernelLines)
     {
         final List<String> out = new ArrayList<>();
-        out.add("forksim fork: the seed thread's fork() microbenchmark, simulated");
+        out.add("forksim fork: the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges during fork()\" (December 2023), on simulated page tables");
         out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
             + " of anon private memory, populated with folios of order " + joinOrders(plan));
         out.add("  method:    " + plan.runs() + " runs x " + plan.iterations() + " iterations per configuration; only fork() is"

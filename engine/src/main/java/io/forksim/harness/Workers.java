@@ -105,12 +105,13 @@ public final class Workers
         });
         final List<RawResult> results = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<ParentSource> parents = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)))
         {
             String line;
             while ((line = r.readLine()) != null)
             {
-                final String other = JsonReport.parseWorkerLine(line, results, problems);
+                final String other = JsonReport.parseWorkerLine(line, results, problems, parents);
                 if (other != null && !other.isBlank())
                 {
                     progress.message(other);
@@ -135,6 +136,6 @@ public final class Workers
                     + (stderrTail.isEmpty() ? "" : ": " + stderrTail.getLast()));
             }
         }
-        return new ForkRun.Outcome(results, problems);
+        return new ForkRun.Outcome(results, problems, parents);
     }
 }
