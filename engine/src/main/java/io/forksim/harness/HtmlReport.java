@@ -89,7 +89,9 @@ public final class HtmlReport
     /** The chart of one arch: ns/page by order, one bar per strategy. */
     static String chart(final String arch, final List<Result> rs, final List<Integer> orders, final List<String> strategies)
     {
-        final List<String> groups = orders.stream().map(o -> FolioOrder.column(o) + " " + Units.formatSize(ForkPlan.PAGE_SIZE << FolioOrder.order(o))).toList();
+        final List<String> groups = orders.stream().map(o -> "order-" + FolioOrder.order(o) + " ("
+            + Units.formatSize(ForkPlan.PAGE_SIZE << FolioOrder.order(o))
+            + (FolioOrder.mapping(o) == io.forksim.mm.FolioMapping.PMD ? ", pmd-map)" : ")")).toList();
         final List<SvgBarChart.Series> series = new ArrayList<>();
         for (final String s : strategies)
         {
