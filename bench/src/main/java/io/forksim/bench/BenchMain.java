@@ -20,7 +20,7 @@ import java.util.List;
  * flags appended ({@link io.forksim.harness.JvmFlags}), so the jar works with a plain {@code java -jar}. The
  * forksim options ({@code --seed-table}, {@code --profile}, {@code --baseline}, ...) are parsed once, by
  * {@code ./forksim bench} ({@code cli/BenchCommand}), which passes them here as one JSON {@link BenchOptions}; this
- * jar then writes JMH's JSON result, prints the report (every result with ns per page, the seed thread's tables, the
+ * jar then writes JMH's JSON result, prints the report (every result with ns per page, the linux-mm thread's tables, the
  * contpte cliff, the dispatch comparison), runs the regression gate and exits 1 when it fails ({@link ForksimRun}).
  *
  * <p>Exit codes: 0 ok, 1 regression gate failed, 2 bad usage or the run failed.

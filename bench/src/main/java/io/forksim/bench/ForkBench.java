@@ -23,7 +23,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 import java.util.concurrent.TimeUnit;
 
 /**
- * fork() of a process with {@code size} (1 GiB) of populated anonymous memory, the seed thread's
+ * fork() of a process with {@code size} (1 GiB) of populated anonymous memory, the linux-mm thread's
  * microbenchmark: one measured operation = one {@code io.forksim.fork.Fork.fork(parent, strategy)}.
  *
  * <h2>Why per-invocation fixtures (JMHSample_38)</h2>

@@ -34,13 +34,20 @@ import java.util.Map;
  *   <li><b>MM-ID slots</b> (large folios): each owned slot counts exactly that process's mappings; a folio
  *       mapped by two processes, or by a process without a slot, has the maybe-shared bit; with the bit clear
  *       one slot accounts for every mapping. One relaxation, on a {@link Machine#concurrent() concurrent} machine
- *       only: with the maybe-shared bit set a slot may count <em>fewer</em> mappings than its process has. That is
+ *       (and for order-9 folios, see below): with the maybe-shared bit set a slot may count <em>fewer</em> mappings than its process has. That is
  *       the kernel's corner case of {@code folio_add_return_large_mapcount}: a process that mapped pages of the
  *       folio while both slots were taken, and then (within the same fork, batch by batch) takes a slot another
  *       thread freed meanwhile, starts that slot at the new batch only; the sub path clamps at -1 for it. A
- *       single thread cannot get there (a slot only frees while its owner unmaps), so there the rule is exact.</li>
+ *       single thread gets there only through a PMD split: a process whose PMD mapping had no slot (a third MM) splits
+ *       it, takes the slot another process freed meanwhile with its 512 PTE mappings, and then
+ *       {@code folio_remove_rmap_pmd} takes the PMD mapping off that slot (6.18 {@code __split_huge_pmd_locked}, the
+ *       same count in the kernel). So the relaxation also holds for order-9 (PMD-mappable) folios; elsewhere the rule
+ *       is exact.</li>
  *   <li><b>PageAnonExclusive</b> only on anon pages mapped at most once; a pinned anon page that is mapped is
  *       PageAnonExclusive ({@link PinInvariant}).</li>
+ *   <li><b>PMD leaves</b> ({@link PmdLeafChecks}): a leaf is one mapping of an order-9 anon folio (one reference,
+ *       one {@code large_mapcount}, {@code _entire_mapcount} = leaves), writable only over a PageAnonExclusive head,
+ *       and each PMD-table page holds exactly one empty deposited PTE table per anon leaf.</li>
  *   <li><b>Swap.</b> Each slot's count equals the swap PTEs referencing it; an SWP_EXCLUSIVE entry is the
  *       only reference of its slot; a swap-cache folio is {@code PG_SWAPCACHE} and its slot is in use.</li>
  *   <li><b>RSS</b> counters of each process equal what its page tables map.</li>
@@ -168,6 +175,9 @@ public final class InvariantChecker
         final Map<Long, Integer> swapRefs = new HashMap<>();
         final Map<Long, Integer> pinsByHead = new HashMap<>();
         final Map<Long, Integer> cacheRefs = new HashMap<>();
+        /** Large folio head -> PMD leaves mapping it ({@link PmdLeafChecks}). */
+        final Map<Long, Integer> pmdMaps = new HashMap<>();
+        final io.forksim.arch.PmdOps pmdOps;
 
         Run(final Machine m)
         {
@@ -177,6 +187,7 @@ public final class InvariantChecker
             this.pt = m.pageTables();
             this.nrPages = memmap.nrPages();
             this.pageMaps = new int[(int)nrPages];
+            this.pmdOps = io.forksim.arch.PmdOps.of(arch);
         }
 
         void add(final String s)
@@ -288,17 +299,25 @@ public final class InvariantChecker
                     {
                         continue;
                     }
+                    int anonLeaves = 0;
                     for (int mi = 0; mi < 512; mi++)
                     {
+                        final long va = ((long)gi << PageTables.PGDIR_SHIFT) | ((long)ui << PageTables.PUD_SHIFT)
+                            | ((long)mi << PageTables.PMD_SHIFT);
+                        final long pmdEntry = pt.entry(pmd, mi);
+                        if (pmdEntry != 0 && pmdOps.pmdTransHuge(pmdEntry))
+                        {
+                            anonLeaves += PmdLeafChecks.leaf(m, mm, pmdEntry, va, rss, pmdMaps, mmIdCounts, this::add) ? 1 : 0;
+                            continue;
+                        }
                         final long pte = pt.lookup(pmd, mi);
                         if (pte == PageTables.NO_TABLE || !markTable(mm, pte, "PMD"))
                         {
                             continue;
                         }
-                        final long va = ((long)gi << PageTables.PGDIR_SHIFT) | ((long)ui << PageTables.PUD_SHIFT)
-                            | ((long)mi << PageTables.PMD_SHIFT);
                         walkPteTable(mm, pte, va, rss);
                     }
+                    PmdLeafChecks.deposits(m, mm, pmd, anonLeaves, d -> markTable(mm, d, "deposit"), this::add);
                 }
             }
             final String[] names = {"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES"};
@@ -523,7 +542,8 @@ public final class InvariantChecker
         {
             final int nr = 1 << order;
             final String what = "folio pfn " + head + " (order " + order + ", flags 0x" + Integer.toHexString(f) + ")";
-            int ptes = 0;
+            final int pmds = pmdMaps.getOrDefault(head, 0);
+            int ptes = pmds;   // mappings: PTEs + PMD leaves (each one mapping, one reference)
             for (int i = 0; i < nr; i++)
             {
                 final long p = head + i;
@@ -538,9 +558,9 @@ public final class InvariantChecker
                     {
                         add(what + ": page " + p + " is PageAnonExclusive but the folio is not anon");
                     }
-                    else if (pageMaps[(int)p] > 1)
+                    else if (pageMaps[(int)p] + pmds > 1)
                     {
-                        add(what + ": page " + p + " is PageAnonExclusive but mapped " + pageMaps[(int)p] + " times");
+                        add(what + ": page " + p + " is PageAnonExclusive but mapped " + (pageMaps[(int)p] + pmds) + " times");
                     }
                 }
             }
@@ -581,6 +601,10 @@ public final class InvariantChecker
             {
                 add(what + ": " + (order == 0 ? "mapcount " : "large_mapcount ") + mapcount + " != " + ptes + " mapping PTEs");
             }
+            if (PmdLeafChecks.entireMapcount(memmap, head, order) != pmds)
+            {
+                add(what + ": entire_mapcount " + PmdLeafChecks.entireMapcount(memmap, head, order) + " != " + pmds + " PMD leaves");
+            }
             if (order != 0)
             {
                 if (memmap.pincount(head) != pins)
@@ -605,7 +629,8 @@ public final class InvariantChecker
                 }
                 final int slotCount = memmap.folioMmIdMapcount(head, id);
                 final int actual = counts.getOrDefault(id, 0);
-                if (slotCount != actual && !(m.concurrent() && shared && slotCount > 0 && slotCount < actual))
+                final boolean lateSlot = m.concurrent() || memmap.order(head) == io.forksim.arch.PmdOps.HPAGE_PMD_ORDER;
+                if (slotCount != actual && !(lateSlot && shared && slotCount > 0 && slotCount < actual))
                 {
                     add(what + ": MM-ID slot of mm#" + id + " counts " + slotCount + " mappings, its page tables have " + actual);
                 }

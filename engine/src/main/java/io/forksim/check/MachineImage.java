@@ -1,6 +1,7 @@
 package io.forksim.check;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mm.Machine;
@@ -9,6 +10,7 @@ import io.forksim.mm.SimFile;
 import io.forksim.mm.SwapSpace;
 import io.forksim.mm.Vma;
 import io.forksim.pgtable.PageTables;
+import io.forksim.pgtable.PmdLeaves;
 import io.forksim.pgtable.TableStore;
 
 import java.lang.foreign.MemorySegment;
@@ -218,14 +220,17 @@ public final class MachineImage
             }
             final long a = va | ((long)i << shift);
             add(ENTRY, level, a, e);
-            if (level < 3)
+            if (level < 2 || level == 2 && !PmdOps.of(m.arch()).pmdTransHuge(e))   // a PMD leaf maps a THP, no table
             {
                 tables(m, pt.lookup(table, i), level + 1, a);
             }
         }
     }
 
-    /** Every PTE word of {@code mm} over {@code [start, end)} (page aligned), none (0) where it has no PTE table. */
+    /**
+     * Every PTE word of {@code mm} over {@code [start, end)} (page aligned), none (0) where it has no PTE table; a PMD
+     * leaf's word in the slot of its first page (its other 511 slots none).
+     */
     public static long[] ptes(final Machine machine, final Mm mm, final long start, final long end)
     {
         final PageTables pt = machine.pageTables();
@@ -243,6 +248,15 @@ public final class MachineImage
                 }
             }
         });
+        // a PMD-mapped THP: its leaf word stands in the slot of its first page
+        PmdLeaves.forEach(pt, PmdOps.of(machine.arch()), mm.pgd(), start, end,
+            (pmdTable, idx, leaf, haddr) ->
+            {
+                if (haddr >= start && haddr < end)
+                {
+                    out[(int)((haddr - start) >>> Arch.PAGE_SHIFT)] = leaf;
+                }
+            });
         return out;
     }
 

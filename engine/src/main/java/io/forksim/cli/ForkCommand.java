@@ -2,17 +2,24 @@ package io.forksim.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.FolioOrder;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
+import io.forksim.harness.HtmlReport;
 import io.forksim.harness.JsonReport;
+import io.forksim.harness.KernelSection;
 import io.forksim.harness.LiveCounters;
 import io.forksim.harness.MachineInfo;
+import io.forksim.harness.ParentReport;
+import io.forksim.harness.ParentSource;
 import io.forksim.harness.Progress;
 import io.forksim.harness.RawResult;
 import io.forksim.harness.Report;
 import io.forksim.harness.Result;
 import io.forksim.harness.Units;
 import io.forksim.harness.Workers;
+import io.forksim.host.SimShapes;
+import io.forksim.host.ThpSysfs;
 import io.forksim.pgtable.PageTables;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,8 +41,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code forksim fork}: the seed thread's microbenchmark. A process with {@code --size} of populated memory is
- * forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
+ * {@code forksim fork}: the fork() microbenchmark of the linux-mm thread "mm: Batch-copy PTE ranges during fork()"
+ * (December 2023). A process with {@code --size} of populated memory is forked {@code --runs} x {@code --iterations} times per configuration (arch x order x strategy); the report shows
  * the mean and stdev of the fork time relative to legacy, absolute times, and the exact per-fork events.
  * See {@link ForkBench} for the method.
  */
@@ -43,7 +50,8 @@ import java.util.stream.Collectors;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Runs the seed thread's fork() microbenchmark on simulated page tables.",
+        "Runs the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges during fork()\" (December 2023)"
+            + " on simulated page tables.",
         "",
         "A process with SIZE of populated anon memory is forked RUNS x ITERATIONS times per configuration (arch x folio"
             + " order x strategy). Only fork() is timed; each child is torn down outside the timed section (reported as"
@@ -73,9 +81,10 @@ public final class ForkCommand implements Callable<Integer>
             + " of the largest folio size.")
     long size;
 
-    @Option(names = "--orders", paramLabel = "ORDERS", split = ",", defaultValue = "0,4,9",
-        description = "Folio orders to populate with, each 0..9: 0 = 4 KiB pages, 4 = 64 KiB (one contpte block),"
-            + " 9 = PTE-mapped 2 MiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--orders", paramLabel = "ORDERS", split = ",", defaultValue = "0,4,9,9pmd",
+        converter = OrderConverter.class,
+        description = "Folio orders to populate with, each 0..9 or 9pmd: 0 = 4 KiB pages, 4 = 64 KiB (one contpte block),"
+            + " 9 = PTE-mapped 2 MiB, 9pmd = PMD-mapped 2 MiB THPs (default: ${DEFAULT-VALUE}).")
     List<Integer> orders;
 
     @Option(names = "--arch", paramLabel = "ARCHES", split = ",", defaultValue = "x86_64,arm64",
@@ -109,6 +118,11 @@ public final class ForkCommand implements Callable<Integer>
         description = "Also write the JSON report to FILE ('-' = stdout; the tables then go to stderr).")
     String json;
 
+    @Option(names = "--html", paramLabel = "FILE",
+        description = "Also write the report as one self-contained HTML page to FILE: the thread's tables and a chart of"
+            + " ns/page by order per strategy and arch with error bars (inline SVG; no script, nothing from the network).")
+    Path html;
+
     @Option(names = "--verify",
         description = "After the runs of each order, check the invariants with a live child and compare every"
             + " strategy's parent and child page tables and folio metadata with legacy's; exit 1 on any mismatch.")
@@ -125,6 +139,15 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--counters", paramLabel = "FILE",
         description = "Live counters file for 'forksim stat' (default: ${java.io.tmpdir}/forksim-<user>/counters.dat).")
     Path counters;
+
+    @Option(names = "--kernel", negatable = true, defaultValue = "${sys:forksim.kernel:-true}", fallbackValue = "true",
+        description = "Also measure this host's real fork() on the shapes of the orders (default: on; --no-kernel skips it;"
+            + " the system property forksim.kernel=false, which the test suite sets, turns the default off).")
+    boolean kernelOn;
+
+    @Option(names = "--kernel-iterations", paramLabel = "N", defaultValue = "" + KernelSection.DEFAULT_ITERATIONS,
+        description = "Kernel forks with the region per run (default: ${DEFAULT-VALUE}; runs as --runs).")
+    int kernelIterations;
 
     @Option(names = "--no-counters", description = "Do not publish live counters.")
     boolean noCounters;
@@ -149,6 +172,23 @@ public final class ForkCommand implements Callable<Integer>
     boolean worker;
 
     /** For --arch: x86_64 or arm64 (aliases x86-64, amd64, aarch64). */
+    /** For --orders: {@link FolioOrder} codes. */
+    public static final class OrderConverter implements CommandLine.ITypeConverter<Integer>
+    {
+        @Override
+        public Integer convert(final String value)
+        {
+            try
+            {
+                return FolioOrder.parse(value);
+            }
+            catch (final IllegalArgumentException e)
+            {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     public static final class ArchConverter implements CommandLine.ITypeConverter<String>
     {
         @Override
@@ -209,9 +249,9 @@ public final class ForkCommand implements Callable<Integer>
         }
         for (final int o : os)
         {
-            if (o < 0 || o > MAX_ORDER)
+            if (FolioOrder.order(o) > MAX_ORDER)
             {
-                throw bad("Invalid value for option '--orders': " + o + " (each order must be 0..9: folios of 4 KiB to 2 MiB)");
+                throw bad("Invalid value for option '--orders': " + FolioOrder.label(o) + " (each order must be 0..9 or 9pmd)");
             }
         }
         if (runs < 1)
@@ -230,7 +270,7 @@ public final class ForkCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--size': " + size + " bytes (must be a positive multiple of 4 KiB)");
         }
-        final int maxOrder = os.stream().mapToInt(Integer::intValue).max().orElse(0);
+        final int maxOrder = os.stream().mapToInt(FolioOrder::order).max().orElse(0);
         final long folio = ForkPlan.PAGE_SIZE << maxOrder;
         if (size % folio != 0)
         {
@@ -281,6 +321,18 @@ public final class ForkCommand implements Callable<Integer>
             if (parent != null && !Files.isDirectory(parent))
             {
                 throw bad("Invalid value for option '--json': " + json + " (directory " + parent + " does not exist)");
+            }
+        }
+        if (html != null)
+        {
+            final Path parent = html.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent))
+            {
+                throw bad("Invalid value for option '--html': " + html + " (directory " + parent + " does not exist)");
+            }
+            if (Files.isDirectory(html))
+            {
+                throw bad("Invalid value for option '--html': " + html + " is a directory (give a file name)");
             }
         }
         if (worker && as.size() != 1)
@@ -377,6 +429,7 @@ public final class ForkCommand implements Callable<Integer>
 
         final List<RawResult> raws = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<ParentSource> parents = new ArrayList<>();
         try
         {
             int offset = 0;
@@ -387,6 +440,7 @@ public final class ForkCommand implements Callable<Integer>
                     final ForkRun.Outcome o = ForkRun.run(plan.forArch(arch), arch, listener(progress, live, offset));
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
+                    parents.addAll(o.parents());
                     offset += plan.stepsPerArch();
                     continue;
                 }
@@ -397,6 +451,7 @@ public final class ForkCommand implements Callable<Integer>
                         progress, offset);
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
+                    parents.addAll(o.parents());
                     offset += one.stepsPerArch();
                 }
             }
@@ -412,15 +467,24 @@ public final class ForkCommand implements Callable<Integer>
         }
 
         final List<Result> results = Result.of(raws);
-        for (final String line : Report.render(plan, host, results, inProcess))
+        final KernelSection kernel = kernel(plan, progress);
+        for (final String line : Report.render(plan, host, results, inProcess, kernel.lines(results, SimShapes.hostArch())))
         {
             human.println(line);
+        }
+        if (!parents.isEmpty())
+        {
+            human.println();
+            ParentReport.lines(parents).forEach(human::println);
         }
         human.println();
         human.println(Report.wallTime(plan, results, System.nanoTime() - wallStart));
         if (json != null)
         {
-            final String text = JsonReport.toPrettyString(JsonReport.build(plan, host, results));
+            final ObjectNode root = JsonReport.build(plan, host, results);
+            kernel.addTo(root);
+            ParentReport.addTo(root, parents);
+            final String text = JsonReport.toPrettyString(root);
             if (json.equals("-"))
             {
                 stdout.println(text);
@@ -429,6 +493,11 @@ public final class ForkCommand implements Callable<Integer>
             {
                 Files.writeString(Path.of(json), text + System.lineSeparator(), StandardCharsets.UTF_8);
             }
+        }
+        if (html != null)
+        {
+            Files.writeString(html, HtmlReport.render(plan, host, results, parents), StandardCharsets.UTF_8);
+            human.println("html report: " + html.toAbsolutePath());
         }
         if (!problems.isEmpty())
         {
@@ -456,6 +525,21 @@ public final class ForkCommand implements Callable<Integer>
         return Main.EXIT_OK;
     }
 
+    /** This host's fork() on the shapes of the plan's orders (see {@link KernelSection}), unless --no-kernel. */
+    private KernelSection kernel(final ForkPlan plan, final Progress progress)
+    {
+        if (!kernelOn)
+        {
+            return KernelSection.off();
+        }
+        if (kernelIterations < 1)
+        {
+            throw bad("Invalid value for option '--kernel-iterations': " + kernelIterations + " (must be >= 1)");
+        }
+        return KernelSection.measure(plan, plan.runs(), kernelIterations, s -> KernelCommand.workerCommand(s, plan.sizeBytes(),
+            plan.runs(), kernelIterations, ThpSysfs.DEFAULT_ROOT, debug.enabled()), progress::message);
+    }
+
     private static ForkRun.Listener listener(final Progress progress, final LiveCounters live, final int offset)
     {
         return new ForkRun.Listener()
@@ -472,7 +556,7 @@ public final class ForkCommand implements Callable<Integer>
             public void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
             {
                 done++;
-                progress.step(offset + done, arch + " order-" + order + " " + strategy.cliName() + " run " + run);
+                progress.step(offset + done, arch + " " + FolioOrder.name(order) + " " + strategy.cliName() + " run " + run);
             }
 
             @Override
@@ -501,7 +585,7 @@ public final class ForkCommand implements Callable<Integer>
         final List<String> cmd = new ArrayList<>(List.of(Main.class.getName(), "fork", "--worker"));
         cmd.add("--arch=" + arch);
         cmd.add("--size=" + plan.sizeBytes());
-        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        cmd.add("--orders=" + plan.orders().stream().map(FolioOrder::label).collect(Collectors.joining(",")));
         cmd.add("--strategy=" + plan.strategies().stream().map(StrategyChoice::cliName).collect(Collectors.joining(",")));
         cmd.add("--runs=" + plan.runs());
         cmd.add("--iterations=" + plan.iterations());
@@ -569,7 +653,7 @@ public final class ForkCommand implements Callable<Integer>
             @Override
             public void runDone(final String a, final int order, final StrategyChoice strategy, final int run)
             {
-                progress.step(++done, a + " order-" + order + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
+                progress.step(++done, a + " " + FolioOrder.name(order) + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
             }
 
             @Override
@@ -600,6 +684,10 @@ public final class ForkCommand implements Callable<Integer>
             for (final String p : o.problems())
             {
                 out.println(JsonReport.problemLine(p));
+            }
+            for (final ParentSource p : o.parents())
+            {
+                out.println(JsonReport.parentLine(p));
             }
             out.flush();
         }

@@ -34,7 +34,8 @@ import java.util.function.Supplier;
         "Simulates Linux fork()'s page-table copy (copy_pte_range) on an off-heap page-table engine, for x86_64 and"
             + " arm64 (contpte), under the legacy, arch-batch and folio-batch strategies.",
         "",
-        "Without a command, runs 'fork' (the seed thread's microbenchmark at 1 GiB)."},
+        "Without a command, runs 'fork': the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges"
+            + " during fork()\" (December 2023), at 1 GiB."},
     footer = {"", "Run 'forksim COMMAND --help' for a command's options."})
 public final class Main implements Runnable
 {
@@ -54,7 +55,8 @@ public final class Main implements Runnable
         BenchCommand::new,
         TreeCommand::new,
         SnapshotCommand::new,
-        ScaleCommand::new);
+        ScaleCommand::new,
+        KernelCommand::new);
 
     private static final Set<String> TOP_LEVEL_FLAGS = Set.of("-h", "--help", "-V", "--version");
 

@@ -2,6 +2,8 @@ package io.forksim.cli;
 
 import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
+import io.forksim.mem.HostMemoryException;
+import io.forksim.mem.OffHeapArena;
 import io.forksim.harness.Progress;
 import io.forksim.harness.ScaleReport;
 import io.forksim.harness.ScaleRun;
@@ -24,6 +26,8 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
+        "Forks one process of SIZE (e.g. 64G or 1T) and compares its fork ns/page with a fork of --baseline size.",
+        "",
         "Populates one process with SIZE of memory (e.g. 64G of order-0 pages or 1T of order-9 folios), forks it and",
         "tears it down, and compares fork ns per page with the same fork at --baseline size in the same JVM.",
         "Reports populate pages/s, fork ns/page (fresh and repeated), tear-down, off-heap bytes per simulated page and",
@@ -69,6 +73,9 @@ public final class ScaleCommand implements Callable<Integer>
 
     @Option(names = "--strict", description = "Exit 1 when the repeated fork's ns/page exceeds the baseline's by more than --tolerance.")
     boolean strict;
+
+    @Option(names = "--no-huge-pages", description = "Map the engine's arenas without transparent huge pages (for comparison).")
+    boolean noHugePages;
 
     @Option(names = "--check", description = "Run the invariant checker on the large machine with a live child (slow, heap: 4 B per simulated page).")
     boolean check;
@@ -119,7 +126,16 @@ public final class ScaleCommand implements Callable<Integer>
             throw bad("Invalid value for option '--ram': " + Units.formatSize(r) + " (needs at least "
                 + Units.formatSize(ForkCommand.roundUp(need, 1L << 20)) + ", at most 8 TiB, a multiple of 4 KiB)");
         }
-        return new ScaleRun.Plan(arch.arch(), order, strategy.strategy(), size, r, baseline, baselineForks, forks, check);
+        final ScaleRun.Plan plan = new ScaleRun.Plan(arch.arch(), order, strategy.strategy(), size, r, baseline, baselineForks,
+            forks, check, !noHugePages);
+        final long hostNeed = ScaleRun.hostBytesNeeded(plan);
+        final long available = OffHeapArena.hostMemAvailable();
+        if (available >= 0 && hostNeed > available)
+        {
+            throw bad(String.format(Locale.ROOT, "Invalid size %s: the run needs about %s of host memory, the host has %s"
+                + " available", Units.formatSize(size), Units.formatSize(hostNeed), Units.formatSize(available)));
+        }
+        return plan;
     }
 
     @Override
@@ -132,20 +148,7 @@ public final class ScaleCommand implements Callable<Integer>
         final ScaleRun.Result r;
         try
         {
-            r = ScaleRun.run(plan, new ScaleRun.Listener()
-            {
-                @Override
-                public void status(final String text)
-                {
-                    progress.status(text);
-                }
-
-                @Override
-                public void step(final int done, final int t, final String text)
-                {
-                    progress.step(done, text);
-                }
-            });
+            r = run(plan, progress);
         }
         finally
         {
@@ -163,5 +166,31 @@ public final class ScaleCommand implements Callable<Integer>
                 (r.cpuRatio() - 1) * 100, Units.formatSize(plan.baselineBytes()), tolerance));
         }
         return Main.EXIT_OK;
+    }
+
+    /** The run; the host refusing memory the run must commit is bad input (exit 2), as an impossible --ram is. */
+    private ScaleRun.Result run(final ScaleRun.Plan plan, final Progress progress)
+    {
+        try
+        {
+            return ScaleRun.run(plan, new ScaleRun.Listener()
+            {
+                @Override
+                public void status(final String text)
+                {
+                    progress.status(text);
+                }
+
+                @Override
+                public void step(final int done, final int t, final String text)
+                {
+                    progress.step(done, text);
+                }
+            });
+        }
+        catch (final HostMemoryException e)
+        {
+            throw bad(e.getMessage());
+        }
     }
 }

@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "snapshot",
     mixinStandardHelpOptions = true,
-    description = {"Save, describe and check machine snapshots (the whole simulated machine in one file)."},
+    description = {"Saves, describes and checks machine snapshots (the whole simulated machine in one file)."},
     subcommands = {SnapshotCommand.Save.class, SnapshotCommand.Info.class, SnapshotCommand.Check.class})
 public final class SnapshotCommand implements Runnable
 {
@@ -63,8 +63,8 @@ public final class SnapshotCommand implements Runnable
     }
 
     @Command(name = "save", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Builds the populated fork parent of one configuration (as 'forksim fork' does) and saves the machine",
-            "to FILE, replacing it atomically."})
+        description = {"Saves the populated fork parent of one configuration to FILE.", "",
+            "Builds the parent as 'forksim fork' does and saves the whole machine to FILE, replacing it atomically."})
     static final class Save implements Callable<Integer>
     {
         @Spec
@@ -145,8 +145,8 @@ public final class SnapshotCommand implements Runnable
     }
 
     @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Prints what a snapshot holds (machine, metadata, sections, processes) after verifying every checksum",
-            "and the consistency of the state (as loading does, without building the machine)."})
+        description = {"Prints what a snapshot holds: machine, metadata, sections, processes.", "",
+            "Verifies every checksum and the consistency of the state first, as loading does, without building the machine."})
     static final class Info implements Callable<Integer>
     {
         @Spec
@@ -202,8 +202,9 @@ public final class SnapshotCommand implements Runnable
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Loads a snapshot (timed), runs the invariant checker, forks the first process once, checks again and",
-            "lets the child exit (nothing may leak)."})
+        description = {"Loads a snapshot, checks it, forks its first process once and checks again.", "",
+            "Loads the snapshot (timed), runs the invariant checker, forks the first process once, checks again and lets the",
+            "child exit (nothing may leak)."})
     static final class Check implements Callable<Integer>
     {
         @Spec

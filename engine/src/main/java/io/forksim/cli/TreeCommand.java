@@ -26,7 +26,9 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Runs concurrent fork trees: a zygote with SIZE of populated anon memory, N subtrees forked from it, each growing"
+        "Runs concurrent fork trees on several threads, with COW faults, reads and exits.",
+        "",
+        "A zygote with SIZE of populated anon memory, N subtrees forked from it, each growing"
             + " grandchildren up to depth D while its processes take random COW write faults, reads and exits, on T threads"
             + " at once that share the zygote's folios (atomic refcount/mapcount updates, split page-table locks).",
         "",

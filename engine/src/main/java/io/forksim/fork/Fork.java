@@ -3,6 +3,7 @@ package io.forksim.fork;
 import io.forksim.arch.Arch;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mm.ForkHooks;
+import io.forksim.mm.HugeMemory;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.VmFlags;
@@ -20,7 +21,7 @@ import java.lang.foreign.MemorySegment;
  *   dupMmap: for each parent VMA
  *     VM_DONTCOPY   -> skipped
  *     duplicate it (VM_LOCKED cleared); VM_WIPEONFORK -> no anon_vma, no page-table copy
- *     vmaNeedsCopy? -> copyPageRange: for each source PTE table under the VMA
+ *     vmaNeedsCopy? -> copyPageRange: copy_huge_pmd for each PMD leaf (HugeMemory), then for each source PTE table
  *                        pteAlloc(child) ; copyPteRange(strategy loop over the entries in the VMA)
  *   flush_tlb_mm(parent)   exactly once, after all VMAs (also when the copy failed)
  * </pre>
@@ -128,6 +129,10 @@ public final class Fork
     static int copyPageRange(final Machine machine, final Mm dstMm, final Vma dstVma, final Mm srcMm, final Vma srcVma,
         final Strategy strategy)
     {
+        if (HugeMemory.copyHugePmds(machine, dstMm, dstVma, srcMm, srcVma) != 0)
+        {
+            return CopyContext.ENOMEM;
+        }
         final PageTables pt = machine.pageTables();
         final PageTableLocks ptl = pt.ptl();
         final CopyContext c = new CopyContext(machine, srcMm, srcVma, dstMm, dstVma);

@@ -14,8 +14,8 @@ import java.util.Objects;
  * on its class path) receives it as the two arguments {@link #ARGUMENT} and {@link #toJson()}, which Jackson maps
  * back onto this record. No option string is parsed twice.
  *
- * @param seedTable the seed thread's experiment (ForkBench.fork, 8 forks x 100 single-shot iterations, orders 0 and
- *                  9) and its tables
+ * @param seedTable the experiment of the linux-mm thread "mm: Batch-copy PTE ranges during fork()" (December 2023):
+ *                  ForkBench.fork, 8 forks x 100 single-shot iterations, orders 0 and 9, and its tables
  * @param profile   the profiler, or null for none
  * @param event     the async-profiler event instead of the detected one, or null; needs {@link Profile#async}
  * @param baseline  a stored JMH JSON result to compare with, or null

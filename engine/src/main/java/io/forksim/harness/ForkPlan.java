@@ -9,7 +9,7 @@ import java.util.List;
  * one arch and one order ({@link #forArchAndOrder}).
  *
  * @param sizeBytes   populated anon memory of the parent (a multiple of every folio size)
- * @param orders      folio orders, each 0..9, in report order
+ * @param orders      folio configurations ({@link FolioOrder} codes: orders 0..9 PTE-mapped, 9pmd), in report order
  * @param archs       "x86_64" and/or "arm64", in report order
  * @param strategies  strategies in report order; contpte-basic only with arm64 alone
  * @param runs        runs per configuration (the thread: 8)

@@ -68,15 +68,24 @@ public final class ForkRun
         }
     }
 
-    /** Results of one arch and the problems found (event drift, invariant violations, verify mismatches). */
-    public record Outcome(List<RawResult> results, List<String> problems)
+    /**
+     * Results of one arch, the problems found (event drift, invariant violations, verify mismatches) and, with
+     * {@code --snapshot}, where each populated parent came from.
+     */
+    public record Outcome(List<RawResult> results, List<String> problems, List<ParentSource> parents)
     {
+        /** An outcome without snapshot parents. */
+        public Outcome(final List<RawResult> results, final List<String> problems)
+        {
+            this(results, problems, List.of());
+        }
     }
 
     private final ForkPlan plan;
     private final String arch;
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
+    private final List<ParentSource> parents = new ArrayList<>();
 
     private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -94,31 +103,32 @@ public final class ForkRun
         {
             results.addAll(b.runOrder(order));
         }
-        return new Outcome(results, b.problems);
+        return new Outcome(results, b.problems, b.parents);
     }
 
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
     public static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
-        return setup(plan, arch, order, contpteBasic, text -> { });
+        return setup(plan, arch, order, contpteBasic, text -> { }, source -> { });
     }
 
+    /** As {@link #setup(ForkPlan, String, int, boolean)}; with a snapshot, {@code parents} learns where it came from. */
     static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
-        final java.util.function.Consumer<String> status)
+        final java.util.function.Consumer<String> status, final java.util.function.Consumer<ParentSource> parents)
     {
         Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
         if (arch.equals("arm64"))
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
-        if (plan.snapshot() != null)
+        if (plan.snapshot() != null && FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PTE) // snapshots hold no PMD leaves
         {
             final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                order, contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+                FolioOrder.order(order), contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
             final io.forksim.snapshot.SnapshotCache.Loaded l;
             try
             {
-                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), order, status);
+                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order), status);
             }
             catch (final java.io.IOException e)
             {
@@ -126,6 +136,7 @@ public final class ForkRun
             }
             try
             {
+                parents.accept(ParentSource.of(arch, order, contpteBasic, l));
                 return new PopulatedParent(l.machine(), l.parent(), ProcessCheckpoint.capture(l.parent()));
             }
             catch (final RuntimeException | Error e)
@@ -134,7 +145,7 @@ public final class ForkRun
                 throw e;
             }
         }
-        return PopulatedParent.build(cfg, plan.sizeBytes(), order);
+        return PopulatedParent.build(cfg, plan.sizeBytes(), FolioOrder.order(order), FolioOrder.mapping(order));
     }
 
     /** Per-strategy state of one order. */
@@ -158,14 +169,14 @@ public final class ForkRun
         {
             this.strategy = strategy;
             this.setup = setup;
-            this.label = arch + " order-" + order + " " + strategy.cliName();
+            this.label = arch + " " + FolioOrder.name(order) + " " + strategy.cliName();
         }
     }
 
     private List<RawResult> runOrder(final int order)
     {
-        final String orderLabel = arch + " order-" + order;
-        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
+        final String orderLabel = arch + " " + FolioOrder.name(order);
+        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status, parents::add))
         {
             final List<Slot> slots = new ArrayList<>();
             for (final StrategyChoice s : plan.strategies())
@@ -239,13 +250,13 @@ public final class ForkRun
      */
     private void warmUpSmall(final int order, final List<Slot> slots)
     {
-        if (plan.sizeBytes() <= SMALL_PARENT_BYTES || SMALL_PARENT_BYTES % (ForkPlan.PAGE_SIZE << order) != 0)
+        if (plan.sizeBytes() <= SMALL_PARENT_BYTES || SMALL_PARENT_BYTES % (ForkPlan.PAGE_SIZE << FolioOrder.order(order)) != 0)
         {
             return;
         }
         final ForkPlan small = new ForkPlan(SMALL_PARENT_BYTES, plan.orders(), plan.archs(), plan.strategies(), 1, 1,
             plan.ramBytes(), false, false, 0, plan.tlbiRange(), null);
-        try (Setups setups = new Setups(small, order, "", text -> { }))
+        try (Setups setups = new Setups(small, order, "", text -> { }, source -> { }))
         {
             for (final Slot slot : slots)
             {
@@ -269,11 +280,14 @@ public final class ForkRun
         private final int order;
         private final String label;
         private final java.util.function.Consumer<String> status;
+        private final java.util.function.Consumer<ParentSource> parents;
         private PopulatedParent main;
         private PopulatedParent basic;
 
-        Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status)
+        Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status,
+            final java.util.function.Consumer<ParentSource> parents)
         {
+            this.parents = parents;
             this.plan = plan;
             this.order = order;
             this.label = label;
@@ -287,14 +301,14 @@ public final class ForkRun
                 if (basic == null)
                 {
                     status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
-                    basic = setup(plan, arch, order, true, status);
+                    basic = setup(plan, arch, order, true, status, parents);
                 }
                 return basic;
             }
             if (main == null)
             {
                 status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()));
-                main = setup(plan, arch, order, false, status);
+                main = setup(plan, arch, order, false, status, parents);
             }
             return main;
         }
@@ -410,6 +424,6 @@ public final class ForkRun
             s.checkpoint().restore();
         }
         final boolean contpte = arch.equals("arm64");
-        problems.addAll(Compare.crossCheck(arch + " order-" + order, images, contpte));
+        problems.addAll(Compare.crossCheck(arch + " " + FolioOrder.name(order), images, contpte));
     }
 }

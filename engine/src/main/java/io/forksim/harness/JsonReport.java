@@ -16,7 +16,7 @@ import java.util.List;
  * <pre>
  * {"size_bytes": 1073741824, "pages": 262144, "runs": 8, "iterations": 100, "mode": "fresh-parent",
  *  "machine": {"cpu": "...", "cores": 2, "jdk": "...", "ram_bytes": 4294967296, "tlbi_range": true},
- *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mean_ns": 1234567.8, "stdev_pct": 0.8,
+ *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mapping": "pte", "mean_ns": 1234567.8, "stdev_pct": 0.8,
  *               "ns_per_page": 4.71, "vs_legacy_pct": -12.3, "teardown_ns": 2345678.9,
  *               "events_per_fork": {"ptep_get": 8192, ...every name of Events.NAMES...}}, ...]}
  * </pre>
@@ -51,7 +51,8 @@ public final class JsonReport
             final ObjectNode o = rs.addObject();
             o.put("arch", r.arch());
             o.put("strategy", r.strategy());
-            o.put("order", r.order());
+            o.put("order", FolioOrder.order(r.order()));
+            o.put("mapping", FolioOrder.mapping(r.order()).jsonName());
             o.put("mean_ns", round(r.meanNs(), 1));
             o.put("stdev_pct", round(r.stdevPct(), 3));
             o.put("ns_per_page", round(r.nsPerPage(), 3));
@@ -101,6 +102,14 @@ public final class JsonReport
         return o.toString();
     }
 
+    public static String parentLine(final ParentSource p)
+    {
+        final ObjectNode o = MAPPER.createObjectNode();
+        o.put("type", "parent");
+        o.set("parent", MAPPER.valueToTree(p));
+        return o.toString();
+    }
+
     public static String problemLine(final String text)
     {
         final ObjectNode o = MAPPER.createObjectNode();
@@ -109,8 +118,9 @@ public final class JsonReport
         return o.toString();
     }
 
-    /** Parses a worker's stdout line into {@code results} or {@code problems}; anything else is returned as text. */
-    static String parseWorkerLine(final String line, final List<RawResult> results, final List<String> problems)
+    /** Parses a worker's stdout line into {@code results}, {@code problems} or {@code parents}; anything else is returned as text. */
+    static String parseWorkerLine(final String line, final List<RawResult> results, final List<String> problems,
+        final List<ParentSource> parents)
     {
         if (!line.startsWith("{"))
         {
@@ -123,6 +133,7 @@ public final class JsonReport
             {
                 case "result" -> results.add(MAPPER.treeToValue(n.get("result"), RawResult.class));
                 case "problem" -> problems.add(n.path("text").asText());
+                case "parent" -> parents.add(MAPPER.treeToValue(n.get("parent"), ParentSource.class));
                 default ->
                 {
                     return line;

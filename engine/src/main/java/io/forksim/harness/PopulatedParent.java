@@ -1,5 +1,6 @@
 package io.forksim.harness;
 
+import io.forksim.mm.FolioMapping;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -25,10 +26,20 @@ public record PopulatedParent(Machine machine, Mm parent, ProcessCheckpoint chec
      */
     public static PopulatedParent build(final Machine.Config config, final long sizeBytes, final int order)
     {
+        return build(config, sizeBytes, order, FolioMapping.PTE);
+    }
+
+    /**
+     * {@link #build(Machine.Config, long, int)} with the mapping named: {@link FolioMapping#PMD} (order 9 only) maps
+     * every 2 MiB with one PMD leaf. Preconditions: as there; for PMD, {@code sizeBytes} is a multiple of 2 MiB.
+     */
+    public static PopulatedParent build(final Machine.Config config, final long sizeBytes, final int order,
+        final FolioMapping mapping)
+    {
         final Machine machine = new Machine(config);
         try
         {
-            final Mm parent = populate(machine, sizeBytes, order);
+            final Mm parent = populate(machine, sizeBytes, order, mapping);
             return new PopulatedParent(machine, parent, ProcessCheckpoint.capture(parent));
         }
         catch (final RuntimeException | Error e)
@@ -48,9 +59,15 @@ public record PopulatedParent(Machine machine, Mm parent, ProcessCheckpoint chec
      */
     public static Mm populate(final Machine machine, final long sizeBytes, final int order)
     {
+        return populate(machine, sizeBytes, order, FolioMapping.PTE);
+    }
+
+    /** {@link #populate(Machine, long, int)} with the mapping named (see {@link #build(Machine.Config, long, int, FolioMapping)}). */
+    public static Mm populate(final Machine machine, final long sizeBytes, final int order, final FolioMapping mapping)
+    {
         final Mm parent = machine.newProcess();
         parent.mmap(BASE_VA, sizeBytes, VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
-        parent.populate(BASE_VA, sizeBytes, order);
+        parent.populate(BASE_VA, sizeBytes, order, mapping);
         return parent;
     }
 

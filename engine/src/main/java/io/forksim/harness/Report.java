@@ -17,9 +17,8 @@ public final class Report
     static final String[] EVENT_COLUMNS = {
         "ptep_get", "pte_load", "pte_store", "pte_atomic", "batches", "refcount_update", "rmap_update", "pt_pages_alloc",
         "tlbi_page", "tlbi_range", "tlbi_asid", "dsb", "fold", "unfold", "gather"};
-
-    public static final String KERNEL_REFERENCE =
-        "real kernel fork() on this machine ≈ 32 ns/page order-0, 21 ns/page PTE-mapped order-9 (shared/reference/kfork.c)";
+    /** Columns added to the events table when the plan has PMD-mapped THPs. */
+    static final String[] PMD_EVENT_COLUMNS = {"pmd_copy", "pmd_split"};
 
     private Report()
     {
@@ -38,10 +37,17 @@ public final class Report
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
         final boolean inProcess)
     {
+        return render(plan, host, results, inProcess, List.of());
+    }
+
+    /** The report with {@code kernelLines} (this host's fork(), {@link KernelSection#lines}) at the end of the header. */
+    public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
+        final boolean inProcess, final List<String> kernelLines)
+    {
         final List<String> out = new ArrayList<>();
-        out.add("forksim fork: the seed thread's fork() microbenchmark, simulated");
+        out.add("forksim fork: the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges during fork()\" (December 2023), on simulated page tables");
         out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
-            + " of anon private memory, populated with PTE-mapped folios of order " + joinOrders(plan));
+            + " of anon private memory, populated with folios of order " + joinOrders(plan));
         out.add("  method:    " + plan.runs() + " runs x " + plan.iterations() + " iterations per configuration; only fork() is"
             + " timed; mean = mean of the run means, stdev = stdev of the run means / mean");
         out.add("  mode:      " + (plan.reuseParent()
@@ -53,7 +59,7 @@ public final class Report
         out.add("  host:      " + host.cpu() + ", " + host.cores() + " cores, JDK " + host.jdk() + "; simulated RAM "
             + Units.formatSize(plan.ramBytes()) + " per machine" + (plan.archs().contains("arm64")
                 ? "; arm64 " + (plan.tlbiRange() ? "with" : "without") + " FEAT_TLBIRANGE" : ""));
-        out.add("  reference: " + KERNEL_REFERENCE);
+        out.addAll(kernelLines);
         for (final String arch : plan.archs())
         {
             final List<Result> rs = results.stream().filter(r -> r.arch().equals(arch)).toList();
@@ -76,7 +82,8 @@ public final class Report
         final StringBuilder sb = new StringBuilder();
         for (final int o : plan.orders())
         {
-            sb.append(sb.isEmpty() ? "" : ", ").append(o).append(" (").append(Units.formatSize(ForkPlan.PAGE_SIZE << o)).append(')');
+            sb.append(sb.isEmpty() ? "" : ", ").append(FolioOrder.order(o)).append(" (").append(Units.formatSize(ForkPlan.PAGE_SIZE << FolioOrder.order(o)))
+                .append(", ").append(FolioOrder.mapping(o).jsonName()).append("-mapped)");
         }
         return sb.toString();
     }
@@ -125,7 +132,7 @@ public final class Report
         final StringBuilder h4 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
         for (final int o : plan.orders())
         {
-            h1.append(' ').append(pad("order-" + o + " (pte-map)", 2 * cw + 3, false)).append(" |");
+            h1.append(' ').append(pad(FolioOrder.column(o), 2 * cw + 3, false)).append(" |");
             h2.append("-".repeat(2 * cw + 5)).append('|');
             h3.append(' ').append(pad("mean", cw, true)).append(" | ").append(pad("stdev", cw, true)).append(" |");
             h4.append("-".repeat(cw + 2)).append('|').append("-".repeat(cw + 2)).append('|');
@@ -162,7 +169,7 @@ public final class Report
         final StringBuilder h3 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
         for (final int o : plan.orders())
         {
-            h1.append(' ').append(pad("order-" + o, groupW, false)).append(" |");
+            h1.append(' ').append(pad(FolioOrder.name(o), groupW, false)).append(" |");
             for (int c = 0; c < cols.length; c++)
             {
                 h2.append(' ').append(pad(cols[c], cw[c], true)).append(" |");
@@ -195,10 +202,14 @@ public final class Report
     /** Per-fork events: exact integers per configuration. */
     static List<String> eventsTable(final ForkPlan plan, final String arch, final List<Result> rs)
     {
-        final int[] idx = new int[EVENT_COLUMNS.length];
-        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        final String[] columns = plan.orders().stream().anyMatch(o -> FolioOrder.mapping(o) == io.forksim.mm.FolioMapping.PMD)
+            ? java.util.stream.Stream.concat(java.util.Arrays.stream(EVENT_COLUMNS), java.util.stream.Stream.of(PMD_EVENT_COLUMNS))
+                .toArray(String[]::new)
+            : EVENT_COLUMNS;
+        final int[] idx = new int[columns.length];
+        for (int i = 0; i < columns.length; i++)
         {
-            idx[i] = indexOf(EVENT_COLUMNS[i]);
+            idx[i] = indexOf(columns[i]);
         }
         final List<String[]> rows = new ArrayList<>();
         for (final int o : plan.orders())
@@ -210,9 +221,9 @@ public final class Report
                 {
                     continue;
                 }
-                final String[] row = new String[EVENT_COLUMNS.length + 1];
-                row[0] = "order-" + o + " " + s.cliName() + (plan.reuseParent() || r.eventsIdentical() ? "" : " (!)");
-                for (int i = 0; i < EVENT_COLUMNS.length; i++)
+                final String[] row = new String[columns.length + 1];
+                row[0] = FolioOrder.name(o) + " " + s.cliName() + (plan.reuseParent() || r.eventsIdentical() ? "" : " (!)");
+                for (int i = 0; i < columns.length; i++)
                 {
                     row[i + 1] = String.format(Locale.ROOT, "%,d", r.events()[idx[i]]);
                 }
@@ -220,11 +231,11 @@ public final class Report
             }
         }
         final String title = arch + " events/fork";
-        final int[] w = new int[EVENT_COLUMNS.length + 1];
+        final int[] w = new int[columns.length + 1];
         w[0] = title.length();
-        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        for (int i = 0; i < columns.length; i++)
         {
-            w[i + 1] = EVENT_COLUMNS[i].length();
+            w[i + 1] = columns[i].length();
         }
         for (final String[] row : rows)
         {
@@ -236,9 +247,9 @@ public final class Report
         final List<String> out = new ArrayList<>();
         final StringBuilder h = new StringBuilder("| ").append(pad(title, w[0], false)).append(" |");
         final StringBuilder sep = new StringBuilder("|").append("-".repeat(w[0] + 2)).append('|');
-        for (int i = 0; i < EVENT_COLUMNS.length; i++)
+        for (int i = 0; i < columns.length; i++)
         {
-            h.append(' ').append(pad(EVENT_COLUMNS[i], w[i + 1], true)).append(" |");
+            h.append(' ').append(pad(columns[i], w[i + 1], true)).append(" |");
             sep.append("-".repeat(w[i + 1] + 2)).append('|');
         }
         out.add(h.toString());

@@ -1,5 +1,8 @@
 package io.forksim.harness;
 
+import io.forksim.mem.CopyBandwidth;
+import io.forksim.mem.OffHeapArena;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,6 +32,11 @@ public final class ScaleReport
         out.add(row("populate", String.format(Locale.ROOT, "%.2f s", b.populateSeconds()), String.format(Locale.ROOT, "%.2f s", l.populateSeconds())));
         out.add(row("populate rate", String.format(Locale.ROOT, "%.2f M pages/s", b.populatePagesPerSec() / 1e6),
             String.format(Locale.ROOT, "%.2f M pages/s", l.populatePagesPerSec() / 1e6)));
+        out.add(row("huge pages (THP " + OffHeapArena.thpMode() + ")", p.hugePages() ? "asked for" : "off (--no-huge-pages)",
+            l.anonHugePagesBytes() < 0 ? "AnonHugePages unknown" : "AnonHugePages " + Units.formatSize(l.anonHugePagesBytes())
+                + " with the child alive" + (l.anonHugePagesBytes() == 0 && p.hugePages() ? " (not granted)" : "")));
+        out.add(row("commit before fork 1", "-", String.format(Locale.ROOT, "%.2f s (%s of child page tables)",
+            l.commitSeconds(), Units.formatSize(l.commitBytes()))));
         out.add(row("fork, fresh parent", ns(b.fresh().medianWall(), b.fresh().medianCpu()),
             ns(l.fresh().medianWall(), l.fresh().medianCpu()) + pct(r.freshCpuRatio())));
         out.add(row("fork, repeated (median)", ns(b.repeat().medianWall(), b.repeat().medianCpu()),
@@ -38,6 +46,12 @@ public final class ScaleReport
         out.add(row("fork wall time", String.format(Locale.ROOT, "%.2f ms", b.repeat().medianWall() * b.pages() / 1e6),
             String.format(Locale.ROOT, "%.2f s (first), %.2f s (repeated)", l.fresh().medianWall() * l.pages() / 1e9,
                 l.repeat().medianWall() * l.pages() / 1e9)));
+        final CopyBandwidth.Floor f = r.floor();
+        out.add(row("bytes a fork touches", touched(f, b.pages()), touched(f, l.pages())));
+        out.add(row("bandwidth floor (FFM)", String.format(Locale.ROOT, "%.2f ns/page, %.1f GB/s", f.nsPerPage(),
+            f.bytesPerSecond() / 1e9), String.format(Locale.ROOT, "loop over %s pages' worth (%s)", String.format(Locale.ROOT,
+            "%,d", f.pages()), Units.formatSize((long)(f.pages() * f.bytesPerPage())))));
+        out.add(row("fork / floor, cpu", floorMultiple(b, f), floorMultiple(l, f)));
         out.add(row("child tear-down", String.format(Locale.ROOT, "%.3f ns/page", b.childTeardownNsPerPage()),
             String.format(Locale.ROOT, "%.3f ns/page (%.2f s)", l.childTeardownNsPerPage(), l.childTeardownNsPerPage() * l.pages() / 1e9)));
         out.add(row("parent tear-down", String.format(Locale.ROOT, "%.3f s", b.parentTeardownSeconds()),
@@ -52,9 +66,21 @@ public final class ScaleReport
         out.add(String.format(Locale.ROOT, "ns/page as wall / cpu (the forking thread's CPU time); (+x%%) = large vs baseline, cpu."
             + " Repeated forks, cpu median: %+.1f%% (wall %+.1f%%); %s.", (r.cpuRatio() - 1) * 100, (r.wallRatio() - 1) * 100,
             r.hostNote()));
-        out.add("fresh = forks of a freshly populated parent (the large setup's first fork also pays for the host committing the"
-            + " child's table memory); repeated = later forks of the same, now write-protected parent.");
+        out.add("fresh = forks of a freshly populated parent (the child's table memory committed beforehand, outside the"
+            + " timed fork); repeated = later forks of the same, now write-protected parent. fork / floor = cpu median ns/page"
+            + " over the floor's ns/page, fresh and repeated.");
         return out;
+    }
+
+    private static String touched(final CopyBandwidth.Floor f, final long pages)
+    {
+        return String.format(Locale.ROOT, "%s (%.1f B/page)", Units.formatSize((long)(f.bytesPerPage() * pages)), f.bytesPerPage());
+    }
+
+    private static String floorMultiple(final ScaleRun.Measured m, final CopyBandwidth.Floor f)
+    {
+        return String.format(Locale.ROOT, "%.2fx fresh, %.2fx repeated", m.fresh().medianCpu() / f.nsPerPage(),
+            m.repeat().medianCpu() / f.nsPerPage());
     }
 
     private static String ns(final double wall, final double cpu)

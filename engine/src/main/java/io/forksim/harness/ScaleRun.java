@@ -3,6 +3,8 @@ package io.forksim.harness;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
 import io.forksim.fork.StrategyChoice;
+import io.forksim.mem.CopyBandwidth;
+import io.forksim.mem.OffHeapArena;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -27,15 +29,21 @@ import java.util.Locale;
  *       fresh parent (restored from a {@link ProcessCheckpoint} before each), and batches of as many timed forks from
  *       the parent as the previous fork left it (write-protected: what every fork but the first of a process sees):
  *       one batch before the large setup and one right before each repeated large fork, so that both are measured
- *       under the same conditions on a shared host. Each child exits before the next fork.</li>
+ *       under the same conditions on a shared host. Each child exits before the next fork. Before each timed fork,
+ *       as before each large one, the table store commits and orders the slots the child will take.</li>
  *   <li>Large setup ({@code --size}): simulated RAM of at least twice the populated size plus both processes' page
- *       tables; populated in steps (a progress bar on a terminal; pages/s); then {@code --forks} forks, each child
- *       exiting before the next: the first from the fresh parent (it also pays for the host committing the child's
- *       table memory), the others from the write-protected parent; then the parent exits.</li>
+ *       tables; populated in steps (a progress bar on a terminal; pages/s); the host memory the child's page tables
+ *       will take is committed ({@code TableStore#ensureCommitted}, timed on its own), then {@code --forks} forks, each
+ *       child exiting before the next: the first from the fresh parent, the others from the write-protected parent;
+ *       then the parent exits.</li>
+ *   <li>Between the two: the bandwidth floor ({@link CopyBandwidth}), the fork's memory pattern as an FFM loop over
+ *       arrays of up to {@value #FLOOR_MAX_PAGES} pages' worth, mapped like the engine's arenas.</li>
  *   <li>Reported: populate pages/s, fork ns per 4 KiB page as wall-clock time and as the forking thread's CPU time
  *       (fresh and repeated, against the baseline's; on a shared host only the CPU time is a fair comparison), child and
  *       parent tear-down, off-heap bytes the machine reserves and the resident memory it adds per populated page,
- *       and the JVM's peak RSS (reset before the large setup where Linux allows).</li>
+ *       and the JVM's peak RSS (reset before the large setup where Linux allows); whether the host backs the arenas with
+ *       transparent huge pages ({@code AnonHugePages} with the large child alive); the bytes a fork touches and its
+ *       ns/page as a multiple of the floor.</li>
  * </ol>
  * No checkpoint is taken of the large setup (it would double its memory); {@code --check} runs the invariant checker
  * on the large machine with a live child (an {@code int} of heap per simulated page).
@@ -46,10 +54,19 @@ public final class ScaleRun
     {
     }
 
-    /** What to run. */
+    /** Cap of the bandwidth floor's arrays, in pages (about 1.1 GiB of arrays at order 9, 2.1 GiB at order 0). */
+    public static final long FLOOR_MAX_PAGES = 1L << 26;
+
+    /** What to run; {@code hugePages}: the machines' arenas ask for transparent huge pages ({@link Machine.Config}). */
     public record Plan(String arch, int order, StrategyChoice strategy, long sizeBytes, long ramBytes, long baselineBytes,
-                       int baselineForks, int forks, boolean check)
+                       int baselineForks, int forks, boolean check, boolean hugePages)
     {
+        /** A plan on huge pages. */
+        public Plan(final String arch, final int order, final StrategyChoice strategy, final long sizeBytes, final long ramBytes,
+            final long baselineBytes, final int baselineForks, final int forks, final boolean check)
+        {
+            this(arch, order, strategy, sizeBytes, ramBytes, baselineBytes, baselineForks, forks, check, true);
+        }
     }
 
     /**
@@ -66,11 +83,14 @@ public final class ScaleRun
 
     /**
      * Fork and tear-down figures of one setup: {@code fresh} = forks of a freshly populated parent (the large setup has
-     * one, the first), {@code repeat} = later forks of the same, now write-protected parent.
+     * one, the first), {@code repeat} = later forks of the same, now write-protected parent; {@code commitSeconds} and
+     * {@code commitBytes}: committing the child's table memory before the first timed fork; {@code anonHugePagesBytes}:
+     * the process's {@code AnonHugePages} with the first child alive (-1 where not known).
      */
     public record Measured(long sizeBytes, long ramBytes, long pages, double populateSeconds, double populatePagesPerSec,
                            Series fresh, Series repeat, double childTeardownNsPerPage, double parentTeardownSeconds,
-                           long offHeapReservedBytes, long residentDeltaBytes, long peakRssBytes, long tablePages)
+                           long offHeapReservedBytes, long residentDeltaBytes, long peakRssBytes, long tablePages,
+                           double commitSeconds, long commitBytes, long anonHugePagesBytes)
     {
     }
 
@@ -79,7 +99,7 @@ public final class ScaleRun
      * medians, and medians of CPU time, which {@code --strict} and the issue's 15% check use, since wall time on a
      * shared host mostly measures the other tenants.
      */
-    public record Result(Plan plan, Measured baseline, Measured large, String hostNote)
+    public record Result(Plan plan, Measured baseline, Measured large, String hostNote, CopyBandwidth.Floor floor)
     {
         public double wallRatio() { return large.repeat().medianWall() / baseline.repeat().medianWall(); }
         public double cpuRatio() { return large.repeat().medianCpu() / baseline.repeat().medianCpu(); }
@@ -96,6 +116,20 @@ public final class ScaleRun
         default void step(final int done, final int total, final String text)
         {
         }
+    }
+
+    /**
+     * Host memory a run of {@code plan} needs at its peak, estimated: the large machine's memmap for the populated
+     * pages (25 B each) and its free-list heads (4 B per free page), both processes' page tables, the bandwidth floor's
+     * arrays and 512 MiB for the baseline and the JVM.
+     */
+    public static long hostBytesNeeded(final Plan plan)
+    {
+        final long pages = plan.sizeBytes() >>> 12;
+        final long tables = ((plan.sizeBytes() >>> 21) + (plan.sizeBytes() >>> 30) + 8) * 4096;
+        final long floor = (long)(CopyBandwidth.bytesPerPage(plan.order()) * Math.min(pages, FLOOR_MAX_PAGES));
+        final long large = 25 * pages + 4 * Math.max(0, (plan.ramBytes() >>> 12) - pages) + 2 * tables;
+        return Math.max(large, floor) + (512L << 20);
     }
 
     /** Default simulated RAM for {@code size}: twice the memory plus four times its page tables, rounded up to 1 GiB. */
@@ -124,7 +158,7 @@ public final class ScaleRun
 
     private static Machine.Config config(final Plan plan, final long ramBytes)
     {
-        return Machine.Config.of(plan.strategy().variant(plan.arch()), ramBytes);
+        return Machine.Config.of(plan.strategy().variant(plan.arch()), ramBytes).withHugePages(plan.hugePages());
     }
 
     /** Runs the baseline and the large setup; see the class comment. */
@@ -136,9 +170,12 @@ public final class ScaleRun
         {
             listener.step(1, total, String.format(Locale.ROOT, "baseline %s: fork %.2f ns/page (fresh, cpu %.2f)",
                 Units.formatSize(plan.baselineBytes()), median(base.freshWall), median(base.freshCpu)));
+            listener.status("bandwidth floor: the fork's memory pattern as an FFM loop");
+            final CopyBandwidth.Floor floor = CopyBandwidth.measure(plan.sizeBytes() >>> 12, plan.order(), FLOOR_MAX_PAGES,
+                plan.hugePages(), 3);
             final String hostNote = Rss.resetPeak() ? "peak RSS reset before the large setup" : "peak RSS of the whole run";
             final Measured large = large(plan, listener, total, base);
-            return new Result(plan, base.finish(), large, hostNote + "; load average " + Rss.loadAverage());
+            return new Result(plan, base.finish(), large, hostNote + "; load average " + Rss.loadAverage(), floor);
         }
     }
 
@@ -209,6 +246,7 @@ public final class ScaleRun
                     for (int i = 0; i < n; i++)
                     {
                         cp.restore();
+                        m.tableStore().ensureCommitted(m.tableStore().slotsInUse());   // as before a large fork
                         final Mm child = timedFork(parent, plan.strategy(), pages, freshWall, freshCpu, i);
                         final long t1 = System.nanoTime();
                         child.exit();
@@ -234,6 +272,7 @@ public final class ScaleRun
             final double[] c = new double[n];
             for (int i = 0; i < n; i++)
             {
+                m.tableStore().ensureCommitted(m.tableStore().slotsInUse());   // as before a large fork
                 timedFork(parent, plan.strategy(), pages, w, c, i).exit();
             }
             repeatWall.add(w);
@@ -247,7 +286,7 @@ public final class ScaleRun
             final double parentS = (System.nanoTime() - e0) / 1e9;
             return new Measured(plan.baselineBytes(), ramBytes, pages, popS, pages / popS, new Series(freshWall, freshCpu),
                 new Series(flatten(repeatWall), flatten(repeatCpu)), median(teardown), parentS, m.offHeapBytes(), resident,
-                peak, tables);
+                peak, tables, 0, 0, -1);
         }
 
         private static double[] flatten(final List<double[]> l)
@@ -292,12 +331,22 @@ public final class ScaleRun
             final double[] wall = new double[n];
             final double[] cpu = new double[n];
             final double[] teardown = new double[n];
+            listener.status("committing the child's page-table memory");
+            final long c0 = System.nanoTime();
+            final long commitBytes = m.tableStore().ensureCommitted(m.tableStore().slotsInUse());
+            final double commitS = (System.nanoTime() - c0) / 1e9;
+            long anonHuge = -1;
             for (int i = 0; i < n; i++)
             {
                 listener.status("baseline forks next to large fork " + (i + 1));
                 base.sample();
+                m.tableStore().ensureCommitted(m.tableStore().slotsInUse());   // nothing to do: the last child's slots are free
                 listener.status("fork " + (i + 1) + "/" + n + " of " + Units.formatSize(plan.sizeBytes()));
                 final Mm child = timedFork(parent, plan.strategy(), pages, wall, cpu, i);
+                if (i == 0)
+                {
+                    anonHuge = OffHeapArena.anonHugePagesBytes();
+                }
                 if (plan.check() && i == 0)
                 {
                     listener.status("checking invariants with a live child");
@@ -320,7 +369,7 @@ public final class ScaleRun
             final Series fresh = new Series(new double[] {wall[0]}, new double[] {cpu[0]});
             final Series repeat = n > 1 ? new Series(Arrays.copyOfRange(wall, 1, n), Arrays.copyOfRange(cpu, 1, n)) : fresh;
             return new Measured(plan.sizeBytes(), plan.ramBytes(), pages, popS, pages / popS, fresh, repeat,
-                median(teardown), parentS, offHeap, residentPopulated, Rss.peak(), tables);
+                median(teardown), parentS, offHeap, residentPopulated, Rss.peak(), tables, commitS, commitBytes, anonHuge);
         }
     }
 

@@ -25,7 +25,7 @@ public final class Workers
     }
 
     /** The JVM flags of this JVM that a worker should get too (no debugger or agents: ports, output files). */
-    static List<String> inheritedJvmArgs()
+    public static List<String> inheritedJvmArgs()
     {
         final List<String> out = new ArrayList<>();
         for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments())
@@ -40,7 +40,7 @@ public final class Workers
         return out;
     }
 
-    static String javaBinary()
+    public static String javaBinary()
     {
         final Path p = Path.of(System.getProperty("java.home"), "bin", "java");
         if (p.toFile().canExecute())
@@ -105,12 +105,13 @@ public final class Workers
         });
         final List<RawResult> results = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<ParentSource> parents = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)))
         {
             String line;
             while ((line = r.readLine()) != null)
             {
-                final String other = JsonReport.parseWorkerLine(line, results, problems);
+                final String other = JsonReport.parseWorkerLine(line, results, problems, parents);
                 if (other != null && !other.isBlank())
                 {
                     progress.message(other);
@@ -135,6 +136,6 @@ public final class Workers
                     + (stderrTail.isEmpty() ? "" : ": " + stderrTail.getLast()));
             }
         }
-        return new ForkRun.Outcome(results, problems);
+        return new ForkRun.Outcome(results, problems, parents);
     }
 }

@@ -25,6 +25,7 @@ import java.nio.ByteOrder;
  *  |    order-0 page: mapcount (plain count, 0 = unmapped)         |
  *  |    large folio head: large_mapcount (plain count)             |
  *  |    page[1] of a large folio: _mm_id_mapcount[1]               |
+ *  |    page[2] of a large folio: _entire_mapcount (PMD mappings)  |
  *  |    page-table page: slot index of its table storage (ptdesc)  |
  *  |    free block head: PFN of previous free block, -1            |
  *  +---------------------------------------------------------------+
@@ -32,6 +33,8 @@ import java.nio.ByteOrder;
  *  |    large folio head: _pincount                                |
  *  |    page[1] of a large folio: _mm_ids (id0 bits 0..15,         |
  *  |                                       id1 bits 16..31)        |
+ *  |    PMD-table page: 1 + PFN of the last deposited PTE table    |
+ *  |    deposited PTE table: 1 + PFN of the next deposit, 0 = end  |
  *  +---------------------------------------------------------------+
  * </pre>
  * All counts are stored as plain counts. The kernel stores {@code _mapcount},

@@ -77,6 +77,11 @@ final class Faults
         final Events ev = m.events();
         final long addr = address & -Arch.PAGE_SIZE;
         ev.faults++;
+        final FaultResult huge = HugePmdFaults.fault(m, mm, vma, addr, write);
+        if (huge != null)
+        {
+            return huge;
+        }
         final Tables.Slot slot = Tables.lookup(m, mm, addr);
         final PageTableLocks ptl = m.pageTables().ptl();
         if (ptl == null || slot == null)
@@ -616,6 +621,11 @@ final class Faults
         {
             throw segv(addr);
         }
+        final long pmd = HugePmdFaults.leaf(m, mm, addr);
+        if (pmd != 0)
+        {
+            return HugePmdFaults.read(m, mm, addr, pmd);
+        }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);
         final long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
@@ -636,6 +646,12 @@ final class Faults
         if (vma == null || !accessOk(vma, true))
         {
             throw segv(addr);
+        }
+        final long pmd = HugePmdFaults.leaf(m, mm, addr);
+        if (pmd != 0)
+        {
+            HugePmdFaults.write(m, mm, addr, token, pmd);
+            return;
         }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);

@@ -1,6 +1,7 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
@@ -64,7 +65,26 @@ final class Gup
     static long pin(final Machine m, final Mm mm, final long addr, final boolean write)
     {
         final Vma vma = checkPinnable(mm, addr, write);
-        final long pfn = faultIn(m, mm, vma, addr & -Arch.PAGE_SIZE, write);
+        final long page = addr & -Arch.PAGE_SIZE;
+        final long pmd = HugePmdFaults.leaf(m, mm, page);
+        if (pmd != 0)
+        {
+            if (write)
+            {
+                return HugePmdFaults.pin(m, mm, page, pmd);
+            }
+            if (!m.memmap().testAnonExclusive(PmdOps.of(m.arch()).pmdPfn(pmd)))
+            {
+                // FAULT_FLAG_UNSHARE of a PMD-mapped THP that may be shared: split, then unshare the one page
+                final long haddr = page & -HugeMemory.HPAGE_PMD_SIZE;
+                HugeMemory.splitHugePmds(m, mm, haddr, haddr + HugeMemory.HPAGE_PMD_SIZE, false);
+            }
+            else
+            {
+                return HugePmdFaults.pin(m, mm, page, pmd);
+            }
+        }
+        final long pfn = faultIn(m, mm, vma, page, write);
         Folios.pin(m, pfn);
         mm.hasPinned = true;
         mm.pins.add(new Mm.Pin(addr & -Arch.PAGE_SIZE, pfn));

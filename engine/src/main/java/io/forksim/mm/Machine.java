@@ -37,15 +37,25 @@ public final class Machine implements AutoCloseable
      * @param arch       the arch and its variant
      * @param tlbiRange  FEAT_TLBIRANGE (arm64 only; ignored on x86_64)
      * @param concurrent see {@link #withConcurrent}
+     * @param hugePages  the engine's large off-heap arenas (memmap, table store) ask the host for transparent huge
+     *                   pages ({@code io.forksim.mem.OffHeapArena}); default true, false for comparison
      */
-    public record Config(ArchVariant arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean concurrent)
+    public record Config(ArchVariant arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean concurrent,
+        boolean hugePages)
     {
         public static final long DEFAULT_RAM = 4L << 30;
 
-        /** A single-threaded machine ({@code concurrent = false}). */
+        /** A single-threaded machine ({@code concurrent = false}) on huge pages. */
         public Config(final ArchVariant arch, final long ramBytes, final long swapBytes, final boolean tlbiRange)
         {
-            this(arch, ramBytes, swapBytes, tlbiRange, false);
+            this(arch, ramBytes, swapBytes, tlbiRange, false, true);
+        }
+
+        /** A machine on huge pages. */
+        public Config(final ArchVariant arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
+            final boolean concurrent)
+        {
+            this(arch, ramBytes, swapBytes, tlbiRange, concurrent, true);
         }
 
         public Config
@@ -79,15 +89,17 @@ public final class Machine implements AutoCloseable
         /** {@code x86_64} or {@code arm64}. */
         public String archName() { return arch.archName(); }
 
-        public Config withArch(final ArchVariant a) { return new Config(a, ramBytes, swapBytes, tlbiRange, concurrent); }
-        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, concurrent); }
-        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, concurrent); }
+        public Config withArch(final ArchVariant a) { return new Config(a, ramBytes, swapBytes, tlbiRange, concurrent, hugePages); }
+        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, concurrent, hugePages); }
+        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, concurrent, hugePages); }
+        /** Whether the memmap and table store ask the host for transparent huge pages (default true). */
+        public Config withHugePages(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, concurrent, on); }
         /**
          * A machine several threads may drive at once (default false): atomic memmap updates, allocator, table,
          * swap and page-cache locks, split PTLs, per-thread {@link Machine#events()}. Single-threaded machines
          * keep plain accesses and take no lock.
          */
-        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on); }
+        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, hugePages); }
     }
 
     private final Config config;
@@ -128,10 +140,10 @@ public final class Machine implements AutoCloseable
     public Machine(final Config config)
     {
         this.config = config;
-        this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent());
+        this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent(), config.hugePages());
         this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.phys = new PhysMem(memmap);
-        this.tableStore = new TableStore(config.concurrent());
+        this.tableStore = new TableStore(config.concurrent(), config.hugePages());
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT), config.concurrent());
         this.lock = config.concurrent() ? new ReentrantLock() : null;

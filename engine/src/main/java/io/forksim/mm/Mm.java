@@ -240,6 +240,36 @@ public final class Mm
         Populate.populate(machine, this, addr, len, order);
     }
 
+    /**
+     * {@link #populate(long, long, int)} with the mapping named: {@link FolioMapping#PTE} is that method;
+     * {@link FolioMapping#PMD} (order 9 only) maps each 2 MiB of a 2 MiB-aligned private anonymous writable range
+     * with one PMD leaf as {@code do_huge_pmd_anonymous_page} does ({@link HugeMemory}), then writes a fresh token
+     * into each page in address order.
+     *
+     * @throws IllegalArgumentException naming the value for an order other than 9 with PMD, a range that is not
+     *         2 MiB-aligned, not private anonymous writable memory, or whose PMD is not none
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException when RAM runs out; everything populate did is undone
+     */
+    public void populate(final long addr, final long len, final int order, final FolioMapping mapping)
+    {
+        checkAlive();
+        if (mapping == null)
+        {
+            throw new IllegalArgumentException("populate: mapping is null (expected pte or pmd)");
+        }
+        if (mapping == FolioMapping.PTE)
+        {
+            Populate.populate(machine, this, addr, len, order);
+            return;
+        }
+        if (order != HugeMemory.PMD_ORDER)
+        {
+            throw new IllegalArgumentException("order " + order + " cannot be PMD-mapped: a PMD maps exactly an order-"
+                + HugeMemory.PMD_ORDER + " (2 MiB) folio");
+        }
+        HugeMemory.populatePmd(machine, this, addr, len);
+    }
+
     // ---------------------------------------------------------------- faults and accesses
 
     /**
@@ -392,6 +422,18 @@ public final class Mm
         final PageTables pt = machine.pageTables();
         final long t = pt.pteOffsetMap(pgd, addr);
         return t == PageTables.NO_TABLE ? 0 : Arch.peek(pt.segment(t), pt.base(t), PageTables.pteIndex(addr));
+    }
+
+    /**
+     * The raw PMD entry word covering {@code addr} (0 if none or no PMD table): a leaf for a PMD-mapped THP, else a
+     * table entry; reads without counting, for tests and tools.
+     *
+     * @throws IllegalStateException naming the process if it has exited
+     */
+    public long peekPmd(final long addr)
+    {
+        checkAlive();
+        return io.forksim.pgtable.PmdLeaves.pmdEntry(machine.pageTables(), pgd, addr);
     }
 
     void checkAlive()

@@ -42,6 +42,7 @@ final class Pageout
         final MemMap memmap = m.memmap();
         final PageTables pt = m.pageTables();
         final Events ev = m.events();
+        HugeMemory.pageoutHugePmds(m, mm, start, end);
         // head -> PTE slots (table, idx, va, pfn) mapping the folio inside the range, in first-seen order
         final Map<Long, List<long[]>> folios = new LinkedHashMap<>();
         for (final Vma v : VmaOps.vmasIn(mm, start, end))

@@ -80,6 +80,11 @@ final class Populate
                 throw new IllegalArgumentException("folio at 0x" + Long.toHexString(a) + " of order " + order
                     + " would straddle the end of " + v);
             }
+            if (HugePmdFaults.leaf(m, mm, a) != 0)
+            {
+                throw new IllegalArgumentException("0x" + Long.toHexString(a) + " is already mapped by a PMD-mapped THP:"
+                    + " populate needs an empty range");
+            }
         }
         final PageTables pt = m.pageTables();
         final long[] busy = {-1, 0};

@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * The state fork() changes in a parent, captured once and put back between benchmark iterations: the
- * entries of the parent's PTE tables (write-protection, arm64 CONT folds) and the memmap of every folio
- * it maps (records with refcounts, mapcounts and MM-ID slots; PageAnonExclusive bytes).
+ * entries of the parent's PTE tables (write-protection, arm64 CONT folds) and of its PMD tables that hold PMD
+ * leaves (write-protection of PMD-mapped THPs), and the memmap of every folio it maps (records with refcounts, mapcounts and MM-ID slots; PageAnonExclusive bytes).
  *
  * <p>This is what a kernel benchmark gets by mapping and populating fresh memory per iteration, at the
  * cost of one {@code MemorySegment.copy} per table and two per folio run (records, PageAnonExclusive bytes)
@@ -123,6 +123,20 @@ public final class ProcessCheckpoint implements AutoCloseable
         if (open[0] >= 0)
         {
             runs.add(open.clone());
+        }
+        // PMD-mapped THPs: fork write-protects the leaf and clears the head's PageAnonExclusive
+        for (final Vma vma : mm.vmas())
+        {
+            io.forksim.pgtable.PmdLeaves.forEach(pt, io.forksim.arch.PmdOps.of(arch), mm.pgd(), vma.start(), vma.end(),
+                (pmdTable, idx, pmd, haddr) ->
+                {
+                    if (!tables.contains(pmdTable))
+                    {
+                        tables.add(pmdTable);
+                    }
+                    final long head = io.forksim.arch.PmdOps.of(arch).pmdPfn(pmd);
+                    runs.add(new long[] {head, head + HugeMemory.HPAGE_PMD_NR});
+                });
         }
         runs.sort((a, b) -> Long.compare(a[0], b[0]));
         final List<long[]> merged = new ArrayList<>();

@@ -98,13 +98,18 @@ final class Tables
         return level(pt, m.arch(), ev, pmd, PageTables.pmdIndex(va), created);
     }
 
-    private static long level(final PageTables pt, final Arch arch, final Events ev, final long table, final int idx,
+    static long level(final PageTables pt, final Arch arch, final Events ev, final long table, final int idx,
         final Created created)
     {
         final long next = pt.lookup(table, idx);
         if (next != PageTables.NO_TABLE)
         {
             return next;
+        }
+        if (pt.entry(table, idx) != 0)
+        {
+            throw new IllegalStateException("entry " + idx + " of table pfn " + table + " is the leaf 0x"
+                + Long.toHexString(pt.entry(table, idx)) + ": split the huge PMD before allocating below it");
         }
         final long t = pt.allocTable(ev);
         if (t == PageTables.NO_TABLE)

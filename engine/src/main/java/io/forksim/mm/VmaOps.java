@@ -97,6 +97,7 @@ final class VmaOps
     /** {@code split_vma}: {@code vma} keeps {@code [start, at)}, a new VMA gets {@code [at, end)}. */
     static Vma split(final Mm mm, final Vma vma, final long at)
     {
+        HugeMemory.vmaAdjustTransHuge(mm, vma, at);
         final Vma hi = new Vma(at, vma.end, vma.flags, vma.file, vma.pgoff + ((at - vma.start) >>> Arch.PAGE_SHIFT), vma.pageProt);
         hi.anonVma = vma.anonVma;
         hi.anonVmaForked = vma.anonVmaForked;
@@ -286,7 +287,7 @@ final class VmaOps
         final Events ev = m.events();
         final PageTables pt = m.pageTables();
         final boolean tryWritable = !v.isShared() && (v.flags & VmFlags.VM_WRITE) != 0;
-        final long[] changed = {0};
+        final long[] changed = {HugeMemory.changeHugePmds(m, mm, v, tryWritable)};
         final PageTableLocks ptl = pt.ptl();
         pt.forEachPteTable(mm.pgd, v.start, v.end, (table, tableVa) ->
         {
@@ -485,6 +486,7 @@ final class VmaOps
         final PageTables pt = m.pageTables();
         final Arch arch = m.arch();
         final Events ev = m.events();
+        HugeMemory.splitHugePmds(m, mm, oldAddr, oldAddr + len, false); // move_huge_pmd is not modelled
         final long delta = newAddr - oldAddr;
         // Allocate every destination table first, so that running out of RAM changes nothing.
         final Tables.Created created = new Tables.Created();

@@ -67,6 +67,7 @@ final class Zap
     {
         final PageTables pt = m.pageTables();
         final PageTableLocks ptl = pt.ptl();
+        HugeMemory.zapHugePmds(m, mm, vma, start, end, g);
         pt.forEachPteTable(mm.pgd, start, end, (table, tableVa) ->
         {
             final long from = Math.max(start, tableVa);

@@ -106,9 +106,15 @@ public final class PageTables
         return pfn;
     }
 
+    /** Frees a page-table page. Precondition: it holds no deposited PTE tables ({@link TransHugeDeposit}). */
     public void freeTable(final Events ev, final long tablePfn)
     {
         final int slot = tableSlot(tablePfn);
+        if (memmap.aux(tablePfn) != 0)
+        {
+            throw new IllegalStateException("page-table page pfn " + tablePfn + " still holds "
+                + TransHugeDeposit.count(memmap, tablePfn) + " deposited PTE table(s)");
+        }
         store.freeSlot(slot);
         memmap.setFlags(tablePfn, 0);
         memmap.setRefcount(tablePfn, 0);
@@ -161,6 +167,11 @@ public final class PageTables
         if (arch.tableEntryPresent(e))
         {
             return arch.tableEntryPfn(e);
+        }
+        if (e != 0)
+        {
+            throw new IllegalStateException("entry " + idx + " of table pfn " + tablePfn + " is the leaf 0x" + Long.toHexString(e)
+                + ", not a table: split the huge PMD before allocating below it");
         }
         final long next = allocTable(ev);
         if (next != NO_TABLE)

@@ -293,7 +293,7 @@ public final class Arm64Pte {
     public static final long PMD_TYPE_TABLE = 3L;
     /** {@code PMD_TYPE_MASK} = 0b11. */
     public static final long PMD_TYPE_MASK = 3L;
-    /** {@code PMD_TYPE_SECT} = 0b01 (a block mapping; not produced by this simulator). */
+    /** {@code PMD_TYPE_SECT} = 0b01: a block (PMD leaf) descriptor, see {@link Arm64Pmd}. */
     public static final long PMD_TYPE_SECT = 1L;
     /** {@code PMD_TABLE_AF}, bit 10 (ignored without FEAT_HAFT). */
     public static final long PMD_TABLE_AF = 1L << 10;

@@ -258,9 +258,12 @@ public final class X86Pte {
         return (entry & PFN_MASK) >>> PAGE_SHIFT;
     }
 
-    /** Mirrors {@code pud_present}/{@code p4d_present}: the P bit of an upper-level entry. */
+    /**
+     * An upper-level entry that points at a table: P set and {@code _PAGE_PSE} (bit 7) clear, so a PMD leaf
+     * ({@link X86Pmd}) is not taken for a table ({@code pmd_present && !pmd_leaf}).
+     */
     public static boolean tableEntryPresent(long entry) {
-        return (entry & PRESENT) != 0;
+        return (entry & (PRESENT | PAT)) == PRESENT;
     }
 
     // ---------------------------------------------------------------------------------------

@@ -38,11 +38,22 @@ public final class SnapshotCache
     /**
      * The machine and its populated parent (the machine's only process), and where they came from.
      *
-     * @param reused whether they were loaded from {@code file} (else populated, and saved unless {@code saveError})
-     * @param nanos  time to load, or to populate and save
+     * @param origin    loaded from {@code file}, or populated (and saved unless {@code saveError}) because the file was
+     *                  missing, held another setup, or was corrupt
+     * @param reason    why the file was not reused (null when it was): "does not exist yet", "holds another setup
+     *                  (...)", "truncated: ...", ...
+     * @param nanos     time to load, or to check the old file, populate and save
+     * @param saveError why saving failed, or null
      */
-    public record Loaded(Machine machine, Mm parent, Path file, boolean reused, long nanos, String saveError) implements AutoCloseable
+    public record Loaded(Machine machine, Mm parent, Path file, ParentOrigin origin, String reason, long nanos,
+        String saveError) implements AutoCloseable
     {
+        /** Whether the parent was loaded from {@code file}. */
+        public boolean reused()
+        {
+            return origin == ParentOrigin.REUSED;
+        }
+
         /** Closes the machine. */
         @Override
         public void close()
@@ -64,6 +75,7 @@ public final class SnapshotCache
     {
         final long t0 = System.nanoTime();
         String why;
+        ParentOrigin origin = ParentOrigin.CREATED;
         if (Files.exists(file))
         {
             try
@@ -73,8 +85,10 @@ public final class SnapshotCache
                 {
                     final Machine m = Snapshot.load(file);
                     status.accept("snapshot " + file + ": reusing the populated parent (" + describe(config, sizeBytes, order) + ")");
-                    return new Loaded(m, m.processes().getFirst(), file, true, System.nanoTime() - t0, null);
+                    return new Loaded(m, m.processes().getFirst(), file, ParentOrigin.REUSED, null, System.nanoTime() - t0,
+                        null);
                 }
+                origin = ParentOrigin.RECREATED_STALE;
             }
             catch (final SnapshotFormatException e)
             {
@@ -84,6 +98,7 @@ public final class SnapshotCache
                         + "; refusing to overwrite it");
                 }
                 why = e.getMessage().substring(("snapshot " + file + ": ").length());
+                origin = e.kind() == Kind.VERSION ? ParentOrigin.RECREATED_STALE : ParentOrigin.RECREATED_CORRUPT;
             }
         }
         else
@@ -105,7 +120,7 @@ public final class SnapshotCache
                 saveError = e.getClass().getSimpleName() + ": " + e.getMessage();
                 status.accept("snapshot " + file + ": could not save (" + saveError + "); continuing without it");
             }
-            return new Loaded(m, parent, file, false, System.nanoTime() - t0, saveError);
+            return new Loaded(m, parent, file, origin, why, System.nanoTime() - t0, saveError);
         }
         catch (final RuntimeException | Error e)
         {

@@ -23,6 +23,8 @@ package io.forksim.stats;
  *       a single-page flush counts as tlbiPage and flush_tlb_mm as tlbiAsid; x86 has no DSB.</li>
  *   <li>{@code fold}, {@code unfold}: arm64 contpte conversions (each a break-before-make).</li>
  *   <li>{@code gather}: arm64 contpte_ptep_get calls that had to gather young/dirty over a block.</li>
+ *   <li>{@code pmdCopy}: PMD-mapped THPs shared with a child at PMD level ({@code copy_huge_pmd} returning 0).</li>
+ *   <li>{@code pmdSplit}: PMD leaves split into 512 PTEs ({@code __split_huge_pmd_locked}, THP_SPLIT_PMD).</li>
  * </ul>
  */
 public final class Events
@@ -52,13 +54,16 @@ public final class Events
     public long swapIns;
     public long foliosAllocated;
     public long foliosFreed;
+    // PMD-mapped THP
+    public long pmdCopy;
+    public long pmdSplit;
 
     /** Names of the counters, in the order of {@link #toArray()}; the JSON report and Agrona counters use them. */
     public static final String[] NAMES = {
         "ptep_get", "pte_load", "pte_store", "pte_atomic", "batches", "refcount_update", "rmap_update",
         "pt_pages_alloc", "pt_pages_free", "tlbi_page", "tlbi_range", "tlbi_asid", "dsb", "fold", "unfold",
         "gather", "faults", "cow_copies", "cow_reuses", "eager_copies", "swap_outs", "swap_ins",
-        "folios_allocated", "folios_freed"
+        "folios_allocated", "folios_freed", "pmd_copy", "pmd_split"
     };
 
     public long[] toArray()
@@ -67,7 +72,7 @@ public final class Events
             ptepGet, pteLoad, pteStore, pteAtomic, batches, refcountUpdate, rmapUpdate,
             ptPagesAlloc, ptPagesFree, tlbiPage, tlbiRange, tlbiAsid, dsb, fold, unfold,
             gather, faults, cowCopies, cowReuses, eagerCopies, swapOuts, swapIns,
-            foliosAllocated, foliosFreed
+            foliosAllocated, foliosFreed, pmdCopy, pmdSplit
         };
     }
 
@@ -84,7 +89,8 @@ public final class Events
         e.ptPagesAlloc = v[i++]; e.ptPagesFree = v[i++]; e.tlbiPage = v[i++]; e.tlbiRange = v[i++];
         e.tlbiAsid = v[i++]; e.dsb = v[i++]; e.fold = v[i++]; e.unfold = v[i++]; e.gather = v[i++];
         e.faults = v[i++]; e.cowCopies = v[i++]; e.cowReuses = v[i++]; e.eagerCopies = v[i++];
-        e.swapOuts = v[i++]; e.swapIns = v[i++]; e.foliosAllocated = v[i++]; e.foliosFreed = v[i];
+        e.swapOuts = v[i++]; e.swapIns = v[i++]; e.foliosAllocated = v[i++]; e.foliosFreed = v[i++];
+        e.pmdCopy = v[i++]; e.pmdSplit = v[i];
         return e;
     }
 
@@ -133,6 +139,7 @@ public final class Events
         gather = t.gather; faults = t.faults; cowCopies = t.cowCopies; cowReuses = t.cowReuses;
         eagerCopies = t.eagerCopies; swapOuts = t.swapOuts; swapIns = t.swapIns;
         foliosAllocated = t.foliosAllocated; foliosFreed = t.foliosFreed;
+        pmdCopy = t.pmdCopy; pmdSplit = t.pmdSplit;
     }
 
     public long get(final String name)

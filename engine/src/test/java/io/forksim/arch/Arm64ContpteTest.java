@@ -922,58 +922,7 @@ class Arm64ContpteTest
         assertThat(a.pteBatchHint(t, 0, 2, got)).isEqualTo(14);
     }
 
-    // ---------------------------------------------------------------- invariant checker
-
-    @Test
-    void aHandMadeHalfContBlockIsFlagged()
-    {
-        memmap.prepFolio(0, 4, PageDescriptor.PG_ANON);
-        pokeContBlock(0, 0, ANON_RW_DIRTY);
-        Arch.poke(t, 0, 7, peek(7) & ~Arm64Pte.CONT);
-
-        final List<String> errors = ContpteInvariants.check(t, 0, memmap);
-
-        assertThat(errors).singleElement().asString().contains("slots 0..15", "half-CONT", "15 of 16", " 7=0x");
-    }
-
-    @Test
-    void aContBlockWithAHoleIsFlagged()
-    {
-        pokeContBlock(32, 32, ANON_RW_DIRTY);
-        Arch.poke(t, 0, 40, 0L);
-
-        assertThat(ContpteInvariants.check(t, 0, null)).singleElement().asString().contains("half-CONT");
-    }
-
-    @Test
-    void aMisalignedPfnIsFlagged()
-    {
-        pokeContBlock(0, 8, ANON_RW_DIRTY);
-
-        assertThat(ContpteInvariants.check(t, 0, null)).singleElement().asString().contains("not a multiple of 16");
-    }
-
-    @Test
-    void differentPermissionsInsideABlockAreFlaggedButAfAndDirtyAreNot()
-    {
-        pokeContBlock(0, 0, ANON_RW_DIRTY);
-        Arch.poke(t, 0, 3, Arm64Pte.pteMkold(peek(3)));
-        Arch.poke(t, 0, 4, Arm64Pte.pteMkclean(peek(4)));
-        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
-
-        Arch.poke(t, 0, 5, Arm64Pte.pteWrprotect(peek(5)));
-        assertThat(ContpteInvariants.check(t, 0, null)).singleElement().asString().contains("slot 5", "beyond AF/dirty");
-    }
-
-    @Test
-    void aBlockSpanningTwoFoliosIsFlagged()
-    {
-        memmap.prepFolio(0, 3, PageDescriptor.PG_ANON);
-        memmap.prepFolio(8, 3, PageDescriptor.PG_ANON);
-        pokeContBlock(0, 0, ANON_RW_DIRTY);
-
-        assertThat(ContpteInvariants.check(t, 0, memmap)).singleElement().asString().contains("PFN 8 is in folio 8");
-    }
+    // ---------------------------------------------------------------- contpte invariants (see check/ContpteInvariantsTest)
 
     @Test
     void aProtNoneRunMarkedContMayLoseEntriesWithoutBeingFlagged()
@@ -988,14 +937,5 @@ class Arm64ContpteTest
 
         assertThat(ev).isEqualTo(events("pte_load", 1, "pte_atomic", 1));
         assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
-    }
-
-    @Test
-    void swapEntriesWithBit52AreNotContCandidates()
-    {
-        Arch.poke(t, 0, 0, Arm64Pte.swpEntryToPte(3, 1L << 40));   // offset bit 40 sits at PTE bit 52
-
-        assertThat(Arm64Pte.pteCont(peek(0))).isTrue();
-        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
     }
 }

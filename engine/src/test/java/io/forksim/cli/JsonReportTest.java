@@ -28,7 +28,7 @@ class JsonReportTest
     void schemaOfASmallRun(@TempDir final Path dir) throws Exception
     {
         final Path file = dir.resolve("r.json");
-        final Cli r = Cli.run("fork", "--size", "4M", "--orders", "0,9", "--runs", "2", "--iterations", "2", "--warmup", "1",
+        final Cli r = Cli.run("fork", "--size", "4M", "--orders", "0,9,9pmd", "--runs", "2", "--iterations", "2", "--warmup", "1",
             "--in-process", "--no-progress", "--no-counters", "--json", file.toString());
         assertThat(r.code()).as(r.toString()).isZero();
         // the human tables still go to stdout when the JSON goes to a file
@@ -49,14 +49,16 @@ class JsonReportTest
         assertThat(m.get("tlbi_range").isBoolean()).isTrue();
         final JsonNode results = root.get("results");
         assertThat(results.isArray()).isTrue();
-        assertThat(results).hasSize(2 * 2 * 3);
+        assertThat(results).hasSize(2 * 3 * 3);
         for (final JsonNode res : results)
         {
-            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mean_ns", "stdev_pct", "ns_per_page",
+            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mapping", "mean_ns", "stdev_pct", "ns_per_page",
                 "vs_legacy_pct", "teardown_ns", "events_per_fork");
             assertThat(res.get("arch").asText()).isIn("x86_64", "arm64");
             assertThat(res.get("strategy").asText()).isIn("legacy", "arch-batch", "folio-batch");
             assertThat(res.get("order").asInt()).isIn(0, 9);
+            final boolean pmd = res.get("mapping").asText().equals("pmd");
+            assertThat(res.get("mapping").asText()).isIn("pte", "pmd");
             assertThat(res.get("mean_ns").isNumber()).isTrue();
             assertThat(res.get("mean_ns").asDouble()).isPositive();
             assertThat(res.get("stdev_pct").asDouble()).isGreaterThanOrEqualTo(0);
@@ -71,7 +73,17 @@ class JsonReportTest
             final JsonNode ev = res.get("events_per_fork");
             assertThat(names(ev)).containsExactly(Events.NAMES);
             ev.forEach(v -> assertThat(v.isIntegralNumber()).as(ev.toString()).isTrue());
-            assertThat(ev.get("ptep_get").asLong()).isPositive();
+            if (pmd)
+            {
+                assertThat(res.get("order").asInt()).isEqualTo(9);
+                assertThat(ev.get("ptep_get").asLong()).as("copy_huge_pmd reads no PTE").isZero();
+                assertThat(ev.get("pmd_copy").asLong()).as("4 MiB = two PMD-mapped THPs").isEqualTo(2);
+            }
+            else
+            {
+                assertThat(ev.get("ptep_get").asLong()).isPositive();
+                assertThat(ev.get("pmd_copy").asLong()).isZero();
+            }
         }
     }
 

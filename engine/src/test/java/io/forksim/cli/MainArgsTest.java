@@ -31,7 +31,7 @@ class MainArgsTest
         final ForkPlan p = plan();
         assertThat(p.sizeBytes()).isEqualTo(1L << 30);
         assertThat(p.pages()).isEqualTo(262_144);
-        assertThat(p.orders()).containsExactly(0, 4, 9);
+        assertThat(p.orders()).containsExactly(0, 4, 9, io.forksim.harness.FolioOrder.PMD_9);
         assertThat(p.archs()).containsExactly("x86_64", "arm64");
         assertThat(p.strategies()).containsExactly(StrategyChoice.LEGACY, StrategyChoice.ARCH_BATCH, StrategyChoice.FOLIO_BATCH);
         assertThat(p.runs()).isEqualTo(8);
@@ -41,8 +41,8 @@ class MainArgsTest
         assertThat(p.verify()).isFalse();
         assertThat(p.tlbiRange()).isTrue();
         assertThat(p.warmup()).isEqualTo(8);            // ceil(2M / 262,144)
-        assertThat(p.steps()).isEqualTo(2 * 3 * 3 * 8);
-        assertThat(p.timedForks()).isEqualTo(2 * 3 * 3 * 8 * 100);
+        assertThat(p.steps()).isEqualTo(2 * 4 * 3 * 8);
+        assertThat(p.timedForks()).isEqualTo(2 * 4 * 3 * 8 * 100);
     }
 
     @Test
@@ -113,6 +113,7 @@ class MainArgsTest
         "--size 6K --orders 0                    | 6144",            // not a page multiple
         "--size 256T                             | 256 TiB",
         "--orders 12                             | 12",
+        "--orders 9,8pmd                         | 8pmd",
         "--orders 0,x                            | x",
         "--arch sparc                            | sparc",
         "--strategy fast                         | fast",

@@ -2,7 +2,9 @@ package io.forksim.doc;
 
 import io.forksim.mem.PageDescriptor;
 import io.forksim.pgtable.TableStore;
+import io.forksim.pte.Arm64Pmd;
 import io.forksim.pte.Arm64Pte;
+import io.forksim.pte.X86Pmd;
 import io.forksim.pte.X86Pte;
 import org.junit.jupiter.api.Test;
 
@@ -74,5 +76,28 @@ class NativeLayoutDocTest
         assertThat(TableStore.CHUNK_BYTES).isEqualTo(16L << 20);
         assertThat(d).contains("chunks of 4096 slots (16 MiB");
         assertThat(PageDescriptor.GUP_PIN_COUNTING_BIAS).isEqualTo(1024);
+    }
+
+    @Test
+    void quotedPmdLeafWordsAreTheCodes() throws Exception
+    {
+        final String d = doc();
+        final long x = X86Pmd.pmdMkwrite(X86Pmd.pmdMkdirty(X86Pmd.folioMkPmd(0x200, X86Pte.PAGE_COPY)));
+        final long xParent = X86Pmd.pmdWrprotect(x);
+        assertThat(d).contains("fresh private RW THP " + hex(x).toUpperCase().replace("0X", "0x"));
+        assertThat(d).contains("the parent's " + hex(xParent).toUpperCase().replace("0X", "0x"));
+        assertThat(d).contains("the child's " + hex(X86Pmd.pmdMkold(xParent)).toUpperCase().replace("0X", "0x"));
+        final long a = Arm64Pmd.pmdMkwrite(Arm64Pmd.pmdMkdirty(Arm64Pmd.folioMkPmd(0x200, Arm64Pte.PAGE_READONLY)));
+        final long aParent = Arm64Pmd.pmdWrprotect(a);
+        assertThat(d).contains("fresh private RW THP " + hex(a).toUpperCase().replace("0X", "0x"));
+        assertThat(d).contains("the parent's " + hex(aParent).toUpperCase().replace("0X", "0x"));
+        assertThat(d).contains("the child's " + hex(Arm64Pmd.pmdMkold(aParent)).toUpperCase().replace("0X", "0x"));
+        assertThat(X86Pmd.PSE).isEqualTo(1L << 7);
+        assertThat(d).contains("`_PAGE_PSE` (bit 7)");
+        assertThat(X86Pmd.PAT_LARGE).isEqualTo(1L << 12);
+        assertThat(X86Pmd.PMD_PFN_MASK).isEqualTo(((1L << 52) - 1) & -(1L << 21));
+        assertThat(Arm64Pmd.PMD_TYPE_SECT).isEqualTo(1L);
+        assertThat(d).contains("type bits 0b01 (`PMD_TYPE_SECT`)");
+        assertThat(d).contains("page[2] of a large folio: _entire_mapcount (PMD mappings)");
     }
 }

@@ -65,4 +65,66 @@ class TableStoreTest
             assertThat(ts.slotsInUse()).isZero();
         }
     }
+
+    @Test
+    void ensureCommittedCommitsFreshSlotsBeyondTheFreeOnesOnce()
+    {
+        try (TableStore ts = new TableStore(false, false))
+        {
+            final int a = ts.allocSlot();
+            ts.allocSlot();
+            ts.freeSlot(a);                                   // one free slot, committed already
+            assertThat(ts.ensureCommitted(16_384)).isEqualTo(16_383L * TableStore.TABLE_BYTES);   // 64 MiB minus a slot
+            assertThat(ts.committedAhead()).isEqualTo(16_384);
+            assertThat(ts.reservedBytes()).isEqualTo(5 * TableStore.CHUNK_BYTES);   // slots 0..16384 span five chunks
+            assertThat(ts.ensureCommitted(16_384)).isZero();
+            assertThat(ts.allocSlot()).isEqualTo(a);
+            assertThat(ts.committedAhead()).isEqualTo(16_383);
+            final int fresh = ts.allocSlot();
+            assertThat(fresh).isEqualTo(2);
+            assertThat(zero(ts, fresh)).isTrue();
+            assertThat(ts.committedAhead()).isEqualTo(16_382);
+        }
+    }
+
+    @Test
+    void ensureCommittedRefusesMoreThanTheHostHasAndChangesNothing()
+    {
+        final long available = io.forksim.mem.OffHeapArena.hostMemAvailable();
+        org.junit.jupiter.api.Assumptions.assumeTrue(available > 0, "MemAvailable is not known on this host");
+        try (TableStore ts = new TableStore(false, false))
+        {
+            ts.allocSlot();
+            final int slots = (int)Math.min(Integer.MAX_VALUE - 8, available / TableStore.TABLE_BYTES * 2 + 1);
+            assertThatThrownBy(() -> ts.ensureCommitted(slots))
+                .isInstanceOf(io.forksim.mem.HostMemoryException.class)
+                .hasMessageContaining("page tables for " + slots + " more table pages need");
+            assertThat(ts.committedAhead()).isZero();
+            assertThat(ts.reservedBytes()).isEqualTo(TableStore.CHUNK_BYTES);
+            assertThatThrownBy(() -> ts.ensureCommitted(-1)).hasMessage("table slots to commit: -1");
+        }
+    }
+
+    @Test
+    void ensureCommittedOrdersTheFreeSlotsLowestFirstAndKeepsTheirContentsClean()
+    {
+        try (TableStore ts = new TableStore(false, false))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                ts.allocSlot();
+            }
+            write(ts, 9, 3, 0x67L);   // freed with an entry left: cleared when handed out
+            ts.freeSlot(2);
+            ts.freeSlot(9);
+            ts.freeSlot(5);
+            assertThat(ts.freeSlotStack()).containsExactly(2, 9, 5);
+            assertThat(ts.ensureCommitted(3)).isZero();
+            assertThat(ts.freeSlotStack()).containsExactly(9, 5, 2);
+            assertThat(ts.allocSlot()).isEqualTo(2);
+            assertThat(ts.allocSlot()).isEqualTo(5);
+            assertThat(ts.allocSlot()).isEqualTo(9);
+            assertThat(zero(ts, 9)).isTrue();
+        }
+    }
 }

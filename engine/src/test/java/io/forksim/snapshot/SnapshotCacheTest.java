@@ -44,6 +44,8 @@ class SnapshotCacheTest
         try (SnapshotCache.Loaded a = get(file, cfg, 4))
         {
             assertThat(a.reused()).isFalse();
+            assertThat(a.origin()).isEqualTo(ParentOrigin.CREATED);
+            assertThat(a.reason()).isEqualTo("does not exist yet");
             assertThat(a.saveError()).isNull();
             assertThat(status.getLast()).contains("does not exist yet", "populating");
             assertThat(Files.exists(file)).isTrue();
@@ -52,6 +54,9 @@ class SnapshotCacheTest
         try (SnapshotCache.Loaded b = get(file, cfg, 4))
         {
             assertThat(b.reused()).isTrue();
+            assertThat(b.origin()).isEqualTo(ParentOrigin.REUSED);
+            assertThat(b.reason()).isNull();
+            assertThat(b.nanos()).isPositive();
             assertThat(status.getLast()).contains("reusing");
             assertThat(b.parent()).isSameAs(b.machine().processes().getFirst());
             assertThat(SnapshotFixtures.diff(created, SnapshotFixtures.digest(b.machine()))).isNull();
@@ -80,9 +85,17 @@ class SnapshotCacheTest
         final Path file = dir.resolve("p.snap");
         final Machine.Config cfg = Machine.Config.of("x86_64", 128L << 20);
         get(file, cfg, 0).close();
-        get(file, cfg, 9).close();
+        try (SnapshotCache.Loaded l = get(file, cfg, 9))
+        {
+            assertThat(l.origin()).isEqualTo(ParentOrigin.RECREATED_STALE);
+            assertThat(l.reason()).isEqualTo("holds another setup (fork.order=0, wanted 9)");
+        }
         assertThat(status.getLast()).contains("holds another setup", "fork.order=0, wanted 9");
-        get(file, cfg.withSwap(4L << 20), 9).close();
+        try (SnapshotCache.Loaded l = get(file, cfg.withSwap(4L << 20), 9))
+        {
+            assertThat(l.origin()).isEqualTo(ParentOrigin.RECREATED_STALE);
+            assertThat(l.reason()).startsWith("holds another machine");
+        }
         assertThat(status.getLast()).contains("holds another machine");
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw"))
         {
@@ -92,6 +105,8 @@ class SnapshotCacheTest
         {
             assertThat(status.getLast()).contains("truncated", "populating");
             assertThat(l.reused()).isFalse();
+            assertThat(l.origin()).isEqualTo(ParentOrigin.RECREATED_CORRUPT);
+            assertThat(l.reason()).contains("truncated");
         }
         try (SnapshotCache.Loaded l = get(file, cfg.withSwap(4L << 20), 9))
         {

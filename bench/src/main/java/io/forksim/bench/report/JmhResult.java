@@ -62,7 +62,7 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
             return all;
         }
 
-        /** The mean of each fork's samples (a "run" in the seed thread's words). */
+        /** The mean of each fork's samples (a "run" in the thread's words). */
         public double[] forkMeans()
         {
             final double[] m = new double[rawData.size()];

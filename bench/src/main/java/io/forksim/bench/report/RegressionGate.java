@@ -16,7 +16,7 @@ import java.util.Map;
  * absolute times. For every ForkBench group (JMH mode, fork mode, size) that has the configurations:
  * <ul>
  *   <li>order-0 {@code arch-batch / legacy <= 1.01} and {@code folio-batch / legacy <= 1.01}, on x86_64 and
- *       on arm64: the seed thread's promise that batching costs order-0 nothing;</li>
+ *       on arm64: the thread's promise that batching costs order-0 nothing;</li>
  *   <li>order-9 {@code legacy / folio-batch >= 3} on x86_64: batching must pay off for PTE-mapped THPs.</li>
  * </ul>
  * A check <b>fails</b> when the ratio's 99% confidence interval ({@link Stats#ratio}) lies entirely on the

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * The text report printed after a run: every result with ns per page, then the views that answer the
- * project's questions when their benchmarks ran: the seed thread's tables ({@link SeedTable}), the arm64
+ * project's questions when their benchmarks ran: the linux-mm thread's tables ({@link SeedTable}), the arm64
  * contpte cliff, and PteBatchBench's dispatched-versus-hand-specialised comparison.
  */
 public final class Report

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The seed thread's tables from ForkBench's JMH results:
+ * The tables of the linux-mm thread "mm: Batch-copy PTE ranges during fork()" (December 2023), from ForkBench's JMH results:
  *
  * <pre>
  * | x86_64        | order-0 (pte-map) | order-9 (pte-map) |

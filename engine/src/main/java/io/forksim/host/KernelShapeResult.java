@@ -1,0 +1,75 @@
+package io.forksim.host;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * The host kernel's fork() cost for one shape, as a worker JVM measured it (one JSON line on its stdout).
+ *
+ * @param shape the shape's name
+ * @param built whether the memory came out as asked; when not, nothing was timed
+ * @param folioOrderVerified whether the folio size was verified by the kernel's own counters
+ * @param evidence what verified it (smaps and THP statistics)
+ * @param notBuiltReason why the shape was not built (null when built)
+ * @param enableHint the setting that would enable it (null when built)
+ * @param sizeBytes the region's size
+ * @param runs runs timed
+ * @param iterations forks with (and as many without) the region per run
+ * @param nsPerPage mean over runs of (with − without) per 4 KiB page of the region
+ * @param stdevPct the sample stdev (n − 1) of the runs' (with − without) as % of the mean
+ * @param baselineMs the mean fork time without the region (this JVM's own fork)
+ * @param withMs the mean fork time with the region
+ * @param droppedSamples forks whose child had to be killed (not counted)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record KernelShapeResult(
+    @JsonProperty("shape") String shape,
+    @JsonProperty("built") boolean built,
+    @JsonProperty("folio_order_verified") boolean folioOrderVerified,
+    @JsonProperty("evidence") String evidence,
+    @JsonProperty("not_built") String notBuiltReason,
+    @JsonProperty("enable") String enableHint,
+    @JsonProperty("size_bytes") long sizeBytes,
+    @JsonProperty("runs") int runs,
+    @JsonProperty("iterations") int iterations,
+    @JsonProperty("ns_per_page") double nsPerPage,
+    @JsonProperty("stdev_pct") double stdevPct,
+    @JsonProperty("baseline_ms") double baselineMs,
+    @JsonProperty("with_ms") double withMs,
+    @JsonProperty("dropped_samples") long droppedSamples)
+{
+    /** A shape that did not come out as asked. */
+    public static KernelShapeResult notBuilt(final String shape, final long sizeBytes, final String reason, final String hint)
+    {
+        return new KernelShapeResult(shape, false, false, null, reason, hint, sizeBytes, 0, 0, Double.NaN, Double.NaN,
+            Double.NaN, Double.NaN, 0);
+    }
+
+    /** The result of a timing: mean of the run means of (with − without), its stdev across runs. */
+    public static KernelShapeResult of(final String shape, final long sizeBytes, final boolean folioOrderVerified,
+        final String evidence, final int iterations, final ForkTimer.Timing t)
+    {
+        final double[] diff = t.diffNs();
+        final double pages = sizeBytes / (double)HostRegion.PAGE;
+        final double mean = mean(diff);
+        double ss = 0;
+        for (final double d : diff)
+        {
+            ss += (d - mean) * (d - mean);
+        }
+        final double sd = diff.length > 1 ? Math.sqrt(ss / (diff.length - 1)) : 0;
+        return new KernelShapeResult(shape, true, folioOrderVerified, evidence, null, null, sizeBytes, t.withNs().length,
+            iterations, mean / pages, mean == 0 ? 0 : 100 * sd / Math.abs(mean), mean(t.withoutNs()) / 1e6, mean(t.withNs()) / 1e6,
+            t.dropped());
+    }
+
+    private static double mean(final double[] v)
+    {
+        double s = 0;
+        for (final double d : v)
+        {
+            s += d;
+        }
+        return s / v.length;
+    }
+}

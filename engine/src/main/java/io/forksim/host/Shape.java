@@ -1,0 +1,113 @@
+package io.forksim.host;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A shape of anonymous memory whose fork the host kernel is timed on, and that the simulator builds too
+ * ({@link SimShapes}):
+ * <pre>
+ *   name             built as                                               verified by
+ *   order-0          MADV_NOHUGEPAGE, every page written                    AnonHugePages 0, no mTHP fault, Rss = SIZE
+ *   order-N          MADV_HUGEPAGE with only that size enabled, written     anon_fault_alloc delta = SIZE / folio, Rss
+ *                    (N = 2..8: 16K..1M)
+ *   order-9-pte      PMD THP, then every PMD split (mprotect one page        AnonHugePages SIZE, then 0; 2048kB nr_anon
+ *                    PROT_READ and back); the folios stay whole              grew by SIZE / 2M, split unchanged
+ *   order-9-pmd      PMD THP                                                 AnonHugePages = SIZE
+ *   order-0-ro       order-0, then mprotect PROT_READ (no write-protect)     as order-0
+ *   order-0-sparse   one written page per 2 MiB (a PTE table per page)       Rss = SIZE / 512
+ *   zero             one page written and MADV_DONTNEED (the VMA gets an     Rss 0
+ *                    anon_vma, so fork copies its PTEs), then every page
+ *                    read: every PTE maps the shared zero page
+ * </pre>
+ *
+ * @param name the CLI name
+ * @param kind how it is built
+ * @param order the folio order (0 for the zero page and order-0 kinds)
+ */
+public record Shape(String name, Kind kind, int order)
+{
+    public enum Kind
+    {
+        ORDER0,
+        MTHP,
+        PTE_MAPPED_THP,
+        PMD_MAPPED_THP,
+        ORDER0_RO,
+        SPARSE,
+        ZERO
+    }
+
+    public static final int PMD_ORDER = 9;
+
+    public static final Shape ORDER_0 = new Shape("order-0", Kind.ORDER0, 0);
+    public static final Shape ORDER_9_PTE = new Shape("order-9-pte", Kind.PTE_MAPPED_THP, PMD_ORDER);
+    public static final Shape ORDER_9_PMD = new Shape("order-9-pmd", Kind.PMD_MAPPED_THP, PMD_ORDER);
+    public static final Shape ORDER_0_RO = new Shape("order-0-ro", Kind.ORDER0_RO, 0);
+    public static final Shape ORDER_0_SPARSE = new Shape("order-0-sparse", Kind.SPARSE, 0);
+    public static final Shape ZERO = new Shape("zero", Kind.ZERO, 0);
+
+    /** The mTHP shape of folio order {@code order} (1..8). */
+    public static Shape mthp(final int order)
+    {
+        if (order < 1 || order >= PMD_ORDER)
+        {
+            throw new IllegalArgumentException("mTHP order must be 1..8: " + order);
+        }
+        return new Shape("order-" + order, Kind.MTHP, order);
+    }
+
+    /** Every shape, with one mTHP shape per anon size below the PMD size that the host offers ({@code sizesKb}). */
+    public static List<Shape> all(final List<Integer> sizesKb)
+    {
+        final List<Shape> out = new ArrayList<>();
+        out.add(ORDER_0);
+        for (final int kb : sizesKb)
+        {
+            if (kb < ThpSysfs.PMD_KB)
+            {
+                out.add(mthp(Integer.numberOfTrailingZeros(kb / 4)));
+            }
+        }
+        out.add(ORDER_9_PTE);
+        out.add(ORDER_9_PMD);
+        out.add(ORDER_0_RO);
+        out.add(ORDER_0_SPARSE);
+        out.add(ZERO);
+        return out;
+    }
+
+    /**
+     * The shape called {@code name}.
+     *
+     * @throws IllegalArgumentException naming the value when there is none
+     */
+    public static Shape parse(final String name)
+    {
+        for (final Shape s : List.of(ORDER_0, ORDER_9_PTE, ORDER_9_PMD, ORDER_0_RO, ORDER_0_SPARSE, ZERO))
+        {
+            if (s.name.equals(name))
+            {
+                return s;
+            }
+        }
+        if (name.matches("order-[1-8]"))
+        {
+            return mthp(name.charAt(6) - '0');
+        }
+        throw new IllegalArgumentException("unknown shape '" + name + "' (order-0, order-1..order-8, order-9-pte, order-9-pmd,"
+            + " order-0-ro, order-0-sparse, zero)");
+    }
+
+    /** The folio size in KiB (4 for the order-0 kinds and the zero page). */
+    public int folioKb()
+    {
+        return 4 << order;
+    }
+
+    /** Whether the shape needs a THP size enabled (its {@link #folioKb()}). */
+    public boolean needsThp()
+    {
+        return kind == Kind.MTHP || kind == Kind.PTE_MAPPED_THP || kind == Kind.PMD_MAPPED_THP;
+    }
+}

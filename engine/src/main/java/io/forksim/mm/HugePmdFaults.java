@@ -1,0 +1,165 @@
+package io.forksim.mm;
+
+import io.forksim.arch.PmdOps;
+import io.forksim.mem.MemMap;
+import io.forksim.pgtable.PageTables;
+import io.forksim.pgtable.PmdLeaves;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Faults and user accesses on a PMD-mapped THP (mm/huge_memory.c, Linux 6.18), reached from {@link Faults}
+ * before it looks for a PTE:
+ * <ul>
+ *   <li>a write (or FOLL_WRITE pin) on a read-only leaf: {@code do_huge_pmd_wp_page}: reuse when the head page is
+ *       PageAnonExclusive, or when the folio's only reference is this mapping (then PageAnonExclusive is set on the
+ *       head); otherwise {@code __split_huge_pmd} and {@code VM_FAULT_FALLBACK}: the PTE fault path handles the
+ *       4 KiB page ({@code do_wp_page}; after a fork the folio is maybe shared, so it copies one page);</li>
+ *   <li>any other fault on a leaf: {@code huge_pmd_set_accessed} (young, and dirty for a write);</li>
+ *   <li>user loads and stores: the MMU sets the leaf's accessed (and dirty) bit; the token is the 4 KiB page's.</li>
+ * </ul>
+ */
+final class HugePmdFaults
+{
+    private HugePmdFaults()
+    {
+    }
+
+    /** The PMD leaf mapping {@code addr} in {@code mm}, or 0 if {@code addr} is not PMD-mapped. */
+    static long leaf(final Machine m, final Mm mm, final long addr)
+    {
+        final long e = PmdLeaves.pmdEntry(m.pageTables(), mm.pgd, addr);
+        return e != 0 && PmdOps.of(m.arch()).pmdTransHuge(e) ? e : 0;
+    }
+
+    /**
+     * The PMD part of {@code __handle_mm_fault}. Precondition: {@code vma} allows the access.
+     *
+     * @return the result, or null if {@code addr} is not PMD-mapped (any more: a fallback split it) and the PTE
+     *         path must handle the fault
+     */
+    static FaultResult fault(final Machine m, final Mm mm, final Vma vma, final long addr, final boolean write)
+    {
+        final long pmd = leaf(m, mm, addr);
+        if (pmd == 0)
+        {
+            return null;
+        }
+        final PmdOps ops = PmdOps.of(m.arch());
+        final PageTables pt = m.pageTables();
+        final long haddr = addr & -HugeMemory.HPAGE_PMD_SIZE;
+        final long pmdTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr);
+        final int idx = PageTables.pmdIndex(haddr);
+        final MemorySegment seg = pt.segment(pmdTable);
+        final long base = pt.base(pmdTable);
+        if (write && !ops.pmdWrite(pmd))
+        {
+            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, haddr);
+        }
+        long entry = ops.pmdMkyoung(pmd);
+        if (write)
+        {
+            entry = ops.pmdMkdirty(entry);
+        }
+        ops.pmdpSetAccessFlags(seg, base, idx, entry);
+        return FaultResult.MAPPED;
+    }
+
+    /**
+     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf.
+     *
+     * @return {@link FaultResult#REUSED}, or null after the fallback split (the PTE path continues)
+     */
+    private static FaultResult doHugePmdWpPage(final Machine m, final Mm mm, final Vma vma, final long pmdTable,
+        final int idx, final long pmd, final long haddr)
+    {
+        final PmdOps ops = PmdOps.of(m.arch());
+        final MemMap memmap = m.memmap();
+        final PageTables pt = m.pageTables();
+        final long head = ops.pmdPfn(pmd);
+        if (!memmap.testAnonExclusive(head))
+        {
+            if (memmap.refcount(head) > 1)
+            {
+                HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
+                return null;
+            }
+            memmap.setAnonExclusive(head);                   // folio_move_anon_rmap + SetPageAnonExclusive
+        }
+        long entry = ops.pmdMkdirty(ops.pmdMkyoung(pmd));
+        if ((vma.flags & VmFlags.VM_WRITE) != 0)
+        {
+            entry = ops.pmdMkwrite(entry);
+        }
+        ops.pmdpSetAccessFlags(pt.segment(pmdTable), pt.base(pmdTable), idx, entry);
+        m.events().cowReuses++;
+        return FaultResult.REUSED;
+    }
+
+    /** A user load from a PMD-mapped page: the MMU sets the leaf's accessed bit. Precondition: {@code pmd} maps addr. */
+    static long read(final Machine m, final Mm mm, final long addr, final long pmd)
+    {
+        final PmdOps ops = PmdOps.of(m.arch());
+        if (!ops.pmdYoung(pmd))
+        {
+            setLeaf(m, mm, addr, ops.pmdMkyoung(pmd));
+        }
+        return m.memmap().token(ops.pmdPfn(pmd) + pageIndex(addr));
+    }
+
+    /**
+     * A user store to a PMD-mapped page: faults first unless the leaf is writable (reuse, or a fallback split
+     * after which the PTE path finishes the store); else the MMU sets accessed and dirty.
+     */
+    static void write(final Machine m, final Mm mm, final long addr, final long token, final long pmd)
+    {
+        final PmdOps ops = PmdOps.of(m.arch());
+        if (!ops.pmdWrite(pmd))
+        {
+            Faults.fault(m, mm, addr, true);
+            Faults.write(m, mm, addr, token);
+            return;
+        }
+        if (!ops.pmdYoung(pmd) || !ops.pmdDirty(pmd))
+        {
+            setLeaf(m, mm, addr, ops.pmdMkdirty(ops.pmdMkyoung(pmd)));
+        }
+        m.memmap().setToken(ops.pmdPfn(pmd) + pageIndex(addr), token);
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_WRITE | FOLL_LONGTERM)} of a PMD-mapped page ({@code follow_huge_pmd}): a write
+     * fault first unless the leaf is writable and the head PageAnonExclusive; then the pin of the 4 KiB page
+     * (large folio: pincount + 1, refcount + 1), as {@link Faults#pin} does for a PTE.
+     */
+    static long pin(final Machine m, final Mm mm, final long page, final long pmd)
+    {
+        final PmdOps ops = PmdOps.of(m.arch());
+        if (!ops.pmdWrite(pmd) || !m.memmap().testAnonExclusive(ops.pmdPfn(pmd)))
+        {
+            Faults.fault(m, mm, page, true);
+            final long now = leaf(m, mm, page);
+            if (now == 0)
+            {
+                return Gup.pin(m, mm, page, true);
+            }
+        }
+        final long pfn = ops.pmdPfn(leaf(m, mm, page)) + pageIndex(page);
+        Folios.pin(m, pfn);
+        mm.hasPinned = true;
+        mm.pins.add(new Mm.Pin(page, pfn));
+        return pfn;
+    }
+
+    private static long pageIndex(final long addr)
+    {
+        return (addr & (HugeMemory.HPAGE_PMD_SIZE - 1)) >>> io.forksim.arch.Arch.PAGE_SHIFT;
+    }
+
+    private static void setLeaf(final Machine m, final Mm mm, final long addr, final long entry)
+    {
+        final PageTables pt = m.pageTables();
+        final long pmdTable = PmdLeaves.pmdOffset(pt, mm.pgd, addr);
+        PmdOps.of(m.arch()).pmdpSetAccessFlags(pt.segment(pmdTable), pt.base(pmdTable), PageTables.pmdIndex(addr), entry);
+    }
+}
