@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
  * worker JVM per shape (a fork that goes wrong takes down the worker, not the command), and with {@code --fit} the
  * cost model calibrated on it ({@link KernelFit}). See {@code io.forksim.host}.
  */
-@Command(name = "kernel",
+@Command(name = "kernel", mixinStandardHelpOptions = true,
     description = {"Measures this host's real fork() on anonymous memory of several shapes (order-0, mTHP sizes, PTE- and"
         + " PMD-mapped 2 MiB THP, read-only, sparse, zero page), and with --fit calibrates a cost model of forksim's events"
         + " on it."})
