@@ -2,6 +2,7 @@ package io.forksim.bench;
 
 import io.forksim.arch.ArchVariant;
 import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 
 import java.util.Locale;
@@ -23,8 +24,8 @@ public final class BenchSupport
         "arm64:legacy", "arm64:arch-batch", "arm64:folio-batch", "arm64:contpte-basic",
     };
 
-    /** Start of the benchmark VMA: 1 TiB, aligned to every table level a 1 GiB mapping touches. */
-    public static final long VA = 1L << 40;
+    /** Start of the benchmark VMA: the {@link PopulatedParent} region (1 TiB, aligned to every table level). */
+    public static final long VA = PopulatedParent.BASE_VA;
 
     private BenchSupport()
     {
@@ -53,10 +54,10 @@ public final class BenchSupport
             return new ArchStrategy(arch, strategy);
         }
 
-        /** A machine for this pair: contpte-basic needs the functional-only contpte backend, the others the batched one. */
-        public Machine newMachine(final long ramBytes)
+        /** The machine for this pair: contpte-basic needs the functional-only contpte backend, the others the batched one. */
+        public Machine.Config machineConfig(final long ramBytes)
         {
-            return new Machine(machineConfig(arch, strategy.contpteBasic(), ramBytes));
+            return BenchSupport.machineConfig(arch, strategy.contpteBasic(), ramBytes);
         }
     }
 

@@ -346,6 +346,23 @@ public abstract sealed class Arch permits X86_64, Arm64
     }
 
     /**
+     * The MMU's own access-flag update on a user access that needs no fault: young, and on a {@code write} (to a
+     * writable entry) dirty, set in the entry it walked; no flush. Here as {@code ptep_set_access_flags} of the
+     * entry {@code pte} as read by {@code ptep_get}, when that lacks the bits (x86's A/D assists). arm64 overrides
+     * it with FEAT_HAFDBS, which updates that one descriptor, also inside a contpte block.
+     * Precondition: {@code pte} is the present entry at {@code idx} ({@code ptep_get}); a write needs it writable.
+     */
+    public void hwAccessFlags(final Events ev, final MemorySegment t, final long base, final int idx, final long pte,
+        final boolean write)
+    {
+        if (!pteYoung(pte) || write && !pteDirty(pte))
+        {
+            final long e = pteMkyoung(pte);
+            ptepSetAccessFlags(ev, t, base, idx, write ? pteMkdirty(e) : e, false);
+        }
+    }
+
+    /**
      * {@code ptep_set_access_flags}: relax permissions/young/dirty of one present entry to {@code entry}
      * (same PFN). Returns whether the entry changed. x86 flushes nothing when relaxing.
      */

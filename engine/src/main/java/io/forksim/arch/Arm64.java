@@ -341,6 +341,29 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
     }
 
     /**
+     * FEAT_HAFDBS: the walker sets AF in the descriptor it used, and a store through a writable (DBM) descriptor
+     * clears its PTE_RDONLY (hardware dirty), in that one entry: a CONT block stays folded with one young or
+     * dirty entry, which {@code ptep_get} gathers for the whole block. No fault, no flush; one atomic update
+     * (pteAtomic 1) when the entry changes.
+     */
+    @Override
+    public void hwAccessFlags(final Events ev, final MemorySegment t, final long base, final int idx, final long pte,
+        final boolean write)
+    {
+        final long raw = loadRaw(t, base, idx);
+        long e = raw | Arm64Pte.AF;
+        if (write)
+        {
+            e &= ~Arm64Pte.RDONLY;
+        }
+        if (e != raw)
+        {
+            storeRaw(t, base, idx, e);
+            ev.pteAtomic++;
+        }
+    }
+
+    /**
      * mprotect's per-entry {@code modify_prot_start_ptes(nr = 1)} + {@code modify_prot_commit_ptes(nr = 1)} on
      * arm64 (arch/arm64/mm/mmu.c): {@code get_and_clear_full_ptes(nr = 1)} (probe, unfold if valid+CONT, xchg),
      * then {@code set_ptes(nr = 1)} of {@code newPte} (probe, store, {@link Contpte#contpteTryFold}). So walking a CONT

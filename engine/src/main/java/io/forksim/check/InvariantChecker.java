@@ -39,7 +39,8 @@ import java.util.Map;
  *       folio while both slots were taken, and then (within the same fork, batch by batch) takes a slot another
  *       thread freed meanwhile, starts that slot at the new batch only; the sub path clamps at -1 for it. A
  *       single thread cannot get there (a slot only frees while its owner unmaps), so there the rule is exact.</li>
- *   <li><b>PageAnonExclusive</b> only on anon pages mapped at most once.</li>
+ *   <li><b>PageAnonExclusive</b> only on anon pages mapped at most once; a pinned anon page that is mapped is
+ *       PageAnonExclusive ({@link PinInvariant}).</li>
  *   <li><b>Swap.</b> Each slot's count equals the swap PTEs referencing it; an SWP_EXCLUSIVE entry is the
  *       only reference of its slot; a swap-cache folio is {@code PG_SWAPCACHE} and its slot is in use.</li>
  *   <li><b>RSS</b> counters of each process equal what its page tables map.</li>
@@ -224,6 +225,11 @@ public final class InvariantChecker
                         continue;
                     }
                     pinsByHead.merge(memmap.folioHead(p.pfn()), 1, Integer::sum);
+                    final String pin = PinInvariant.check(memmap, mm, p, pageMaps[(int)p.pfn()]);
+                    if (pin != null)
+                    {
+                        add(pin);
+                    }
                 }
             }
             checkSwap();

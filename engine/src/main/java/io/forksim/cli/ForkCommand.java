@@ -34,6 +34,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /**
  * {@code forksim fork}: the seed thread's microbenchmark. A process with {@code --size} of populated memory is
@@ -66,9 +67,6 @@ public final class ForkCommand implements Callable<Integer>
     static final int MAX_ORDER = 9;
     /** Simulated RAM a machine can have (Machine.Config's limit). */
     static final long MAX_RAM = 1L << 43;
-
-    /** How a worker JVM starts: this command line in worker mode. */
-    static final List<String> WORKER_ENTRY = List.of(Main.class.getName(), "fork", "--worker");
 
     @Spec
     CommandSpec spec;
@@ -407,7 +405,8 @@ public final class ForkCommand implements Callable<Integer>
                 for (final int order : plan.orders())
                 {
                     final ForkPlan one = plan.forArchAndOrder(arch, order);
-                    final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug.enabled());
+                    final ForkRun.Outcome o = Workers.run(workerArgs(one, arch, countersFile, debug.enabled()), arch,
+                        progress, offset);
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += one.stepsPerArch();
@@ -524,6 +523,46 @@ public final class ForkCommand implements Callable<Integer>
                 }
             }
         };
+    }
+
+    /** The arguments of the worker JVM that runs {@code plan} for {@code arch}: this command in worker mode. */
+    static List<String> workerArgs(final ForkPlan plan, final String arch, final Path counters, final boolean debug)
+    {
+        final List<String> cmd = new ArrayList<>(List.of(Main.class.getName(), "fork", "--worker"));
+        cmd.add("--arch=" + arch);
+        cmd.add("--size=" + plan.sizeBytes());
+        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        cmd.add("--strategy=" + plan.strategies().stream().map(StrategyChoice::cliName).collect(Collectors.joining(",")));
+        cmd.add("--runs=" + plan.runs());
+        cmd.add("--iterations=" + plan.iterations());
+        cmd.add("--ram=" + plan.ramBytes());
+        cmd.add("--warmup=" + plan.warmup());
+        cmd.add(plan.tlbiRange() ? "--tlbi-range" : "--no-tlbi-range");
+        if (plan.snapshot() != null)
+        {
+            cmd.add("--snapshot=" + plan.snapshot());
+        }
+        if (plan.reuseParent())
+        {
+            cmd.add("--reuse-parent");
+        }
+        if (plan.verify())
+        {
+            cmd.add("--verify");
+        }
+        if (debug)
+        {
+            cmd.add("--debug");
+        }
+        if (counters != null)
+        {
+            cmd.add("--counters=" + counters);
+        }
+        else
+        {
+            cmd.add("--no-counters");
+        }
+        return cmd;
     }
 
     /** Worker mode: one arch; results as JSON lines on stdout, progress as [k/N] and "~ " lines on stderr. */

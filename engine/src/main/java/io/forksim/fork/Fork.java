@@ -2,6 +2,7 @@ package io.forksim.fork;
 
 import io.forksim.arch.Arch;
 import io.forksim.mem.OutOfSimulatedMemoryException;
+import io.forksim.mm.ForkHooks;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.VmFlags;
@@ -30,6 +31,9 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Fork
 {
+    /** The child-mm hooks of dup_mmap and copy_pte_range (internal to this package). */
+    static final ForkHooks HOOKS = ForkHooks.forFork();
+
     private Fork()
     {
     }
@@ -78,15 +82,15 @@ public final class Fork
             {
                 continue;
             }
-            final Vma dst = Mm.dupVma(vma);
-            child.setVmaFlags(dst, vma.flags() & ~VmFlags.VM_LOCKED);
+            final Vma dst = HOOKS.dupVma(vma);
+            HOOKS.setVmaFlags(child, dst, vma.flags() & ~VmFlags.VM_LOCKED);
             if ((vma.flags() & VmFlags.VM_WIPEONFORK) != 0)
             {
-                child.setHasAnonVma(dst, false);
-                child.addVmaForFork(dst);
+                HOOKS.setHasAnonVma(child, dst, false);
+                HOOKS.addVmaForFork(child, dst);
                 continue;
             }
-            child.addVmaForFork(dst);
+            HOOKS.addVmaForFork(child, dst);
             if (vmaNeedsCopy(dst, vma))
             {
                 final int ret = copyPageRange(machine, child, dst, parent, vma, strategy);

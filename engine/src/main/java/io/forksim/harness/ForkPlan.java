@@ -27,7 +27,7 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
 {
     public static final long PAGE_SIZE = 4096;
     /** Where the parent's region starts: 1 TiB, aligned to every table level below the PGD. */
-    public static final long BASE_VA = 1L << 40;
+    public static final long BASE_VA = PopulatedParent.BASE_VA;
 
     public ForkPlan
     {

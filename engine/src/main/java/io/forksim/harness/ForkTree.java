@@ -227,42 +227,6 @@ public final class ForkTree
         }
     }
 
-    /** Exact counts of one worker (plain longs; summed at quiescence). */
-    public static final class Counts
-    {
-        public long ops;
-        public long forks;
-        public long zygoteForks;
-        public long exits;
-        public long writes;
-        public long reads;
-        public long ooms;
-        public long skippedForks;
-        /** PTEs (present and swap) the forks copied into children: the children's RSS right after fork. */
-        public long forkPages;
-        /** Time spent inside {@link Fork#fork} (not waiting for the zygote's lock). */
-        public long forkNanos;
-        public long contentMismatches;
-        public long peakLive;
-
-        public Counts add(final Counts o)
-        {
-            ops += o.ops;
-            forks += o.forks;
-            zygoteForks += o.zygoteForks;
-            exits += o.exits;
-            writes += o.writes;
-            reads += o.reads;
-            ooms += o.ooms;
-            skippedForks += o.skippedForks;
-            forkPages += o.forkPages;
-            forkNanos += o.forkNanos;
-            contentMismatches += o.contentMismatches;
-            peakLive += o.peakLive;
-            return this;
-        }
-    }
-
     /**
      * What a run did and found.
      *
@@ -277,9 +241,9 @@ public final class ForkTree
      * @param failures       exceptions a worker died of (empty = none)
      * @param liveAtQuiescence processes alive when the invariants were checked (zygote included)
      */
-    public record Result(Config config, Counts total, List<Counts> perWorker, Events opEvents, Events runEvents,
-        long wallNanos, long populateNanos, List<String> violations, List<String> leaks, List<String> failures,
-        int liveAtQuiescence, long offHeapBytes)
+    public record Result(Config config, ForkTreeCounts total, List<ForkTreeCounts> perWorker, Events opEvents,
+        Events runEvents, long wallNanos, long populateNanos, List<String> violations, List<String> leaks,
+        List<String> failures, int liveAtQuiescence, long offHeapBytes)
     {
         public boolean ok()
         {
@@ -433,8 +397,8 @@ public final class ForkTree
         zygote.exit();
         final List<String> leaks = InvariantChecker.leaks(machine, initialFree);
 
-        final Counts total = new Counts();
-        final List<Counts> per = new ArrayList<>();
+        final ForkTreeCounts total = new ForkTreeCounts();
+        final List<ForkTreeCounts> per = new ArrayList<>();
         for (final Worker w : workers)
         {
             total.add(w.counts);
@@ -520,7 +484,7 @@ public final class ForkTree
     {
         final int index;
         final List<Subtree> subtrees = new ArrayList<>();
-        final Counts counts = new Counts();
+        final ForkTreeCounts counts = new ForkTreeCounts();
         SplittableRandom rnd;
         long budget;
         volatile Throwable failure;

@@ -187,10 +187,8 @@ public final class ScaleRun
             this.m = new Machine(config(plan, ramBytes));
             try
             {
-                parent = m.newProcess();
-                parent.mmap(ForkPlan.BASE_VA, plan.baselineBytes(), VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
                 final long p0 = System.nanoTime();
-                parent.populate(ForkPlan.BASE_VA, plan.baselineBytes(), plan.order());
+                parent = PopulatedParent.populate(m, plan.baselineBytes(), plan.order());
                 popS = (System.nanoTime() - p0) / 1e9;
                 pages = plan.baselineBytes() >>> 12;
                 resident = Rss.current() - rss0;

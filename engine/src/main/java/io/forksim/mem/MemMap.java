@@ -264,8 +264,17 @@ public final class MemMap implements AutoCloseable {
         return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET);
     }
 
-    public void setAux(final long pfn, final int aux) {
+    void setAux(final long pfn, final int aux) {
         records.set(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET, aux);
+    }
+
+    /**
+     * For {@code split_folio}: clears the aux slot of {@code pfn} (the MM ids of a large folio's page[1], the
+     * pincount of its head), which means nothing once the page is an order-0 folio of its own.
+     * Precondition: the folio {@code pfn} belonged to is being split and holds no pin.
+     */
+    public void clearAuxForSplit(final long pfn) {
+        setAux(pfn, 0);
     }
 
     /** Page-table page: the slot index of its table storage (forksim's ptdesc). */
@@ -273,7 +282,7 @@ public final class MemMap implements AutoCloseable {
         return mapcount(pfn);
     }
 
-    public void setPtSlot(final long pfn, final int slot) {
+    void setPtSlot(final long pfn, final int slot) {
         setMapcount(pfn, slot);
     }
 

@@ -203,7 +203,7 @@ final class Faults
         {
             return null;
         }
-        vma.hasAnonVma = true; // anon_vma_prepare
+        VmaMerge.anonVmaPrepare(mm, vma);
         memmap.setMapcount(pfn, 1); // folio_add_new_anon_rmap(RMAP_EXCLUSIVE)
         memmap.setAnonExclusive(pfn);
         long pte = arch.pfnPte(pfn, vma.pageProt);
@@ -273,7 +273,7 @@ final class Faults
             Folios.free(m, pfn);
             return null;
         }
-        vma.hasAnonVma = true;
+        VmaMerge.anonVmaPrepare(mm, vma);
         memmap.setToken(pfn, memmap.token(src));
         memmap.setMapcount(pfn, 1);
         memmap.setAnonExclusive(pfn);
@@ -420,12 +420,23 @@ final class Faults
     static FaultResult doWpPage(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s, final long pte,
         final long prealloc)
     {
+        return doWpPage(m, mm, vma, s, pte, prealloc, false);
+    }
+
+    /**
+     * {@code do_wp_page}, also with {@code FAULT_FLAG_UNSHARE} ({@code unshare}, a private VMA only, from a
+     * read-only longterm pin): a reusable anon page only becomes PageAnonExclusive (the PTE stays as it is);
+     * anything else is copied into a new exclusive anon page mapped read-only and clean.
+     */
+    static FaultResult doWpPage(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s, final long pte,
+        final long prealloc, final boolean unshare)
+    {
         final Arch arch = m.arch();
         final MemMap memmap = m.memmap();
         final long pfn = arch.ptePfn(pte);
         if (arch.pteSpecial(pte) || pfn == PhysMem.ZERO_PFN)
         {
-            return wpPageCopy(m, mm, vma, s, PhysMem.NO_PFN, prealloc);
+            return wpPageCopy(m, mm, vma, s, PhysMem.NO_PFN, prealloc, unshare, pte);
         }
         if ((vma.flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE)) != 0)
         {
@@ -439,12 +450,15 @@ final class Faults
             && (memmap.testAnonExclusive(pfn) || wpCanReuseAnonFolio(m, mm, head)))
         {
             memmap.setAnonExclusive(pfn);
-            wpPageReuse(m, vma, s, pte);
+            if (!unshare)
+            {
+                wpPageReuse(m, vma, s, pte);
+            }
             m.events().cowReuses++;
             freeUnused(m, prealloc);
             return FaultResult.REUSED;
         }
-        return wpPageCopy(m, mm, vma, s, pfn, prealloc);
+        return wpPageCopy(m, mm, vma, s, pfn, prealloc, unshare, pte);
     }
 
     private static void freeUnused(final Machine m, final long prealloc)
@@ -523,10 +537,14 @@ final class Faults
      * {@code ptep_clear_flush} of the old entry, then the new entry young, dirty, writable if VM_WRITE, PAE on
      * the new page; only then the old mapping's rmap and reference go (the old folio is freed at refcount 0).
      *
+     * With {@code unshare} the new entry is neither dirty nor writable and keeps the old one's soft-dirty and
+     * uffd-wp bits.
+     *
      * @param oldPfn the page mapped so far, or {@link PhysMem#NO_PFN} for the zero page
+     * @param orig the PTE being replaced
      */
     private static FaultResult wpPageCopy(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s,
-        final long oldPfn, final long prealloc)
+        final long oldPfn, final long prealloc, final boolean unshare, final long orig)
     {
         final Arch arch = m.arch();
         final MemMap memmap = m.memmap();
@@ -536,12 +554,21 @@ final class Faults
         {
             return null;
         }
-        vma.hasAnonVma = true;
+        VmaMerge.anonVmaPrepare(mm, vma);
         memmap.setToken(pfn, oldPfn == PhysMem.NO_PFN ? 0 : memmap.token(oldPfn));
-        long entry = arch.pteMkdirty(arch.pfnPte(pfn, vma.pageProt));
-        if ((vma.flags & VmFlags.VM_WRITE) != 0)
+        long entry = arch.pfnPte(pfn, vma.pageProt);
+        if (unshare)
         {
-            entry = arch.pteMkwrite(entry);
+            entry = arch.pteSoftDirty(orig) ? arch.pteMksoftDirty(entry) : arch.pteClearSoftDirty(entry);
+            entry = arch.pteUffdWp(orig) ? arch.pteMkuffdWp(entry) : entry;
+        }
+        else
+        {
+            entry = arch.pteMkdirty(entry);
+            if ((vma.flags & VmFlags.VM_WRITE) != 0)
+            {
+                entry = arch.pteMkwrite(entry);
+            }
         }
         arch.ptepClearFlush(ev, s.seg, s.base, s.idx);
         memmap.setMapcount(pfn, 1);
@@ -579,7 +606,7 @@ final class Faults
 
     /**
      * A user load: the MMU walks the PTE (setting the accessed bit as hardware does on x86 and arm64 with
-     * FEAT_HAFDBS, modelled as a {@code ptep_set_access_flags} without flush), faulting first if it is not
+     * FEAT_HAFDBS, {@link Arch#hwAccessFlags}: in the one entry walked on arm64), faulting first if it is not
      * present.
      */
     static long read(final Machine m, final Mm mm, final long addr)
@@ -598,10 +625,7 @@ final class Faults
             s = Tables.lookup(m, mm, addr);
             return m.memmap().token(arch.ptePfn(s.peek()));
         }
-        if (!arch.pteYoung(pte))
-        {
-            arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkyoung(pte), false);
-        }
+        arch.hwAccessFlags(m.events(), s.seg, s.base, s.idx, pte, false);
         return m.memmap().token(arch.ptePfn(pte));
     }
 
@@ -625,66 +649,9 @@ final class Faults
         }
         else
         {
-            if (!arch.pteYoung(pte) || !arch.pteDirty(pte))
-            {
-                // the MMU sets A/D itself: no fault, so no flush (dirty = false)
-                arch.ptepSetAccessFlags(m.events(), s.seg, s.base, s.idx, arch.pteMkdirty(arch.pteMkyoung(pte)), false);
-            }
+            arch.hwAccessFlags(m.events(), s.seg, s.base, s.idx, pte, true); // the MMU sets A/D itself: no fault, no flush
             pfn = arch.ptePfn(pte);
         }
         m.memmap().setToken(pfn, token);
-    }
-
-    /**
-     * {@code pin_user_pages(FOLL_WRITE | FOLL_LONGTERM)} of one page: a write fault first unless the PTE is
-     * present, writable and (for anon) exclusive, so that the pinned page can never be COW-shared; then the
-     * pin (order 0: refcount + 1024; large: pincount + 1 and refcount + 1) and MMF_HAS_PINNED.
-     */
-    static long pin(final Machine m, final Mm mm, final long addr)
-    {
-        final Vma vma = vmaFor(mm, addr);
-        if (vma == null || (vma.flags & VmFlags.VM_WRITE) == 0)
-        {
-            throw new IllegalArgumentException("cannot pin 0x" + Long.toHexString(addr)
-                + ": no writable mapping there (FOLL_WRITE would fail with -EFAULT)");
-        }
-        final Arch arch = m.arch();
-        final MemMap memmap = m.memmap();
-        final long page = addr & -Arch.PAGE_SIZE;
-        Tables.Slot s = Tables.lookup(m, mm, page);
-        long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
-        boolean needFault = arch.pteNone(pte) || !arch.ptePresent(pte) || !arch.pteWrite(pte);
-        if (!needFault)
-        {
-            final long pfn = arch.ptePfn(pte);
-            needFault = (memmap.flags(memmap.folioHead(pfn)) & PageDescriptor.PG_ANON) != 0 && !memmap.testAnonExclusive(pfn);
-        }
-        if (needFault)
-        {
-            fault(m, mm, page, true);
-            s = Tables.lookup(m, mm, page);
-            pte = s.peek();
-        }
-        final long pfn = arch.ptePfn(pte);
-        Folios.pin(m, pfn);
-        mm.hasPinned = true;
-        mm.pins.add(new Mm.Pin(page, pfn));
-        return pfn;
-    }
-
-    /** {@code unpin_user_page} of the page pinned most recently at {@code addr}. */
-    static void unpin(final Machine m, final Mm mm, final long addr)
-    {
-        final long page = addr & -Arch.PAGE_SIZE;
-        for (int i = mm.pins.size() - 1; i >= 0; i--)
-        {
-            if (mm.pins.get(i).addr() == page)
-            {
-                final Mm.Pin p = mm.pins.remove(i);
-                Folios.unpin(m, p.pfn());
-                return;
-            }
-        }
-        throw new IllegalArgumentException("no pin at 0x" + Long.toHexString(addr) + " in " + mm);
     }
 }

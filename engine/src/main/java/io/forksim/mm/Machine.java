@@ -574,7 +574,7 @@ public final class Machine implements AutoCloseable
                 throw new IllegalArgumentException("vma of mm#" + id + " maps file " + s.file().name() + ", not a file of this machine");
             }
             final Vma v = new Vma(s.start(), s.end(), s.flags(), s.file(), s.pgoff(), s.pageProt());
-            v.hasAnonVma = s.hasAnonVma();
+            v.anonVma = s.hasAnonVma() ? new AnonVma() : null; // identity is not saved: one per VMA, singular chain
             mm.vmas.put(v.start, v);
             prevEnd = s.end();
         }

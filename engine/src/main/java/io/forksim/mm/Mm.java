@@ -85,20 +85,29 @@ public final class Mm
         return e != null && e.getValue().contains(addr) ? e.getValue() : null;
     }
 
-    /** For fork: adds a duplicated VMA to this (child) mm. Precondition: it overlaps nothing. */
-    public void addVmaForFork(final Vma vma)
+    /** For fork ({@link ForkHooks}): adds a duplicated VMA to this (child) mm. Precondition: it overlaps nothing. */
+    void addVmaForFork(final Vma vma)
     {
         vmas.put(vma.start, vma);
     }
 
-    /** For fork: a copy of {@code vma} to be placed in a child mm. */
-    public static Vma dupVma(final Vma vma)
+    /**
+     * For fork ({@link ForkHooks}): a copy of {@code vma} to be placed in a child mm; one with an anon_vma gets a new one whose
+     * chain holds the parent's too ({@code anon_vma_fork}).
+     */
+    static Vma dupVma(final Vma vma)
     {
-        return vma.copy();
+        final Vma v = vma.copy();
+        if (v.anonVma != null)
+        {
+            v.anonVma = new AnonVma(); // anon_vma_fork: the child's own anon_vma, chained to the parent's
+            v.anonVmaForked = true;
+        }
+        return v;
     }
 
-    /** For fork: adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
-    public void addRss(final long[] delta)
+    /** For fork ({@link ForkHooks}): adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
+    void addRss(final long[] delta)
     {
         for (int i = 0; i < rss.length; i++)
         {
@@ -106,12 +115,15 @@ public final class Mm
         }
     }
 
-    public void setHasAnonVma(final Vma vma, final boolean value)
+    /** For fork ({@link ForkHooks}): sets whether {@code vma} (of this mm) has an anon_vma. */
+    void setHasAnonVma(final Vma vma, final boolean value)
     {
-        vma.hasAnonVma = value;
+        vma.anonVma = value ? new AnonVma() : null;
+        vma.anonVmaForked = false;
     }
 
-    public void setVmaFlags(final Vma vma, final int flags)
+    /** For fork ({@link ForkHooks}): replaces the flags of {@code vma} (of this mm) with {@code flags}. */
+    void setVmaFlags(final Vma vma, final int flags)
     {
         vma.flags = flags;
     }
@@ -174,13 +186,28 @@ public final class Mm
 
     /**
      * {@code madvise}: the range must be fully mapped. DONTNEED zaps ({@code batched} chooses the zap shape);
-     * DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK change VMA flags (splitting VMAs whose flags change); PAGEOUT swaps
-     * out exclusively mapped, unpinned anon folios of the range ({@link Pageout}).
+     * DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK change VMA flags (splitting VMAs whose flags change and merging them
+     * with compatible neighbours); PAGEOUT is {@link #pageout} without its result.
      */
     public void madvise(final long addr, final long len, final Advice advice, final boolean batched)
     {
         checkAlive();
         VmaOps.madvise(machine, this, addr, len, advice, batched);
+    }
+
+    /**
+     * {@code madvise(MADV_PAGEOUT)}: swaps out the anon folios of the range that only this process maps and
+     * nothing pins; a large folio the range covers only in part is split first ({@link Pageout}).
+     *
+     * @return what was paged out and what was split
+     * @throws IllegalArgumentException if the range is malformed or not fully mapped (nothing changes)
+     */
+    public PageoutResult pageout(final long addr, final long len)
+    {
+        checkAlive();
+        VmaOps.checkRange("madvise", addr, len);
+        VmaOps.checkCovered("madvise(PAGEOUT)", this, addr, addr + len);
+        return Pageout.pageout(machine, this, addr, addr + len);
     }
 
     /**
@@ -200,6 +227,7 @@ public final class Mm
      * Faults in {@code [addr, addr + len)} as write faults with folios of {@code order} (0..9) would: per folio
      * one {@code set_ptes(1 << order)}; private anon PTEs young + dirty + writable when VM_WRITE, every page
      * PageAnonExclusive; then a fresh {@link Machine#newToken()} is written into each page, in address order.
+     * A private anonymous mapping without VM_WRITE maps the shared zero page instead (a read fault; no token).
      * Shared (shmem or file) mappings are populated with order-0 page-cache folios, mapped dirty and writable.
      *
      * @throws IllegalArgumentException if the order is out of range, the range is not aligned to the folio size,
@@ -252,17 +280,48 @@ public final class Mm
     }
 
     /**
-     * {@code pin_user_pages(FOLL_WRITE | FOLL_LONGTERM)} of the page at {@code addr}: unshares/COWs first if the
-     * page is not exclusive, then pins; sets MMF_HAS_PINNED.
+     * {@code pin_user_pages(FOLL_LONGTERM)} of the page at {@code addr}, with FOLL_WRITE exactly when the VMA is
+     * writable: {@link #pin(long, boolean) pin(addr, vma is writable)}.
      *
      * @return the pinned PFN
-     * @throws IllegalArgumentException if no writable VMA covers {@code addr} (-EFAULT)
+     * @throws IllegalArgumentException if no VMA covers {@code addr} or it can be pinned neither way (-EFAULT)
      * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
      */
     public long pin(final long addr)
     {
         checkAlive();
-        return Faults.pin(machine, this, addr);
+        final Vma v = Faults.vmaFor(this, addr);
+        return Gup.pin(machine, this, addr, v != null && (v.flags & VmFlags.VM_WRITE) != 0);
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_LONGTERM | (write ? FOLL_WRITE : 0))} of the page at {@code addr} ({@link Gup}):
+     * a R/W pin write-faults unless the page is mapped writable and exclusive; a R/O pin read-faults an unmapped
+     * page and unshares (FAULT_FLAG_UNSHARE) a page that is not an exclusive anon page in a COW mapping, so that
+     * the pinned page is the one the process keeps seeing. Sets MMF_HAS_PINNED.
+     *
+     * @return the pinned PFN
+     * @throws IllegalArgumentException if no VMA covers {@code addr}, it is VM_PFNMAP, or it lacks VM_WRITE (R/W)
+     *         or VM_READ (R/O) (-EFAULT); nothing changed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
+     */
+    public long pin(final long addr, final boolean write)
+    {
+        checkAlive();
+        return Gup.pin(machine, this, addr, write);
+    }
+
+    /**
+     * {@link #pin(long, boolean)} of every page of {@code [addr, addr + len)}, in address order.
+     *
+     * @return the pinned PFNs
+     * @throws IllegalArgumentException if the range is not page aligned or a page of it cannot be pinned; nothing changed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out; the pins taken are dropped again
+     */
+    public long[] pinRange(final long addr, final long len, final boolean write)
+    {
+        checkAlive();
+        return Gup.pinRange(machine, this, addr, len, write);
     }
 
     /**
@@ -274,7 +333,18 @@ public final class Mm
     public void unpin(final long addr)
     {
         checkAlive();
-        Faults.unpin(machine, this, addr);
+        Gup.unpin(machine, this, addr);
+    }
+
+    /**
+     * {@link #unpin(long)} of every page of {@code [addr, addr + len)}.
+     *
+     * @throws IllegalArgumentException if the range is not page aligned or a page of it holds no pin; nothing changed
+     */
+    public void unpinRange(final long addr, final long len)
+    {
+        checkAlive();
+        Gup.unpinRange(machine, this, addr, len);
     }
 
     /** {@code exit_mmap} with the batched zap. */

@@ -16,11 +16,13 @@ import java.util.Map;
  * {@code MADV_PAGEOUT} of private anonymous memory ({@code madvise_cold_or_pageout_pte_range} +
  * {@code shrink_folio_list} + {@code try_to_unmap_one} + swap writeback), reduced to what changes state.
  *
- * <p>A folio is reclaimed only if every page of it is mapped exactly once, by a PTE of this mm inside the
- * range, and nothing but those mappings (and, for an order-0 folio, the swap cache) references it: not
- * pinned, not shared with another process, not partially mapped. The kernel would split a partially mapped
- * large folio and skips shared ones ({@code folio_mapcount != folio_nr_pages}); forksim skips both, and
- * skips a folio when swap has no {@code nr} consecutive free slots (THP_SWAP would fall back to splitting).
+ * <p>A folio is skipped if another process may map it ({@code folio_maybe_mapped_shared}). A large folio that the
+ * range does not cover whole, in order (its pages mapped by consecutive PTEs inside the range, as
+ * {@code madvise_folio_pte_batch} finds them), is split first ({@link SplitFolio}; a pinned or otherwise
+ * referenced folio does not split and is skipped); its pages in the range are then reclaimed one by one. A folio
+ * is reclaimed only if every page of it is mapped exactly once, by a PTE of this mm inside the range, and
+ * nothing but those mappings (and, for an order-0 folio, the swap cache) references it: not pinned, not shared.
+ * A folio is skipped when swap has no {@code nr} consecutive free slots (THP_SWAP would fall back to splitting).
  *
  * <p>Reclaim: {@code nr} consecutive slots (count 1 each) receive the pages' tokens; each PTE becomes the
  * swap entry of its page's slot, with SWP_EXCLUSIVE when the page was PageAnonExclusive and swp-soft-dirty
@@ -34,14 +36,13 @@ final class Pageout
     {
     }
 
-    static void pageout(final Machine m, final Mm mm, final long start, final long end)
+    static PageoutResult pageout(final Machine m, final Mm mm, final long start, final long end)
     {
         final Arch arch = m.arch();
         final MemMap memmap = m.memmap();
         final PageTables pt = m.pageTables();
         final Events ev = m.events();
-        final SwapSpace swap = m.swap();
-        // head -> PTE slots (table, idx, va) mapping the folio inside the range, in first-seen order
+        // head -> PTE slots (table, idx, va, pfn) mapping the folio inside the range, in first-seen order
         final Map<Long, List<long[]>> folios = new LinkedHashMap<>();
         for (final Vma v : VmaOps.vmasIn(mm, start, end))
         {
@@ -75,71 +76,122 @@ final class Pageout
                         continue;
                     }
                     folios.computeIfAbsent(head, h -> new ArrayList<>())
-                        .add(new long[] {table, i, tableVa + ((long)i << Arch.PAGE_SHIFT)});
+                        .add(new long[] {table, i, tableVa + ((long)i << Arch.PAGE_SHIFT), pfn});
                 }
             });
         }
         final Zap.Gather g = new Zap.Gather();
+        final List<Long> out = new ArrayList<>();
+        int split = 0;
+        int freedBySplit = 0;
         for (final Map.Entry<Long, List<long[]>> e : folios.entrySet())
         {
             final long head = e.getKey();
             final List<long[]> slots = e.getValue();
-            final int order = memmap.order(head);
-            final int nr = 1 << order;
-            final boolean swapcache = (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) != 0;
-            if (slots.size() != nr || memmap.mapcount(head) != nr
-                || memmap.refcount(head) != nr + (swapcache ? 1 : 0)
-                || (order != 0 && memmap.pincount(head) != 0))
+            final int nr = 1 << memmap.order(head);
+            if (nr > 1 && !wholeInOrder(slots, head, nr))
             {
+                if (!SplitFolio.canSplit(memmap, mm, head))
+                {
+                    continue; // maybe mapped shared, pinned or otherwise referenced: left alone
+                }
+                freedBySplit += SplitFolio.split(m, mm, head);
+                split++;
+                for (final long[] sl : slots)
+                {
+                    reclaim(m, mm, sl[3], List.<long[]>of(sl), g, out);
+                }
                 continue;
             }
-            final long offset = swapcache ? swap.cacheSlotOf(head) : swap.alloc(nr);
-            if (offset < 0)
-            {
-                continue;
-            }
-            for (final long[] sl : slots)
-            {
-                final long table = sl[0];
-                final int idx = (int)sl[1];
-                final var seg = pt.segment(table);
-                final long base = pt.base(table);
-                final long old = arch.ptepGetAndClear(ev, seg, base, idx);
-                final long pfn = arch.ptePfn(old);
-                final long slot = offset + (pfn - head);
-                long swp = arch.swpEntryToPte(SwapSpace.SWAP_TYPE, slot);
-                if (memmap.testAnonExclusive(pfn))
-                {
-                    swp = arch.pteSwpMkexclusive(swp);
-                }
-                if (arch.pteSoftDirty(old))
-                {
-                    swp = arch.pteSwpMksoftDirty(swp);
-                }
-                arch.setNonPresent(ev, seg, base, idx, swp);
-                if (swapcache)
-                {
-                    swap.dup(slot);
-                }
-                else
-                {
-                    swap.setToken(slot, memmap.token(pfn));
-                }
-                g.add(sl[2], 1);
-            }
-            mm.rss[Mm.MM_ANONPAGES] -= nr;
-            mm.rss[Mm.MM_SWAPENTS] += nr;
-            Folios.removeRmap(memmap, head, nr, mm.id);
-            if (swapcache)
-            {
-                swap.setCachePfn(offset, -1);
-                Folios.dropSwapCache(m, head);
-            }
-            Folios.put(m, head, nr);
-            ev.swapOuts += nr;
-            ev.rmapUpdate++;
-            ev.refcountUpdate++;
+            reclaim(m, mm, head, slots, g, out);
         }
         g.finish(m);
+        return new PageoutResult(out, split, freedBySplit);
+    }
+
+    /** The slots map pages head, head+1, ... head+nr-1 at consecutive addresses. */
+    private static boolean wholeInOrder(final List<long[]> slots, final long head, final int nr)
+    {
+        if (slots.size() != nr)
+        {
+            return false;
+        }
+        final long va0 = slots.get(0)[2];
+        for (int k = 0; k < nr; k++)
+        {
+            final long[] sl = slots.get(k);
+            if (sl[3] != head + k || sl[2] != va0 + ((long)k << Arch.PAGE_SHIFT))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Reclaims the folio at {@code head} mapped by {@code slots} if nothing else holds it and swap has room. */
+    private static void reclaim(final Machine m, final Mm mm, final long head, final List<long[]> slots, final Zap.Gather g,
+        final List<Long> out)
+    {
+        final Arch arch = m.arch();
+        final MemMap memmap = m.memmap();
+        final PageTables pt = m.pageTables();
+        final Events ev = m.events();
+        final SwapSpace swap = m.swap();
+        final int order = memmap.order(head);
+        final int nr = 1 << order;
+        final boolean swapcache = (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) != 0;
+        if (slots.size() != nr || memmap.mapcount(head) != nr
+            || memmap.refcount(head) != nr + (swapcache ? 1 : 0)
+            || (order != 0 && memmap.pincount(head) != 0))
+        {
+            return;
+        }
+        final long offset = swapcache ? swap.cacheSlotOf(head) : swap.alloc(nr);
+        if (offset < 0)
+        {
+            return;
+        }
+        for (final long[] sl : slots)
+        {
+            final long table = sl[0];
+            final int idx = (int)sl[1];
+            final var seg = pt.segment(table);
+            final long base = pt.base(table);
+            final long old = arch.ptepGetAndClear(ev, seg, base, idx);
+            final long pfn = arch.ptePfn(old);
+            final long slot = offset + (pfn - head);
+            long swp = arch.swpEntryToPte(SwapSpace.SWAP_TYPE, slot);
+            if (memmap.testAnonExclusive(pfn))
+            {
+                swp = arch.pteSwpMkexclusive(swp);
+            }
+            if (arch.pteSoftDirty(old))
+            {
+                swp = arch.pteSwpMksoftDirty(swp);
+            }
+            arch.setNonPresent(ev, seg, base, idx, swp);
+            if (swapcache)
+            {
+                swap.dup(slot);
+            }
+            else
+            {
+                swap.setToken(slot, memmap.token(pfn));
+            }
+            g.add(sl[2], 1);
+            out.add(sl[2]);
+        }
+        mm.rss[Mm.MM_ANONPAGES] -= nr;
+        mm.rss[Mm.MM_SWAPENTS] += nr;
+        Folios.removeRmap(memmap, head, nr, mm.id);
+        if (swapcache)
+        {
+            swap.setCachePfn(offset, -1);
+            Folios.dropSwapCache(m, head);
+        }
+        Folios.put(m, head, nr);
+        ev.swapOuts += nr;
+        ev.rmapUpdate++;
+        ev.refcountUpdate++;
     }
 }

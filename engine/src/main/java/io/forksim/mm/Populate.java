@@ -15,10 +15,11 @@ import java.util.Map;
 
 /**
  * Populating a range the way write faults with an mTHP size of {@code order} would: per folio, one
- * {@code set_ptes(nr = 1 << order)} ({@code do_anonymous_page} with {@code alloc_anon_folio}: young, and dirty
- * and writable if VM_WRITE), then a user write of a fresh token into every page. Shared mappings (shmem or file)
- * get order-0 page-cache folios ({@code do_shared_fault}), whatever {@code order} is (it still sets the
- * alignment the range must have).
+ * {@code set_ptes(nr = 1 << order)} ({@code do_anonymous_page} with {@code alloc_anon_folio}: young, dirty and
+ * writable), then a user write of a fresh token into every page. A private anonymous mapping without VM_WRITE
+ * (MAP_POPULATE on PROT_READ) read-faults instead: every page maps the shared zero page (special, read-only,
+ * no anon_vma, no RSS) and no token is written. Shared mappings (shmem or file) get order-0 page-cache folios
+ * ({@code do_shared_fault}), whatever {@code order} is (it still sets the alignment the range must have).
  *
  * <p>Two phases: first every table and folio is allocated and mapped; only when all of that succeeded are
  * the tokens written (so the machine's token counter and page contents are untouched by a failure). If
@@ -128,16 +129,26 @@ final class Populate
                 {
                     throw Faults.oom(m, 0);
                 }
-                if (v.file == null)
+                if (v.file == null && (v.flags & VmFlags.VM_WRITE) == 0)
+                {
+                    // do_anonymous_page without FAULT_FLAG_WRITE: the shared zero page, special, read-only; no anon_vma
+                    final long zero = arch.pteMkspecial(arch.pfnPte(PhysMem.ZERO_PFN, v.pageProt));
+                    for (int j = 0; j < nr; j++)
+                    {
+                        arch.setPtes(ev, s.seg, s.base, s.idx + j, zero, 1); // one fault per page, each the same PFN
+                    }
+                    ev.faults += nr;
+                    mappedEnd = a + size;
+                }
+                else if (v.file == null)
                 {
                     final long pfn = Folios.alloc(m, order, Folios.ANON_FLAGS);
                     if (pfn == PhysMem.NO_PFN)
                     {
                         throw Faults.oom(m, order);
                     }
-                    if (!v.hasAnonVma)
+                    if (VmaMerge.anonVmaPrepare(mm, v))
                     {
-                        v.hasAnonVma = true;
                         anonVmaSet.add(v);
                     }
                     memmap.setRefcount(pfn, nr);
@@ -223,7 +234,7 @@ final class Populate
             }
             for (final Vma v : anonVmaSet)
             {
-                v.hasAnonVma = false;
+                v.anonVma = null;
             }
             Tables.unwind(m, created);
             throw e;
@@ -239,6 +250,10 @@ final class Populate
             for (int i = i0; i < i0 + n; i++)
             {
                 final long pfn = arch.ptePfn(Arch.peek(pt.segment(table), pt.base(table), i));
+                if (pfn == PhysMem.ZERO_PFN)
+                {
+                    continue; // a read-only private anon page: nothing to write
+                }
                 memmap.setToken(pfn, m.newToken());
                 if ((memmap.flags(pfn) & PageDescriptor.PG_FILE) != 0 && arch.pteDirty(Arch.peek(pt.segment(table), pt.base(table), i)))
                 {

@@ -17,8 +17,16 @@ public final class Vma
     final SimFile file;
     /** File page offset of {@link #start} (in pages); for anon VMAs the linear page index (kept for mremap). */
     long pgoff;
-    /** {@code vma->anon_vma != NULL}: set by the first anon fault / populate of a private VMA, and by fork's anon_vma_fork. */
-    boolean hasAnonVma;
+    /**
+     * {@code vma->anon_vma}, or null: set by the first anon fault / populate of a private VMA
+     * ({@link VmaMerge#anonVmaPrepare}) and by fork's {@code anon_vma_fork}; shared by split pieces.
+     */
+    AnonVma anonVma;
+    /**
+     * The VMA's {@code anon_vma_chain} holds more than its own anon_vma: fork cloned its parent's chain into it
+     * ({@code vma_had_uncowed_parents}). Such a VMA does not lend or take an anon_vma in a merge.
+     */
+    boolean anonVmaForked;
     /** {@code vm_page_prot}, from the arch's protection map. */
     long pageProt;
 
@@ -37,7 +45,7 @@ public final class Vma
     public int flags() { return flags; }
     public SimFile file() { return file; }
     public long pgoff() { return pgoff; }
-    public boolean hasAnonVma() { return hasAnonVma; }
+    public boolean hasAnonVma() { return anonVma != null; }
     public long pageProt() { return pageProt; }
     public long pages() { return (end - start) >>> Arch.PAGE_SHIFT; }
     public boolean isAnon() { return file == null; }
@@ -54,7 +62,8 @@ public final class Vma
     Vma copy()
     {
         final Vma v = new Vma(start, end, flags, file, pgoff, pageProt);
-        v.hasAnonVma = hasAnonVma;
+        v.anonVma = anonVma;
+        v.anonVmaForked = anonVmaForked;
         return v;
     }
 
@@ -63,6 +72,6 @@ public final class Vma
     {
         return String.format("%012x-%012x %s%s%s", start, end, VmFlags.describe(flags),
             file != null ? " file=" + file.name() + "@" + pgoff : " anon",
-            hasAnonVma ? " anon_vma" : "");
+            anonVma != null ? " anon_vma" : "");
     }
 }

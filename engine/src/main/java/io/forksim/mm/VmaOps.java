@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * The address-space operations on VMAs: mmap (MAP_FIXED without overlap), munmap, mprotect, madvise and
- * mremap (MREMAP_MAYMOVE | MREMAP_FIXED), with the VMA splits they need. VMAs are never merged: every VMA
- * stays as it was mapped or split (the kernel would merge compatible neighbours; forksim keeps the tree
- * as the operations left it, which changes no page-table state).
+ * mremap (MREMAP_MAYMOVE | MREMAP_FIXED), with the VMA splits they need. A VMA whose flags mprotect or
+ * madvise changed, and the range mremap moved, merge with compatible neighbours as the kernel's do
+ * ({@link VmaMerge}); mmap does not merge (every mmap stays its own VMA until such an operation).
  *
  * <p>Every operation validates all of its arguments before it changes anything.
  */
@@ -98,7 +98,8 @@ final class VmaOps
     static Vma split(final Mm mm, final Vma vma, final long at)
     {
         final Vma hi = new Vma(at, vma.end, vma.flags, vma.file, vma.pgoff + ((at - vma.start) >>> Arch.PAGE_SHIFT), vma.pageProt);
-        hi.hasAnonVma = vma.hasAnonVma;
+        hi.anonVma = vma.anonVma;
+        hi.anonVmaForked = vma.anonVmaForked;
         vma.end = at;
         mm.vmas.put(at, hi);
         return hi;
@@ -216,11 +217,14 @@ final class VmaOps
         checkCovered("mprotect", mm, addr, end);
         final Arch arch = m.arch();
         long changed = 0;
-        for (final Vma v0 : vmasIn(mm, addr, end))
+        // walk the live tree: a merge may absorb the next VMA of the range (it then already has the new flags)
+        for (long a = addr; a < end; )
         {
-            final int newFlags = newProtFlags(v0.flags, prot);
+            final Vma v0 = mm.findVma(a);
+            final int newFlags = newProtFlags(v0, prot);
             if (newFlags == v0.flags)
             {
+                a = v0.end;
                 continue;
             }
             Vma v = v0;
@@ -235,6 +239,7 @@ final class VmaOps
             v.flags = newFlags;
             v.pageProt = pageProt(arch, newFlags);
             changed += changeProtection(m, mm, v);
+            a = VmaMerge.mergeExisting(mm, v).end;
         }
         if (changed > 0)
         {
@@ -242,13 +247,24 @@ final class VmaOps
         }
     }
 
-    /** mprotect_fixup's new flags: the prot bits replaced; a private mapping made writable is charged (VM_ACCOUNT). */
-    static int newProtFlags(final int old, final int prot)
+    /**
+     * mprotect_fixup's new flags: the prot bits replaced; a private mapping made writable is charged
+     * (VM_ACCOUNT); an anonymous one made read-only before it has an anon_vma is uncharged.
+     */
+    static int newProtFlags(final Vma vma, final int prot)
     {
+        final int old = vma.flags;
         int f = (old & ~PROT_MASK) | prot;
-        if ((prot & VmFlags.VM_WRITE) != 0 && (old & (VmFlags.VM_ACCOUNT | VmFlags.VM_WRITE | VmFlags.VM_SHARED)) == 0)
+        if ((prot & VmFlags.VM_WRITE) != 0)
         {
-            f |= VmFlags.VM_ACCOUNT;
+            if ((old & (VmFlags.VM_ACCOUNT | VmFlags.VM_WRITE | VmFlags.VM_SHARED)) == 0)
+            {
+                f |= VmFlags.VM_ACCOUNT;
+            }
+        }
+        else if ((old & VmFlags.VM_ACCOUNT) != 0 && vma.file == null && vma.anonVma == null)
+        {
+            f &= ~VmFlags.VM_ACCOUNT;
         }
         return f;
     }
@@ -404,14 +420,19 @@ final class VmaOps
         }
     }
 
-    /** {@code madvise_update_vma}: VMAs whose flags change are split to the range; unchanged ones are left. */
+    /**
+     * {@code madvise_update_vma}: VMAs whose flags change are split to the range and merged with compatible
+     * neighbours; unchanged ones are left.
+     */
     private static void setFlags(final Mm mm, final long addr, final long end, final int set, final int clear)
     {
-        for (final Vma v0 : vmasIn(mm, addr, end))
+        for (long a = addr; a < end; ) // the live tree, as in mprotect
         {
+            final Vma v0 = mm.findVma(a);
             final int nf = (v0.flags | set) & ~clear;
             if (nf == v0.flags)
             {
+                a = v0.end;
                 continue;
             }
             Vma v = v0;
@@ -424,6 +445,7 @@ final class VmaOps
                 split(mm, v, end);
             }
             v.flags = nf;
+            a = VmaMerge.mergeExisting(mm, v).end;
         }
     }
 
@@ -486,8 +508,11 @@ final class VmaOps
         }
         splitAround(mm, oldAddr, oldAddr + len);
         final Vma piece = mm.findVma(oldAddr);
-        final Vma moved = new Vma(newAddr, newAddr + len, piece.flags, piece.file, piece.pgoff, piece.pageProt);
-        moved.hasAnonVma = piece.hasAnonVma;
+        // copy_vma: an anon VMA never faulted takes the new address as its pgoff, to merge more often
+        final long movedPgoff = piece.file == null && piece.anonVma == null ? newAddr >>> Arch.PAGE_SHIFT : piece.pgoff;
+        final Vma moved = new Vma(newAddr, newAddr + len, piece.flags, piece.file, movedPgoff, piece.pageProt);
+        moved.anonVma = piece.anonVma;
+        moved.anonVmaForked = piece.anonVmaForked;
         long movedPresent = 0;
         long a = oldAddr;
         final long oldEnd = oldAddr + len;
@@ -531,7 +556,7 @@ final class VmaOps
             a = next;
         }
         mm.vmas.remove(piece.start);
-        mm.vmas.put(newAddr, moved);
+        final Vma result = VmaMerge.mergeNew(mm, moved);
         if (movedPresent > 0)
         {
             arch.flushTlbRange(ev, len >>> Arch.PAGE_SHIFT);
@@ -539,7 +564,7 @@ final class VmaOps
         // Destination tables that stayed empty (the source had only none entries there) go too.
         Tables.unwind(m, created);
         pt.freeEmptyTables(ev, mm.pgd, oldAddr, oldEnd);
-        return moved;
+        return result;
     }
 
     /** {@code move_ptes} of {@code n} slots; returns the number of present entries moved. */

@@ -1,6 +1,7 @@
 package io.forksim.mm;
 
 import io.forksim.check.InvariantChecker;
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.PageDescriptor;
@@ -18,7 +19,7 @@ import static io.forksim.mm.Fixtures.pfnAt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** GUP pins with FOLL_WRITE | FOLL_LONGTERM. */
+/** GUP pins with FOLL_WRITE | FOLL_LONGTERM (R/O pins: {@link ReadOnlyPinTest}). */
 class PinTest
 {
     @Test
@@ -137,13 +138,23 @@ class PinTest
             mm.mmap(A, PAGE, R, false, null, 0);
             mm.mmap(A + PAGE, PAGE, RW, false, null, 0);
             mm.populate(A + PAGE, PAGE, 0);
-            final List<String> before = StateDump.of(m);
-            assertThatThrownBy(() -> mm.pin(A)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x40000000");
+            mm.mmap(A + 3 * PAGE, PAGE, 0, false, null, 0);
+            final MachineImage before = MachineImage.of(m);
+            assertThatThrownBy(() -> mm.pin(A, true)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0x40000000 for writing");
+            assertThatThrownBy(() -> mm.pin(A + 3 * PAGE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0x40003000").hasMessageContaining("not readable");
+            assertThatThrownBy(() -> mm.pinRange(A, 3 * PAGE, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0x40002000");
+            assertThatThrownBy(() -> mm.pinRange(A + 1, PAGE, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0x40000001");
+            assertThatThrownBy(() -> mm.unpinRange(A, 2 * PAGE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no pin at 0x40000000");
             assertThatThrownBy(() -> mm.pin(A + 2 * PAGE)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("0x40002000");
             assertThatThrownBy(() -> mm.unpin(A + PAGE)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no pin at 0x40001000");
-            assertThat(StateDump.of(m)).isEqualTo(before);
+            assertThat(before.diff(MachineImage.of(m))).isEmpty();
             assertThat(mm.hasPinned()).isFalse();
         }
     }

@@ -112,7 +112,12 @@ final class RefModel
         final boolean shared;
         boolean dontfork;
         boolean wipe;
-        boolean anonVma;
+        /** The anon_vma's identity, or null. */
+        Object anon;
+        /** The anon_vma chain was cloned from a parent by fork. */
+        boolean forked;
+        /** VM_ACCOUNT. */
+        boolean account;
         final MFile file;
         long pgoff;
 
@@ -131,7 +136,9 @@ final class RefModel
             final MVma v = new MVma(newStart, newEnd, prot, shared, file, newPgoff);
             v.dontfork = dontfork;
             v.wipe = wipe;
-            v.anonVma = anonVma;
+            v.anon = anon;
+            v.forked = forked;
+            v.account = account;
             return v;
         }
 
@@ -150,7 +157,7 @@ final class RefModel
         {
             return String.format("%x-%x %s%s%s%s%s%s%s", start, end, (prot & 1) != 0 ? "r" : "-", (prot & 2) != 0 ? "w" : "-",
                 (prot & 4) != 0 ? "x" : "-", shared ? "s" : "p", dontfork ? " dontfork" : "", wipe ? " wipeonfork" : "",
-                anonVma ? " anon_vma" : "") + (file == null ? " anon" : " file=" + file.name + "@" + pgoff);
+                anon != null ? " anon_vma" : "") + (file == null ? " anon" : " file=" + file.name + "@" + pgoff);
         }
     }
 
@@ -410,7 +417,9 @@ final class RefModel
             }
             case PIN ->
             {
-                return writable(p.vma(a)) ? Expect.OK : Expect.IAE;
+                // pin(addr): FOLL_WRITE on a writable VMA, else a R/O longterm pin, which needs VM_READ
+                final MVma v = p.vma(a);
+                return writable(v) || v != null && (v.prot & 1) != 0 ? Expect.OK : Expect.IAE;
             }
             case UNPIN ->
             {
@@ -465,18 +474,21 @@ final class RefModel
         }
     }
 
-    /** Splits the VMAs of {@code [start, end)} whose attributes change and returns those to change. */
-    private static List<MVma> splitChanging(final MProc p, final long start, final long end,
-        final java.util.function.Predicate<MVma> changes)
+    /**
+     * Splits each VMA of {@code [start, end)} whose attributes change to the range, changes it and merges it
+     * with its neighbours, walking the live tree (a merge may absorb the next VMA).
+     */
+    private static void modify(final MProc p, final long start, final long end, final java.util.function.Predicate<MVma> changes,
+        final java.util.function.Consumer<MVma> change)
     {
-        final List<MVma> out = new ArrayList<>();
-        for (final MVma v0 : p.vmasIn(start, end))
+        for (long a = start; a < end; )
         {
-            if (!changes.test(v0))
+            MVma v = p.vma(a);
+            if (!changes.test(v))
             {
+                a = v.end;
                 continue;
             }
-            MVma v = v0;
             if (v.start < start)
             {
                 split(p, v, start);
@@ -486,9 +498,20 @@ final class RefModel
             {
                 split(p, v, end);
             }
-            out.add(v);
+            change.accept(v);
+            a = ModelMerge.merge(p, v, v.forked).end;
         }
-        return out;
+    }
+
+    /** VM_ACCOUNT after mprotect to {@code prot}: charged when a private VMA becomes writable, uncharged when an
+     *  anonymous one without anon_vma becomes read-only. */
+    private static boolean accountAfter(final MVma v, final int prot)
+    {
+        if ((prot & 2) != 0)
+        {
+            return v.account || ((v.prot & 2) == 0 && !v.shared);
+        }
+        return v.account && !(v.file == null && !v.shared && v.anon == null);
     }
 
     /** The pages of {@code [start, end)} become NONE; pins attached to them detach. */
@@ -533,7 +556,7 @@ final class RefModel
             return;
         }
         p.pages.put(a, new MPage(Kind.ANON, readToken(p, a)));
-        v.anonVma = true;
+        ModelMerge.anonVmaPrepare(p, v);
     }
 
     /** Applies a successful operation (after {@link #expect} said OK, or SEGV for a fault). */
@@ -573,7 +596,9 @@ final class RefModel
                     f = null;
                     pgoff = a >>> 12;
                 }
-                p.vmas.put(a, new MVma(a, a + b, (int)op.c(), shared, f, pgoff));
+                final MVma nv = new MVma(a, a + b, (int)op.c(), shared, f, pgoff);
+                nv.account = !shared && (op.c() & 2) != 0;
+                p.vmas.put(a, nv);
             }
             case MUNMAP ->
             {
@@ -587,20 +612,21 @@ final class RefModel
             case MPROTECT ->
             {
                 final int prot = (int)op.c();
-                for (final MVma v : splitChanging(p, a, a + b, v -> v.prot != prot))
+                modify(p, a, a + b, v -> v.prot != prot || v.account != accountAfter(v, prot), v ->
                 {
+                    v.account = accountAfter(v, prot);
                     v.prot = prot;
-                }
+                });
             }
             case MADVISE ->
             {
                 switch (op.advice())
                 {
                     case DONTNEED -> zap(p, a, a + b);
-                    case DONTFORK -> splitChanging(p, a, a + b, v -> !v.dontfork).forEach(v -> v.dontfork = true);
-                    case DOFORK -> splitChanging(p, a, a + b, v -> v.dontfork).forEach(v -> v.dontfork = false);
-                    case WIPEONFORK -> splitChanging(p, a, a + b, v -> !v.wipe).forEach(v -> v.wipe = true);
-                    case KEEPONFORK -> splitChanging(p, a, a + b, v -> v.wipe).forEach(v -> v.wipe = false);
+                    case DONTFORK -> modify(p, a, a + b, v -> !v.dontfork, v -> v.dontfork = true);
+                    case DOFORK -> modify(p, a, a + b, v -> v.dontfork, v -> v.dontfork = false);
+                    case WIPEONFORK -> modify(p, a, a + b, v -> !v.wipe, v -> v.wipe = true);
+                    case KEEPONFORK -> modify(p, a, a + b, v -> v.wipe, v -> v.wipe = false);
                     case PAGEOUT -> throw new IllegalStateException("PAGEOUT is applied through applyPageout");
                 }
             }
@@ -609,7 +635,9 @@ final class RefModel
                 final long n = op.c();
                 splitAround(p, a, a + b);
                 final MVma piece = p.vmas.remove(a);
-                p.vmas.put(n, piece.copy(n, n + b, piece.pgoff));
+                final MVma dst = piece.copy(n, n + b, piece.file == null && piece.anon == null ? n >>> 12 : piece.pgoff);
+                p.vmas.put(n, dst);
+                ModelMerge.merge(p, dst, false);
                 final TreeMap<Long, MPage> moved = new TreeMap<>(p.pages.subMap(a, a + b));
                 p.pages.subMap(a, a + b).clear();
                 for (final Map.Entry<Long, MPage> e : moved.entrySet())
@@ -629,6 +657,11 @@ final class RefModel
                 for (long x = a; x < a + b; x += PAGE)
                 {
                     final MVma v = p.vma(x);
+                    if (!v.shared && (v.prot & 2) == 0)
+                    {
+                        p.pages.put(x, new MPage(Kind.ZERO, 0)); // a read fault: the zero page, no token
+                        continue;
+                    }
                     final long t = tokenSource.getAsLong();
                     if (v.shared)
                     {
@@ -638,7 +671,7 @@ final class RefModel
                     else
                     {
                         p.pages.put(x, new MPage(Kind.ANON, t));
-                        v.anonVma = true;
+                        ModelMerge.anonVmaPrepare(p, v);
                     }
                 }
             }
@@ -670,6 +703,8 @@ final class RefModel
             }
             case PIN ->
             {
+                // R/W: a write fault; R/O: a read fault and, in a private mapping, an unshare: either way a private
+                // page becomes the process's own with the content it saw, a shared one is the file's page
                 final long page = a & -PAGE;
                 writeFault(p, page);
                 final MVma v = p.vma(page);
@@ -725,11 +760,14 @@ final class RefModel
                     }
                     final MVma cv = v.copy(v.start, v.end, v.pgoff);
                     c.vmas.put(cv.start, cv);
+                    cv.forked = cv.anon != null; // anon_vma_fork
+                    cv.anon = cv.anon != null ? new Object() : null;
                     if (v.wipe)
                     {
-                        cv.anonVma = false;
+                        cv.anon = null;
+                        cv.forked = false;
                     }
-                    else if (v.anonVma)
+                    else if (v.anon != null)
                     {
                         c.pages.putAll(p.pages.subMap(v.start, v.end));
                     }
