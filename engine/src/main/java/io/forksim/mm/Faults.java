@@ -594,11 +594,6 @@ final class Faults
         {
             throw segv(addr);
         }
-        final long pmd = HugePmdFaults.leaf(m, mm, addr);
-        if (pmd != 0)
-        {
-            return HugePmdFaults.read(m, mm, addr, pmd);
-        }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);
         final long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
@@ -622,12 +617,6 @@ final class Faults
         if (vma == null || !accessOk(vma, true))
         {
             throw segv(addr);
-        }
-        final long pmd = HugePmdFaults.leaf(m, mm, addr);
-        if (pmd != 0)
-        {
-            HugePmdFaults.write(m, mm, addr, token, pmd);
-            return;
         }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);
@@ -667,11 +656,6 @@ final class Faults
         final Arch arch = m.arch();
         final MemMap memmap = m.memmap();
         final long page = addr & -Arch.PAGE_SIZE;
-        final long pmd = HugePmdFaults.leaf(m, mm, page);
-        if (pmd != 0)
-        {
-            return HugePmdFaults.pin(m, mm, page, pmd);
-        }
         Tables.Slot s = Tables.lookup(m, mm, page);
         long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
         boolean needFault = arch.pteNone(pte) || !arch.ptePresent(pte) || !arch.pteWrite(pte);

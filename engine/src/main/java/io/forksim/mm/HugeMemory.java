@@ -402,7 +402,7 @@ public final class HugeMemory
         }
         if (softDirty)
         {
-            entry = SoftDirty.pteMksoftDirty(arch, entry);
+            entry = arch.pteMksoftDirty(entry);
         }
         if (uffdWp)
         {

@@ -265,7 +265,8 @@ public final class Mm
     public long read(final long addr)
     {
         checkAlive();
-        return Faults.read(machine, this, addr);
+        final long pmd = HugePmdFaults.leaf(machine, this, addr);
+        return pmd != 0 ? HugePmdFaults.read(machine, this, addr, pmd) : Faults.read(machine, this, addr);
     }
 
     /**
@@ -278,6 +279,12 @@ public final class Mm
     public void write(final long addr, final long token)
     {
         checkAlive();
+        final long pmd = HugePmdFaults.leaf(machine, this, addr);
+        if (pmd != 0)
+        {
+            HugePmdFaults.write(machine, this, addr, token, pmd);
+            return;
+        }
         Faults.write(machine, this, addr, token);
     }
 
@@ -292,7 +299,8 @@ public final class Mm
     public long pin(final long addr)
     {
         checkAlive();
-        return Faults.pin(machine, this, addr);
+        final long pmd = HugePmdFaults.leaf(machine, this, addr & -Arch.PAGE_SIZE);
+        return pmd != 0 ? HugePmdFaults.pin(machine, this, addr & -Arch.PAGE_SIZE, pmd) : Faults.pin(machine, this, addr);
     }
 
     /**
