@@ -621,11 +621,6 @@ final class Faults
         {
             throw segv(addr);
         }
-        final long pmd = HugePmdFaults.leaf(m, mm, addr);
-        if (pmd != 0)
-        {
-            return HugePmdFaults.read(m, mm, addr, pmd);
-        }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);
         final long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
@@ -646,12 +641,6 @@ final class Faults
         if (vma == null || !accessOk(vma, true))
         {
             throw segv(addr);
-        }
-        final long pmd = HugePmdFaults.leaf(m, mm, addr);
-        if (pmd != 0)
-        {
-            HugePmdFaults.write(m, mm, addr, token, pmd);
-            return;
         }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);

@@ -465,4 +465,28 @@ class HugePmdTest
             child.exit();
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void aPmdPopulateThatRunsOutOfRamUndoesEverything(final String arch)
+    {
+        try (Machine m = new Machine(Machine.Config.of(arch, 16L << 20)))
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 16L << 20, RW, false, null, 0);
+            final long free = m.phys().freePageCount();
+            final Events before = m.events().copy();
+            assertThatThrownBy(() -> mm.populate(A, 16L << 20, 9, FolioMapping.PMD))
+                .isInstanceOf(io.forksim.mem.OutOfSimulatedMemoryException.class);
+            assertThat(m.phys().freePageCount()).isEqualTo(free);
+            assertThat(mm.peekPmd(A)).isZero();
+            assertThat(mm.rss(Mm.MM_ANONPAGES)).isZero();
+            assertThat(mm.vmas().get(0).hasAnonVma()).isFalse();
+            assertThat(m.events().minus(before).pmdCopy).isZero();
+            consistent(m);
+            mm.populate(A, 4 * THP, 9, FolioMapping.PMD);
+            assertThat(mm.rss(Mm.MM_ANONPAGES)).isEqualTo(2048);
+            consistent(m);
+        }
+    }
 }
