@@ -1,6 +1,8 @@
 package io.forksim.bench;
 
-import io.forksim.fork.Strategy;
+import io.forksim.arch.ArchVariant;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 
 import java.util.Locale;
@@ -22,15 +24,15 @@ public final class BenchSupport
         "arm64:legacy", "arm64:arch-batch", "arm64:folio-batch", "arm64:contpte-basic",
     };
 
-    /** Start of the benchmark VMA: 1 TiB, aligned to every table level a 1 GiB mapping touches. */
-    public static final long VA = 1L << 40;
+    /** Start of the benchmark VMA: the {@link PopulatedParent} region (1 TiB, aligned to every table level). */
+    public static final long VA = PopulatedParent.BASE_VA;
 
     private BenchSupport()
     {
     }
 
     /** An (arch, strategy) pair parsed from {@code arch:strategy}. */
-    public record ArchStrategy(String arch, Strategy strategy)
+    public record ArchStrategy(String arch, StrategyChoice strategy)
     {
         public static ArchStrategy parse(final String config)
         {
@@ -40,29 +42,28 @@ public final class BenchSupport
                 throw new IllegalArgumentException("config must be arch:strategy (e.g. x86_64:folio-batch), not " + config);
             }
             final String arch = config.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            final Strategy strategy = Strategy.parse(config.substring(colon + 1));
+            final StrategyChoice strategy = StrategyChoice.parse(config.substring(colon + 1));
             if (!arch.equals("x86_64") && !arch.equals("arm64"))
             {
                 throw new IllegalArgumentException("unknown arch in config " + config + " (expected x86_64 or arm64)");
             }
-            if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+            if (strategy == StrategyChoice.CONTPTE_BASIC && !arch.equals("arm64"))
             {
                 throw new IllegalArgumentException("config " + config + " is not a valid combination: contpte-basic exists only on arm64");
             }
             return new ArchStrategy(arch, strategy);
         }
 
-        /** A machine for this pair: contpte-basic needs the functional-only contpte backend, the others the batched one. */
-        public Machine newMachine(final long ramBytes)
+        /** The machine for this pair: contpte-basic needs the functional-only contpte backend, the others the batched one. */
+        public Machine.Config machineConfig(final long ramBytes)
         {
-            return new Machine(machineConfig(arch, strategy == Strategy.CONTPTE_BASIC, ramBytes));
+            return BenchSupport.machineConfig(arch, strategy.contpteBasic(), ramBytes);
         }
     }
 
     public static Machine.Config machineConfig(final String arch, final boolean contpteBasic, final long ramBytes)
     {
-        final Machine.Config c = Machine.Config.of(arch, ramBytes);
-        return contpteBasic ? c.withContpteBasic(true) : c;
+        return Machine.Config.of(ArchVariant.of(arch, contpteBasic), ramBytes);
     }
 
     /**

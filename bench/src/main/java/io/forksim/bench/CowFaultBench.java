@@ -1,6 +1,7 @@
 package io.forksim.bench;
 
 import io.forksim.fork.Strategy;
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
@@ -74,7 +75,7 @@ public class CowFaultBench
         bytes = BenchSupport.parseSize(size);
         copy = fault.equals("cow-copy");
         machine = new Machine(BenchSupport.machineConfig(arch, false, BenchSupport.ramFor(bytes, 1)));
-        parent = ForkBench.populatedProcess(machine, bytes, order);
+        parent = PopulatedParent.populate(machine, bytes, order);
         checkpoint = ProcessCheckpoint.capture(parent);
     }
 

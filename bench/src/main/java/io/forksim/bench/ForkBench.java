@@ -1,10 +1,10 @@
 package io.forksim.bench;
 
 import io.forksim.fork.Strategy;
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
-import io.forksim.mm.VmFlags;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * array in JMHSample_38, a loop over the same parent would measure the cheap case. So each measured fork
  * sees the parent in its freshly populated state: the child's exit and the parent's restore
  * ({@link ProcessCheckpoint#restore()}, two {@code MemorySegment.copy} runs per table and folio run) happen
- * in a {@code @TearDown(Level.Invocation)}, outside the measurement.
+ * in a {@code @TearDown(Level.Invocation)}, outside the measurement. The parent is the {@link PopulatedParent} that
+ * {@code forksim fork} measures too.
  *
  * <p>{@code Level.Invocation} is legal here ("HERE BE DRAGONS": only for invocations well above a
  * millisecond): a 1 GiB fork copies 512 PTE tables and takes milliseconds, so the fixture's timestamps are
@@ -83,7 +84,7 @@ public class ForkBench
     @Param({"fresh", "reuse"})
     public String mode;
 
-    private Machine machine;
+    private PopulatedParent populated;
     private Mm parent;
     private ProcessCheckpoint checkpoint;
     private Strategy strategy;
@@ -94,7 +95,7 @@ public class ForkBench
     /** The machine (tests read its events). */
     Machine machine()
     {
-        return machine;
+        return populated.machine();
     }
 
     @Setup(Level.Trial)
@@ -112,21 +113,12 @@ public class ForkBench
             throw new IllegalArgumentException("mode must be fresh or reuse, not " + mode);
         }
         final long bytes = BenchSupport.parseSize(size);
-        strategy = as.strategy();
+        strategy = as.strategy().strategy();
         fresh = mode.equals("fresh");
         measuringTeardown = teardownMethod;
-        machine = as.newMachine(BenchSupport.ramFor(bytes, 0));
-        parent = populatedProcess(machine, bytes, order);
-        checkpoint = ProcessCheckpoint.capture(parent);
-    }
-
-    /** A process with one private anonymous read/write VMA of {@code bytes} at {@link BenchSupport#VA}, populated with folios of {@code order}. */
-    static Mm populatedProcess(final Machine machine, final long bytes, final int order)
-    {
-        final Mm mm = machine.newProcess();
-        mm.mmap(BenchSupport.VA, bytes, VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
-        mm.populate(BenchSupport.VA, bytes, order);
-        return mm;
+        populated = PopulatedParent.build(as.machineConfig(BenchSupport.ramFor(bytes, 0)), bytes, order);
+        parent = populated.parent();
+        checkpoint = populated.checkpoint();
     }
 
     @Setup(Level.Invocation)
@@ -160,9 +152,8 @@ public class ForkBench
             child.exit();
             child = null;
         }
-        checkpoint.close();
         parent.exit();
-        machine.close();
+        populated.close();
     }
 
     /** One fork of the parent (freshly populated in mode {@code fresh}). Returns the child so it is not dead code. */

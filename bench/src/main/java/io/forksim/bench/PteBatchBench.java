@@ -1,7 +1,8 @@
 package io.forksim.bench;
 
 import io.forksim.arch.Arch;
-import io.forksim.fork.FolioPteBatch;
+import io.forksim.mm.FolioPteBatch;
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.pgtable.PageTables;
@@ -101,7 +102,7 @@ public class PteBatchBench
         machine = new Machine(BenchSupport.machineConfig(arch, false, BenchSupport.ramFor(bytes, 0)));
         archObj = machine.arch();
         ev = machine.events();
-        final Mm mm = ForkBench.populatedProcess(machine, bytes, order);
+        final Mm mm = PopulatedParent.populate(machine, bytes, order);
         final List<Long> tables = new ArrayList<>();
         final PageTables pt = machine.pageTables();
         pt.forEachPteTable(mm.pgd(), BenchSupport.VA, BenchSupport.VA + bytes, (table, va) -> tables.add(table));
@@ -123,7 +124,7 @@ public class PteBatchBench
     {
         try (Machine other = new Machine(BenchSupport.machineConfig(otherArch, false, BenchSupport.ramFor(bytes, 0))))
         {
-            final Mm mm = ForkBench.populatedProcess(other, bytes, order);
+            final Mm mm = PopulatedParent.populate(other, bytes, order);
             final PageTables pt = other.pageTables();
             final List<Long> tables = new ArrayList<>();
             pt.forEachPteTable(mm.pgd(), BenchSupport.VA, BenchSupport.VA + bytes, (table, va) -> tables.add(table));

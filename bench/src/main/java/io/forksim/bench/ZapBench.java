@@ -1,5 +1,6 @@
 package io.forksim.bench;
 
+import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -81,7 +82,7 @@ public class ZapBench
     @Setup(Level.Invocation)
     public void populate()
     {
-        mm = ForkBench.populatedProcess(machine, bytes, order);
+        mm = PopulatedParent.populate(machine, bytes, order);
     }
 
     @TearDown(Level.Invocation)

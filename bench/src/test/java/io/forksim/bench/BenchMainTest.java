@@ -1,5 +1,7 @@
 package io.forksim.bench;
 
+import io.forksim.harness.BenchOptions;
+import io.forksim.harness.JvmFlags;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -10,89 +12,79 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BenchMainTest
 {
     @Test
-    void forksimOptionsThenJmhArgs()
-    {
-        final BenchMain.Options o = BenchMain.parse(new String[] {"--seed-table", "--profile", "async", "--", "-f", "1", "ForkBench"});
-        assertThat(o.forksimMode()).isTrue();
-        assertThat(o.seedTable()).isTrue();
-        assertThat(o.profile()).isEqualTo("async");
-        assertThat(o.jmhArgs()).containsExactly("-f", "1", "ForkBench");
-    }
-
-    @Test
-    void jmhArgsAloneMeanPlainJmh()
-    {
-        final BenchMain.Options o = BenchMain.parse(new String[] {"ForkBench", "-f", "1", "-p", "order=0"});
-        assertThat(o.forksimMode()).isFalse();
-        assertThat(o.jmhArgs()).containsExactly("ForkBench", "-f", "1", "-p", "order=0");
-    }
-
-    @Test
-    void badOptionsNameTheValue()
-    {
-        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--profile", "perf"})).hasMessageContaining("perf");
-        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--profile"})).hasMessageContaining("needs a value");
-        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--bogus"})).hasMessageContaining("--bogus");
-        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--baseline", "/nonexistent.json"})).hasMessageContaining("/nonexistent.json");
-        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--tolerance", "x"})).hasMessageContaining("percentage");
-        assertThat(BenchMain.parse(new String[] {"--tolerance", "2.5%"}).tolerance()).isEqualTo(0.025);
-    }
-
-    @Test
     void reportModeGatesAnExistingFile() throws URISyntaxException
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final int rc = BenchMain.run(new String[] {"--report", fixture("fork-regression.json").toString()},
-            new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(rc).isEqualTo(1);
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("| x86_64").contains("FAIL");
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("REGRESSION").contains("config=x86_64:arch-batch order=0");
+        final Output regression = new Output();
+        assertThat(BenchMain.run(reportOnly(fixture("fork-regression.json"), null), regression.out, regression.err)).isEqualTo(1);
+        assertThat(regression.out()).contains("| x86_64").contains("FAIL");
+        assertThat(regression.err()).contains("REGRESSION").contains("config=x86_64:arch-batch order=0");
 
-        final ByteArrayOutputStream out2 = new ByteArrayOutputStream();
-        final int ok = BenchMain.run(new String[] {"--report", fixture("fork-pass.json").toString()},
-            new PrintStream(out2, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        assertThat(ok).isZero();
-        assertThat(out2.toString(StandardCharsets.UTF_8)).contains("gate: ok");
+        final Output pass = new Output();
+        assertThat(BenchMain.run(reportOnly(fixture("fork-pass.json"), null), pass.out, pass.err)).isZero();
+        assertThat(pass.out()).contains("gate: ok");
 
-        final int base = BenchMain.run(new String[] {"--report", fixture("current-vs-baseline.json").toString(), "--baseline",
-            fixture("baseline.json").toString()}, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        assertThat(base).isEqualTo(1);
+        final Output base = new Output();
+        assertThat(BenchMain.run(reportOnly(fixture("current-vs-baseline.json"), fixture("baseline.json")), base.out, base.err))
+            .isEqualTo(1);
+        assertThat(base.err()).contains("REGRESSION");
     }
 
     @Test
-    void usageErrorsExit2()
+    void theOptionsArriveAsOneJsonArgument() throws URISyntaxException
     {
-        final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final int rc = BenchMain.run(new String[] {"--profile", "perf"}, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(rc).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--profile must be async or gc, not perf");
+        final BenchOptions o = reportOnly(fixture("fork-pass.json"), null);
+        final Output pass = new Output();
+        assertThat(BenchMain.run(new String[] {BenchOptions.ARGUMENT, o.toJson()}, pass.out, pass.err)).isZero();
+        assertThat(pass.out()).contains("gate: ok");
+    }
+
+    @Test
+    void badOptionsJsonExits2NamingTheValue()
+    {
+        final Output bad = new Output();
+        final String json = BenchOptions.defaults().toJson().replace("\"tolerance\":0.05", "\"tolerance\":20.0");
+        assertThat(BenchMain.run(new String[] {BenchOptions.ARGUMENT, json}, bad.out, bad.err)).isEqualTo(2);
+        assertThat(bad.err()).contains("--tolerance must be a percentage between 0 and 1000, not 2000.0");
+
+        final Output extra = new Output();
+        assertThat(BenchMain.run(new String[] {BenchOptions.ARGUMENT, "{}", "-f"}, extra.out, extra.err)).isEqualTo(2);
+        assertThat(extra.err()).contains("takes one JSON argument");
+    }
+
+    @Test
+    void forksimOptionsOnTheJarAloneExit2PointingAtTheCommand()
+    {
+        final Output o = new Output();
+        assertThat(BenchMain.run(new String[] {"--seed-table"}, o.out, o.err)).isEqualTo(2);
+        assertThat(o.err()).contains("unknown option --seed-table").contains("./forksim bench");
+    }
+
+    @Test
+    void aMissingResultFileExits2NamingIt()
+    {
+        final Output o = new Output();
+        assertThat(BenchMain.run(reportOnly(Path.of("/nonexistent-forksim.json"), null), o.out, o.err)).isEqualTo(2);
+        assertThat(o.err()).contains("/nonexistent-forksim.json");
     }
 
     @Test
     void roundsRotateTheConfigurationsOnePerRound()
     {
         final List<String> c = List.of("a", "b", "c");
-        assertThat(BenchMain.rotate(c, 0)).containsExactly("a", "b", "c");
-        assertThat(BenchMain.rotate(c, 1)).containsExactly("b", "c", "a");
-        assertThat(BenchMain.rotate(c, 5)).containsExactly("c", "a", "b");
-        assertThat(BenchMain.declaredConfigs()).startsWith("x86_64:legacy").contains("arm64:contpte-basic");
+        assertThat(Rounds.rotate(c, 0)).containsExactly("a", "b", "c");
+        assertThat(Rounds.rotate(c, 1)).containsExactly("b", "c", "a");
+        assertThat(Rounds.rotate(c, 5)).containsExactly("c", "a", "b");
+        assertThat(Rounds.declaredConfigs()).startsWith("x86_64:legacy").contains("arm64:contpte-basic");
     }
 
     @Test
     void jvmFlagsComeFromTheEngineResource()
     {
-        final List<String> flags = JvmFlags.fromClasspath();
-        assertThat(flags).contains("--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED");
-        assertThat(JvmFlags.parse("${forksim.jvm.flags}")).isEmpty();
-        assertThat(JvmFlags.parse(" -a  -b\n")).containsExactly("-a", "-b");
+        assertThat(JvmFlags.fromClasspath()).contains("--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED");
     }
 
     @Test
@@ -103,8 +95,32 @@ class BenchMainTest
         assertThat(p.describe()).startsWith("perf events:");
     }
 
+    private static BenchOptions reportOnly(final Path report, final Path baseline)
+    {
+        return new BenchOptions(false, null, null, baseline, BenchOptions.DEFAULT_TOLERANCE, null, report, true, List.of());
+    }
+
     private static Path fixture(final String name) throws URISyntaxException
     {
         return Path.of(BenchMainTest.class.getResource("/jmh/" + name).toURI());
+    }
+
+    /** Captured stdout and stderr of one run. */
+    private static final class Output
+    {
+        final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+        final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+        final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+        String out()
+        {
+            return outBytes.toString(StandardCharsets.UTF_8);
+        }
+
+        String err()
+        {
+            return errBytes.toString(StandardCharsets.UTF_8);
+        }
     }
 }

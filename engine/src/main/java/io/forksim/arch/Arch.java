@@ -1,6 +1,5 @@
 package io.forksim.arch;
 
-import io.forksim.mem.ClearPage;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
@@ -11,8 +10,9 @@ import java.lang.foreign.ValueLayout;
  * default implementations (include/linux/pgtable.h): batch helpers are single-entry loops,
  * {@code pte_batch_hint} and {@code pte_batch_remaining} are the constant 1.
  *
- * <p>Two final subclasses exist: {@link X86_64} (keeps every generic fallback) and {@link Arm64}
- * (overrides the table accessors with the contpte layer). A simulated machine has exactly one arch,
+ * <p>The implementations: {@link X86_64} (keeps every generic fallback), {@link Arm64} (overrides the table
+ * accessors with the contpte layer, {@link Contpte}) and its variant {@link Arm64ContpteBasic}; {@link ArchVariant}
+ * names them and builds one. The bulk paths under the accessors are in {@link Staging}. A simulated machine has exactly one arch,
  * so in a JVM that runs one arch every call site below is monomorphic and C2 inlines the fallbacks
  * down to the constants they return; the JMH suite measures that against a hand-specialised loop.
  *
@@ -33,137 +33,6 @@ public abstract sealed class Arch permits X86_64, Arm64
     public static final int PAGE_SHIFT = 12;
     public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
     public static final int PTRS_PER_TABLE = 512;
-
-    /**
-     * Batches of at least this many entries are written through a per-thread staging array: one bulk
-     * {@code MemorySegment.copy} in, a loop over a plain {@code long[]}, one bulk copy out. Why: the same loop over
-     * the segment, once C2 has inlined it into the big fork loop ({@code CopyPteRange.folioBatch}), kept an FFM
-     * bounds and liveness check per entry (measured: {@code wrprotect_ptes} of 512 entries 0.15 ns/page when
-     * compiled on its own, about 1.3 inside the fork; the x86_64 order-9 fork 3.4 -> 2.4 ns/page best with
-     * staging), while a loop over an array compiles to unrolled, check-free code in any context. Smaller
-     * batches keep the direct loop: an order-4 fork measured 5.7 -> 6.5 ns/page with staging at 16 entries
-     * (the thread-local lookup and two copies per 16 entries cost more than they save).
-     */
-    public static final int STAGED_MIN_NR = 64;
-    private static final ThreadLocal<long[]> STAGING = ThreadLocal.withInitial(() -> new long[PTRS_PER_TABLE]);
-
-    /** This thread's staging array: {@link #PTRS_PER_TABLE} entries, contents undefined. */
-    protected static long[] staging()
-    {
-        return STAGING.get();
-    }
-
-    /** Bulk load of entries {@code idx..idx+nr-1} into {@code buf[0..nr-1]}; counts nothing. */
-    protected static void loadRawRange(final MemorySegment t, final long base, final int idx, final long[] buf, final int nr)
-    {
-        MemorySegment.copy(t, PTE, base + ((long)idx << 3), buf, 0, nr);
-    }
-
-    /** Bulk store of {@code buf[0..nr-1]} to entries {@code idx..idx+nr-1}; counts nothing. */
-    protected static void storeRawRange(final MemorySegment t, final long base, final int idx, final long[] buf, final int nr)
-    {
-        MemorySegment.copy(buf, 0, t, PTE, base + ((long)idx << 3), nr);
-    }
-
-    /**
-     * Stores {@code first + i * step} to entry {@code idx + i} for i in 0..nr-1 (the entries of one folio,
-     * advancing the PFN); counts nothing. Staged when {@code nr >= }{@link #STAGED_MIN_NR}.
-     */
-    protected static void storeRawRamp(final MemorySegment t, final long base, final int idx, final long first,
-        final long step, final int nr)
-    {
-        if (nr >= STAGED_MIN_NR)
-        {
-            final long[] buf = staging();
-            for (int i = 0; i < nr; i++)
-            {
-                buf[i] = first + i * step;
-            }
-            storeRawRange(t, base, idx, buf, nr);
-            return;
-        }
-        long p = first;
-        for (int i = 0; i < nr; i++)
-        {
-            storeRaw(t, base, idx + i, p);
-            p += step;
-        }
-    }
-
-    /** Zeroes entries {@code idx..idx+nr-1}; counts nothing. Big ranges are one copy from the zero page. */
-    protected static void clearRaw(final MemorySegment t, final long base, final int idx, final int nr)
-    {
-        if (nr >= STAGED_MIN_NR)
-        {
-            ClearPage.clear(t, base + ((long)idx << 3), (long)nr << 3);
-            return;
-        }
-        for (int i = 0; i < nr; i++)
-        {
-            storeRaw(t, base, idx + i, 0L);
-        }
-    }
-
-    /**
-     * Zeroes entries {@code idx..idx+nr-1} (nr &gt;= 1) and returns the first old entry made dirty if any was
-     * dirty and young if any was young ({@code get_and_clear_full_ptes}' merge; both are idempotent bit sets,
-     * so one merge per kind equals one per entry); counts nothing. Staged when {@code nr >= }{@link #STAGED_MIN_NR}.
-     */
-    protected final long getAndClearRaw(final MemorySegment t, final long base, final int idx, final int nr)
-    {
-        final long first;
-        boolean dirty = false;
-        boolean young = false;
-        if (nr >= STAGED_MIN_NR)
-        {
-            final long[] buf = staging();
-            loadRawRange(t, base, idx, buf, nr);
-            clearRaw(t, base, idx, nr);
-            first = buf[0];
-            for (int i = 1; i < nr; i++)
-            {
-                dirty |= pteDirty(buf[i]);
-                young |= pteYoung(buf[i]);
-            }
-        }
-        else
-        {
-            first = loadRaw(t, base, idx);
-            storeRaw(t, base, idx, 0L);
-            for (int i = 1; i < nr; i++)
-            {
-                final long p = loadRaw(t, base, idx + i);
-                storeRaw(t, base, idx + i, 0L);
-                dirty |= pteDirty(p);
-                young |= pteYoung(p);
-            }
-        }
-        final long d = dirty ? pteMkdirty(first) : first;
-        return young ? pteMkyoung(d) : d;
-    }
-
-    /**
-     * Replaces entries {@code idx..idx+nr-1} with {@link #pteWrprotect} of themselves; counts nothing.
-     * Staged when {@code nr >= }{@link #STAGED_MIN_NR}.
-     */
-    protected final void wrprotectRaw(final MemorySegment t, final long base, final int idx, final int nr)
-    {
-        if (nr >= STAGED_MIN_NR)
-        {
-            final long[] buf = staging();
-            loadRawRange(t, base, idx, buf, nr);
-            for (int i = 0; i < nr; i++)
-            {
-                buf[i] = pteWrprotect(buf[i]);
-            }
-            storeRawRange(t, base, idx, buf, nr);
-            return;
-        }
-        for (int i = 0; i < nr; i++)
-        {
-            storeRaw(t, base, idx + i, pteWrprotect(loadRaw(t, base, idx + i)));
-        }
-    }
 
     /** Raw load of entry {@code idx}; counts nothing (callers count). */
     protected static long loadRaw(final MemorySegment t, final long base, final int idx)
@@ -190,9 +59,6 @@ public abstract sealed class Arch permits X86_64, Arm64
     }
 
     public abstract String name();
-
-    /** {@code true} for arm64: the arch has a contiguous bit and the contpte layer. */
-    public abstract boolean hasContpte();
 
     // ---------------------------------------------------------------- PTE bit helpers (kernel names)
 
@@ -231,6 +97,9 @@ public abstract sealed class Arch permits X86_64, Arm64
     public abstract long pteClearUffdWp(long pte);
 
     public abstract long pteClearSoftDirty(long pte);
+
+    /** {@code pte_mksoft_dirty}: identity without {@code CONFIG_MEM_SOFT_DIRTY} (arm64). */
+    public abstract long pteMksoftDirty(long pte);
 
     public abstract long ptePfn(long pte);
 
@@ -276,6 +145,12 @@ public abstract sealed class Arch permits X86_64, Arm64
     public abstract boolean pteSwpUffdWp(long pte);
 
     public abstract long pteSwpClearUffdWp(long pte);
+
+    /** {@code pte_swp_mksoft_dirty}: identity without {@code CONFIG_MEM_SOFT_DIRTY} (arm64). */
+    public abstract long pteSwpMksoftDirty(long pte);
+
+    /** {@code pte_swp_soft_dirty}: always false without {@code CONFIG_MEM_SOFT_DIRTY} (arm64). */
+    public abstract boolean pteSwpSoftDirty(long pte);
 
     // ---------------------------------------------------------------- upper-level (PGD/PUD/PMD) entries
 
@@ -325,30 +200,13 @@ public abstract sealed class Arch permits X86_64, Arm64
     /**
      * The number of leading entries of {@code idx..idx+limit-1} that equal {@code first + i * step} exactly
      * (the raw-equal run {@code folio_pte_batch} accepts without normalising); counts nothing, the caller counts
-     * the entries it consumes. Read through the staging array in chunks of {@link #STAGED_MIN_NR} entries, so
-     * a run that ends early wastes at most one chunk (see {@link #STAGED_MIN_NR} for why).
+     * the entries it consumes. Read through the staging array in chunks of {@link Staging#STAGED_MIN_NR}
+     * entries, so a run that ends early wastes at most one chunk.
      */
     public final int countRawRamp(final MemorySegment t, final long base, final int idx, final long first,
         final long step, final int limit)
     {
-        final long[] buf = staging();
-        long expect = first;
-        int done = 0;
-        while (done < limit)
-        {
-            final int n = Math.min(STAGED_MIN_NR, limit - done);
-            loadRawRange(t, base, idx + done, buf, n);
-            for (int i = 0; i < n; i++)
-            {
-                if (buf[i] != expect)
-                {
-                    return done + i;
-                }
-                expect += step;
-            }
-            done += n;
-        }
-        return done;
+        return Staging.countRawRamp(t, base, idx, first, step, limit);
     }
 
     /**
@@ -373,7 +231,7 @@ public abstract sealed class Arch permits X86_64, Arm64
         else
         {
             // range-check the last PFN once; the entries in between differ by a constant step
-            storeRawRamp(t, base, idx, pte, (pteAdvancePfn(pte, nr - 1) - pte) / (nr - 1), nr);
+            Staging.storeRawRamp(t, base, idx, pte, (pteAdvancePfn(pte, nr - 1) - pte) / (nr - 1), nr);
         }
         ev.pteStore += nr;
     }
@@ -418,7 +276,7 @@ public abstract sealed class Arch permits X86_64, Arm64
     /** {@code wrprotect_ptes}: atomically write-protect {@code nr} present entries (no TLB flush). */
     public void wrprotectPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
     {
-        wrprotectRaw(t, base, idx, nr);
+        Staging.wrprotectRaw(this, t, base, idx, nr);
         ev.pteAtomic += nr;
     }
 
@@ -431,7 +289,7 @@ public abstract sealed class Arch permits X86_64, Arm64
     /** {@code clear_full_ptes}: clear {@code nr} present entries of one folio (A/D not needed). */
     public void clearFullPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
     {
-        clearRaw(t, base, idx, nr);
+        Staging.clearRaw(t, base, idx, nr);
         ev.pteAtomic += nr;
     }
 
@@ -439,7 +297,7 @@ public abstract sealed class Arch permits X86_64, Arm64
     public long getAndClearFullPtes(final Events ev, final MemorySegment t, final long base, final int idx, final int nr)
     {
         ev.pteAtomic += nr;
-        return getAndClearRaw(t, base, idx, nr);
+        return Staging.getAndClearRaw(this, t, base, idx, nr);
     }
 
     /** {@code ptep_get_and_clear}: atomically clear one entry, returning the old value. */
@@ -515,12 +373,6 @@ public abstract sealed class Arch permits X86_64, Arm64
         storeRaw(t, base, idx, newPte);
         ev.pteAtomic++;
         ev.pteStore++;
-    }
-
-    /** Store one entry as {@code set_pte_at} does (a single-entry {@code set_ptes}). */
-    public final void setPteAt(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
-    {
-        setPtes(ev, t, base, idx, pte, 1);
     }
 
     /** Store a non-present (swap/marker) entry; never contpte. */

@@ -16,7 +16,6 @@ public final class X86_64 extends Arch
     }
 
     @Override public String name() { return "x86_64"; }
-    @Override public boolean hasContpte() { return false; }
 
     @Override public boolean pteNone(final long pte) { return X86Pte.pteNone(pte); }
     @Override public boolean ptePresent(final long pte) { return X86Pte.ptePresent(pte); }
@@ -36,6 +35,7 @@ public final class X86_64 extends Arch
     @Override public long pteMkuffdWp(final long pte) { return X86Pte.pteMkuffdWp(pte); }
     @Override public long pteClearUffdWp(final long pte) { return X86Pte.pteClearUffdWp(pte); }
     @Override public long pteClearSoftDirty(final long pte) { return X86Pte.pteClearSoftDirty(pte); }
+    @Override public long pteMksoftDirty(final long pte) { return X86Pte.pteMksoftDirty(pte); }
     @Override public long ptePfn(final long pte) { return X86Pte.ptePfn(pte); }
     @Override public long pfnPte(final long pfn, final long prot) { return X86Pte.pfnPte(pfn, prot); }
     @Override public long pteAdvancePfn(final long pte, final long nr) { return X86Pte.pteAdvancePfn(pte, nr); }
@@ -56,6 +56,8 @@ public final class X86_64 extends Arch
     @Override public long pteSwpClearExclusive(final long pte) { return X86Pte.pteSwpClearExclusive(pte); }
     @Override public boolean pteSwpUffdWp(final long pte) { return X86Pte.pteSwpUffdWp(pte); }
     @Override public long pteSwpClearUffdWp(final long pte) { return X86Pte.pteSwpClearUffdWp(pte); }
+    @Override public long pteSwpMksoftDirty(final long pte) { return X86Pte.pteSwpMksoftDirty(pte); }
+    @Override public boolean pteSwpSoftDirty(final long pte) { return X86Pte.pteSwpSoftDirty(pte); }
 
     @Override public long mkTableEntry(final long tablePfn) { return X86Pte.mkTableEntry(tablePfn); }
     @Override public long tableEntryPfn(final long entry) { return X86Pte.tableEntryPfn(entry); }

@@ -1,6 +1,7 @@
 package io.forksim.check;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.Arm64;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
@@ -42,6 +43,7 @@ import java.util.Map;
  *   <li><b>Swap.</b> Each slot's count equals the swap PTEs referencing it; an SWP_EXCLUSIVE entry is the
  *       only reference of its slot; a swap-cache folio is {@code PG_SWAPCACHE} and its slot is in use.</li>
  *   <li><b>RSS</b> counters of each process equal what its page tables map.</li>
+ *   <li><b>contpte</b> (arm64): every PTE table's contpte blocks are whole and consistent ({@link ContpteInvariants}).</li>
  *   <li><b>Accounting.</b> Free pages (buddy blocks) equal the allocator's count, and free pages + folio pages
  *       + table pages + the zero page = all pages.</li>
  * </ol>
@@ -307,6 +309,13 @@ public final class InvariantChecker
         {
             final MemorySegment seg = pt.segment(table);
             final long base = pt.base(table);
+            if (arch instanceof Arm64)
+            {
+                for (final String e : ContpteInvariants.check(seg, base, memmap))
+                {
+                    add(name(mm) + " table at 0x" + Long.toHexString(tableVa) + ": " + e);
+                }
+            }
             for (int i = 0; i < 512; i++)
             {
                 final long e = Arch.peek(seg, base, i);

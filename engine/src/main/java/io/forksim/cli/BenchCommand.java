@@ -1,5 +1,8 @@
 package io.forksim.cli;
 
+import io.forksim.harness.BenchOptions;
+import io.forksim.harness.BenchOptions.Profile;
+import io.forksim.harness.JvmFlags;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -9,13 +12,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -26,29 +26,37 @@ import java.util.concurrent.Callable;
  * <p>The launcher builds the jar when {@code bench} is the command and exports {@code FORKSIM_BENCH_JAR};
  * without it the jar is looked up under {@code $FORKSIM_HOME/bench/target}. All the benchmark, report and
  * gate logic lives in the bench module ({@code io.forksim.bench.BenchMain}), so the engine does not depend
- * on JMH; this class only validates the options and starts the child.
+ * on JMH; this class parses and validates the options once into a {@link BenchOptions}, which the child receives as
+ * JSON ({@link BenchOptions#ARGUMENT}), and starts the child.
  */
 @Command(name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs forksim's JMH benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline) in a child JVM,",
-        "prints every result with ns per 4 KiB page, the seed thread's tables and the arm64 contpte cliff, and runs",
-        "the regression gate: order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, order-9",
-        "folio-batch >= 3x faster than legacy on x86_64; exit 1 naming the configuration on a regression.",
+        "Runs forksim's JMH benchmarks and their regression gate.",
+        "",
+        "The benchmarks (ForkBench, ZapBench, CowFaultBench, PteBatchBench, LoopBaseline) run in a child JVM. It prints "
+            + "every result with ns per 4 KiB page, the tables of the linux-mm thread \"mm: Batch-copy PTE ranges during "
+            + "fork()\" (December 2023) with each strategy against legacy (95%% confidence interval and verdict), and the "
+            + "arm64 contpte cliff. The gate: order-0 arch-batch/legacy and folio-batch/legacy <= 1.01 on x86_64 and arm64, "
+            + "order-9 folio-batch >= 3x faster than legacy on x86_64; exit 1 naming the configuration on a regression.",
         "",
         "Without JMH args: the quick gate set (ForkBench.fork, every config, orders 0/4/9, 3 forks x 30 iterations).",
         "JMH args go after --, e.g.:  forksim bench -- PteBatchBench -f 1",
         "The jar also runs alone:     java -jar bench/target/benchmarks.jar [JMH args]",
         ""},
-    footer = {"", "Results: forksim-results/bench-<time>.json (JMH JSON); flame graphs: profile/bench-<time>/."})
+    footer = {"",
+        "The seed table and the quick set run their forks as rounds: one fork of every",
+        "configuration per round, the first one rotating, merged into one JMH result",
+        "(unless -f or a profiler is given).",
+        "Examples:",
+        "  forksim bench --seed-table",
+        "  forksim bench --profile async -- PteBatchBench -f 1 -p arch=x86_64",
+        "  forksim bench --profile gc -- ForkBench.fork -p order=0 -f 1",
+        "  forksim bench --baseline old.json -- ForkBench.fork -p order=0,9",
+        "Results: forksim-results/bench-<time>.json (JMH JSON);",
+        "flame graphs: profile/bench-<time>/."})
 public final class BenchCommand implements Callable<Integer>
 {
-    /** How to profile. */
-    public enum Profile
-    {
-        async, gc
-    }
-
     @Spec
     CommandSpec spec;
 
@@ -57,7 +65,7 @@ public final class BenchCommand implements Callable<Integer>
     boolean seedTable;
 
     @Option(names = "--profile", paramLabel = "async|gc",
-        description = "async: async-profiler flame graphs (HTML per benchmark; event cpu with perf events, else ctimer). gc: JMH's GC profiler (bytes allocated per op).")
+        description = "async: async-profiler flame graphs (HTML per benchmark; event cpu with perf events, else ctimer). gc: JMH's GC profiler (bytes allocated per op), over 1 s avgt iterations unless -bm is given.")
     Profile profile;
 
     @Option(names = "--event", paramLabel = "EVENT",
@@ -92,33 +100,14 @@ public final class BenchCommand implements Callable<Integer>
     public Integer call() throws IOException, InterruptedException
     {
         final CommandLine cl = spec.commandLine();
-        if (baseline != null && !Files.isReadable(baseline))
-        {
-            throw new Main.UsageException(cl, "--baseline file not readable: " + baseline);
-        }
-        if (report != null && !Files.isReadable(report))
-        {
-            throw new Main.UsageException(cl, "--report file not readable: " + report);
-        }
-        if (!(tolerance >= 0 && tolerance < 1000))
-        {
-            throw new Main.UsageException(cl, "--tolerance must be a percentage between 0 and 1000, not " + tolerance);
-        }
-        if (event != null && (event.isBlank() || event.contains(",") || event.contains(";")))
-        {
-            throw new Main.UsageException(cl, "--event takes one async-profiler event name, not '" + event + "'");
-        }
-        if (event != null && profile != Profile.async)
-        {
-            throw new Main.UsageException(cl, "--event needs --profile async");
-        }
+        final BenchOptions options = options();
         final Path jar = benchmarksJar();
         if (!Files.isReadable(jar))
         {
             throw new Main.UsageException(cl, "benchmarks jar not found: " + jar
                 + " (./forksim bench builds it; or: mvn -f pom.xml package -DskipTests)");
         }
-        final List<String> cmd = command(jar);
+        final List<String> cmd = command(jar, options);
         if (debug.enabled())
         {
             cl.getErr().println("forksim bench: " + String.join(" ", cmd));
@@ -143,52 +132,48 @@ public final class BenchCommand implements Callable<Integer>
         }
     }
 
-    /** The child JVM's command line: same java, the engine's flags, the jar's main with forksim mode, then the JMH args. */
-    List<String> command(final Path jar)
+    /**
+     * The options, parsed once here and validated (files readable, values in range).
+     *
+     * @throws Main.UsageException naming the bad value
+     */
+    BenchOptions options()
+    {
+        final CommandLine cl = spec.commandLine();
+        if (baseline != null && !Files.isReadable(baseline))
+        {
+            throw new Main.UsageException(cl, "--baseline file not readable: " + baseline);
+        }
+        if (report != null && !Files.isReadable(report))
+        {
+            throw new Main.UsageException(cl, "--report file not readable: " + report);
+        }
+        try
+        {
+            return new BenchOptions(seedTable, profile, event, absolute(baseline), tolerance / 100, absolute(json), absolute(report),
+                !noGate, jmhArgs);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new Main.UsageException(cl, e.getMessage());
+        }
+    }
+
+    private static Path absolute(final Path p)
+    {
+        return p == null ? null : p.toAbsolutePath();
+    }
+
+    /** The child JVM's command line: same java, the engine's flags, the jar's main with the options as one JSON argument. */
+    static List<String> command(final Path jar, final BenchOptions options)
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmFlags());
+        cmd.addAll(JvmFlags.fromClasspath());
         cmd.add("-jar");
         cmd.add(jar.toString());
-        cmd.add("--forksim");
-        if (seedTable)
-        {
-            cmd.add("--seed-table");
-        }
-        if (profile != null)
-        {
-            cmd.add("--profile");
-            cmd.add(profile.name());
-        }
-        if (event != null)
-        {
-            cmd.add("--event");
-            cmd.add(event);
-        }
-        if (baseline != null)
-        {
-            cmd.add("--baseline");
-            cmd.add(baseline.toAbsolutePath().toString());
-            cmd.add("--tolerance");
-            cmd.add(String.format(Locale.ROOT, "%s", tolerance));
-        }
-        if (json != null)
-        {
-            cmd.add("--json");
-            cmd.add(json.toAbsolutePath().toString());
-        }
-        if (report != null)
-        {
-            cmd.add("--report");
-            cmd.add(report.toAbsolutePath().toString());
-        }
-        if (noGate)
-        {
-            cmd.add("--no-gate");
-        }
-        cmd.add("--");
-        cmd.addAll(jmhArgs);
+        cmd.add(BenchOptions.ARGUMENT);
+        cmd.add(options.toJson());
         return cmd;
     }
 
@@ -202,30 +187,5 @@ public final class BenchCommand implements Callable<Integer>
         }
         final String home = System.getenv().getOrDefault("FORKSIM_HOME", ".");
         return Path.of(home, "bench", "target", "benchmarks.jar");
-    }
-
-    /** The engine's JVM flags (the {@code forksim-jvm.flags} resource the launcher reads too). */
-    static List<String> jvmFlags()
-    {
-        try (InputStream in = BenchCommand.class.getClassLoader().getResourceAsStream("forksim-jvm.flags"))
-        {
-            final List<String> out = new ArrayList<>();
-            if (in == null)
-            {
-                return out;
-            }
-            for (final String f : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim().split("\\s+"))
-            {
-                if (!f.isEmpty() && !f.startsWith("${"))
-                {
-                    out.add(f);
-                }
-            }
-            return out;
-        }
-        catch (final IOException e)
-        {
-            throw new IllegalStateException("cannot read forksim-jvm.flags", e);
-        }
     }
 }

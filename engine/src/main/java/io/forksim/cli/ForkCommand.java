@@ -1,7 +1,7 @@
 package io.forksim.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkRun;
 import io.forksim.harness.JsonReport;
@@ -31,6 +31,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /**
  * {@code forksim fork}: the seed thread's microbenchmark. A process with {@code --size} of populated memory is
@@ -64,9 +65,6 @@ public final class ForkCommand implements Callable<Integer>
     /** Simulated RAM a machine can have (Machine.Config's limit). */
     static final long MAX_RAM = 1L << 43;
 
-    /** How a worker JVM starts: this command line in worker mode. */
-    static final List<String> WORKER_ENTRY = List.of(Main.class.getName(), "fork", "--worker");
-
     @Spec
     CommandSpec spec;
 
@@ -88,7 +86,7 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--strategy", paramLabel = "STRATEGIES", split = ",", defaultValue = "legacy,arch-batch,folio-batch",
         converter = StrategyConverter.class,
         description = "Copy strategies: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default: ${DEFAULT-VALUE}).")
-    List<Strategy> strategies;
+    List<StrategyChoice> strategies;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "8",
         description = "Runs per configuration (default: ${DEFAULT-VALUE}).")
@@ -167,14 +165,14 @@ public final class ForkCommand implements Callable<Integer>
     }
 
     /** For --strategy: the engine's names. */
-    public static final class StrategyConverter implements CommandLine.ITypeConverter<Strategy>
+    public static final class StrategyConverter implements CommandLine.ITypeConverter<StrategyChoice>
     {
         @Override
-        public Strategy convert(final String value)
+        public StrategyChoice convert(final String value)
         {
             try
             {
-                return Strategy.parse(value);
+                return StrategyChoice.parse(value);
             }
             catch (final IllegalArgumentException e)
             {
@@ -194,7 +192,7 @@ public final class ForkCommand implements Callable<Integer>
     {
         final List<Integer> os = new ArrayList<>(new LinkedHashSet<>(orders));
         final List<String> as = new ArrayList<>(new LinkedHashSet<>(archs));
-        final List<Strategy> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
+        final List<StrategyChoice> ss = new ArrayList<>(new LinkedHashSet<>(strategies));
         // "--orders ," splits into an empty list: nothing would run and the exit status would say it did
         if (os.isEmpty())
         {
@@ -244,7 +242,7 @@ public final class ForkCommand implements Callable<Integer>
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " does not fit in the 128 TiB user"
                 + " address space above " + String.format("0x%x", ForkPlan.BASE_VA));
         }
-        if (ss.contains(Strategy.CONTPTE_BASIC) && as.contains("x86_64"))
+        if (ss.contains(StrategyChoice.CONTPTE_BASIC) && as.contains("x86_64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64, but --arch includes x86_64"
                 + " (use --arch arm64)");
@@ -299,7 +297,7 @@ public final class ForkCommand implements Callable<Integer>
                 {
                     for (final boolean basic : new boolean[] {false, true})
                     {
-                        if (basic && !ss.contains(Strategy.CONTPTE_BASIC))
+                        if (basic && !ss.contains(StrategyChoice.CONTPTE_BASIC))
                         {
                             continue;
                         }
@@ -395,7 +393,8 @@ public final class ForkCommand implements Callable<Integer>
                 for (final int order : plan.orders())
                 {
                     final ForkPlan one = plan.forArchAndOrder(arch, order);
-                    final ForkRun.Outcome o = Workers.run(WORKER_ENTRY, one, arch, countersFile, progress, offset, debug.enabled());
+                    final ForkRun.Outcome o = Workers.run(workerArgs(one, arch, countersFile, debug.enabled()), arch,
+                        progress, offset);
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     offset += one.stepsPerArch();
@@ -470,7 +469,7 @@ public final class ForkCommand implements Callable<Integer>
             }
 
             @Override
-            public void runDone(final String arch, final int order, final Strategy strategy, final int run)
+            public void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
             {
                 done++;
                 progress.step(offset + done, arch + " order-" + order + " " + strategy.cliName() + " run " + run);
@@ -494,6 +493,46 @@ public final class ForkCommand implements Callable<Integer>
                 }
             }
         };
+    }
+
+    /** The arguments of the worker JVM that runs {@code plan} for {@code arch}: this command in worker mode. */
+    static List<String> workerArgs(final ForkPlan plan, final String arch, final Path counters, final boolean debug)
+    {
+        final List<String> cmd = new ArrayList<>(List.of(Main.class.getName(), "fork", "--worker"));
+        cmd.add("--arch=" + arch);
+        cmd.add("--size=" + plan.sizeBytes());
+        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        cmd.add("--strategy=" + plan.strategies().stream().map(StrategyChoice::cliName).collect(Collectors.joining(",")));
+        cmd.add("--runs=" + plan.runs());
+        cmd.add("--iterations=" + plan.iterations());
+        cmd.add("--ram=" + plan.ramBytes());
+        cmd.add("--warmup=" + plan.warmup());
+        cmd.add(plan.tlbiRange() ? "--tlbi-range" : "--no-tlbi-range");
+        if (plan.snapshot() != null)
+        {
+            cmd.add("--snapshot=" + plan.snapshot());
+        }
+        if (plan.reuseParent())
+        {
+            cmd.add("--reuse-parent");
+        }
+        if (plan.verify())
+        {
+            cmd.add("--verify");
+        }
+        if (debug)
+        {
+            cmd.add("--debug");
+        }
+        if (counters != null)
+        {
+            cmd.add("--counters=" + counters);
+        }
+        else
+        {
+            cmd.add("--no-counters");
+        }
+        return cmd;
     }
 
     /** Worker mode: one arch; results as JSON lines on stdout, progress as [k/N] and "~ " lines on stderr. */
@@ -528,7 +567,7 @@ public final class ForkCommand implements Callable<Integer>
             }
 
             @Override
-            public void runDone(final String a, final int order, final Strategy strategy, final int run)
+            public void runDone(final String a, final int order, final StrategyChoice strategy, final int run)
             {
                 progress.step(++done, a + " order-" + order + " " + strategy.cliName() + " run " + run + "/" + plan.runs());
             }

@@ -1,6 +1,6 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.mem.HostMemoryException;
 import io.forksim.mem.OffHeapArena;
@@ -109,7 +109,7 @@ public final class ScaleCommand implements Callable<Integer>
                 throw bad("Invalid size " + Units.formatSize(s) + ": does not fit the user address space above 1 TiB");
             }
         }
-        if (strategy.strategy() == Strategy.CONTPTE_BASIC && !arch.arch().equals("arm64"))
+        if (strategy.strategy() == StrategyChoice.CONTPTE_BASIC && !arch.arch().equals("arm64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64");
         }

@@ -1,8 +1,9 @@
 package io.forksim.cli;
 
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.Units;
 import io.forksim.mm.Machine;
@@ -115,7 +116,7 @@ public final class SnapshotCommand implements Runnable
                 Machine.Config c = Machine.Config.of(arch.arch(), r);
                 if (arch.arch().equals("arm64"))
                 {
-                    c = c.withTlbiRange(tlbiRange.tlbiRange()).withContpteBasic(contpteBasic);
+                    c = c.withTlbiRange(tlbiRange.tlbiRange()).withArch(ArchVariant.of(arch.arch(), contpteBasic));
                 }
                 cfg = c;
             }
@@ -178,7 +179,7 @@ public final class SnapshotCommand implements Runnable
             out.println(String.format(Locale.ROOT, "  format version %d, %s, written %s", info.formatVersion(),
                 Units.formatSize(info.fileBytes()), Instant.ofEpochMilli(info.createdMillis())));
             out.println(String.format(Locale.ROOT, "  machine: %s%s, %s of RAM (%,d pages, %,d free), %s of swap (%,d slots used)",
-                c.arch(), c.arch().equals("arm64") ? (c.contpteBasic() ? " contpte-basic" : "") + (c.tlbiRange() ? " tlbi-range" : " no-tlbi-range") : "",
+                c.arch().label(), c.arch().isArm64() ? (c.tlbiRange() ? " tlbi-range" : " no-tlbi-range") : "",
                 Units.formatSize(c.ramBytes()), c.ramBytes() >>> 12, info.freePages(), Units.formatSize(c.swapBytes()), info.swapUsed()));
             out.println(String.format(Locale.ROOT, "  %d process%s, %d file%s, %,d page-table pages", info.processes().size(),
                 info.processes().size() == 1 ? "" : "es", info.files(), info.files() == 1 ? "" : "s", info.tableSlotsInUse()));
@@ -213,7 +214,7 @@ public final class SnapshotCommand implements Runnable
 
         @Option(names = "--strategy", defaultValue = "folio-batch", converter = ForkCommand.StrategyConverter.class,
             description = "Copy strategy of the test fork (default: ${DEFAULT-VALUE}; contpte-basic machines always use contpte-basic).")
-        Strategy strategy;
+        StrategyChoice strategy;
 
         @Mixin
         DebugOption debug;
@@ -235,19 +236,18 @@ public final class SnapshotCommand implements Runnable
             try (m)
             {
                 final double loadS = (System.nanoTime() - t0) / 1e9;
-                out.println(String.format(Locale.ROOT, "loaded %s in %.2f s: %s, %d process%s", file, loadS, m.config().arch(),
+                out.println(String.format(Locale.ROOT, "loaded %s in %.2f s: %s, %d process%s", file, loadS, m.config().archName(),
                     m.processes().size(), m.processes().size() == 1 ? "" : "es"));
                 final long c0 = System.nanoTime();
                 InvariantChecker.check(m);
                 out.println(String.format(Locale.ROOT, "invariants hold (%.2f s)", (System.nanoTime() - c0) / 1e9));
                 if (!m.processes().isEmpty())
                 {
-                    final Strategy s = m.config().contpteBasic() ? Strategy.CONTPTE_BASIC
-                        : strategy == Strategy.CONTPTE_BASIC ? Strategy.FOLIO_BATCH : strategy;
+                    final StrategyChoice s = StrategyChoice.of(strategy.strategy(), m.config().arch());
                     final long free = m.phys().freePageCount();
                     final Mm parent = m.processes().getFirst();
                     final long f0 = System.nanoTime();
-                    final Mm child = Fork.fork(parent, s);
+                    final Mm child = Fork.fork(parent, s.strategy());
                     final double forkS = (System.nanoTime() - f0) / 1e9;
                     InvariantChecker.check(m);
                     child.exit();

@@ -1,6 +1,6 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import picocli.CommandLine.Option;
 
 /** {@code --strategy STRATEGY}: the one copy strategy of a command's forks ({@code @Mixin}). */
@@ -10,9 +10,9 @@ public final class StrategyOption
         converter = ForkCommand.StrategyConverter.class,
         description = "Fork copy strategy: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default:"
             + " ${DEFAULT-VALUE}).")
-    Strategy strategy;
+    StrategyChoice strategy;
 
-    public Strategy strategy()
+    public StrategyChoice strategy()
     {
         return strategy;
     }

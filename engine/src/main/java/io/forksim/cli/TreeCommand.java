@@ -1,8 +1,9 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.ForkTree;
+import io.forksim.harness.ForkTreeCounts;
 import io.forksim.harness.Units;
 import io.forksim.stats.Events;
 import picocli.CommandLine.Command;
@@ -143,7 +144,7 @@ public final class TreeCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--size': " + Units.formatSize(size) + " (at most 1 TiB)");
         }
-        if (strategy.strategy() == Strategy.CONTPTE_BASIC && !arch.arch().equals("arm64"))
+        if (strategy.strategy() == StrategyChoice.CONTPTE_BASIC && !arch.arch().equals("arm64"))
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64 (use --arch arm64)");
         }
@@ -216,7 +217,7 @@ public final class TreeCommand implements Callable<Integer>
     static void print(final PrintWriter out, final ForkTree.Result r)
     {
         final ForkTree.Config c = r.config();
-        final ForkTree.Counts t = r.total();
+        final ForkTreeCounts t = r.total();
         final Events ev = r.opEvents();
         final double wall = r.wallNanos() / 1e9;
         out.printf(Locale.ROOT, "forksim tree: %d subtrees (depth %d, <= %d processes each) of a %s zygote (order-%d folios),"
@@ -242,7 +243,7 @@ public final class TreeCommand implements Callable<Integer>
         out.printf(Locale.ROOT, "%nper thread: ");
         for (int i = 0; i < r.perWorker().size(); i++)
         {
-            final ForkTree.Counts w = r.perWorker().get(i);
+            final ForkTreeCounts w = r.perWorker().get(i);
             out.printf(Locale.ROOT, "%s#%d %s ops, %s forks", i == 0 ? "" : "; ", i, count(w.ops), count(w.forks));
         }
         out.println();

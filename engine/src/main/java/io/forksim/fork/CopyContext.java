@@ -76,7 +76,7 @@ final class CopyContext
     /** Publishes the per-VMA accumulators (child RSS, loop-level events). */
     void flush()
     {
-        dstMm.addRss(rss);
+        Fork.HOOKS.addRss(dstMm, rss);
         java.util.Arrays.fill(rss, 0);
         ev.batches += batches;
         ev.refcountUpdate += refcountUpdates;
@@ -94,9 +94,10 @@ final class CopyContext
     /**
      * {@code __copy_present_ptes}: write-protect the parent's {@code nr} entries for a COW mapping if the
      * (merged) PTE is writable, then set the child's entries: read-only for COW, clean for shared, always
-     * old, uffd-wp dropped unless the child VMA is armed.
+     * old, uffd-wp dropped unless the child VMA is armed. Counts what the arch calls count.
+     * Precondition: the {@code nr} entries from {@code idx} are present and map consecutive pages of one folio.
      */
-    void copyPresentPtes(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
+    void __copyPresentPtes(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
         final long pte, final int nr)
     {
         long p = pte;
@@ -109,8 +110,11 @@ final class CopyContext
         arch.setPtes(ev, dt, db, idx, p, nr);
     }
 
-    /** The seed patch's version: {@code ptep_set_wrprotects(full=1)} and {@code set_ptes_full}. */
-    void copyPresentPtesFull(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
+    /**
+     * The seed patch's {@code __copy_present_ptes}: {@code ptep_set_wrprotects(full=1)} and {@code set_ptes_full}.
+     * Precondition: as {@link #__copyPresentPtes}.
+     */
+    void __copyPresentPtesFull(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
         final long pte, final int nr)
     {
         long p = pte;
@@ -123,6 +127,62 @@ final class CopyContext
         arch.setPtesFull(ev, dt, db, idx, p, nr);
     }
 
+    /**
+     * {@code __copy_present_ptes} of one entry as the hot loops count it (Linux 6.9+; 6.8's {@code copy_present_pte}
+     * bits): write-protect the parent's entry ({@code wrprotect_ptes(nr = 1)}) if the mapping is COW and the entry
+     * writable, then {@code set_ptes(nr = 1)} the child's. The caller counts the child's store; returns the atomics
+     * to count (1 if the parent's entry was write-protected, else 0).
+     * Precondition: {@code pte} is the present entry at {@code idx}; {@code arch}, {@code ev} and {@code isCow} are
+     * {@code c}'s.
+     */
+    static int copySinglePte(final CopyContext c, final Arch arch, final Events ev, final boolean isCow,
+        final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx, final long pte)
+    {
+        long child = pte;
+        int atomics = 0;
+        if (isCow && arch.pteWrite(pte))
+        {
+            arch.wrprotectPteNoAcct(ev, st, sb, idx);
+            atomics = 1;
+            child = arch.pteWrprotect(pte);
+        }
+        arch.setPteNoAcct(ev, dt, db, idx, c.finishChildPte(child));
+        return atomics;
+    }
+
+    /**
+     * {@link #copySinglePte} in the seed patch's form: {@code ptep_set_wrprotects(nr = 1, full)} and
+     * {@code set_ptes_full(nr = 1)}. Same counting and precondition.
+     */
+    static int copySinglePteFull(final CopyContext c, final Arch arch, final Events ev, final boolean isCow,
+        final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx, final long pte)
+    {
+        long child = pte;
+        int atomics = 0;
+        if (isCow && arch.pteWrite(pte))
+        {
+            arch.wrprotectPteNoAcct(ev, st, sb, idx);
+            atomics = 1;
+            child = arch.pteWrprotect(pte);
+        }
+        arch.setPteFullNoAcct(ev, dt, db, idx, c.finishChildPte(child));
+        return atomics;
+    }
+
+    /**
+     * {@code folio_get} + {@code folio_try_dup_anon_rmap_pte} of an order-0 anon folio that cannot be pinned, in the
+     * kernel's order: refcount + 1, PageAnonExclusive cleared, mapcount + 1. Counts nothing (the caller counts one
+     * refcount and one rmap update).
+     * Precondition: {@code pfn} is an order-0 anon folio; its mm has no pins or the folio is not maybe-pinned.
+     */
+    static void dupAnonPte0(final MemMap memmap, final long pfn)
+    {
+        memmap.refAdd(pfn, 1);
+        memmap.clearAnonExclusive(pfn);
+        memmap.mapcountAdd(pfn, 1);
+    }
+
+    /** The child's entry for a parent entry {@code pte}: clean if shared, old, uffd-wp only if armed, never CONT. */
     long finishChildPte(final long pte)
     {
         long p = pte;
@@ -158,8 +218,9 @@ final class CopyContext
     int copyPresentSingle(final MemorySegment st, final long sb, final MemorySegment dt, final long db,
         final int idx, final long pte, final long pfn, final int pflags)
     {
-        // The loops write the common case (an anon page of a never-pinned mm) out themselves, so that it
-        // compiles into them; this handles what is left: pinned mms, file pages, large folios on the single path.
+        // The loops run the common case (an anon page of a never-pinned mm) themselves, through the force-inlined
+        // dupAnonPte0 and copySinglePte; this handles what is left: pinned mms, file pages, large folios on the
+        // single path.
         final int order = pflags & PageDescriptor.ORDER_MASK;
         final long head = pfn & -(1L << order);
         if ((pflags & PageDescriptor.PG_ANON) != 0)
@@ -172,17 +233,17 @@ final class CopyContext
                 final int r = copyPresentPage(dt, db, idx, pte, pfn);
                 return r == OK ? SINGLE_COUNTED : r;
             }
-            memmap.refAdd(head, 1);
-            memmap.clearAnonExclusive(pfn);
             if (order == 0)
             {
-                memmap.mapcountAdd(pfn, 1);
+                dupAnonPte0(memmap, pfn);
             }
             else
             {
+                memmap.refAdd(head, 1);
+                memmap.clearAnonExclusive(pfn);
                 memmap.folioAddLargeMapcount(head, 1, dstMmId);
             }
-            copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+            __copyPresentPtes(st, sb, dt, db, idx, pte, 1);
             return SINGLE_ANON;
         }
         memmap.refAdd(head, 1);
@@ -198,7 +259,7 @@ final class CopyContext
         refcountUpdates++;
         rmapUpdates++;
         rss[fileRssCounter(pflags)]++;
-        copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+        __copyPresentPtes(st, sb, dt, db, idx, pte, 1);
         return SINGLE_COUNTED;
     }
 
@@ -243,7 +304,7 @@ final class CopyContext
             return r == OK ? 1 : r;
         }
         rss[Mm.MM_ANONPAGES] += done;
-        copyPresentPtesFull(st, sb, dt, db, idx, pte, done);
+        __copyPresentPtesFull(st, sb, dt, db, idx, pte, done);
         return done;
     }
 
@@ -303,7 +364,7 @@ final class CopyContext
     void copySpecial(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx, final long pte)
     {
         batches++;
-        copyPresentPtes(st, sb, dt, db, idx, pte, 1);
+        __copyPresentPtes(st, sb, dt, db, idx, pte, 1);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.forksim.arch.Arch;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
+import io.forksim.mm.FolioPteBatch;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
@@ -17,11 +18,10 @@ import java.lang.foreign.MemorySegment;
  * VMA end ({@code max_nr = to - idx}). The loops read each present PTE once per batch, look folio metadata up
  * at most once per batch, allocate nothing, and keep their counters in locals until the table is done
  * (a counter in a field would chain every iteration through memory).
- * The single-entry copy (write-protect the parent's entry, set the child's) is written out in each loop rather
- * than shared through a helper: a static helper for it measured as fast in single-strategy runs, but in the next
- * default run the two loops that shared its set_pte_at path (legacy, folio-batch) ran x86 order-0 at 22 instead of
- * 8 ns/page while arch-batch stayed at 8, the signature of a call C2 left out of line; the written-out form did
- * not do that in the runs since the hot accessors are force-inlined (see the JVM flags in the parent POM).
+ * The single-entry copy ({@link CopyContext#copySinglePte}, {@link CopyContext#copySinglePteFull}) and the order-0
+ * anon dup ({@link CopyContext#dupAnonPte0}) are shared static forms on the JVM's forced-inline list (the
+ * {@code CompileCommand}s of the parent POM): a call C2 left out of line would put a call per PTE back into these
+ * loops. {@code bench/CopyLoopMain} times the loops the way the default run mixes them.
  *
  * <p>The shapes mirror the kernel versions side by side so that their costs can be compared:
  * <ul>
@@ -84,32 +84,22 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             if ((pflags & PageDescriptor.PG_ANON) != 0 && !srcHasPinned)
             {
-                // An anon page of a never-pinned mm, written out here rather than called, so that it compiles
-                // into this loop (a shared callee compiled on its own is too big to inline); large folios
-                // take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
-                // ptep_set_wrprotect, set_pte_at. PageAnonExclusive is cleared before the rmap update, as in
-                // __folio_try_dup_anon_rmap: one byte store to the page's own byte.
-                memmap.clearAnonExclusive(pfn);
+                // An anon page of a never-pinned mm, in this loop (the shared forms are force-inlined); large
+                // folios take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
+                // ptep_set_wrprotect, set_pte_at.
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
-                    memmap.refAdd(pfn, 1);
-                    memmap.mapcountAdd(pfn, 1);
+                    CopyContext.dupAnonPte0(memmap, pfn);
                 }
                 else
                 {
                     final long head = pfn & -(1L << order);
                     memmap.refAdd(head, 1);
+                    memmap.clearAnonExclusive(pfn);
                     memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 }
-                long child = pte;
-                if (isCow && arch.pteWrite(pte))
-                {
-                    arch.wrprotectPteNoAcct(ev, st, sb, i);
-                    atomics++;
-                    child = arch.pteWrprotect(pte);
-                }
-                arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                atomics += CopyContext.copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
                 stores++;
                 anon++;
                 continue;
@@ -170,7 +160,7 @@ final class CopyPteRange
             if (arch.pteSpecial(pte) || pfn == ZERO_PFN)
             {
                 specials++;
-                c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
+                c.__copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
                 i += nr;
                 continue;
             }
@@ -179,20 +169,11 @@ final class CopyPteRange
             {
                 // An order-0 anon page (never part of a CONT block, so nr is 1; on x86_64 always): folio_ref_add
                 // and page_try_dup_anon_rmap on the page itself, then ptep_set_wrprotects(nr = 1, full) and
-                // set_ptes_full(nr = 1), written out in legacy's shape. One local counts its batch, refcount
-                // update, rmap update, anon page and child store, as folioBatch's singles do: fewer live
-                // counters than the general path below keeps in registers.
-                memmap.refAdd(pfn, 1);
-                memmap.clearAnonExclusive(pfn);
-                memmap.mapcountAdd(pfn, 1);
-                long child = pte;
-                if (isCow && arch.pteWrite(pte))
-                {
-                    arch.wrprotectPteNoAcct(ev, st, sb, i);
-                    atomics++;
-                    child = arch.pteWrprotect(pte);
-                }
-                arch.setPteFullNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                // set_ptes_full(nr = 1). One local counts its batch, refcount update, rmap update, anon page and
+                // child store, as folioBatch's singles do: fewer live counters than the general path below keeps
+                // in registers.
+                CopyContext.dupAnonPte0(memmap, pfn);
+                atomics += CopyContext.copySinglePteFull(c, arch, ev, isCow, st, sb, dt, db, i, pte);
                 singles++;
                 i++;
                 continue;
@@ -215,10 +196,8 @@ final class CopyPteRange
                 if (order == 0)
                 {
                     // an order-0 folio is never part of a CONT block, so nr is 1: folio_ref_add and one
-                    // page_try_dup_anon_rmap on the page itself, in the same shape as legacy's folio_get
-                    memmap.refAdd(pfn, 1);
-                    memmap.clearAnonExclusive(pfn);
-                    memmap.mapcountAdd(pfn, 1);
+                    // page_try_dup_anon_rmap on the page itself
+                    CopyContext.dupAnonPte0(memmap, pfn);
                 }
                 else
                 {
@@ -254,19 +233,12 @@ final class CopyPteRange
             {
                 // ptep_set_wrprotects(nr = 1, full) and set_ptes_full(nr = 1), counted here (on x86_64 every
                 // batch takes this branch: nr is the constant 1)
-                long child = pte;
-                if (isCow && arch.pteWrite(pte))
-                {
-                    arch.wrprotectPteNoAcct(ev, st, sb, i);
-                    atomics++;
-                    child = arch.pteWrprotect(pte);
-                }
-                arch.setPteFullNoAcct(ev, dt, db, i, c.finishChildPte(child));
+                atomics += CopyContext.copySinglePteFull(c, arch, ev, isCow, st, sb, dt, db, i, pte);
                 stores++;
                 i++;
                 continue;
             }
-            c.copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
+            c.__copyPresentPtesFull(st, sb, dt, db, i, pte, nr);
             i += nr;
         }
         // one refcount update per batch of a normal page (folio_ref_add), one rmap update per page
@@ -285,7 +257,6 @@ final class CopyPteRange
         final boolean srcHasPinned = c.srcHasPinned;
         final boolean isCow = c.isCow;
         long reads = 0;
-        long stores = 0;
         long atomics = 0;
         long singles = 0;
         int ret = CopyContext.OK;
@@ -315,70 +286,61 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             if ((pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
             {
-                // order-0 anon: the single path, written out as in legacy (see there), no folio lookup
+                // order-0 anon of a never-pinned mm: copy_present_ptes' single half, in this loop, no folio lookup
                 // beyond the page's own record
-                memmap.refAdd(pfn, 1);
-                memmap.mapcountAdd(pfn, 1);
-                memmap.clearAnonExclusive(pfn);
-                long child = pte;
-                if (isCow && arch.pteWrite(pte))
-                {
-                    arch.wrprotectPteNoAcct(ev, st, sb, i);
-                    atomics++;
-                    child = arch.pteWrprotect(pte);
-                }
-                arch.setPteNoAcct(ev, dt, db, i, c.finishChildPte(child));
-                stores++;
+                CopyContext.dupAnonPte0(memmap, pfn);
+                atomics += CopyContext.copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
                 singles++;
                 i++;
                 continue;
             }
-            final int order = pflags & PageDescriptor.ORDER_MASK;
-            final int maxNr = to - i;
-            if (order != 0 && maxNr != 1)
+            // Everything else leaves the loop for a callee: for a large folio one call per batch (16..512 PTEs)
+            // costs nothing, and it keeps this loop as small as legacy's for the order-0 pages that stay in it.
+            final int nr = copyPresentPtes(c, st, sb, dt, db, i, pte, pfn, pflags, to - i);
+            if (nr < 0)
             {
-                // Large folios leave the loop for a callee: one call per batch (16..512 PTEs) costs nothing,
-                // and it keeps this loop as small as legacy's for the order-0 pages that stay in it.
-                final int nr = largeFolioBatch(c, st, sb, dt, db, i, pte, pfn, pflags, maxNr);
-                if (nr < 0)
-                {
-                    ret = nr;
-                    break;
-                }
-                i += nr;
-                continue;
-            }
-            final int s = c.copyPresentSingle(st, sb, dt, db, i, pte, pfn, pflags);
-            if (s == CopyContext.ENOMEM)
-            {
-                ret = s;
+                ret = nr;
                 break;
             }
-            singles += s; // SINGLE_ANON = 1 is counted here, SINGLE_COUNTED = 0 counted itself
-            i++;
+            i += nr;
         }
-        // a single-path anon PTE: one batch, one refcount and one rmap update (batches count themselves)
-        c.publish(reads, stores, atomics, singles, singles, singles, singles);
+        // an order-0 anon PTE of the loop: one store, one batch, one refcount and one rmap update (copyPresentPtes
+        // counts itself)
+        c.publish(reads, singles, atomics, singles, singles, singles, singles);
         return ret;
     }
 
     /**
-     * The large-folio part of {@link #folioBatch}: {@code folio_pte_batch}, then refcount and rmap once per batch
-     * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}),
-     * {@code wrprotect_ptes} and {@code set_ptes}. A maybe-pinned batch with an AnonExclusive page falls back to the
-     * single path for this one PTE (the kernel's -EAGAIN round trip). Counts its own events.
+     * {@code copy_present_ptes} (mm/memory.c, 6.18) for the present entry {@code pte} at {@code idx}, mapping the normal
+     * page {@code pfn} (flags {@code pflags}). Its single half (order 0, or {@code maxNr == 1}) is
+     * {@link CopyContext#copyPresentSingle}; {@link #folioBatch} runs that half's common case, an order-0 anon page of a
+     * never-pinned mm, in its own loop. The batched half: {@code folio_pte_batch}, then refcount and rmap once per batch
+     * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}) and
+     * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}). A maybe-pinned batch with an
+     * AnonExclusive page falls back to the single half for this one PTE (the kernel's -EAGAIN round trip). Counts its
+     * own events.
      *
-     * <p>Precondition: {@code pte} at {@code idx} is present and maps page {@code pfn} of a large folio;
-     * {@code maxNr > 1} entries up to the table/VMA end may be scanned.
+     * <p>Precondition: {@code pte} at {@code idx} is present and maps page {@code pfn} (not the zero page, not
+     * special); {@code maxNr >= 1} entries up to the table/VMA end may be scanned.
      *
      * @return entries consumed, or {@link CopyContext#ENOMEM}
      */
-    private static int largeFolioBatch(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
+    static int copyPresentPtes(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
         final long db, final int idx, final long pte, final long pfn, final int pflags, final int maxNr)
     {
+        final int order = pflags & PageDescriptor.ORDER_MASK;
+        if (order == 0 || maxNr == 1)
+        {
+            final int s = c.copyPresentSingle(st, sb, dt, db, idx, pte, pfn, pflags);
+            if (s == CopyContext.ENOMEM)
+            {
+                return s;
+            }
+            c.publish(0, s, s, s, s);   // SINGLE_ANON = 1 is counted here, SINGLE_COUNTED = 0 counted itself
+            return 1;
+        }
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
-        final int order = pflags & PageDescriptor.ORDER_MASK;
         final long head = pfn & -(1L << order);
         final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
             c.isShared ? FPB_SHARED : FPB_PRIVATE);
@@ -410,7 +372,7 @@ final class CopyPteRange
         c.batches++;
         c.refcountUpdates++;
         c.rmapUpdates++;
-        c.copyPresentPtes(st, sb, dt, db, idx, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
+        c.__copyPresentPtes(st, sb, dt, db, idx, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
         return nr;
     }
 }

@@ -1,8 +1,8 @@
 package io.forksim.fork;
 
 import io.forksim.arch.Arch;
-import io.forksim.arch.Arm64;
 import io.forksim.mem.OutOfSimulatedMemoryException;
+import io.forksim.mm.ForkHooks;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.VmFlags;
@@ -31,6 +31,9 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Fork
 {
+    /** The child-mm hooks of dup_mmap and copy_pte_range (internal to this package). */
+    static final ForkHooks HOOKS = ForkHooks.forFork();
+
     private Fork()
     {
     }
@@ -48,21 +51,11 @@ public final class Fork
         }
         if (strategy == null)
         {
-            throw new IllegalArgumentException("cannot fork " + parent + ": strategy is null (expected legacy, arch-batch,"
-                + " folio-batch or contpte-basic)");
+            throw new IllegalArgumentException("cannot fork " + parent + ": strategy is null (expected legacy, arch-batch"
+                + " or folio-batch)");
         }
         final Machine machine = parent.machine();
         final Arch arch = machine.arch();
-        if (strategy == Strategy.CONTPTE_BASIC && !(arch instanceof Arm64 a && a.basic()))
-        {
-            throw new IllegalArgumentException("strategy contpte-basic needs an arm64 machine built with contpteBasic=true, not "
-                + arch.name() + (arch instanceof Arm64 ? " (batched contpte)" : ""));
-        }
-        if (strategy != Strategy.CONTPTE_BASIC && arch instanceof Arm64 a && a.basic())
-        {
-            throw new IllegalArgumentException("this arm64 machine runs contpte-basic; strategy " + strategy.cliName()
-                + " needs a machine with the batched contpte backend");
-        }
         final Mm child = machine.newProcess();
         try
         {
@@ -89,15 +82,15 @@ public final class Fork
             {
                 continue;
             }
-            final Vma dst = Mm.dupVma(vma);
-            child.setVmaFlags(dst, vma.flags() & ~VmFlags.VM_LOCKED);
+            final Vma dst = HOOKS.dupVma(vma);
+            HOOKS.setVmaFlags(child, dst, vma.flags() & ~VmFlags.VM_LOCKED);
             if ((vma.flags() & VmFlags.VM_WIPEONFORK) != 0)
             {
-                child.setHasAnonVma(dst, false);
-                child.addVmaForFork(dst);
+                HOOKS.setHasAnonVma(child, dst, false);
+                HOOKS.addVmaForFork(child, dst);
                 continue;
             }
-            child.addVmaForFork(dst);
+            HOOKS.addVmaForFork(child, dst);
             if (vmaNeedsCopy(dst, vma))
             {
                 final int ret = copyPageRange(machine, child, dst, parent, vma, strategy);
@@ -173,7 +166,7 @@ public final class Fork
                     {
                         case LEGACY -> CopyPteRange.legacy(c, st, sb, dt, db, fromIdx, toIdx);
                         case ARCH_BATCH -> CopyPteRange.archBatch(c, st, sb, dt, db, fromIdx, toIdx);
-                        case FOLIO_BATCH, CONTPTE_BASIC -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
+                        case FOLIO_BATCH -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
                     };
                 }
                 finally

@@ -1,6 +1,6 @@
 package io.forksim.harness;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 
 import java.util.List;
 
@@ -21,13 +21,13 @@ import java.util.List;
  * @param tlbiRange   arm64 machines have FEAT_TLBIRANGE
  * @param snapshot    {@code --snapshot}: where populated parents are reused from / saved to, or null
  */
-public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs, List<Strategy> strategies, int runs,
+public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs, List<StrategyChoice> strategies, int runs,
     int iterations, long ramBytes, boolean reuseParent, boolean verify, int warmup, boolean tlbiRange,
     java.nio.file.Path snapshot)
 {
     public static final long PAGE_SIZE = 4096;
     /** Where the parent's region starts: 1 TiB, aligned to every table level below the PGD. */
-    public static final long BASE_VA = 1L << 40;
+    public static final long BASE_VA = PopulatedParent.BASE_VA;
 
     public ForkPlan
     {
@@ -80,10 +80,10 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
 
     /** A run with one machine configuration uses a --snapshot FILE as is. */
     public static boolean onlyConfiguration(final List<String> archs, final List<Integer> orders,
-        final List<Strategy> strategies)
+        final List<StrategyChoice> strategies)
     {
         return archs.size() == 1 && orders.size() == 1
-            && !(strategies.contains(Strategy.CONTPTE_BASIC) && strategies.size() > 1);
+            && !(strategies.contains(StrategyChoice.CONTPTE_BASIC) && strategies.size() > 1);
     }
 
     public String modeName()

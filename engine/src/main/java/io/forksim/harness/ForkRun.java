@@ -1,13 +1,14 @@
 package io.forksim.harness;
 
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.Compare;
+import io.forksim.check.MachineImage;
 import io.forksim.check.Verifier;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
-import io.forksim.mm.VmFlags;
 import io.forksim.stats.Events;
 
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ public final class ForkRun
         }
 
         /** Run {@code run} (1-based) of a configuration is done: one progress step. */
-        default void runDone(final String arch, final int order, final Strategy strategy, final int run)
+        default void runDone(final String arch, final int order, final StrategyChoice strategy, final int run)
         {
         }
 
@@ -96,41 +97,19 @@ public final class ForkRun
         return new Outcome(results, b.problems);
     }
 
-    /** A populated parent on its machine, with the checkpoint that makes it fresh again. */
-    public static final class Setup implements AutoCloseable
-    {
-        public final Machine machine;
-        public final Mm parent;
-        public final ProcessCheckpoint checkpoint;
-
-        Setup(final Machine machine, final Mm parent, final ProcessCheckpoint checkpoint)
-        {
-            this.machine = machine;
-            this.parent = parent;
-            this.checkpoint = checkpoint;
-        }
-
-        @Override
-        public void close()
-        {
-            checkpoint.close();
-            machine.close();
-        }
-    }
-
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
-    public static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
+    public static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
         return setup(plan, arch, order, contpteBasic, text -> { });
     }
 
-    static Setup setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
+    static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
         final java.util.function.Consumer<String> status)
     {
         Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
         if (arch.equals("arm64"))
         {
-            cfg = cfg.withTlbiRange(plan.tlbiRange()).withContpteBasic(contpteBasic);
+            cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
         if (plan.snapshot() != null)
         {
@@ -147,7 +126,7 @@ public final class ForkRun
             }
             try
             {
-                return new Setup(l.machine(), l.parent(), ProcessCheckpoint.capture(l.parent()));
+                return new PopulatedParent(l.machine(), l.parent(), ProcessCheckpoint.capture(l.parent()));
             }
             catch (final RuntimeException | Error e)
             {
@@ -155,26 +134,14 @@ public final class ForkRun
                 throw e;
             }
         }
-        final Machine machine = new Machine(cfg);
-        try
-        {
-            final Mm parent = machine.newProcess();
-            parent.mmap(ForkPlan.BASE_VA, plan.sizeBytes(), VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
-            parent.populate(ForkPlan.BASE_VA, plan.sizeBytes(), order);
-            return new Setup(machine, parent, ProcessCheckpoint.capture(parent));
-        }
-        catch (final RuntimeException | Error e)
-        {
-            machine.close();
-            throw e;
-        }
+        return PopulatedParent.build(cfg, plan.sizeBytes(), order);
     }
 
     /** Per-strategy state of one order. */
     private final class Slot
     {
-        final Strategy strategy;
-        final Setup setup;
+        final StrategyChoice strategy;
+        final PopulatedParent setup;
         final String label;
         final double[] runMeans = new double[plan.runs()];
         final long[] first = new long[Events.NAMES.length];
@@ -187,7 +154,7 @@ public final class ForkRun
         double restoreSum;
         long teardownCount;
 
-        Slot(final Strategy strategy, final Setup setup, final int order)
+        Slot(final StrategyChoice strategy, final PopulatedParent setup, final int order)
         {
             this.strategy = strategy;
             this.setup = setup;
@@ -201,7 +168,7 @@ public final class ForkRun
         try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status))
         {
             final List<Slot> slots = new ArrayList<>();
-            for (final Strategy s : plan.strategies())
+            for (final StrategyChoice s : plan.strategies())
             {
                 slots.add(new Slot(s, setups.forStrategy(s), order));
             }
@@ -215,7 +182,7 @@ public final class ForkRun
             listener.status(orderLabel + ": warming up (" + plan.warmup() + " untimed forks per strategy)");
             for (final Slot slot : slots)
             {
-                slot.setup.checkpoint.restore();
+                slot.setup.checkpoint().restore();
                 for (int w = 0; w < plan.warmup(); w++)
                 {
                     forkOnce(slot, false, -1);
@@ -229,7 +196,7 @@ public final class ForkRun
                 {
                     final Slot slot = slots.get((k + r) % n);
                     listener.configStart(slot.label + " run " + (r + 1) + "/" + plan.runs(), r + 1);
-                    slot.setup.checkpoint.restore();
+                    slot.setup.checkpoint().restore();
                     long sum = 0;
                     for (int i = 0; i < plan.iterations(); i++)
                     {
@@ -266,10 +233,9 @@ public final class ForkRun
     /**
      * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
      * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
-     * on-stack replacement) in a fraction of a second; a handful of 1 GiB forks did not, and the first timed runs
-     * of each configuration then ran partly in C1 code while C2 competed for the two cores (measured: x86_64
-     * order-9 folio-batch, 3 runs x 100: 14.5 ns/page mean after 8 warm-up forks, 10.6 after 100, 9.2 after 300).
-     * Same arch, order and strategies as the timed machine; nothing of it is measured or kept.
+     * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks leave the first timed runs
+     * partly in C1 code (the measurements are in commit 5a61e44). Same arch, order and strategies as the timed
+     * machine; nothing of it is measured or kept.
      */
     private void warmUpSmall(final int order, final List<Slot> slots)
     {
@@ -283,11 +249,11 @@ public final class ForkRun
         {
             for (final Slot slot : slots)
             {
-                final Setup s = setups.forStrategy(slot.strategy);
+                final PopulatedParent s = setups.forStrategy(slot.strategy);
                 for (int w = 0; w < SMALL_WARMUP_FORKS; w++)
                 {
-                    Fork.fork(s.parent, slot.strategy).exit();
-                    s.checkpoint.restore();
+                    Fork.fork(s.parent(), slot.strategy.strategy()).exit();
+                    s.checkpoint().restore();
                 }
             }
         }
@@ -303,8 +269,8 @@ public final class ForkRun
         private final int order;
         private final String label;
         private final java.util.function.Consumer<String> status;
-        private Setup main;
-        private Setup basic;
+        private PopulatedParent main;
+        private PopulatedParent basic;
 
         Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status)
         {
@@ -314,9 +280,9 @@ public final class ForkRun
             this.status = status;
         }
 
-        Setup forStrategy(final Strategy strategy)
+        PopulatedParent forStrategy(final StrategyChoice strategy)
         {
-            if (strategy == Strategy.CONTPTE_BASIC)
+            if (strategy == StrategyChoice.CONTPTE_BASIC)
             {
                 if (basic == null)
                 {
@@ -356,11 +322,11 @@ public final class ForkRun
     /** One fork of the slot's parent: returns the fork's time in ns; tears the child down and restores the parent. */
     private long forkOnce(final Slot slot, final boolean timed, final int iteration)
     {
-        final Setup s = slot.setup;
-        final Events ev = s.machine.events();
+        final PopulatedParent s = slot.setup;
+        final Events ev = s.machine().events();
         final long[] before = ev.toArray();
         final long t0 = System.nanoTime();
-        final Mm child = Fork.fork(s.parent, slot.strategy);
+        final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
         final long t1 = System.nanoTime();
         final long[] after = ev.toArray();
         final long t2 = System.nanoTime();
@@ -370,7 +336,7 @@ public final class ForkRun
         {
             // the child's exit already put the folio records back; every 16th restore (and the first) checks that
             final boolean verify = (slot.restores++ & 15) == 0;
-            if (!s.checkpoint.restoreAfterChildExit(verify) && slot.recordsDrifted++ == 0)
+            if (!s.checkpoint().restoreAfterChildExit(verify) && slot.recordsDrifted++ == 0)
             {
                 problems.add("folio records of " + slot.label + " differed from the checkpoint after the child's exit"
                     + " (restored in full; the fork/exit cycle is not its own inverse here)");
@@ -418,29 +384,30 @@ public final class ForkRun
 
     private void verify(final int order, final List<Slot> slots)
     {
-        final Map<Strategy, Compare.Image> images = new LinkedHashMap<>();
+        final Map<StrategyChoice, MachineImage> images = new LinkedHashMap<>();
         for (final Slot slot : slots)
         {
-            final Setup s = slot.setup;
-            s.checkpoint.restore();
-            final long freeBefore = s.machine.phys().freePageCount();
-            final Mm child = Fork.fork(s.parent, slot.strategy);
-            for (final String v : Verifier.invariants(s.machine))
+            final PopulatedParent s = slot.setup;
+            s.checkpoint().restore();
+            final long freeBefore = s.machine().phys().freePageCount();
+            final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
+            for (final String v : Verifier.invariants(s.machine()))
             {
                 problems.add("invariant violated after a " + slot.label + " fork (child alive): " + v);
             }
-            images.put(slot.strategy, Compare.capture(s.machine, s.parent, child, ForkPlan.BASE_VA, ForkPlan.BASE_VA + plan.sizeBytes()));
+            images.put(slot.strategy, MachineImage.ofFork(s.machine(), s.parent(), child, ForkPlan.BASE_VA,
+                ForkPlan.BASE_VA + plan.sizeBytes()));
             child.exit();
-            for (final String v : Verifier.invariants(s.machine))
+            for (final String v : Verifier.invariants(s.machine()))
             {
                 problems.add("invariant violated after the " + slot.label + " child exited: " + v);
             }
-            if (s.machine.phys().freePageCount() != freeBefore)
+            if (s.machine().phys().freePageCount() != freeBefore)
             {
-                problems.add("leak: after the " + slot.label + " child exited, " + s.machine.phys().freePageCount()
+                problems.add("leak: after the " + slot.label + " child exited, " + s.machine().phys().freePageCount()
                     + " pages are free, " + freeBefore + " were before the fork");
             }
-            s.checkpoint.restore();
+            s.checkpoint().restore();
         }
         final boolean contpte = arch.equals("arm64");
         problems.addAll(Compare.crossCheck(arch + " order-" + order, images, contpte));

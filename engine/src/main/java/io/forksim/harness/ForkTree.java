@@ -3,7 +3,7 @@ package io.forksim.harness;
 import io.forksim.arch.Arch;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mm.Machine;
@@ -127,7 +127,7 @@ public final class ForkTree
      * @param seed           seed of the workers' random choices (worker w uses a split of it)
      * @param mix            op weights
      */
-    public record Config(int children, int depth, long sizeBytes, int order, String arch, Strategy strategy, int threads,
+    public record Config(int children, int depth, long sizeBytes, int order, String arch, StrategyChoice strategy, int threads,
         long ops, long durationNanos, long ramBytes, int maxPerSubtree, long seed, Mix mix)
     {
         public Config
@@ -159,7 +159,7 @@ public final class ForkTree
             {
                 throw new IllegalArgumentException("unknown arch " + arch + " (expected x86_64 or arm64)");
             }
-            if (strategy == Strategy.CONTPTE_BASIC && !arch.equals("arm64"))
+            if (strategy == StrategyChoice.CONTPTE_BASIC && !arch.equals("arm64"))
             {
                 throw new IllegalArgumentException("strategy contpte-basic exists only on arm64, not on " + arch);
             }
@@ -227,42 +227,6 @@ public final class ForkTree
         }
     }
 
-    /** Exact counts of one worker (plain longs; summed at quiescence). */
-    public static final class Counts
-    {
-        public long ops;
-        public long forks;
-        public long zygoteForks;
-        public long exits;
-        public long writes;
-        public long reads;
-        public long ooms;
-        public long skippedForks;
-        /** PTEs (present and swap) the forks copied into children: the children's RSS right after fork. */
-        public long forkPages;
-        /** Time spent inside {@link Fork#fork} (not waiting for the zygote's lock). */
-        public long forkNanos;
-        public long contentMismatches;
-        public long peakLive;
-
-        public Counts add(final Counts o)
-        {
-            ops += o.ops;
-            forks += o.forks;
-            zygoteForks += o.zygoteForks;
-            exits += o.exits;
-            writes += o.writes;
-            reads += o.reads;
-            ooms += o.ooms;
-            skippedForks += o.skippedForks;
-            forkPages += o.forkPages;
-            forkNanos += o.forkNanos;
-            contentMismatches += o.contentMismatches;
-            peakLive += o.peakLive;
-            return this;
-        }
-    }
-
     /**
      * What a run did and found.
      *
@@ -277,9 +241,9 @@ public final class ForkTree
      * @param failures       exceptions a worker died of (empty = none)
      * @param liveAtQuiescence processes alive when the invariants were checked (zygote included)
      */
-    public record Result(Config config, Counts total, List<Counts> perWorker, Events opEvents, Events runEvents,
-        long wallNanos, long populateNanos, List<String> violations, List<String> leaks, List<String> failures,
-        int liveAtQuiescence, long offHeapBytes)
+    public record Result(Config config, ForkTreeCounts total, List<ForkTreeCounts> perWorker, Events opEvents,
+        Events runEvents, long wallNanos, long populateNanos, List<String> violations, List<String> leaks,
+        List<String> failures, int liveAtQuiescence, long offHeapBytes)
     {
         public boolean ok()
         {
@@ -345,8 +309,7 @@ public final class ForkTree
     /** The machine configuration a tree runs on: concurrent, contpte-basic for that strategy. */
     public static Machine.Config machineConfig(final Config c)
     {
-        return Machine.Config.of(c.arch(), c.ramBytes()).withConcurrent(true)
-            .withContpteBasic(c.strategy() == Strategy.CONTPTE_BASIC);
+        return Machine.Config.of(c.strategy().variant(c.arch()), c.ramBytes()).withConcurrent(true);
     }
 
     /** Runs the workload; {@code status} receives progress lines (may be null). */
@@ -434,8 +397,8 @@ public final class ForkTree
         zygote.exit();
         final List<String> leaks = InvariantChecker.leaks(machine, initialFree);
 
-        final Counts total = new Counts();
-        final List<Counts> per = new ArrayList<>();
+        final ForkTreeCounts total = new ForkTreeCounts();
+        final List<ForkTreeCounts> per = new ArrayList<>();
         for (final Worker w : workers)
         {
             total.add(w.counts);
@@ -521,7 +484,7 @@ public final class ForkTree
     {
         final int index;
         final List<Subtree> subtrees = new ArrayList<>();
-        final Counts counts = new Counts();
+        final ForkTreeCounts counts = new ForkTreeCounts();
         SplittableRandom rnd;
         long budget;
         volatile Throwable failure;
@@ -647,7 +610,7 @@ public final class ForkTree
         private void fork(final Subtree s, final Node n)
         {
             final long t0 = System.nanoTime();
-            final Mm child = Fork.fork(n.mm, cfg.strategy());
+            final Mm child = Fork.fork(n.mm, cfg.strategy().strategy());
             counts.forkNanos += System.nanoTime() - t0;
             adopt(s, child, n.depth + 1, n.shadow.clone());
         }
@@ -662,7 +625,7 @@ public final class ForkTree
                 final long t0 = System.nanoTime();
                 try
                 {
-                    child = Fork.fork(zygote, cfg.strategy());
+                    child = Fork.fork(zygote, cfg.strategy().strategy());
                 }
                 catch (final OutOfSimulatedMemoryException e)
                 {

@@ -2,7 +2,7 @@ package io.forksim.harness;
 
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mem.CopyBandwidth;
 import io.forksim.mem.OffHeapArena;
 import io.forksim.mm.Machine;
@@ -58,11 +58,11 @@ public final class ScaleRun
     public static final long FLOOR_MAX_PAGES = 1L << 26;
 
     /** What to run; {@code hugePages}: the machines' arenas ask for transparent huge pages ({@link Machine.Config}). */
-    public record Plan(String arch, int order, Strategy strategy, long sizeBytes, long ramBytes, long baselineBytes,
+    public record Plan(String arch, int order, StrategyChoice strategy, long sizeBytes, long ramBytes, long baselineBytes,
                        int baselineForks, int forks, boolean check, boolean hugePages)
     {
         /** A plan on huge pages. */
-        public Plan(final String arch, final int order, final Strategy strategy, final long sizeBytes, final long ramBytes,
+        public Plan(final String arch, final int order, final StrategyChoice strategy, final long sizeBytes, final long ramBytes,
             final long baselineBytes, final int baselineForks, final int forks, final boolean check)
         {
             this(arch, order, strategy, sizeBytes, ramBytes, baselineBytes, baselineForks, forks, check, true);
@@ -158,12 +158,7 @@ public final class ScaleRun
 
     private static Machine.Config config(final Plan plan, final long ramBytes)
     {
-        Machine.Config c = Machine.Config.of(plan.arch(), ramBytes).withHugePages(plan.hugePages());
-        if (plan.arch().equals("arm64"))
-        {
-            c = c.withContpteBasic(plan.strategy() == Strategy.CONTPTE_BASIC);
-        }
-        return c;
+        return Machine.Config.of(plan.strategy().variant(plan.arch()), ramBytes).withHugePages(plan.hugePages());
     }
 
     /** Runs the baseline and the large setup; see the class comment. */
@@ -187,12 +182,12 @@ public final class ScaleRun
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     /** A timed fork: wall and CPU ns per page go to {@code wall[i]} and {@code cpu[i]}; returns the child. */
-    private static Mm timedFork(final Mm parent, final Strategy s, final long pages, final double[] wall, final double[] cpu,
+    private static Mm timedFork(final Mm parent, final StrategyChoice s, final long pages, final double[] wall, final double[] cpu,
         final int i)
     {
         final long c0 = THREADS.getCurrentThreadCpuTime();
         final long t0 = System.nanoTime();
-        final Mm child = Fork.fork(parent, s);
+        final Mm child = Fork.fork(parent, s.strategy());
         final long t1 = System.nanoTime();
         final long c1 = THREADS.getCurrentThreadCpuTime();
         wall[i] = (double)(t1 - t0) / pages;
@@ -229,10 +224,8 @@ public final class ScaleRun
             this.m = new Machine(config(plan, ramBytes));
             try
             {
-                parent = m.newProcess();
-                parent.mmap(ForkPlan.BASE_VA, plan.baselineBytes(), VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
                 final long p0 = System.nanoTime();
-                parent.populate(ForkPlan.BASE_VA, plan.baselineBytes(), plan.order());
+                parent = PopulatedParent.populate(m, plan.baselineBytes(), plan.order());
                 popS = (System.nanoTime() - p0) / 1e9;
                 pages = plan.baselineBytes() >>> 12;
                 resident = Rss.current() - rss0;
@@ -247,8 +240,8 @@ public final class ScaleRun
                     for (int i = 0; i < n; i++)
                     {
                         cp.restore();
-                        Fork.fork(parent, plan.strategy()).exit();
-                        Fork.fork(parent, plan.strategy()).exit();
+                        Fork.fork(parent, plan.strategy().strategy()).exit();
+                        Fork.fork(parent, plan.strategy().strategy()).exit();
                     }
                     for (int i = 0; i < n; i++)
                     {
@@ -261,7 +254,7 @@ public final class ScaleRun
                     }
                     cp.restore();
                 }
-                Fork.fork(parent, plan.strategy()).exit();   // from now on the write-protected shape
+                Fork.fork(parent, plan.strategy().strategy()).exit();   // from now on the write-protected shape
                 peak = Rss.peak();
             }
             catch (final RuntimeException | Error e)

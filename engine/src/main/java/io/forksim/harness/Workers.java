@@ -1,7 +1,5 @@
 package io.forksim.harness;
 
-import io.forksim.fork.Strategy;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,15 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * Worker JVMs: by default {@code forksim fork} measures each (arch, order) in a JVM of its own, so that the copy
  * loop's calls into the {@code Arch} class see one receiver type and stay monomorphic (a JVM that ran both arches has
  * bimorphic call sites in the hot loop), and so that C2 compiles the copy, zap and restore loops from the profile of
- * that order alone. Measured with one worker per arch running orders 0, 4, 9 in turn: code compiled during order 0
- * trapped on the first large folio and was recompiled worse (x86_64 order-9 folio-batch 9.5 ns/page mean against
- * 4.0-4.4 in a JVM of its own); warming every order first instead made order-0's child teardown 3x slower. A worker is started with the same java binary, JVM flags and class path
+ * that order alone: code compiled while one order runs traps on the folios of the next and is recompiled worse
+ * (the measurements are in commit 5435efe). A worker is started with the same java binary, JVM flags and class path
  * as this JVM ({@code forksim fork --worker --arch A ...}); it prints its results as JSON lines on stdout and its
  * progress as {@code [k/N]} lines on stderr. Workers run one after the other, never in parallel (timing).
  */
@@ -54,66 +50,31 @@ public final class Workers
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    /**
-     * The worker's command line for one arch: this JVM's java, flags and class path, then {@code entry} (the main class
-     * and the arguments that select worker mode), then the plan as options.
-     */
-    static List<String> command(final List<String> entry, final ForkPlan plan, final String arch, final Path counters,
-        final boolean debug)
+    /** The worker's command line: this JVM's java, flags and class path, then {@code args}. */
+    static List<String> command(final List<String> args)
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(inheritedJvmArgs());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.addAll(entry);
-        cmd.add("--arch=" + arch);
-        cmd.add("--size=" + plan.sizeBytes());
-        cmd.add("--orders=" + plan.orders().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        cmd.add("--strategy=" + plan.strategies().stream().map(Strategy::cliName).collect(Collectors.joining(",")));
-        cmd.add("--runs=" + plan.runs());
-        cmd.add("--iterations=" + plan.iterations());
-        cmd.add("--ram=" + plan.ramBytes());
-        cmd.add("--warmup=" + plan.warmup());
-        cmd.add(plan.tlbiRange() ? "--tlbi-range" : "--no-tlbi-range");
-        if (plan.snapshot() != null)
-        {
-            cmd.add("--snapshot=" + plan.snapshot());
-        }
-        if (plan.reuseParent())
-        {
-            cmd.add("--reuse-parent");
-        }
-        if (plan.verify())
-        {
-            cmd.add("--verify");
-        }
-        if (debug)
-        {
-            cmd.add("--debug");
-        }
-        if (counters != null)
-        {
-            cmd.add("--counters=" + counters);
-        }
-        else
-        {
-            cmd.add("--no-counters");
-        }
+        cmd.addAll(args);
         return cmd;
     }
 
     /**
-     * Runs the worker for {@code arch} and waits for it.
+     * Runs one worker JVM and waits for it.
      *
-     * @param entry      the main class and the arguments that make it run as a worker (see {@link #command})
+     * @param args       the main class and its arguments: a run of one arch in worker mode, which prints
+     *                   {@link JsonReport#resultLine result lines} on stdout and {@link Progress} lines on stderr
+     * @param arch       the worker's arch (for thread names and messages)
      * @param stepOffset steps done before this worker (its [k/N] lines are offset by it)
      * @throws RunFailedException when the worker fails (exit code other than 0, or no results)
      */
-    public static ForkRun.Outcome run(final List<String> entry, final ForkPlan plan, final String arch, final Path counters, final Progress progress,
-        final int stepOffset, final boolean debug) throws IOException, InterruptedException
+    public static ForkRun.Outcome run(final List<String> args, final String arch, final Progress progress,
+        final int stepOffset) throws IOException, InterruptedException
     {
-        final List<String> cmd = command(entry, plan, arch, counters, debug);
+        final List<String> cmd = command(args);
         final Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         p.getOutputStream().close();
         // if this JVM is stopped (Ctrl-C, SIGTERM), the worker goes too

@@ -277,7 +277,7 @@ public final class MemMap implements AutoCloseable {
         return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET);
     }
 
-    public void setAux(final long pfn, final int aux) {
+    void setAux(final long pfn, final int aux) {
         records.set(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET, aux);
     }
 
@@ -286,7 +286,7 @@ public final class MemMap implements AutoCloseable {
         return mapcount(pfn);
     }
 
-    public void setPtSlot(final long pfn, final int slot) {
+    void setPtSlot(final long pfn, final int slot) {
         setMapcount(pfn, slot);
     }
 

@@ -366,9 +366,9 @@ final class Faults
             }
         }
         long pte = arch.pfnPte(pfn, vma.pageProt);
-        if (SoftDirty.pteSwpSoftDirty(arch, orig))
+        if (arch.pteSwpSoftDirty(orig))
         {
-            pte = SoftDirty.pteMksoftDirty(arch, pte);
+            pte = arch.pteMksoftDirty(pte);
         }
         boolean writeDone = false;
         if (exclusive)

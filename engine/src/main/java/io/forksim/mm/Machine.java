@@ -1,8 +1,7 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
-import io.forksim.arch.Arm64;
-import io.forksim.arch.X86_64;
+import io.forksim.arch.ArchVariant;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PhysMem;
 import io.forksim.pgtable.PageTables;
@@ -14,7 +13,6 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -34,26 +32,30 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Machine implements AutoCloseable
 {
     /**
-     * Machine configuration. {@code hugePages}: the engine's large off-heap arenas (memmap, table store) ask the host for
-     * transparent huge pages ({@code io.forksim.mem.OffHeapArena}); default true, false for comparison.
+     * Machine configuration.
+     *
+     * @param arch       the arch and its variant
+     * @param tlbiRange  FEAT_TLBIRANGE (arm64 only; ignored on x86_64)
+     * @param concurrent see {@link #withConcurrent}
+     * @param hugePages  the engine's large off-heap arenas (memmap, table store) ask the host for transparent huge
+     *                   pages ({@code io.forksim.mem.OffHeapArena}); default true, false for comparison
      */
-    public record Config(String arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean contpteBasic,
-        boolean concurrent, boolean hugePages)
+    public record Config(ArchVariant arch, long ramBytes, long swapBytes, boolean tlbiRange, boolean concurrent,
+        boolean hugePages)
     {
         public static final long DEFAULT_RAM = 4L << 30;
 
         /** A single-threaded machine ({@code concurrent = false}) on huge pages. */
-        public Config(final String arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
-            final boolean contpteBasic)
+        public Config(final ArchVariant arch, final long ramBytes, final long swapBytes, final boolean tlbiRange)
         {
-            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, false, true);
+            this(arch, ramBytes, swapBytes, tlbiRange, false, true);
         }
 
         /** A machine on huge pages. */
-        public Config(final String arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
-            final boolean contpteBasic, final boolean concurrent)
+        public Config(final ArchVariant arch, final long ramBytes, final long swapBytes, final boolean tlbiRange,
+            final boolean concurrent)
         {
-            this(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, concurrent, true);
+            this(arch, ramBytes, swapBytes, tlbiRange, concurrent, true);
         }
 
         public Config
@@ -61,11 +63,6 @@ public final class Machine implements AutoCloseable
             if (arch == null)
             {
                 throw new IllegalArgumentException("unknown arch: null (expected x86_64 or arm64)");
-            }
-            arch = arch.toLowerCase(Locale.ROOT);
-            if (!arch.equals("x86_64") && !arch.equals("arm64"))
-            {
-                throw new IllegalArgumentException("unknown arch: " + arch + " (expected x86_64 or arm64)");
             }
             if (ramBytes < (1L << 22) || ramBytes % Arch.PAGE_SIZE != 0 || ramBytes > (1L << 43))
             {
@@ -75,28 +72,34 @@ public final class Machine implements AutoCloseable
             {
                 throw new IllegalArgumentException("swap must be a multiple of 4 KiB up to 8 TiB: swapBytes=" + swapBytes);
             }
-            if (contpteBasic && !arch.equals("arm64"))
-            {
-                throw new IllegalArgumentException("contpte-basic exists only on arm64, not on " + arch);
-            }
         }
 
+        /** {@code ramBytes} of RAM, as much swap up to 1 GiB, FEAT_TLBIRANGE, single-threaded. */
+        public static Config of(final ArchVariant arch, final long ramBytes)
+        {
+            return new Config(arch, ramBytes, Math.min(ramBytes, 1L << 30), true);
+        }
+
+        /** {@link #of(ArchVariant, long)} of arch {@code x86_64} or {@code arm64} ({@link ArchVariant#of(String)}). */
         public static Config of(final String arch, final long ramBytes)
         {
-            return new Config(arch, ramBytes, Math.min(ramBytes, 1L << 30), true, false);
+            return of(ArchVariant.of(arch), ramBytes);
         }
 
-        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, contpteBasic, concurrent, hugePages); }
-        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, contpteBasic, concurrent, hugePages); }
-        public Config withContpteBasic(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, concurrent, hugePages); }
+        /** {@code x86_64} or {@code arm64}. */
+        public String archName() { return arch.archName(); }
+
+        public Config withArch(final ArchVariant a) { return new Config(a, ramBytes, swapBytes, tlbiRange, concurrent, hugePages); }
+        public Config withSwap(final long bytes) { return new Config(arch, ramBytes, bytes, tlbiRange, concurrent, hugePages); }
+        public Config withTlbiRange(final boolean on) { return new Config(arch, ramBytes, swapBytes, on, concurrent, hugePages); }
         /** Whether the memmap and table store ask the host for transparent huge pages (default true). */
-        public Config withHugePages(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, concurrent, on); }
+        public Config withHugePages(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, concurrent, on); }
         /**
          * A machine several threads may drive at once (default false): atomic memmap updates, allocator, table,
          * swap and page-cache locks, split PTLs, per-thread {@link Machine#events()}. Single-threaded machines
          * keep plain accesses and take no lock.
          */
-        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, contpteBasic, on, hugePages); }
+        public Config withConcurrent(final boolean on) { return new Config(arch, ramBytes, swapBytes, tlbiRange, on, hugePages); }
     }
 
     private final Config config;
@@ -137,13 +140,9 @@ public final class Machine implements AutoCloseable
     public Machine(final Config config)
     {
         this.config = config;
-        this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
         this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent(), config.hugePages());
+        this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.phys = new PhysMem(memmap);
-        if (arch instanceof Arm64 a)
-        {
-            a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
-        }
         this.tableStore = new TableStore(config.concurrent(), config.hugePages());
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT), config.concurrent());
@@ -156,13 +155,9 @@ public final class Machine implements AutoCloseable
         final SwapSpace swap, final Counters counters)
     {
         this.config = config;
-        this.arch = config.arch().equals("x86_64") ? X86_64.INSTANCE : new Arm64(config.tlbiRange(), config.contpteBasic());
+        this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.memmap = memmap;
         this.phys = phys;
-        if (arch instanceof Arm64 a)
-        {
-            a.setMemMap(memmap);   // contpte_try_fold needs folio bounds
-        }
         this.tableStore = tableStore;
         this.pageTables = new PageTables(arch, memmap, phys, tableStore);
         this.swap = swap;

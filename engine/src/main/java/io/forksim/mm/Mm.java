@@ -85,20 +85,20 @@ public final class Mm
         return e != null && e.getValue().contains(addr) ? e.getValue() : null;
     }
 
-    /** For fork: adds a duplicated VMA to this (child) mm. Precondition: it overlaps nothing. */
-    public void addVmaForFork(final Vma vma)
+    /** For fork ({@link ForkHooks}): adds a duplicated VMA to this (child) mm. Precondition: it overlaps nothing. */
+    void addVmaForFork(final Vma vma)
     {
         vmas.put(vma.start, vma);
     }
 
-    /** For fork: a copy of {@code vma} to be placed in a child mm. */
-    public static Vma dupVma(final Vma vma)
+    /** For fork ({@link ForkHooks}): a copy of {@code vma} to be placed in a child mm. */
+    static Vma dupVma(final Vma vma)
     {
         return vma.copy();
     }
 
-    /** For fork: adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
-    public void addRss(final long[] delta)
+    /** For fork ({@link ForkHooks}): adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
+    void addRss(final long[] delta)
     {
         for (int i = 0; i < rss.length; i++)
         {
@@ -106,12 +106,14 @@ public final class Mm
         }
     }
 
-    public void setHasAnonVma(final Vma vma, final boolean value)
+    /** For fork ({@link ForkHooks}): sets whether {@code vma} (of this mm) has an anon_vma. */
+    void setHasAnonVma(final Vma vma, final boolean value)
     {
         vma.hasAnonVma = value;
     }
 
-    public void setVmaFlags(final Vma vma, final int flags)
+    /** For fork ({@link ForkHooks}): replaces the flags of {@code vma} (of this mm) with {@code flags}. */
+    void setVmaFlags(final Vma vma, final int flags)
     {
         vma.flags = flags;
     }

@@ -114,7 +114,7 @@ final class Pageout
                 }
                 if (arch.pteSoftDirty(old))
                 {
-                    swp = SoftDirty.pteSwpMksoftDirty(arch, swp);
+                    swp = arch.pteSwpMksoftDirty(swp);
                 }
                 arch.setNonPresent(ev, seg, base, idx, swp);
                 if (swapcache)

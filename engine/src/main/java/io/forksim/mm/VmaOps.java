@@ -1,7 +1,6 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
-import io.forksim.fork.FolioPteBatch;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
@@ -347,7 +346,7 @@ final class VmaOps
         }
         if (arch.pteSoftDirty(pte) && !arch.pteSoftDirty(n))
         {
-            n = SoftDirty.pteMksoftDirty(arch, n);
+            n = arch.pteMksoftDirty(n);
         }
         else if (!arch.pteSoftDirty(pte) && arch.pteSoftDirty(n))
         {
@@ -563,7 +562,7 @@ final class VmaOps
             if (!arch.ptePresent(pte))
             {
                 final long old = arch.ptepGetAndClear(ev, st, sb, si + i);
-                arch.setNonPresent(ev, dt, db, di + i, SoftDirty.pteSwpMksoftDirty(arch, old));
+                arch.setNonPresent(ev, dt, db, di + i, arch.pteSwpMksoftDirty(old));
                 i++;
                 continue;
             }
@@ -581,7 +580,7 @@ final class VmaOps
                 }
             }
             final long old = nr == 1 ? arch.ptepGetAndClear(ev, st, sb, si + i) : arch.getAndClearFullPtes(ev, st, sb, si + i, nr);
-            arch.setPtes(ev, dt, db, di + i, arch.pteMknoncont(SoftDirty.pteMksoftDirty(arch, old)), nr);
+            arch.setPtes(ev, dt, db, di + i, arch.pteMknoncont(arch.pteMksoftDirty(old)), nr);
             present += nr;
             i += nr;
         }

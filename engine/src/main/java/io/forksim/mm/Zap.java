@@ -1,7 +1,6 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
-import io.forksim.fork.FolioPteBatch;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;

@@ -1,37 +1,34 @@
 package io.forksim.snapshot;
 
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.bytes.PointerBytesStore;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
+import static io.forksim.snapshot.SnapshotFormat.CODEC_BLOCK;
+import static io.forksim.snapshot.SnapshotFormat.CODEC_DENSE;
+import static io.forksim.snapshot.SnapshotFormat.CODEC_HEADER_BYTES;
+import static io.forksim.snapshot.SnapshotFormat.CODEC_INDEX_BYTES;
+import static io.forksim.snapshot.SnapshotFormat.CODEC_RUN_HEADER_BYTES;
+import static io.forksim.snapshot.SnapshotFormat.CODEC_SPARSE;
+import static io.forksim.snapshot.SnapshotFormat.CODEC_SPARSE_MAX;
+
 /**
- * Encoding of one big off-heap segment (memmap records, tokens and PageAnonExclusive bytes, swap map) in a snapshot
- * section, skipping what was never touched. The segment is cut into {@link #BLOCK} = 64 KiB blocks:
- * <ul>
- *   <li>an all-zero block is not stored at all (a lazily committed memmap stays uncommitted on load);</li>
- *   <li>a block with at most {@link #SPARSE_MAX} non-zero elements is stored as a SPARSE run: (u32 element index in
- *       the block, element bytes) per non-zero element (the free-list heads of an idle part of the memmap);</li>
- *   <li>other blocks are DENSE; consecutive dense blocks form one run, copied with one {@link MemorySegment#copy}.</li>
- * </ul>
- * <pre>
- *   section  := u64 segmentBytes, u32 elementBytes, u32 blockBytes, u64 runCount, u64 0, run*
- *   run      := u64 offset, u64 n, u32 kind (1 DENSE, 2 SPARSE), u32 0, payload (zero-padded to 8)
- *   DENSE    : n = byte length, payload = the bytes of [offset, offset + n)
- *   SPARSE   : offset = block start, n = entries, payload = n x (u32 index, element bytes), indexes ascending
- * </pre>
- * Runs are in ascending, non-overlapping offset order. Elements are 1, 4, 8 or 16 bytes; a zero element is one
+ * Encoding of one big off-heap segment (memmap records, tokens and PageAnonExclusive bytes, swap map) as a snapshot
+ * section that skips what was never touched: {@link #scan} finds the all-zero, sparse and dense blocks, {@link #write}
+ * stores them, {@link #parse} reads and validates a stored section into a {@link StoredSegment}. The layout (section
+ * header, runs, SPARSE entries) is documented with {@link SnapshotFormat}. An all-zero block is not stored at all, so
+ * a lazily committed memmap stays uncommitted on load; a block of at most {@value SnapshotFormat#CODEC_SPARSE_MAX}
+ * non-zero elements (the free-list heads of an idle part of the memmap) is a SPARSE run; other blocks are DENSE, and
+ * consecutive dense blocks form one run, copied in one piece. Elements are 1, 4, 8 or 16 bytes; a zero element is one
  * whose bytes are all zero.
  */
 final class SegmentCodec
 {
-    static final long BLOCK = 64 << 10;
-    static final int SPARSE_MAX = 128;
-    static final int DENSE = 1;
-    static final int SPARSE = 2;
-    static final int HEADER_BYTES = 32;
-    static final int RUN_HEADER_BYTES = 24;
-
-    private static final MemorySegment ZERO = MemorySegment.ofArray(new long[(int)(BLOCK / 8)]);
+    private static final MemorySegment ZERO = MemorySegment.ofArray(new long[CODEC_BLOCK / 8]);
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
 
@@ -48,8 +45,6 @@ final class SegmentCodec
         long[] n = new long[64];
         byte[] kind = new byte[64];
         int runs;
-        long denseBytes;
-        long sparseEntries;
 
         Plan(final long segmentBytes, final int elem)
         {
@@ -74,10 +69,10 @@ final class SegmentCodec
         /** Bytes of the encoded section. */
         long encodedBytes()
         {
-            long b = HEADER_BYTES + (long)runs * RUN_HEADER_BYTES;
+            long b = CODEC_HEADER_BYTES + (long)runs * CODEC_RUN_HEADER_BYTES;
             for (int r = 0; r < runs; r++)
             {
-                b += Bin.pad8(kind[r] == DENSE ? n[r] : n[r] * (4 + elem));
+                b += SnapshotFormat.pad8(kind[r] == CODEC_DENSE ? n[r] : n[r] * (CODEC_INDEX_BYTES + elem));
             }
             return b;
         }
@@ -129,254 +124,112 @@ final class SegmentCodec
         return count;
     }
 
-    /** Finds the zero, sparse and dense blocks of {@code seg}. */
+    /** Finds the zero, sparse and dense blocks of {@code seg}, whose elements are {@code elem} (1, 4, 8 or 16) bytes. */
     static Plan scan(final MemorySegment seg, final int elem)
     {
         final long size = seg.byteSize();
         final Plan p = new Plan(size, elem);
-        for (long off = 0; off < size; off += BLOCK)
+        for (long off = 0; off < size; off += CODEC_BLOCK)
         {
-            final long end = Math.min(size, off + BLOCK);
+            final long end = Math.min(size, off + CODEC_BLOCK);
             final long first = nextNonZero(seg, off, end, elem);
             if (first < 0)
             {
                 continue;
             }
-            final int count = countNonZero(seg, first, end, elem, SPARSE_MAX);
-            if (count <= SPARSE_MAX)
+            final int count = countNonZero(seg, first, end, elem, CODEC_SPARSE_MAX);
+            if (count <= CODEC_SPARSE_MAX)
             {
-                p.add(SPARSE, off, count);
-                p.sparseEntries += count;
+                p.add(CODEC_SPARSE, off, count);
             }
-            else if (p.runs > 0 && p.kind[p.runs - 1] == DENSE && p.off[p.runs - 1] + p.n[p.runs - 1] == off)
+            else if (p.runs > 0 && p.kind[p.runs - 1] == CODEC_DENSE && p.off[p.runs - 1] + p.n[p.runs - 1] == off)
             {
                 p.n[p.runs - 1] += end - off;
-                p.denseBytes += end - off;
             }
             else
             {
-                p.add(DENSE, off, end - off);
-                p.denseBytes += end - off;
+                p.add(CODEC_DENSE, off, end - off);
             }
         }
         return p;
     }
 
-    /** Writes the section for {@code plan} of {@code seg} at {@code pos} of {@code out}; returns the end position. */
-    static long write(final Plan plan, final MemorySegment seg, final MemorySegment out, final long pos)
+    /**
+     * Writes the section for {@code plan} of {@code seg} at the write position of {@code out}, which Chronicle bounds to
+     * the section. Preconditions: {@code plan} is {@link #scan}'s of {@code seg}, unchanged since; {@code seg} is native
+     * memory (DENSE runs are copied from its address).
+     */
+    static void write(final Plan plan, final MemorySegment seg, final Bytes<?> out)
     {
+        if (!seg.isNative())
+        {
+            throw new IllegalArgumentException("segment of " + seg.byteSize() + " bytes is not native memory");
+        }
         final int elem = plan.elem;
-        long at = pos;
-        out.set(Bin.LONG, at, plan.segmentBytes);
-        out.set(Bin.INT, at + 8, elem);
-        out.set(Bin.INT, at + 12, (int)BLOCK);
-        out.set(Bin.LONG, at + 16, plan.runs);
-        out.set(Bin.LONG, at + 24, 0L);
-        at += HEADER_BYTES;
-        for (int r = 0; r < plan.runs; r++)
+        out.writeLong(plan.segmentBytes).writeInt(elem).writeInt(CODEC_BLOCK).writeLong(plan.runs).writeLong(0L);
+        final PointerBytesStore dense = BytesStore.nativePointer();
+        try
         {
-            final long off = plan.off[r];
-            final long n = plan.n[r];
-            out.set(Bin.LONG, at, off);
-            out.set(Bin.LONG, at + 8, n);
-            out.set(Bin.INT, at + 16, plan.kind[r]);
-            out.set(Bin.INT, at + 20, 0);
-            at += RUN_HEADER_BYTES;
-            final long payload;
-            if (plan.kind[r] == DENSE)
+            for (int r = 0; r < plan.runs; r++)
             {
-                MemorySegment.copy(seg, off, out, at, n);
-                payload = n;
-            }
-            else
-            {
-                final long end = Math.min(plan.segmentBytes, off + BLOCK);
-                long e = nextNonZero(seg, off, end, elem);
-                long w = at;
-                for (long i = 0; i < n; i++)
+                final long off = plan.off[r];
+                final long n = plan.n[r];
+                out.writeLong(off).writeLong(n).writeInt(plan.kind[r]).writeInt(0);
+                final long payload;
+                if (plan.kind[r] == CODEC_DENSE)
                 {
-                    out.set(Bin.INT, w, (int)((e - off) / elem));
-                    MemorySegment.copy(seg, e, out, w + 4, elem);
-                    w += 4 + elem;
-                    e = i + 1 < n ? nextNonZero(seg, e + elem, end, elem) : -1;
-                }
-                payload = n * (4 + elem);
-            }
-            final long padded = Bin.pad8(payload);
-            if (padded != payload)
-            {
-                out.asSlice(at + payload, padded - payload).fill((byte)0);
-            }
-            at += padded;
-        }
-        return at;
-    }
-
-    /** A parsed, validated section: where each run's payload lies in the file. */
-    static final class Decoded
-    {
-        final MemorySegment file;
-        final long segmentBytes;
-        final int elem;
-        final long[] off;
-        final long[] n;
-        final byte[] kind;
-        final long[] data;
-        final int runs;
-
-        private Decoded(final MemorySegment file, final long segmentBytes, final int elem, final long[] off, final long[] n,
-            final byte[] kind, final long[] data, final int runs)
-        {
-            this.file = file;
-            this.segmentBytes = segmentBytes;
-            this.elem = elem;
-            this.off = off;
-            this.n = n;
-            this.kind = kind;
-            this.data = data;
-            this.runs = runs;
-        }
-
-        /** The {@code width}-byte (4 or 8) little-endian value at byte {@code at} of the segment (0 where not stored). */
-        long get(final long at, final int width)
-        {
-            int lo = 0;
-            int hi = runs - 1;
-            int r = -1;
-            while (lo <= hi)
-            {
-                final int mid = (lo + hi) >>> 1;
-                if (off[mid] <= at)
-                {
-                    r = mid;
-                    lo = mid + 1;
+                    dense.set(seg.asSlice(off, n).address(), n);
+                    out.write(dense);
+                    payload = n;
                 }
                 else
                 {
-                    hi = mid - 1;
-                }
-            }
-            if (r < 0)
-            {
-                return 0;
-            }
-            final long rel = at - off[r];
-            if (kind[r] == DENSE)
-            {
-                if (rel + width > n[r])
-                {
-                    return 0;
-                }
-                return read(data[r] + rel, width);
-            }
-            final long idx = rel / elem;
-            final int stride = 4 + elem;
-            long a = 0;
-            long b = n[r] - 1;
-            while (a <= b)
-            {
-                final long mid = (a + b) >>> 1;
-                final long e = data[r] + mid * stride;
-                final int i = file.get(Bin.INT, e);
-                if (i == idx)
-                {
-                    return read(e + 4 + (rel - idx * elem), width);
-                }
-                if (i < idx)
-                {
-                    a = mid + 1;
-                }
-                else
-                {
-                    b = mid - 1;
-                }
-            }
-            return 0;
-        }
-
-        int getInt(final long at)
-        {
-            return (int)get(at, 4);
-        }
-
-        private long read(final long fileAt, final int width)
-        {
-            return width == 4 ? file.get(Bin.INT, fileAt) : file.get(Bin.LONG, fileAt);
-        }
-
-        /** Calls {@code v} with the byte offset of every stored non-zero element. */
-        void forEachNonZero(final ElementVisitor v)
-        {
-            for (int r = 0; r < runs; r++)
-            {
-                if (kind[r] == DENSE)
-                {
-                    final long end = data[r] + n[r];
-                    long e = nextNonZero(file, data[r], end, elem);
-                    while (e >= 0)
+                    final long end = Math.min(plan.segmentBytes, off + CODEC_BLOCK);
+                    long e = nextNonZero(seg, off, end, elem);
+                    for (long i = 0; i < n; i++)
                     {
-                        v.element(off[r] + (e - data[r]));
-                        e = nextNonZero(file, e + elem, end, elem);
+                        out.writeInt((int)((e - off) / elem));
+                        writeElement(seg, e, elem, out);
+                        e = i + 1 < n ? nextNonZero(seg, e + elem, end, elem) : -1;
                     }
+                    payload = n * (CODEC_INDEX_BYTES + elem);
                 }
-                else
+                for (long p = payload; p < SnapshotFormat.pad8(payload); p++)
                 {
-                    for (long i = 0; i < n[r]; i++)
-                    {
-                        final long e = data[r] + i * (4 + elem);
-                        if (!isZero(file, e + 4, elem))
-                        {
-                            v.element(off[r] + (long)file.get(Bin.INT, e) * elem);
-                        }
-                    }
+                    out.writeByte((byte)0);
                 }
             }
         }
-
-        /** Copies every stored byte into {@code target} (a fresh, all-zero segment of {@link #segmentBytes}). */
-        void restoreInto(final MemorySegment target)
+        finally
         {
-            for (int r = 0; r < runs; r++)
-            {
-                if (kind[r] == DENSE)
-                {
-                    MemorySegment.copy(file, data[r], target, off[r], n[r]);
-                }
-                else
-                {
-                    for (long i = 0; i < n[r]; i++)
-                    {
-                        final long e = data[r] + i * (4 + elem);
-                        MemorySegment.copy(file, e + 4, target, off[r] + (long)file.get(Bin.INT, e) * elem, elem);
-                    }
-                }
-            }
-        }
-
-        long storedBytes()
-        {
-            long b = 0;
-            for (int r = 0; r < runs; r++)
-            {
-                b += kind[r] == DENSE ? n[r] : n[r] * elem;
-            }
-            return b;
+            dense.releaseLast();
         }
     }
 
-    @FunctionalInterface
-    interface ElementVisitor
+    private static void writeElement(final MemorySegment s, final long at, final int elem, final Bytes<?> out)
     {
-        void element(long byteOffset);
+        switch (elem)
+        {
+            case 1 -> out.writeByte(s.get(ValueLayout.JAVA_BYTE, at));
+            case 4 -> out.writeInt(s.get(INT, at));
+            case 8 -> out.writeLong(s.get(LONG, at));
+            default ->
+            {
+                out.writeLong(s.get(LONG, at));
+                out.writeLong(s.get(LONG, at + 8));
+            }
+        }
     }
 
     /**
      * Parses and validates a section written by {@link #write}: sizes, run order, bounds, entry indexes.
      *
+     * @param in   the section, from its start
+     * @param file the mapped file's bytes, for the payloads (offsets are file offsets)
      * @throws SnapshotFormatException naming the section and the offending value
      */
-    static Decoded parse(final Bin.In in, final MemorySegment file, final long expectSegmentBytes, final int expectElem)
-        throws SnapshotFormatException
+    static StoredSegment parse(final SectionReader in, final BytesStore<?, ?> file, final long expectSegmentBytes,
+        final int expectElem) throws SnapshotFormatException
     {
         final long segBytes = in.getLong("segment length");
         if (segBytes != expectSegmentBytes)
@@ -385,11 +238,11 @@ final class SegmentCodec
         }
         final int elem = in.getInt("element size");
         final int block = in.getInt("block size");
-        if (elem != expectElem || block != BLOCK)
+        if (elem != expectElem || block != CODEC_BLOCK)
         {
-            throw in.bad("element/block size " + elem + "/" + block + ", expected " + expectElem + "/" + BLOCK);
+            throw in.bad("element/block size " + elem + "/" + block + ", expected " + expectElem + "/" + CODEC_BLOCK);
         }
-        final long runs = in.getCount("run count", (segBytes + BLOCK - 1) / BLOCK);
+        final long runs = in.getCount("run count", (segBytes + CODEC_BLOCK - 1) / CODEC_BLOCK);
         in.getLong("reserved");
         final int nr = (int)runs;
         final long[] off = new long[nr];
@@ -407,7 +260,7 @@ final class SegmentCodec
             {
                 throw in.bad("run " + r + " at offset " + off[r] + " is unordered, misaligned or out of range 0.." + segBytes);
             }
-            if (k == DENSE)
+            if (k == CODEC_DENSE)
             {
                 if (n[r] <= 0 || n[r] % elem != 0 || n[r] > segBytes - off[r])
                 {
@@ -416,19 +269,19 @@ final class SegmentCodec
                 data[r] = in.skip(n[r], "dense run " + r);
                 prevEnd = off[r] + n[r];
             }
-            else if (k == SPARSE)
+            else if (k == CODEC_SPARSE)
             {
-                final long blockEnd = Math.min(segBytes, off[r] + BLOCK);
+                final long blockEnd = Math.min(segBytes, off[r] + CODEC_BLOCK);
                 final long elems = (blockEnd - off[r]) / elem;
-                if (off[r] % BLOCK != 0 || n[r] <= 0 || n[r] > elems)
+                if (off[r] % CODEC_BLOCK != 0 || n[r] <= 0 || n[r] > elems)
                 {
                     throw in.bad("sparse run " + r + " at offset " + off[r] + " has bad entry count " + n[r]);
                 }
-                data[r] = in.skip(n[r] * (4 + elem), "sparse run " + r);
+                data[r] = in.skip(n[r] * (CODEC_INDEX_BYTES + elem), "sparse run " + r);
                 long prevIdx = -1;
                 for (long i = 0; i < n[r]; i++)
                 {
-                    final int idx = file.get(Bin.INT, data[r] + i * (4 + elem));
+                    final int idx = file.readInt(data[r] + i * (CODEC_INDEX_BYTES + elem));
                     if (idx <= prevIdx || idx >= elems)
                     {
                         throw in.bad("sparse run " + r + " entry " + i + " has index " + idx + " (unordered or beyond " + elems + ")");
@@ -444,6 +297,6 @@ final class SegmentCodec
             kind[r] = (byte)k;
         }
         in.expectEnd();
-        return new Decoded(file, segBytes, elem, off, n, kind, data, nr);
+        return new StoredSegment(file, segBytes, elem, off, n, kind, data, nr);
     }
 }

@@ -221,7 +221,7 @@ public final class SnapshotCache
 
     private static String describe(final Machine.Config c, final long sizeBytes, final int order)
     {
-        return String.format(Locale.ROOT, "%s, %s of order-%d folios on %s of RAM", c.arch() + (c.contpteBasic() ? " contpte-basic" : ""),
+        return String.format(Locale.ROOT, "%s, %s of order-%d folios on %s of RAM", c.arch().label(),
             sizeTag(sizeBytes), order, sizeTag(c.ramBytes()));
     }
 }

@@ -3,6 +3,7 @@ package io.forksim.arch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.forksim.check.ContpteInvariants;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.pte.Arm64Pte;
@@ -51,7 +52,7 @@ class Arm64ContpteTest
 
     private Arm64 arch(final boolean tlbiRange, final boolean basic)
     {
-        final Arm64 a = new Arm64(tlbiRange, basic);
+        final Arm64 a = basic ? new Arm64ContpteBasic(tlbiRange) : new Arm64(tlbiRange);
         a.setMemMap(memmap);
         return a;
     }
@@ -120,7 +121,7 @@ class Arm64ContpteTest
         }
         assertThat(contEntries()).isEqualTo(16);
         assertThat(ev).isEqualTo(events("pte_store", 16));
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -160,7 +161,7 @@ class Arm64ContpteTest
 
         assertThat(contEntries()).isEqualTo(512);
         assertThat(ev).isEqualTo(events("pte_store", 512));
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -186,7 +187,7 @@ class Arm64ContpteTest
         }
         assertThat(Arm64Pte.ptePfn(peek(507))).isEqualTo(1019);
         assertThat(ev).isEqualTo(events("pte_store", 500));
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -343,7 +344,7 @@ class Arm64ContpteTest
             assertThat(Arm64Pte.pteSwDirty(p)).as("dirty kept in sw DIRTY, slot %d", i).isTrue();
         }
         assertThat(ev).isEqualTo(events("pte_atomic", 16));
-        assertThat(Arm64.checkContInvariants(t, 0, null)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
     }
 
     @Test
@@ -422,7 +423,7 @@ class Arm64ContpteTest
         {
             assertThat(cont(i)).as("slot %d", i).isTrue();
         }
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -446,7 +447,7 @@ class Arm64ContpteTest
         }
         assertThat(Arm64Pte.pteWrite(peek(7))).isTrue();
         assertThat(Arm64Pte.pteWrite(peek(40))).isTrue();
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -497,7 +498,7 @@ class Arm64ContpteTest
         {
             assertThat(peek(i)).as("slot %d", i).isEqualTo(pte(16 + i, ANON_RW_DIRTY) | Arm64Pte.CONT);   // AF gathered from the others
         }
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -554,7 +555,7 @@ class Arm64ContpteTest
     @Test
     void aMisalignedPfnNeverReachesTheFolio()
     {
-        final Arm64 a = new Arm64(true, false);   // no memmap: the filter must stop before any folio lookup
+        final Arm64 a = new Arm64(true);   // no memmap: the filter must stop before any folio lookup
         final Events ev = new Events();
 
         a.setPtes(ev, t, 0, 15, pte(14, ANON_RW_DIRTY), 1);
@@ -567,7 +568,7 @@ class Arm64ContpteTest
     @Test
     void aFoldCheckWithoutMemmapFailsLoudly()
     {
-        final Arm64 a = new Arm64(true, false);
+        final Arm64 a = new Arm64(true);
 
         assertThatThrownBy(() -> a.setPtes(new Events(), t, 0, 15, pte(15, ANON_RW_DIRTY), 1))
             .isInstanceOf(IllegalStateException.class)
@@ -653,7 +654,7 @@ class Arm64ContpteTest
         a.ptepSetWrprotects(second, t, 0, 8, 8, true);   // slots 8..15: all 16 read-only now -> refold
         assertThat(second).isEqualTo(events("pte_load", 2 + 16, "pte_atomic", 8 + 16, "fold", 1, "tlbi_range", 1, "dsb", 2, "pte_store", 16));
         assertThat(contEntries()).isEqualTo(16);
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     // ---------------------------------------------------------------- clears, young, access flags, TLB
@@ -704,7 +705,7 @@ class Arm64ContpteTest
         assertThat(old).isEqualTo(pte(6, ANON_RW_DIRTY));
         assertThat(ev).isEqualTo(events("pte_load", 1, "unfold", 1, "pte_atomic", 17, "tlbi_range", 1, "tlbi_page", 1, "dsb", 4, "pte_store", 16));
         assertThat(peek(6)).isZero();
-        assertThat(Arm64.checkContInvariants(t, 0, null)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
     }
 
     @Test
@@ -788,7 +789,7 @@ class Arm64ContpteTest
 
         assertThat(peek(3)).isEqualTo(swp);
         assertThat(ev).isEqualTo(events("pte_load", 1, "unfold", 1, "pte_atomic", 16, "tlbi_range", 1, "dsb", 2, "pte_store", 17));
-        assertThat(Arm64.checkContInvariants(t, 0, null)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
     }
 
     @Test
@@ -828,7 +829,7 @@ class Arm64ContpteTest
         assertThat(eBig).isEqualTo(events("tlbi_range", 4, "tlbi_page", 1, "dsb", 2));
 
         final Events eHuge = new Events();
-        a.flushTlbRange(eHuge, Arm64.MAX_TLBI_RANGE_PAGES + 1);
+        a.flushTlbRange(eHuge, Arm64Tlb.MAX_TLBI_RANGE_PAGES + 1);
         assertThat(eHuge).isEqualTo(events("tlbi_asid", 1, "dsb", 3));
     }
 
@@ -860,7 +861,7 @@ class Arm64ContpteTest
         assertThat(ev).isEqualTo(events(
             "pte_load", 512 + 32 * 16, "pte_store", 512 + 32 * 16, "fold", 32,
             "pte_atomic", 32 * 16, "tlbi_range", 32, "dsb", 64));
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -930,7 +931,7 @@ class Arm64ContpteTest
         pokeContBlock(0, 0, ANON_RW_DIRTY);
         Arch.poke(t, 0, 7, peek(7) & ~Arm64Pte.CONT);
 
-        final List<String> errors = Arm64.checkContInvariants(t, 0, memmap);
+        final List<String> errors = ContpteInvariants.check(t, 0, memmap);
 
         assertThat(errors).singleElement().asString().contains("slots 0..15", "half-CONT", "15 of 16", " 7=0x");
     }
@@ -941,7 +942,7 @@ class Arm64ContpteTest
         pokeContBlock(32, 32, ANON_RW_DIRTY);
         Arch.poke(t, 0, 40, 0L);
 
-        assertThat(Arm64.checkContInvariants(t, 0, null)).singleElement().asString().contains("half-CONT");
+        assertThat(ContpteInvariants.check(t, 0, null)).singleElement().asString().contains("half-CONT");
     }
 
     @Test
@@ -949,7 +950,7 @@ class Arm64ContpteTest
     {
         pokeContBlock(0, 8, ANON_RW_DIRTY);
 
-        assertThat(Arm64.checkContInvariants(t, 0, null)).singleElement().asString().contains("not a multiple of 16");
+        assertThat(ContpteInvariants.check(t, 0, null)).singleElement().asString().contains("not a multiple of 16");
     }
 
     @Test
@@ -958,10 +959,10 @@ class Arm64ContpteTest
         pokeContBlock(0, 0, ANON_RW_DIRTY);
         Arch.poke(t, 0, 3, Arm64Pte.pteMkold(peek(3)));
         Arch.poke(t, 0, 4, Arm64Pte.pteMkclean(peek(4)));
-        assertThat(Arm64.checkContInvariants(t, 0, null)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
 
         Arch.poke(t, 0, 5, Arm64Pte.pteWrprotect(peek(5)));
-        assertThat(Arm64.checkContInvariants(t, 0, null)).singleElement().asString().contains("slot 5", "beyond AF/dirty");
+        assertThat(ContpteInvariants.check(t, 0, null)).singleElement().asString().contains("slot 5", "beyond AF/dirty");
     }
 
     @Test
@@ -971,7 +972,7 @@ class Arm64ContpteTest
         memmap.prepFolio(8, 3, PageDescriptor.PG_ANON);
         pokeContBlock(0, 0, ANON_RW_DIRTY);
 
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).singleElement().asString().contains("PFN 8 is in folio 8");
+        assertThat(ContpteInvariants.check(t, 0, memmap)).singleElement().asString().contains("PFN 8 is in folio 8");
     }
 
     @Test
@@ -986,7 +987,7 @@ class Arm64ContpteTest
         a.ptepGetAndClear(ev, t, 0, 4);   // not valid+CONT: no unfold
 
         assertThat(ev).isEqualTo(events("pte_load", 1, "pte_atomic", 1));
-        assertThat(Arm64.checkContInvariants(t, 0, memmap)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
     }
 
     @Test
@@ -995,6 +996,6 @@ class Arm64ContpteTest
         Arch.poke(t, 0, 0, Arm64Pte.swpEntryToPte(3, 1L << 40));   // offset bit 40 sits at PTE bit 52
 
         assertThat(Arm64Pte.pteCont(peek(0))).isTrue();
-        assertThat(Arm64.checkContInvariants(t, 0, null)).isEmpty();
+        assertThat(ContpteInvariants.check(t, 0, null)).isEmpty();
     }
 }

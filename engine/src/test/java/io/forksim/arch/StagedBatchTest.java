@@ -2,7 +2,7 @@ package io.forksim.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.forksim.fork.FolioPteBatch;
+import io.forksim.mm.FolioPteBatch;
 import io.forksim.mem.MemMap;
 import io.forksim.pte.Arm64Pte;
 import io.forksim.pte.X86Pte;
@@ -197,7 +197,7 @@ class StagedBatchTest
     {
         try (MemMap memmap = new MemMap(1 << 20))
         {
-            final Arm64 arm = new Arm64(true, false);
+            final Arm64 arm = new Arm64(true);
             arm.setMemMap(memmap);
             final long prot = Arm64Pte.pteMkdirty(Arm64Pte.pteMkwrite(Arm64Pte.PAGE_READONLY));
             final Events ev = new Events();

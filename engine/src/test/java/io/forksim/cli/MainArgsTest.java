@@ -1,6 +1,6 @@
 package io.forksim.cli;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.Units;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,7 @@ class MainArgsTest
         assertThat(p.pages()).isEqualTo(262_144);
         assertThat(p.orders()).containsExactly(0, 4, 9);
         assertThat(p.archs()).containsExactly("x86_64", "arm64");
-        assertThat(p.strategies()).containsExactly(Strategy.LEGACY, Strategy.ARCH_BATCH, Strategy.FOLIO_BATCH);
+        assertThat(p.strategies()).containsExactly(StrategyChoice.LEGACY, StrategyChoice.ARCH_BATCH, StrategyChoice.FOLIO_BATCH);
         assertThat(p.runs()).isEqualTo(8);
         assertThat(p.iterations()).isEqualTo(100);
         assertThat(p.ramBytes()).isEqualTo(4L << 30);   // max(4G, 2.5 x 1G rounded up to 1G = 3G)
@@ -54,7 +54,7 @@ class MainArgsTest
         assertThat(p.sizeBytes()).isEqualTo(16L << 20);
         assertThat(p.orders()).containsExactly(9, 0);
         assertThat(p.archs()).containsExactly("arm64");
-        assertThat(p.strategies()).containsExactly(Strategy.FOLIO_BATCH, Strategy.CONTPTE_BASIC);
+        assertThat(p.strategies()).containsExactly(StrategyChoice.FOLIO_BATCH, StrategyChoice.CONTPTE_BASIC);
         assertThat(p.runs()).isEqualTo(2);
         assertThat(p.iterations()).isEqualTo(3);
         assertThat(p.reuseParent()).isTrue();
@@ -78,7 +78,7 @@ class MainArgsTest
         final ForkPlan p = plan("--orders", "0,0,9", "--arch", "x86_64,x86-64", "--strategy", "legacy,legacy");
         assertThat(p.orders()).containsExactly(0, 9);
         assertThat(p.archs()).containsExactly("x86_64");
-        assertThat(p.strategies()).containsExactly(Strategy.LEGACY);
+        assertThat(p.strategies()).containsExactly(StrategyChoice.LEGACY);
     }
 
     @ParameterizedTest

@@ -23,10 +23,9 @@ class Arm64ForkCountsTest
 
     record Result(Events events, long parentContBlocks, long childContBlocks) { }
 
-    private static Result forkOnce(final int order, final Strategy strategy, final boolean tlbiRange)
+    private static Result forkOnce(final int order, final StrategyChoice strategy, final boolean tlbiRange)
     {
-        final Machine.Config cfg = Machine.Config.of("arm64", 3 * GIB).withTlbiRange(tlbiRange)
-            .withContpteBasic(strategy == Strategy.CONTPTE_BASIC);
+        final Machine.Config cfg = Machine.Config.of(strategy.variant("arm64"), 3 * GIB).withTlbiRange(tlbiRange);
         try (Machine m = new Machine(cfg))
         {
             final Mm parent = m.newProcess();
@@ -34,7 +33,7 @@ class Arm64ForkCountsTest
             parent.populate(BASE, GIB, order);
             assertThat(contBlocks(m, parent)).isEqualTo(BLOCKS);
             final Events before = m.events().copy();
-            final Mm child = Fork.fork(parent, strategy);
+            final Mm child = Fork.fork(parent, strategy.strategy());
             final Events e = m.events().minus(before);
             return new Result(e, contBlocks(m, parent), contBlocks(m, child));
         }
@@ -63,7 +62,7 @@ class Arm64ForkCountsTest
     @ValueSource(ints = {4, 9})
     void legacyForkUnfoldsEveryParentBlock(final int order)
     {
-        final Result r = forkOnce(order, Strategy.LEGACY, true);
+        final Result r = forkOnce(order, StrategyChoice.LEGACY, true);
         assertThat(r.events.unfold).isEqualTo(BLOCKS);
         assertThat(r.parentContBlocks).isZero();
         // each unfold is a break-before-make: one TLBI by range (FEAT_TLBIRANGE) and two DSBs; the child's
@@ -79,7 +78,7 @@ class Arm64ForkCountsTest
     @ValueSource(ints = {4, 9})
     void legacyWithoutTlbiRangePaysSixteenTlbisPerBlockConversion(final int order)
     {
-        final Result r = forkOnce(order, Strategy.LEGACY, false);
+        final Result r = forkOnce(order, StrategyChoice.LEGACY, false);
         assertThat(r.events.tlbiPage).isEqualTo(2 * 16 * BLOCKS);
         assertThat(r.events.tlbiRange).isZero();
     }
@@ -88,7 +87,7 @@ class Arm64ForkCountsTest
     @ValueSource(ints = {4, 9})
     void archBatchKeepsEveryBlockAndReadsEachBlockOnce(final int order)
     {
-        final Result r = forkOnce(order, Strategy.ARCH_BATCH, true);
+        final Result r = forkOnce(order, StrategyChoice.ARCH_BATCH, true);
         assertThat(r.events.unfold).isZero();
         assertThat(r.events.fold).isZero();
         assertThat(r.events.tlbiPage + r.events.tlbiRange).isZero();
@@ -103,7 +102,7 @@ class Arm64ForkCountsTest
     @ValueSource(ints = {4, 9})
     void folioBatchKeepsEveryBlockAndSkipsToEachBlockEnd(final int order)
     {
-        final Result r = forkOnce(order, Strategy.FOLIO_BATCH, true);
+        final Result r = forkOnce(order, StrategyChoice.FOLIO_BATCH, true);
         assertThat(r.events.unfold).isZero();
         assertThat(r.events.fold).isZero();
         assertThat(r.events.tlbiPage + r.events.tlbiRange).isZero();
@@ -120,7 +119,7 @@ class Arm64ForkCountsTest
     @ValueSource(ints = {4, 9})
     void contpteBasicUnfoldsEveryParentBlockAndRefoldsEveryChildBlock(final int order)
     {
-        final Result r = forkOnce(order, Strategy.CONTPTE_BASIC, true);
+        final Result r = forkOnce(order, StrategyChoice.CONTPTE_BASIC, true);
         assertThat(r.events.unfold).isEqualTo(BLOCKS);
         assertThat(r.events.fold).isEqualTo(BLOCKS);
         assertThat(r.parentContBlocks).isZero();

@@ -1,6 +1,6 @@
 package io.forksim.harness;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -24,12 +24,12 @@ class ForkTreeSoakTest
         final List<Arguments> out = new ArrayList<>();
         for (final String arch : new String[] {"x86_64", "arm64"})
         {
-            final List<Strategy> ss = new ArrayList<>(List.of(Strategy.LEGACY, Strategy.ARCH_BATCH, Strategy.FOLIO_BATCH));
+            final List<StrategyChoice> ss = new ArrayList<>(List.of(StrategyChoice.LEGACY, StrategyChoice.ARCH_BATCH, StrategyChoice.FOLIO_BATCH));
             if (arch.equals("arm64"))
             {
-                ss.add(Strategy.CONTPTE_BASIC);
+                ss.add(StrategyChoice.CONTPTE_BASIC);
             }
-            for (final Strategy s : ss)
+            for (final StrategyChoice s : ss)
             {
                 for (final int order : new int[] {0, 4, 9})
                 {
@@ -45,7 +45,7 @@ class ForkTreeSoakTest
 
     @ParameterizedTest(name = "{0} {1} order-{2} seed {3}")
     @MethodSource("configs")
-    void bigTreeStaysConsistent(final String arch, final Strategy s, final int order, final long seed)
+    void bigTreeStaysConsistent(final String arch, final StrategyChoice s, final int order, final long seed)
     {
         final ForkTree.Config c = new ForkTree.Config(8, 3, 32L << 20, order, arch, s, 4, 20_000, 0, 0, 6, seed,
             new ForkTree.Mix(55, 20, 13, 12));

@@ -3,7 +3,7 @@ package io.forksim.harness;
 import io.forksim.arch.Arch;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.mem.MemMap;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
@@ -40,24 +40,23 @@ class SharedFolioRaceTest
     static Stream<Arguments> cases()
     {
         return Stream.of(
-            Arguments.of("x86_64", Strategy.LEGACY, 0),
-            Arguments.of("x86_64", Strategy.FOLIO_BATCH, 0),
-            Arguments.of("x86_64", Strategy.LEGACY, 9),
-            Arguments.of("x86_64", Strategy.FOLIO_BATCH, 9),
-            Arguments.of("x86_64", Strategy.ARCH_BATCH, 4),
-            Arguments.of("arm64", Strategy.FOLIO_BATCH, 0),
-            Arguments.of("arm64", Strategy.FOLIO_BATCH, 4),
-            Arguments.of("arm64", Strategy.ARCH_BATCH, 9),
-            Arguments.of("arm64", Strategy.CONTPTE_BASIC, 4));
+            Arguments.of("x86_64", StrategyChoice.LEGACY, 0),
+            Arguments.of("x86_64", StrategyChoice.FOLIO_BATCH, 0),
+            Arguments.of("x86_64", StrategyChoice.LEGACY, 9),
+            Arguments.of("x86_64", StrategyChoice.FOLIO_BATCH, 9),
+            Arguments.of("x86_64", StrategyChoice.ARCH_BATCH, 4),
+            Arguments.of("arm64", StrategyChoice.FOLIO_BATCH, 0),
+            Arguments.of("arm64", StrategyChoice.FOLIO_BATCH, 4),
+            Arguments.of("arm64", StrategyChoice.ARCH_BATCH, 9),
+            Arguments.of("arm64", StrategyChoice.CONTPTE_BASIC, 4));
     }
 
     @ParameterizedTest(name = "{0} {1} order-{2}")
     @MethodSource("cases")
-    void twoChildrenCowTheSameFoliosWhileTheParentForksAgain(final String archName, final Strategy strategy, final int order)
+    void twoChildrenCowTheSameFoliosWhileTheParentForksAgain(final String archName, final StrategyChoice strategy, final int order)
         throws Exception
     {
-        final Machine.Config cfg = Machine.Config.of(archName, 256L << 20).withConcurrent(true)
-            .withContpteBasic(strategy == Strategy.CONTPTE_BASIC);
+        final Machine.Config cfg = Machine.Config.of(strategy.variant(archName), 256L << 20).withConcurrent(true);
         try (Machine m = new Machine(cfg))
         {
             final Arch arch = m.arch();
@@ -78,8 +77,8 @@ class SharedFolioRaceTest
 
             for (int round = 0; round < ROUNDS; round++)
             {
-                final Mm c1 = Fork.fork(parent, strategy);
-                final Mm c2 = Fork.fork(parent, strategy);
+                final Mm c1 = Fork.fork(parent, strategy.strategy());
+                final Mm c2 = Fork.fork(parent, strategy.strategy());
                 final long[] tokA = new long[PAGES];
                 final long[] tokB = new long[PAGES];
                 for (int i = 0; i < PAGES; i++)
@@ -99,7 +98,7 @@ class SharedFolioRaceTest
                 Mm c3 = null;
                 for (int k = 0; k < PARENT_FORKS; k++)
                 {
-                    final Mm c = Fork.fork(parent, strategy); // the parent forks again while A and B fault
+                    final Mm c = Fork.fork(parent, strategy.strategy()); // the parent forks again while A and B fault
                     if (c3 != null)
                     {
                         c3.exit();

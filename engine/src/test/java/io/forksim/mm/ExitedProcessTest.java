@@ -1,6 +1,7 @@
 package io.forksim.mm;
 
 import io.forksim.check.InvariantChecker;
+import io.forksim.check.MachineImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -51,7 +52,7 @@ class ExitedProcessTest
             final Mm mm = m.newProcess();
             mm.mmap(A, PAGE, RW, false, null, 0);
             mm.exit();
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             final String name = "mm#" + mm.id();
             for (final Executable call : List.<Executable>of(
                 () -> mm.mmap(A + MIB, PAGE, RW, false, null, 0),
@@ -70,7 +71,7 @@ class ExitedProcessTest
                 assertThatThrownBy(call::execute).isInstanceOf(IllegalStateException.class).hasMessageContaining(name)
                     .hasMessageContaining("exited");
             }
-            assertThat(StateDump.of(m)).isEqualTo(before);
+            assertThat(before.diff(MachineImage.of(m))).isEmpty();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.forksim.mm;
 
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.MemMap;
@@ -97,7 +98,7 @@ class FaultTest
             final Mm mm = m.newProcess();
             mm.mmap(A, PAGE, R, false, null, 0);
             mm.mmap(A + 2 * PAGE, PAGE, 0, false, null, 0);
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             final Events ev = m.events().copy();
             assertThat(mm.fault(A + PAGE, false)).isEqualTo(FaultResult.SEGV);
             assertThat(mm.fault(A, true)).isEqualTo(FaultResult.SEGV);
@@ -107,7 +108,7 @@ class FaultTest
             assertThatThrownBy(() -> mm.write(A, 1)).isInstanceOf(IllegalStateException.class).hasMessage("SIGSEGV at 0x40000000");
             assertThatThrownBy(() -> mm.read(A + 2 * PAGE)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("SIGSEGV at 0x40002000");
-            assertThat(StateDump.of(m)).isEqualTo(before);
+            assertThat(before.diff(MachineImage.of(m))).isEmpty();
             assertThat(m.events()).isEqualTo(ev);
         }
     }

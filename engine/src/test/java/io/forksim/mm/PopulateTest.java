@@ -1,5 +1,6 @@
 package io.forksim.mm;
 
+import io.forksim.check.MachineImage;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mem.PageDescriptor;
@@ -178,7 +179,7 @@ class PopulateTest
             final SimFile f = m.createFile("data", MIB);
             mm.mmap(A + 8 * MIB, MIB, RW, false, f, 0);
             mm.populate(A, 64 * 1024, 4);
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             assertThatThrownBy(() -> mm.populate(A + 64 * 1024 + PAGE, 64 * 1024, 4))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x40011000");
             assertThatThrownBy(() -> mm.populate(A + MIB, 3 * PAGE, 1))
@@ -191,7 +192,7 @@ class PopulateTest
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no mapping at 0x40400000");
             assertThatThrownBy(() -> mm.populate(A + 8 * MIB, PAGE, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("private file mapping");
-            assertThat(StateDump.of(m)).isEqualTo(before);
+            assertThat(before.diff(MachineImage.of(m))).isEmpty();
         }
     }
 
@@ -205,10 +206,10 @@ class PopulateTest
             mm.mmap(A, 8 * MIB, RW, false, null, 0);
             mm.mmap(A + 16 * MIB, 4 * PAGE, RW, false, null, 0);
             mm.populate(A + 16 * MIB, 4 * PAGE, 0);
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             final long nextToken = m.newToken() + 1;
             assertThatThrownBy(() -> mm.populate(A, 8 * MIB, order)).isInstanceOf(OutOfSimulatedMemoryException.class);
-            assertThat(StateDump.diff(before, StateDump.of(m))).isNull();
+            assertThat(before.diff(MachineImage.of(m))).isEmpty();
             assertThat(m.newToken()).as("no token was handed out").isEqualTo(nextToken);
             assertThat(mm.findVma(A).hasAnonVma()).isFalse();
             consistent(m);

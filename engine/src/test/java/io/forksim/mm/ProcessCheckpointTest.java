@@ -1,5 +1,6 @@
 package io.forksim.mm;
 
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,12 +50,12 @@ class ProcessCheckpointTest
             parent.populate(BASE, SIZE, order);
             try (ProcessCheckpoint cp = ProcessCheckpoint.capture(parent))
             {
-                final List<String> captured = StateDump.of(m);
+                final MachineImage captured = MachineImage.of(m);
                 for (int i = 0; i < 3; i++)
                 {
                     Fork.fork(parent, strategy).exit();
                     assertThat(cp.restoreAfterChildExit(true)).as("records equal after the exit, round " + i).isTrue();
-                    assertThat(StateDump.diff(captured, StateDump.of(m))).as("round " + i).isNull();
+                    assertThat(captured.diff(MachineImage.of(m))).as("round " + i).isEmpty();
                 }
             }
         }
@@ -70,7 +71,7 @@ class ProcessCheckpointTest
             parent.populate(BASE, SIZE, 0);
             try (ProcessCheckpoint cp = ProcessCheckpoint.capture(parent))
             {
-                final List<String> captured = StateDump.of(m);
+                final MachineImage captured = MachineImage.of(m);
                 Fork.fork(parent, Strategy.FOLIO_BATCH).exit();
                 // something other than the fork/exit cycle changed a record: an extra reference on the first page
                 final long pfn = m.arch().ptePfn(parent.peekPte(BASE));
@@ -78,7 +79,7 @@ class ProcessCheckpointTest
                 assertThat(cp.restoreAfterChildExit(false)).as("unverified: not noticed").isTrue();
                 assertThat(m.memmap().refcount(pfn)).isEqualTo(2);
                 assertThat(cp.restoreAfterChildExit(true)).as("verified: noticed and repaired").isFalse();
-                assertThat(StateDump.diff(captured, StateDump.of(m))).isNull();
+                assertThat(captured.diff(MachineImage.of(m))).isEmpty();
             }
         }
     }

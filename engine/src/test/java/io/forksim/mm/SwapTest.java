@@ -1,5 +1,6 @@
 package io.forksim.mm;
 
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.MemMap;
@@ -208,11 +209,11 @@ class SwapTest
             mm.pin(A + 32 * PAGE);              // pinned order-0 page
             final Mm child = Fork.fork(mm, Strategy.FOLIO_BATCH);
             child.madvise(A + 33 * PAGE, PAGE, Advice.DONTNEED); // page 33: now mapped by the parent only (not PAE)
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             mm.madvise(A, 8 * PAGE, Advice.PAGEOUT);                 // half of folio 0, and shared with the child
             mm.madvise(A + 16 * PAGE, 16 * PAGE, Advice.PAGEOUT);    // whole folio 1, but shared with the child
             mm.madvise(A + 32 * PAGE, PAGE, Advice.PAGEOUT);         // pinned
-            assertThat(StateDump.of(m)).isEqualTo(before);
+            assertThat(before.diff(MachineImage.of(m))).isEmpty();
             mm.madvise(A + 33 * PAGE, PAGE, Advice.PAGEOUT);         // exclusive to the parent since the child zapped it
             assertThat(m.arch().isSwapPte(mm.peekPte(A + 33 * PAGE))).isTrue();
             assertThat(m.arch().pteSwpExclusive(mm.peekPte(A + 33 * PAGE))).as("not PAE after fork").isFalse();

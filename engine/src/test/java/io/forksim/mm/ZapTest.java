@@ -1,6 +1,7 @@
 package io.forksim.mm;
 
 import io.forksim.check.InvariantChecker;
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.stats.Events;
@@ -64,15 +65,15 @@ class ZapTest
         {
             final Mm[] a = build(batched);
             final Mm[] b = build(perPte);
-            assertThat(StateDump.of(batched)).isEqualTo(StateDump.of(perPte));
+            assertThat(MachineImage.of(perPte).diff(MachineImage.of(batched))).isEmpty();
             consistent(batched);
             a[0].munmap(A + MIB / 2, 40 * MIB, true);
             b[0].munmap(A + MIB / 2, 40 * MIB, false);
-            assertThat(StateDump.diff(StateDump.of(batched), StateDump.of(perPte))).isNull();
+            assertThat(MachineImage.of(batched).diff(MachineImage.of(perPte))).isEmpty();
             consistent(batched);
             a[1].munmap(A, 64 * MIB, true);
             b[1].munmap(A, 64 * MIB, false);
-            assertThat(StateDump.diff(StateDump.of(batched), StateDump.of(perPte))).isNull();
+            assertThat(MachineImage.of(batched).diff(MachineImage.of(perPte))).isEmpty();
             consistent(batched);
         }
     }
@@ -88,11 +89,11 @@ class ZapTest
             final Mm[] b = build(perPte);
             a[1].exit(true);
             b[1].exit(false);
-            assertThat(StateDump.diff(StateDump.of(batched), StateDump.of(perPte))).isNull();
+            assertThat(MachineImage.of(batched).diff(MachineImage.of(perPte))).isEmpty();
             consistent(batched);
             a[0].exit(true);
             b[0].exit(false);
-            assertThat(StateDump.diff(StateDump.of(batched), StateDump.of(perPte))).isNull();
+            assertThat(MachineImage.of(batched).diff(MachineImage.of(perPte))).isEmpty();
             for (final Machine m : new Machine[] {batched, perPte})
             {
                 for (final SimFile f : m.files())
@@ -220,9 +221,9 @@ class ZapTest
             assertThat(m.memmap().refcount(head)).isEqualTo(412);
             assertThat(mm.vmas()).hasSize(2);
             consistent(m);
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             mm.munmap(A + 10 * PAGE, 100 * PAGE);
-            assertThat(StateDump.of(m)).as("unmapping a hole is a no-op").isEqualTo(before);
+            assertThat(before.diff(MachineImage.of(m))).as("unmapping a hole is a no-op").isEmpty();
         }
     }
 }

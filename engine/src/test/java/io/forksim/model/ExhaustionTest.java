@@ -1,13 +1,13 @@
 package io.forksim.model;
 
 import io.forksim.check.InvariantChecker;
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mm.Advice;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
-import io.forksim.mm.StateDump;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -237,7 +237,7 @@ class ExhaustionTest
     @Test
     void forkOnContpteBasic()
     {
-        final int k = sweep(ModelRun.Setup.of("arm64", true, 8L << 20, 1L << 20), forkParent(), fork(0, Strategy.CONTPTE_BASIC),
+        final int k = sweep(ModelRun.Setup.of("arm64", true, 8L << 20, 1L << 20), forkParent(), fork(0, Strategy.FOLIO_BATCH),
             List.of(write(1, G + 3 * PAGE, 0x91), read(0, G + 3 * PAGE)));
         assertThat(k).isEqualTo(24);
     }
@@ -261,10 +261,10 @@ class ExhaustionTest
                 InvariantChecker.check(m);
                 // faults run dry too and change nothing
                 final long free = at;
-                final List<String> before = StateDump.of(m);
+                final MachineImage before = MachineImage.of(m);
                 assertThatThrownBy(() -> p.write(free, 1)).isInstanceOf(OutOfSimulatedMemoryException.class)
                     .hasMessageContaining("out of simulated memory");
-                assertThat(StateDump.diff(before, StateDump.of(m))).isNull();
+                assertThat(before.diff(MachineImage.of(m))).isEmpty();
                 // pin a page of every 64 KiB folio but the last: a fork needs an eager copy of each of their pages
                 for (long a = A; a < large - 16 * PAGE; a += 16 * PAGE)
                 {
@@ -303,7 +303,7 @@ class ExhaustionTest
         long a = at;
         while (true)
         {
-            final List<String> before = StateDump.of(m);
+            final MachineImage before = MachineImage.of(m);
             try
             {
                 p.populate(a, PAGE << order, order);
@@ -312,7 +312,7 @@ class ExhaustionTest
             catch (final OutOfSimulatedMemoryException e)
             {
                 assertThat(e.getMessage()).contains("out of simulated memory");
-                assertThat(StateDump.diff(before, StateDump.of(m))).as("a failed populate changes nothing").isNull();
+                assertThat(before.diff(MachineImage.of(m))).as("a failed populate changes nothing").isEmpty();
                 return a;
             }
         }

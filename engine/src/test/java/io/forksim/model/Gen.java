@@ -316,13 +316,23 @@ final class Gen
     {
         if (p(0.03))
         {
-            return p(0.2) ? null : Strategy.values()[n(4)];
+            if (p(0.2))
+            {
+                return null;
+            }
+            return strategyOrNull(n(4));
         }
         if (m.contpteBasic)
         {
-            return Strategy.CONTPTE_BASIC;
+            return Strategy.FOLIO_BATCH;   // the contpte-basic row of the thread's table
         }
         return Strategy.values()[n(3)];
+    }
+
+    /** Strategy {@code i}, or null (a bad argument) for an index past the last one. */
+    static Strategy strategyOrNull(final int i)
+    {
+        return i < Strategy.values().length ? Strategy.values()[i] : null;
     }
 
     /** A page to access: a swapped-out one half of the time (swap-in), else any. */
@@ -429,7 +439,7 @@ final class Gen
             case 6 -> Op.fault(pi, a, p(0.5));
             case 7 -> p(0.5) ? Op.read(pi, a) : Op.write(pi, a, token());
             case 8 -> p(0.5) ? Op.pin(pi, a) : Op.unpin(pi, a);
-            case 9 -> Op.fork(pi, p(0.5) ? null : Strategy.values()[n(4)]);
+            case 9 -> Op.fork(pi, p(0.5) ? null : strategyOrNull(n(4)));
             default -> Op.exit(anyProc(m));
         };
     }

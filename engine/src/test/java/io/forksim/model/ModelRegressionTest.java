@@ -48,7 +48,7 @@ class ModelRegressionTest
     @CsvSource({"x86_64, false", "arm64, false", "arm64, true"})
     void mremapWithinOneTableRegion(final String arch, final boolean basic)
     {
-        final Strategy s = basic ? Strategy.CONTPTE_BASIC : Strategy.LEGACY;
+        final Strategy s = basic ? Strategy.FOLIO_BATCH : Strategy.LEGACY;
         assertThat(ModelRun.replay(setup(arch, basic), List.of(
             mmap(0, 0x400c0000L, 0x2e0000L, PROT_R | PROT_W, false, ANON, 0x0L),
             fork(0, s),

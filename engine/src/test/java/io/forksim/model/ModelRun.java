@@ -1,7 +1,9 @@
 package io.forksim.model;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.ArchVariant;
 import io.forksim.check.InvariantChecker;
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.OutOfSimulatedMemoryException;
@@ -10,7 +12,6 @@ import io.forksim.mm.FaultResult;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.SimFile;
-import io.forksim.mm.StateDump;
 import io.forksim.mm.SwapSpace;
 import io.forksim.mm.VmFlags;
 import io.forksim.mm.Vma;
@@ -34,7 +35,7 @@ import java.util.TreeMap;
  *       fail with {@link OutOfSimulatedMemoryException}; an invalid one must throw the documented exception
  *       ({@link IllegalArgumentException}, {@link IllegalStateException} for an exited process or a SIGSEGV of a
  *       user access; {@link FaultResult#SEGV} from {@code fault}). A refused op, and an op that ran out of RAM,
- *       must leave the machine exactly as it was: {@link StateDump} before and after are equal (fork is the
+ *       must leave the machine exactly as it was: its {@link MachineImage} before and after are equal (fork is the
  *       exception the kernel makes too: a failed fork leaves the parent write-protected; there, the process list
  *       and everything the user sees must be unchanged). Any other exception is a failure.</li>
  *   <li><b>Results.</b> {@code read} returns the model's token; {@code fault} returns SWAPPED_IN exactly for a
@@ -92,11 +93,9 @@ public final class ModelRun implements AutoCloseable
     long swappedIn;
     /** Pending {@link Op#oomAfter} for the next op, or -1. */
     private long inject = -1;
-    /** Also take a {@link StateDump} before every step, for a readable "changed state" message (slow). */
-    boolean verbose;
     /**
      * A run on a machine other threads drive at the same time ({@link #attach}): only this run's processes (from
-     * {@link #firstOwn} on) are compared; the machine-wide checks (state fingerprint, invariants, process list, files,
+     * {@link #firstOwn} on) are compared; the machine-wide checks (state image, invariants, process list, files,
      * token counter, leaks) are left to the caller at quiescence.
      */
     final boolean shared;
@@ -113,7 +112,7 @@ public final class ModelRun implements AutoCloseable
         this.shared = false;
         this.firstOwn = 0;
         this.m = new Machine(Machine.Config.of(setup.arch, setup.ramBytes).withSwap(setup.swapBytes)
-            .withContpteBasic(setup.contpteBasic).withConcurrent(concurrentMachine));
+            .withArch(ArchVariant.of(setup.arch, setup.contpteBasic)).withConcurrent(concurrentMachine));
         this.initialFree = m.phys().freePageCount();
         this.model = new RefModel(setup.contpteBasic, m.counters().nextToken());
         for (int i = 0; i < FILE_PAGES.length; i++)
@@ -157,15 +156,8 @@ public final class ModelRun implements AutoCloseable
     /** Runs {@code ops} on a fresh machine; the first failure, or null. */
     public static Failure replay(final Setup setup, final List<Op> ops)
     {
-        return replay(setup, ops, true);
-    }
-
-    /** {@link #replay(Setup, List)}; {@code verbose}: readable state differences (slower). */
-    static Failure replay(final Setup setup, final List<Op> ops, final boolean verbose)
-    {
         try (ModelRun r = new ModelRun(setup))
         {
-            r.verbose = verbose;
             for (int i = 0; i < ops.size(); i++)
             {
                 final Failure f = r.step(i, ops.get(i));
@@ -218,8 +210,7 @@ public final class ModelRun implements AutoCloseable
             return null;
         }
         final RefModel.Expect expect = model.expect(op);
-        final long[] before = shared ? null : Fingerprint.of(m);
-        final List<String> beforeDump = verbose && !shared ? StateDump.of(m) : null;
+        final MachineImage before = shared ? null : MachineImage.of(m);
         final List<Mm> procsBefore = shared ? List.of() : new ArrayList<>(m.processes());
         final RefModel.MProc mp = op.k() == Op.K.NEWPROC ? null : model.proc(op.p());
         // what the model predicts a read returns / whether the page is swapped, before the op
@@ -270,7 +261,7 @@ public final class ModelRun implements AutoCloseable
             }
             else
             {
-                final String d = changed(before, beforeDump);
+                final String d = changed(before);
                 if (d != null)
                 {
                     return new Failure(i, "OOM changed state", op + " ran out of memory but changed the machine: " + d);
@@ -295,7 +286,7 @@ public final class ModelRun implements AutoCloseable
                 return new Failure(i, "exception without message", op + " threw " + thrown.getClass().getName() + " with no message");
             }
             count(expect + " " + op.k());
-            final String d = changed(before, beforeDump);
+            final String d = changed(before);
             if (d != null)
             {
                 return new Failure(i, "refused op changed state", op + " was refused (" + thrown.getMessage()
@@ -311,7 +302,7 @@ public final class ModelRun implements AutoCloseable
                 return new Failure(i, "wrong fault result", op + " returned SEGV, model expects " + expect);
             }
             count("SEGV FAULT");
-            final String d = changed(before, beforeDump);
+            final String d = changed(before);
             return d == null ? check(i, op) : new Failure(i, "refused op changed state", op + " returned SEGV but changed: " + d);
         }
         if (expect != RefModel.Expect.OK)
@@ -406,22 +397,15 @@ public final class ModelRun implements AutoCloseable
         return check(i, op);
     }
 
-    /** Null if the machine's state equals {@code before}, else a description of the first difference. */
-    private String changed(final long[] before, final List<String> beforeDump)
+    /** Null if the machine's state equals {@code before}, else its differences (the first ones). */
+    private String changed(final MachineImage before)
     {
-        if (shared || java.util.Arrays.equals(before, Fingerprint.of(m)))
+        if (shared)
         {
             return null;
         }
-        if (beforeDump != null)
-        {
-            final String d = StateDump.diff(beforeDump, StateDump.of(m));
-            if (d != null)
-            {
-                return d;
-            }
-        }
-        return "the state fingerprint changed (the report's replay shows the first difference)";
+        final List<String> d = before.diff(MachineImage.of(m));
+        return d.isEmpty() ? null : String.join("; ", d);
     }
 
     private Object exec(final Op op)

@@ -231,7 +231,7 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
             }
             case FORK ->
             {
-                if (c > 0 && c != Strategy.CONTPTE_BASIC.ordinal()) out.add(new Op(k, p, a, b, Strategy.LEGACY.ordinal(), d, e, f));
+                if (c > 0) out.add(new Op(k, p, a, b, Strategy.LEGACY.ordinal(), d, e, f));
             }
             case FAULT ->
             {

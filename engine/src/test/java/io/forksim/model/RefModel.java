@@ -427,7 +427,7 @@ final class RefModel
             case FORK ->
             {
                 final Strategy s = op.strategy();
-                if (s == null || (s == Strategy.CONTPTE_BASIC) != contpteBasic)
+                if (s == null)
                 {
                     return Expect.IAE;
                 }

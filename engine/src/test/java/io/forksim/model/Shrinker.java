@@ -25,7 +25,7 @@ final class Shrinker
     private ModelRun.Failure fails(final List<Op> ops)
     {
         runs++;
-        final ModelRun.Failure f = ModelRun.replay(setup, ops, false);
+        final ModelRun.Failure f = ModelRun.replay(setup, ops);
         return f != null && f.signature().equals(signature) ? f : null;
     }
 

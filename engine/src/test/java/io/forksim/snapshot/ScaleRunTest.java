@@ -1,6 +1,6 @@
 package io.forksim.snapshot;
 
-import io.forksim.fork.Strategy;
+import io.forksim.fork.StrategyChoice;
 import io.forksim.harness.ScaleReport;
 import io.forksim.harness.ScaleRun;
 import org.junit.jupiter.api.Tag;
@@ -20,7 +20,7 @@ class ScaleRunTest
 {
     private static ScaleRun.Result run(final long size, final int order)
     {
-        final ScaleRun.Plan plan = new ScaleRun.Plan("x86_64", order, Strategy.FOLIO_BATCH, size, ScaleRun.defaultRam(size),
+        final ScaleRun.Plan plan = new ScaleRun.Plan("x86_64", order, StrategyChoice.FOLIO_BATCH, size, ScaleRun.defaultRam(size),
             1L << 30, 20, 3, false);
         final ScaleRun.Result r = ScaleRun.run(plan, new ScaleRun.Listener()
         {

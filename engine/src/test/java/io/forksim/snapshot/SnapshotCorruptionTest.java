@@ -275,6 +275,27 @@ class SnapshotCorruptionTest
     }
 
     @Test
+    void aFieldBeyondTheEndOfItsSectionIsNamed() throws IOException
+    {
+        // the meta section (no entries: 8 bytes) claims one entry, whose key would follow the section's end
+        final Path p = copy("meta-count.snap");
+        final long meta = sectionStart("meta");
+        assertThat(goodInfo.section("meta").length()).isEqualTo(8);
+        patchInt(p, meta, 1);
+        reseal(p);
+        loadFails(p, Kind.INCONSISTENT, "section meta: key length runs past the end of the section (4 bytes needed at offset "
+            + (meta + 8) + ", 0 left)");
+
+        // the processes section with 8 bytes more than its processes use
+        final Path q = copy("procs-tail.snap");
+        final long procs = sectionStart("processes");
+        final int n = ByteBuffer.wrap(Files.readAllBytes(q)).order(ByteOrder.LITTLE_ENDIAN).getInt((int)procs);
+        patchInt(q, procs, n - 1);
+        reseal(q);
+        loadFails(q, Kind.INCONSISTENT, "section processes:", "unexpected bytes at the end of the section");
+    }
+
+    @Test
     void missingFileIsAnIoErrorNamingIt()
     {
         final Path p = dir.resolve("nope.snap");

@@ -1,6 +1,7 @@
 package io.forksim.snapshot;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.ArchVariant;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.PhysMem;
@@ -41,19 +42,19 @@ final class SnapshotFixtures
         Machine.Config c = Machine.Config.of(arch, 64 * MIB).withSwap(16 * MIB);
         if (arch.equals("arm64"))
         {
-            c = c.withContpteBasic(contpteBasic).withTlbiRange(!contpteBasic);
+            c = c.withArch(ArchVariant.of(arch, contpteBasic)).withTlbiRange(!contpteBasic);
         }
         return c;
     }
 
     static Strategy batched(final Machine m)
     {
-        return m.config().contpteBasic() ? Strategy.CONTPTE_BASIC : Strategy.FOLIO_BATCH;
+        return Strategy.FOLIO_BATCH;
     }
 
     static Strategy legacy(final Machine m)
     {
-        return m.config().contpteBasic() ? Strategy.CONTPTE_BASIC : Strategy.LEGACY;
+        return m.config().arch().contpteBasic() ? Strategy.FOLIO_BATCH : Strategy.LEGACY;
     }
 
     /**

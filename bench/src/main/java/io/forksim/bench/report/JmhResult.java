@@ -1,5 +1,10 @@
 package io.forksim.bench.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forksim.harness.RunStatistics;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +24,14 @@ import java.util.TreeMap;
  * @param params    the {@code @Param} values (sorted by name)
  * @param primary   the score
  * @param secondary profiler metrics by name, a leading '·' (JMH before 1.37) removed
+ * @param rounds    the number of interleaved rounds the forks came from, fork {@code r} from round {@code r + 1}
+ *                  ({@link RoundMerge#ROUNDS}); 0 when JMH ran the forks one after the other
  */
-public record JmhResult(String benchmark, String mode, Map<String, String> params, Metric primary, Map<String, Metric> secondary)
+public record JmhResult(String benchmark, String mode, Map<String, String> params, Metric primary, Map<String, Metric> secondary,
+    int rounds)
 {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
     /**
      * A metric: JMH's score with its 99.9% confidence interval, unit, and the raw data (one array of
      * iteration values per fork, empty when JMH did not write it).
@@ -58,7 +68,7 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
             final double[] m = new double[rawData.size()];
             for (int i = 0; i < m.length; i++)
             {
-                m[i] = Stats.mean(rawData.get(i));
+                m[i] = RunStatistics.mean(rawData.get(i));
             }
             return m;
         }
@@ -75,6 +85,15 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
     public String param(final String name)
     {
         return params.get(name);
+    }
+
+    /**
+     * Whether fork {@code r} of this result and fork {@code r} of {@code other} ran in the same round, for every
+     * fork: both came from the same number of rounds, one fork each.
+     */
+    public boolean pairedByRound(final JmhResult other)
+    {
+        return rounds > 0 && rounds == other.rounds && primary.rawData().size() == rounds && other.primary.rawData().size() == rounds;
     }
 
     /** Lower is better for time modes, higher for throughput. */
@@ -117,73 +136,117 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
         };
     }
 
-    /** Reads every entry of a JMH JSON result file. */
+    /**
+     * Reads every entry of a JMH JSON result file.
+     *
+     * @throws IOException when the file cannot be read, is not JSON or is not a JMH result (naming the file)
+     */
     public static List<JmhResult> load(final Path file) throws IOException
     {
-        return parse(Files.readString(file));
+        final String text = Files.readString(file);
+        try
+        {
+            return parse(text);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
     }
 
+    /**
+     * The entries of a JMH JSON result (an array of benchmark entries).
+     *
+     * @throws IllegalArgumentException when {@code json} is not JSON or an entry lacks a required field (naming it)
+     */
     public static List<JmhResult> parse(final String json)
     {
-        final List<JmhResult> out = new ArrayList<>();
-        for (final Object o : Json.array(Json.parse(json)))
+        final JsonNode root;
+        try
         {
-            final Map<String, Object> e = Json.object(o);
-            final String benchmark = (String)required(e, "benchmark");
-            final String mode = (String)required(e, "mode");
+            root = MAPPER.readTree(json);
+        }
+        catch (final JsonProcessingException e)
+        {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isArray())
+        {
+            throw new IllegalArgumentException("not a JMH JSON result (an array of benchmark entries)");
+        }
+        final List<JmhResult> out = new ArrayList<>();
+        for (final JsonNode e : root)
+        {
+            final String benchmark = required(e, "benchmark").asText();
+            final String mode = required(e, "mode").asText();
             final Map<String, String> params = new TreeMap<>();
-            if (e.get("params") != null)
-            {
-                Json.object(e.get("params")).forEach((k, v) -> params.put(k, String.valueOf(v)));
-            }
-            final Metric primary = metric(Json.object(required(e, "primaryMetric")));
+            e.path("params").properties().forEach(p -> params.put(p.getKey(), p.getValue().asText()));
+            final Metric primary = metric(required(e, "primaryMetric"));
             final Map<String, Metric> secondary = new LinkedHashMap<>();
-            if (e.get("secondaryMetrics") != null)
-            {
-                Json.object(e.get("secondaryMetrics")).forEach((k, v) ->
-                    secondary.put(k.startsWith("\u00b7") ? k.substring(1) : k, metric(Json.object(v))));
-            }
-            out.add(new JmhResult(benchmark, mode, Collections.unmodifiableMap(params), primary, Collections.unmodifiableMap(secondary)));
+            e.path("secondaryMetrics").properties().forEach(p ->
+                secondary.put(p.getKey().startsWith("\u00b7") ? p.getKey().substring(1) : p.getKey(), metric(p.getValue())));
+            out.add(new JmhResult(benchmark, mode, Collections.unmodifiableMap(params), primary, Collections.unmodifiableMap(secondary),
+                e.path(RoundMerge.ROUNDS).asInt(0)));
         }
         return out;
     }
 
-    private static Object required(final Map<String, Object> e, final String key)
+    private static JsonNode required(final JsonNode e, final String key)
     {
-        final Object v = e.get(key);
-        if (v == null)
+        final JsonNode v = e.get(key);
+        if (v == null || v.isNull())
         {
-            throw new IllegalArgumentException("JMH result entry without \"" + key + "\": " + e.keySet());
+            final List<String> keys = new ArrayList<>();
+            e.fieldNames().forEachRemaining(keys::add);
+            throw new IllegalArgumentException("JMH result entry without \"" + key + "\": " + keys);
         }
         return v;
     }
 
-    private static Metric metric(final Map<String, Object> m)
+    /**
+     * A JSON number, or one of the strings JMH writes for non-finite values ({@code "NaN"}, {@code "Infinity"},
+     * {@code "-Infinity"}).
+     *
+     * @throws IllegalArgumentException for anything else, naming it
+     */
+    static double number(final JsonNode v)
     {
-        final double score = Json.number(required(m, "score"));
-        final double error = m.get("scoreError") == null ? Double.NaN : Json.number(m.get("scoreError"));
+        if (v.isNumber())
+        {
+            return v.doubleValue();
+        }
+        return switch (v.asText())
+        {
+            case "NaN" -> Double.NaN;
+            case "Infinity" -> Double.POSITIVE_INFINITY;
+            case "-Infinity" -> Double.NEGATIVE_INFINITY;
+            default -> throw new IllegalArgumentException("not a number: " + v);
+        };
+    }
+
+    private static Metric metric(final JsonNode m)
+    {
+        final double score = number(required(m, "score"));
+        final double error = m.hasNonNull("scoreError") ? number(m.get("scoreError")) : Double.NaN;
         double low = score - error;
         double high = score + error;
-        if (m.get("scoreConfidence") instanceof List<?> ci && ci.size() == 2)
+        final JsonNode ci = m.path("scoreConfidence");
+        if (ci.isArray() && ci.size() == 2)
         {
-            low = Json.number(ci.get(0));
-            high = Json.number(ci.get(1));
+            low = number(ci.get(0));
+            high = number(ci.get(1));
         }
         final List<double[]> raw = new ArrayList<>();
-        if (m.get("rawData") != null)
+        for (final JsonNode fork : m.path("rawData"))
         {
-            for (final Object fork : Json.array(m.get("rawData")))
+            final double[] v = new double[fork.size()];
+            for (int i = 0; i < v.length; i++)
             {
-                final List<Object> it = Json.array(fork);
-                final double[] v = new double[it.size()];
-                for (int i = 0; i < v.length; i++)
-                {
-                    v[i] = Json.number(it.get(i));
-                }
-                raw.add(v);
+                v[i] = number(fork.get(i));
             }
+            raw.add(v);
         }
-        final String unit = m.get("scoreUnit") == null ? "" : (String)m.get("scoreUnit");
+        final String unit = m.path("scoreUnit").asText("");
         return new Metric(score, error, low, high, unit, Collections.unmodifiableList(raw));
     }
 }

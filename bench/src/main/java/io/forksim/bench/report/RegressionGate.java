@@ -1,5 +1,7 @@
 package io.forksim.bench.report;
 
+import io.forksim.harness.RunStatistics;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -105,7 +107,8 @@ public final class RegressionGate
                         continue;
                     }
                     final Stats.Ratio r = Stats.ratio(s.primary(), l.primary(), CONFIDENCE);
-                    final Status st = r.surelyAbove(ORDER0_MAX_RATIO) ? Status.FAIL : r.value() > ORDER0_MAX_RATIO ? Status.WARN : Status.PASS;
+                    final Status st = r.ratio().surelyAbove(ORDER0_MAX_RATIO) ? Status.FAIL
+                        : r.ratio().value() > ORDER0_MAX_RATIO ? Status.WARN : Status.PASS;
                     checks.add(new Check(st, name, describe(r, st, "config=" + arch + ":" + strategy + " order=0") + best(s, l)));
                 }
             }
@@ -119,7 +122,8 @@ public final class RegressionGate
             else
             {
                 final Stats.Ratio r = Stats.ratio(l.primary(), f.primary(), CONFIDENCE);
-                final Status st = r.surelyBelow(ORDER9_MIN_SPEEDUP) ? Status.FAIL : r.value() < ORDER9_MIN_SPEEDUP ? Status.WARN : Status.PASS;
+                final Status st = r.ratio().surelyBelow(ORDER9_MIN_SPEEDUP) ? Status.FAIL
+                    : r.ratio().value() < ORDER9_MIN_SPEEDUP ? Status.WARN : Status.PASS;
                 checks.add(new Check(st, name, describe(r, st, "config=x86_64:folio-batch order=9") + best(l, f)));
             }
         }
@@ -136,14 +140,15 @@ public final class RegressionGate
      */
     private static String best(final JmhResult a, final JmhResult b)
     {
-        final double ma = Stats.min(a.primary().samples());
-        final double mb = Stats.min(b.primary().samples());
+        final double ma = RunStatistics.min(a.primary().samples());
+        final double mb = RunStatistics.min(b.primary().samples());
         return Double.isFinite(ma) && Double.isFinite(mb) ? String.format(Locale.ROOT, "; best single ops %.4f", ma / mb) : "";
     }
 
     private static String describe(final Stats.Ratio r, final Status st, final String offender)
     {
-        String s = String.format(Locale.ROOT, "ratio %.4f, %d%% CI [%.4f, %.4f] over %s", r.value(), (int)(CONFIDENCE * 100), r.low(), r.high(),
+        String s = String.format(Locale.ROOT, "ratio %.4f, %d%% CI [%.4f, %.4f] over %s", r.ratio().value(), (int)(CONFIDENCE * 100),
+            r.ratio().low(), r.ratio().high(),
             r.perFork() ? "fork means" : "iterations");
         if (st == Status.FAIL)
         {

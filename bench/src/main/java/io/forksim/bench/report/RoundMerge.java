@@ -20,10 +20,15 @@ import java.util.Map;
  * result file in JMH's own format, as if JMH had run all forks of a configuration: per benchmark and parameter
  * combination the raw data of every round is appended (one array per fork, rounds in order), {@code forks} is
  * the number of rounds, and the score, its 99.9% error, its confidence interval and its percentiles are computed
- * again over all samples with JMH's own {@link ListStatistics}, the way JMH computes them for one run.
+ * again over all samples with JMH's own {@link ListStatistics}, the way JMH computes them for one run. Each merged
+ * entry also gets {@value #ROUNDS} (not one of JMH's fields): the number of rounds it came from, fork {@code r} from
+ * round {@code r + 1}, so a report may pair fork {@code r} of two configurations ({@link PairedRatios}).
  */
 public final class RoundMerge
 {
+    /** The field of a merged entry that holds the number of rounds its forks came from. */
+    public static final String ROUNDS = "forksimRounds";
+
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final double CONFIDENCE = 0.999;
     private static final double[] PERCENTILES = {0.0, 50.0, 90.0, 95.0, 99.0, 99.9, 99.99, 99.999, 99.9999, 100.0};
@@ -65,12 +70,14 @@ public final class RoundMerge
     {
         final Map<String, ObjectNode> byKey = new LinkedHashMap<>();
         final Map<String, Integer> forks = new LinkedHashMap<>();
+        final Map<String, Integer> roundsSeen = new LinkedHashMap<>();
         for (final ArrayNode round : rounds)
         {
             for (final JsonNode e : round)
             {
                 final String key = e.path("benchmark").asText() + ' ' + e.path("mode").asText() + ' ' + e.path("params");
                 final ObjectNode seen = byKey.get(key);
+                roundsSeen.merge(key, 1, Integer::sum);
                 if (seen == null)
                 {
                     byKey.put(key, ((ObjectNode)e).deepCopy());
@@ -97,6 +104,7 @@ public final class RoundMerge
         {
             final ObjectNode e = en.getValue();
             e.put("forks", forks.get(en.getKey()));
+            e.put(ROUNDS, roundsSeen.get(en.getKey()));
             rescore((ObjectNode)e.get("primaryMetric"));
             if (e.get("secondaryMetrics") instanceof ObjectNode sec)
             {

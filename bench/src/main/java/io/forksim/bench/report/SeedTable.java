@@ -1,5 +1,7 @@
 package io.forksim.bench.report;
 
+import io.forksim.harness.RunStatistics;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +21,8 @@ import java.util.Locale;
  * One table per arch; "mean" is {@code mean(strategy) / mean(legacy) - 1} and "stdev" the standard
  * deviation of the strategy's runs as a percentage of legacy's mean, both per order. A run is one JMH fork
  * (the thread's "8 runs of 100 iterations" = {@code -f 8 -i 100 -bm ss}); with a single fork the
- * iterations stand in for runs. Then absolute numbers: ns per 4 KiB page and ms per fork, and the child's
+ * iterations stand in for runs. When the forks ran as rounds, each arch's table is followed by the ratios against
+ * legacy paired by round, with 95% confidence intervals and verdicts ({@link PairedRatios}). Then absolute numbers: ns per 4 KiB page and ms per fork, and the child's
  * teardown when {@code ForkBench.teardown} ran.
  */
 public final class SeedTable
@@ -37,9 +40,9 @@ public final class SeedTable
     /** Mean and stdev of {@code r} relative to {@code legacy}'s mean, in percent. */
     public static double[] relative(final JmhResult r, final JmhResult legacy)
     {
-        final double base = Stats.mean(runs(legacy.primary()));
+        final double base = RunStatistics.mean(runs(legacy.primary()));
         final double[] v = runs(r.primary());
-        return new double[] {(Stats.mean(v) / base - 1) * 100, Stats.stdev(v) / base * 100};
+        return new double[] {(RunStatistics.mean(v) / base - 1) * 100, RunStatistics.stdev(v) / base * 100};
     }
 
     /** Everything the seed-table mode prints for the ForkBench results in {@code results}; empty when there are none. */
@@ -66,6 +69,11 @@ public final class SeedTable
                 if (g.hasArch(ForkResults.FORK, arch))
                 {
                     sb.append('\n').append(relativeTable(g, arch, orders));
+                    final String paired = PairedRatios.table(g, arch, orders);
+                    if (!paired.isEmpty())
+                    {
+                        sb.append('\n').append(paired);
+                    }
                 }
             }
             sb.append('\n').append(absoluteTable(g, orders)).append('\n').append(bestTable(g, orders)).append('\n');
@@ -219,7 +227,7 @@ public final class SeedTable
                         double hi = Double.NaN;
                         for (final double[] run : r.primary().rawData())
                         {
-                            final double m = Stats.min(run);
+                            final double m = RunStatistics.min(run);
                             lo = Double.isNaN(lo) || m < lo ? m : lo;
                             hi = Double.isNaN(hi) || m > hi ? m : hi;
                         }

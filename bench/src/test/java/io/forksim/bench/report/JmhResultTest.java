@@ -1,10 +1,15 @@
 package io.forksim.bench.report;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class JmhResultTest
@@ -48,5 +53,42 @@ class JmhResultTest
         assertThat(JmhResult.nanosPer("s/op")).isEqualTo(1e9);
         assertThat(JmhResult.nanosPer("ops/ms")).isNaN();
         assertThat(JmhResult.nanosPer("B/op")).isNaN();
+    }
+
+    @Test
+    void jmhNonFiniteStringsAreNumbers()
+    {
+        final List<JmhResult> rs = JmhResult.parse("""
+            [ { "benchmark" : "a.B.c", "mode" : "avgt",
+                "primaryMetric" : { "score" : "Infinity", "scoreError" : "NaN", "scoreConfidence" : ["-Infinity", "Infinity"],
+                                    "scoreUnit" : "ns/op", "rawData" : [[1.5, "NaN"]] } } ]
+            """);
+        final JmhResult.Metric m = rs.get(0).primary();
+        assertThat(m.score()).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(m.error()).isNaN();
+        assertThat(m.low()).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(m.rawData().get(0)[0]).isEqualTo(1.5);
+        assertThat(m.rawData().get(0)[1]).isNaN();
+        assertThat(rs.get(0).params()).isEmpty();
+        assertThat(rs.get(0).secondary()).isEmpty();
+    }
+
+    @Test
+    void badInputIsOneLineNamingWhatIsWrong()
+    {
+        assertThatThrownBy(() -> JmhResult.parse("[1, 2")).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not JSON");
+        assertThatThrownBy(() -> JmhResult.parse("{}")).hasMessageContaining("an array of benchmark entries");
+        assertThatThrownBy(() -> JmhResult.parse("[ { \"mode\" : \"ss\" } ]")).hasMessage("JMH result entry without \"benchmark\": [mode]");
+        assertThatThrownBy(() -> JmhResult.parse("""
+            [ { "benchmark" : "a.B.c", "mode" : "ss", "primaryMetric" : { "score" : "fast" } } ]
+            """)).hasMessage("not a number: \"fast\"");
+    }
+
+    @Test
+    void loadNamesTheFile(@TempDir final Path dir) throws IOException
+    {
+        final Path f = dir.resolve("broken.json");
+        Files.writeString(f, "[");
+        assertThatThrownBy(() -> JmhResult.load(f)).isInstanceOf(IOException.class).hasMessageStartingWith(f + ": not JSON");
     }
 }

@@ -58,6 +58,7 @@ class RoundMergeTest
         assertThat(merged).hasSize(2);
         assertThat(merged.get(0).path("params").path("config").asText()).isEqualTo("x86_64:legacy");
         assertThat(merged.get(0).path("forks").asInt()).isEqualTo(3);
+        assertThat(merged.get(0).path(RoundMerge.ROUNDS).asInt()).isEqualTo(3);
         assertThat(merged.get(0).path("primaryMetric").path("rawData").toString())
             .isEqualTo("[[2.0,2.2],[2.4,2.6],[2.8,3.0]]");
         assertThat(merged.get(0).path("primaryMetric").path("score").asDouble()).isCloseTo(2.5, org.assertj.core.data.Offset.offset(1e-12));

@@ -2,46 +2,13 @@ package io.forksim.bench.report;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 class StatsTest
 {
-    @Test
-    void meanAndSampleStdev()
-    {
-        assertThat(Stats.mean(new double[] {1, 2, 3, 4})).isEqualTo(2.5);
-        assertThat(Stats.stdev(new double[] {2, 4, 4, 4, 5, 5, 7, 9})).isCloseTo(2.138, within(1e-3));
-        assertThat(Stats.stdev(new double[] {3})).isZero();
-    }
-
-    @Test
-    void tQuantileApproachesTheNormal()
-    {
-        assertThat(Stats.tQuantile(0.99, 1e6)).isCloseTo(2.5758, within(1e-3));
-        assertThat(Stats.tQuantile(0.99, 7)).isCloseTo(3.4995, within(1e-3));
-    }
-
-    @Test
-    void ratioIntervalContainsTheTruthForEqualSamples()
-    {
-        final Stats.Ratio r = Stats.ratio(new double[] {1.0, 1.1, 0.9, 1.05}, new double[] {1.0, 1.1, 0.9, 1.05}, 0.99, true);
-        assertThat(r.value()).isEqualTo(1.0);
-        assertThat(r.low()).isLessThan(1.0);
-        assertThat(r.high()).isGreaterThan(1.0);
-        assertThat(r.surelyAbove(1.0)).isFalse();
-        assertThat(r.surelyBelow(1.0)).isFalse();
-    }
-
-    @Test
-    void ratioIntervalExcludesAClearDifference()
-    {
-        final Stats.Ratio r = Stats.ratio(new double[] {2.0, 2.01, 1.99, 2.0}, new double[] {1.0, 1.01, 0.99, 1.0}, 0.99, true);
-        assertThat(r.value()).isCloseTo(2.0, within(1e-9));
-        assertThat(r.surelyAbove(1.9)).isTrue();
-        assertThat(r.surelyBelow(2.1)).isTrue();
-    }
-
     @Test
     void ratioUsesForkMeansFromThreeForks()
     {
@@ -49,6 +16,37 @@ class StatsTest
         final JmhResult.Metric b = Fixtures.load("fork-regression.json").get(0).primary();
         final Stats.Ratio r = Stats.ratio(a, b, 0.99);
         assertThat(r.perFork()).isTrue();
-        assertThat(r.value()).isCloseTo(1.05, within(1e-3));
+        assertThat(r.ratio().value()).isCloseTo(1.05, within(1e-3));
+    }
+
+    @Test
+    void ratioUsesIterationsFromFewerForks()
+    {
+        final List<JmhResult> rs = JmhResult.parse("""
+            [ { "benchmark" : "a.B.c", "mode" : "ss", "params" : { },
+                "primaryMetric" : { "score" : 2.0, "scoreUnit" : "ms/op", "rawData" : [[2.0, 2.1, 1.9]] } },
+              { "benchmark" : "a.B.d", "mode" : "ss", "params" : { },
+                "primaryMetric" : { "score" : 1.0, "scoreUnit" : "ms/op", "rawData" : [[1.0, 1.05, 0.95]] } } ]
+            """);
+        final Stats.Ratio r = Stats.ratio(rs.get(0).primary(), rs.get(1).primary(), 0.99);
+        assertThat(r.perFork()).isFalse();
+        assertThat(r.ratio().value()).isEqualTo(2.0);
+        assertThat(r.ratio().surelyAbove(1.5)).isTrue();
+    }
+
+    @Test
+    void withoutRawDataTheScoresErrorBarsAreCombined()
+    {
+        final List<JmhResult> rs = JmhResult.parse("""
+            [ { "benchmark" : "a.B.c", "mode" : "avgt", "params" : { },
+                "primaryMetric" : { "score" : 2.0, "scoreError" : 0.06, "scoreUnit" : "ns/op" } },
+              { "benchmark" : "a.B.d", "mode" : "avgt", "params" : { },
+                "primaryMetric" : { "score" : 1.0, "scoreError" : 0.04, "scoreUnit" : "ns/op" } } ]
+            """);
+        final Stats.Ratio r = Stats.ratio(rs.get(0).primary(), rs.get(1).primary(), 0.99);
+        // relative errors 3% and 4%: combined 5%, so [2 e^-0.05, 2 e^0.05]
+        assertThat(r.perFork()).isFalse();
+        assertThat(r.ratio().low()).isCloseTo(2 * Math.exp(-0.05), within(1e-12));
+        assertThat(r.ratio().high()).isCloseTo(2 * Math.exp(0.05), within(1e-12));
     }
 }

@@ -1,6 +1,7 @@
-package io.forksim.fork;
+package io.forksim.mm;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.Staging;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
@@ -88,7 +89,7 @@ public final class FolioPteBatch
             long raw = pte + nr * step;
             // No hint to skip by (every entry is read): take the raw-equal run in bulk, once; after a word that
             // differs the entries are read one by one, so a folio whose bits alternate costs no repeated chunks.
-            if (!arch.hasPteBatchHint() && max - nr >= Arch.STAGED_MIN_NR)
+            if (!arch.hasPteBatchHint() && max - nr >= Staging.STAGED_MIN_NR)
             {
                 final int same = arch.countRawRamp(t, base, idx + nr, raw, step, max - nr);
                 reads += same;

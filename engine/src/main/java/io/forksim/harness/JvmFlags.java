@@ -1,4 +1,4 @@
-package io.forksim.bench;
+package io.forksim.harness;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The JVM flags the engine needs ({@code --enable-native-access}, the add-opens/add-exports of Agrona and
- * Chronicle, {@code --sun-misc-unsafe-memory-access=allow}): one definition in the parent POM, filtered into
- * the {@code forksim-jvm.flags} resource of the engine jar, which is inside the benchmarks jar. The launcher
- * reads the same file, so JMH forks run with exactly the launcher's flags.
+ * The one reader of the JVM flags the engine needs ({@code --enable-native-access}, the add-opens/add-exports of
+ * Agrona and Chronicle, {@code --sun-misc-unsafe-memory-access=allow}, the C2 settings): one definition in the
+ * parent POM ({@code forksim.jvm.flags}), filtered into the {@code forksim-jvm.flags} resource of the engine jar,
+ * which the benchmarks jar contains too. {@code forksim bench} starts its child JVM with them and the bench jar
+ * appends them to every JMH fork; the launcher script reads the same file, so every JVM runs with the same flags.
  */
 public final class JvmFlags
 {

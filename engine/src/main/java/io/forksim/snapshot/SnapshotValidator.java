@@ -1,0 +1,227 @@
+package io.forksim.snapshot;
+
+import io.forksim.arch.Arch;
+import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
+import io.forksim.mm.Machine;
+import io.forksim.pgtable.PageTables;
+import io.forksim.pgtable.TableStore;
+import io.forksim.snapshot.ParsedSnapshot.FileRec;
+import io.forksim.snapshot.ParsedSnapshot.ProcRec;
+import io.forksim.snapshot.ParsedSnapshot.VmaRec;
+
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks that a fully parsed snapshot ({@link SnapshotReader#parse} with its big sections) describes a consistent
+ * machine, before any part of one is built: the free lists walked through the saved memmap (flags, links, counts),
+ * the zero page, the free table slots, the files and their page caches, each process's page-table tree down to its
+ * PTE tables (every table page {@code PG_TABLE}, with a slot in use, linked once), mm ids, VMAs, pins, the swap counts
+ * and the swap cache. A problem is one {@link SnapshotFormatException} of kind
+ * {@link SnapshotFormatException.Kind#INCONSISTENT} naming the file and the offending value.
+ */
+final class SnapshotValidator
+{
+    private SnapshotValidator()
+    {
+    }
+
+    /** Precondition: {@code p.bulkParsed}. */
+    static void validate(final ParsedSnapshot p) throws SnapshotFormatException
+    {
+        if (!p.bulkParsed)
+        {
+            throw new IllegalStateException("snapshot " + p.file + " was parsed without its big sections");
+        }
+        final long nr = p.nrPages;
+        // Allocator: walk every free list through the saved memmap.
+        long pages = 0;
+        for (int o = 0; o <= PhysMem.MAX_ORDER; o++)
+        {
+            long count = 0;
+            long prev = PageDescriptor.NIL;
+            long pfn = p.freeHead[o];
+            while (pfn != PageDescriptor.NIL)
+            {
+                if (++count > p.freeBlocks[o])
+                {
+                    throw p.bad("free list of order " + o + " is longer than its count " + p.freeBlocks[o]);
+                }
+                if (pfn <= 0 || pfn >= nr || (pfn & ((1L << o) - 1)) != 0 || pfn + (1L << o) > nr)
+                {
+                    throw p.bad("free list of order " + o + " links to pfn " + pfn + " (out of range or misaligned)");
+                }
+                if (p.flags(pfn) != (PageDescriptor.PG_BUDDY | o) || p.mapcount(pfn) != prev)
+                {
+                    throw p.bad("free list of order " + o + ": pfn " + pfn + " has flags 0x" + Integer.toHexString(p.flags(pfn))
+                        + " and back link " + p.mapcount(pfn) + ", expected a free block of order " + o + " after " + prev);
+                }
+                prev = pfn;
+                pfn = p.refcount(pfn);
+            }
+            if (count != p.freeBlocks[o])
+            {
+                throw p.bad("free list of order " + o + " has " + count + " blocks, its count says " + p.freeBlocks[o]);
+            }
+            pages += count << o;
+        }
+        if (pages != p.freePages)
+        {
+            throw p.bad("free lists hold " + pages + " pages, the allocator's count says " + p.freePages);
+        }
+        if (p.flags(PhysMem.ZERO_PFN) != (PageDescriptor.PG_ZERO | PageDescriptor.PG_RESERVED))
+        {
+            throw p.bad("pfn 0 is not the zero page (flags 0x" + Integer.toHexString(p.flags(0)) + ")");
+        }
+        // Table slots.
+        final BitSet freeSlot = new BitSet(p.highWater);
+        for (final int s : p.freeSlots)
+        {
+            if (s < 0 || s >= p.highWater || freeSlot.get(s))
+            {
+                throw p.bad("free table slot " + s + " is out of range 0.." + (p.highWater - 1) + " or listed twice");
+            }
+            freeSlot.set(s);
+        }
+        // Files.
+        final Map<Integer, FileRec> fileById = new HashMap<>();
+        for (final FileRec f : p.files)
+        {
+            if (fileById.put(f.id(), f) != null || f.id() < 0 || f.id() >= p.counters.nextFileId())
+            {
+                throw p.bad("file id " + f.id() + " of " + f.name() + " is used twice or not below nextFileId " + p.counters.nextFileId());
+            }
+            for (int c = 0; c < f.pfn().length; c++)
+            {
+                if (f.index()[c] < 0 || f.index()[c] >= f.sizePages() || (c > 0 && f.index()[c] <= f.index()[c - 1]))
+                {
+                    throw p.bad("page cache of " + f.name() + ": page index " + f.index()[c] + " unordered or beyond " + f.sizePages());
+                }
+                if (f.pfn()[c] <= 0 || f.pfn()[c] >= nr || (p.flags(f.pfn()[c]) & PageDescriptor.PG_FILE) == 0)
+                {
+                    throw p.bad("page cache of " + f.name() + " holds pfn " + f.pfn()[c] + ", which is not a page-cache page");
+                }
+            }
+        }
+        // Processes and their page-table trees.
+        final Arch arch = arch(p.config);
+        final BitSet tableSeen = new BitSet();
+        final int[] sortedFree = p.freeSlots.clone();
+        Arrays.sort(sortedFree);
+        final Set<Integer> ids = new HashSet<>();
+        for (final ProcRec pr : p.procs)
+        {
+            if (pr.id() < 1 || pr.id() > 65535 || !ids.add(pr.id()))
+            {
+                throw p.bad("mm id " + pr.id() + " is out of range 1..65535 or used twice");
+            }
+            checkTableTree(p, arch, pr, pr.pgd(), 0, tableSeen, freeSlot, sortedFree);
+            long prevEnd = 0;
+            for (final VmaRec v : pr.vmas())
+            {
+                if (v.start() < prevEnd || v.end() <= v.start() || v.end() > PageTables.TASK_SIZE
+                    || ((v.start() | v.end()) & (Arch.PAGE_SIZE - 1)) != 0)
+                {
+                    throw p.bad(String.format("vma %x-%x of mm#%d is misaligned, empty, beyond TASK_SIZE or overlaps the previous one",
+                        v.start(), v.end(), pr.id()));
+                }
+                if (v.fileId() != -1 && !fileById.containsKey(v.fileId()))
+                {
+                    throw p.bad(String.format("vma %x-%x of mm#%d maps file id %d, which is not saved", v.start(), v.end(), pr.id(), v.fileId()));
+                }
+                prevEnd = v.end();
+            }
+            for (int c = 0; c < pr.pinPfn().length; c++)
+            {
+                if (pr.pinPfn()[c] <= 0 || pr.pinPfn()[c] >= nr || (pr.pinAddr()[c] & (Arch.PAGE_SIZE - 1)) != 0
+                    || p.refcount(pr.pinPfn()[c] & -(1L << (p.flags(pr.pinPfn()[c]) & PageDescriptor.ORDER_MASK))) <= 0)
+                {
+                    throw p.bad(String.format("pin of mm#%d at 0x%x holds pfn %d, which is not an allocated page",
+                        pr.id(), pr.pinAddr()[c], pr.pinPfn()[c]));
+                }
+            }
+        }
+        // Swap device.
+        final long[] used = {0};
+        p.swapCounts.forEachNonZero(at ->
+        {
+            if (at != 0)
+            {
+                used[0]++;
+            }
+        });
+        if (p.swapCounts.getInt(0) != 0 || used[0] != p.swapUsed)
+        {
+            throw p.bad(used[0] + " swap slots have a count (slot 0: " + p.swapCounts.getInt(0) + "), the device's count says "
+                + p.swapUsed);
+        }
+        final String[] cacheProblem = {null};
+        p.swapCache.forEachNonZero(at ->
+        {
+            final long pfn = p.swapCache.get(at, 8) - 1;
+            if (cacheProblem[0] == null && (at == 0 || pfn <= 0 || pfn >= nr || (p.flags(pfn) & PageDescriptor.PG_SWAPCACHE) == 0))
+            {
+                cacheProblem[0] = "swap slot " + (at / 8) + " caches pfn " + pfn + ", which is not a swap-cache page";
+            }
+        });
+        if (cacheProblem[0] != null)
+        {
+            throw p.bad(cacheProblem[0]);
+        }
+    }
+
+    /** The arch of {@code config}, to read its table entries. */
+    private static Arch arch(final Machine.Config config)
+    {
+        return config.arch().create(config.tlbiRange(), null);
+    }
+
+    /** Checks the table page {@code pfn} at {@code level} (0 = PGD) and, above the PTE level, the tables it links. */
+    private static void checkTableTree(final ParsedSnapshot p, final Arch arch, final ProcRec pr, final long pfn, final int level,
+        final BitSet seen, final BitSet freeSlot, final int[] sortedFree) throws SnapshotFormatException
+    {
+        if (pfn <= 0 || pfn >= p.nrPages || (p.flags(pfn) & PageDescriptor.PG_TABLE) == 0)
+        {
+            throw p.bad("mm#" + pr.id() + ": level-" + level + " table at pfn " + pfn + " is not a page-table page"
+                + (pfn > 0 && pfn < p.nrPages ? " (flags 0x" + Integer.toHexString(p.flags(pfn)) + ")" : ""));
+        }
+        final int slot = p.mapcount(pfn);
+        if (slot < 0 || slot >= p.highWater || freeSlot.get(slot))
+        {
+            throw p.bad("mm#" + pr.id() + ": table at pfn " + pfn + " uses slot " + slot + ", which is free or beyond the high-water mark "
+                + p.highWater);
+        }
+        if (seen.get((int)pfn))
+        {
+            throw p.bad("mm#" + pr.id() + ": table at pfn " + pfn + " is linked twice");
+        }
+        seen.set((int)pfn);
+        if (level == 3)
+        {
+            return;
+        }
+        // rank of the slot among the used slots = its position in the tables section
+        int freeBelow = Arrays.binarySearch(sortedFree, slot);
+        freeBelow = freeBelow < 0 ? -freeBelow - 1 : freeBelow;
+        final long base = p.tablesData + (long)(slot - freeBelow) * TableStore.TABLE_BYTES;
+        for (int i = 0; i < TableStore.ENTRIES; i++)
+        {
+            final long e = p.store.readLong(base + (long)Long.BYTES * i);
+            if (e == 0)
+            {
+                continue;
+            }
+            if (!arch.tableEntryPresent(e))
+            {
+                throw p.bad(String.format("mm#%d: entry %d of the level-%d table at pfn %d is 0x%x, not a table entry",
+                    pr.id(), i, level, pfn, e));
+            }
+            checkTableTree(p, arch, pr, arch.tableEntryPfn(e), level + 1, seen, freeSlot, sortedFree);
+        }
+    }
+}
