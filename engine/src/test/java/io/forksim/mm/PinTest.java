@@ -69,6 +69,25 @@ class PinTest
     }
 
     @Test
+    void aWriteToAPinnedPageAfterForkReusesItSoThePinStaysOnThePageTheProcessSees()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, PAGE, RW, false, null, 0);
+            parent.populate(A, PAGE, 0);
+            final long pinned = parent.pin(A);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            assertThat(pfnAt(child, A)).as("fork copied the pinned page for the child").isNotEqualTo(pinned);
+            parent.write(A, 0x77);
+            assertThat(pfnAt(parent, A)).isEqualTo(pinned);
+            assertThat(m.memmap().token(pinned)).isEqualTo(0x77);
+            consistent(m);
+            child.exit();
+        }
+    }
+
+    @Test
     void pinningALargeFolioPageCountsInPincount()
     {
         try (Machine m = Fixtures.x86())
