@@ -277,6 +277,24 @@ public final class MemMap implements AutoCloseable {
         setMapcount(pfn, slot);
     }
 
+    /**
+     * {@code folio_ref_count(page_folio(pfn))}: the refcount of the folio containing {@code pfn}, read from its
+     * head (a tail page's own refcount slot is not the folio's; on page[1] it holds MM-ID data).
+     * Precondition: {@code pfn} is a page of an allocated folio.
+     */
+    public int folioRefCount(final long pfn) {
+        return refcount(folioHead(pfn));
+    }
+
+    /**
+     * {@code folio_mapcount(page_folio(pfn))}: the mapcount of the folio containing {@code pfn}, the page's own
+     * for an order-0 folio and the head's {@code large_mapcount} for a large one.
+     * Precondition: {@code pfn} is a page of an allocated folio.
+     */
+    public int folioMapcount(final long pfn) {
+        return mapcount(folioHead(pfn));
+    }
+
     /** {@code large_mapcount} of a large folio head (plain count). */
     public int largeMapcount(final long head) {
         return mapcount(head);
