@@ -123,8 +123,8 @@ public final class Compare
                     aux = normaliseMmIds(aux, parent.id(), child.id());
                 }
                 meta[at++] = flags;
-                meta[at++] = memmap.refcount(pfn);
-                meta[at++] = memmap.mapcount(pfn);
+                meta[at++] = memmap.rawRefcount(pfn);
+                meta[at++] = memmap.rawMapcount(pfn);
                 meta[at++] = aux;
                 meta[at++] = memmap.testAnonExclusive(pfn) ? 1 : 0;
             }

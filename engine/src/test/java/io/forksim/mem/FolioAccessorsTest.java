@@ -33,7 +33,7 @@ class FolioAccessorsTest
         assertThat(mm.folioMapcount(65)).isEqualTo(16);
         assertThat(mm.folioRefCount(79)).isEqualTo(16);
         assertThat(mm.folioMapcount(79)).isEqualTo(16);
-        assertThat(mm.refcount(65)).as("page[1]'s refcount slot is _mm_id_mapcount[0]").isEqualTo(mm.folioMmIdMapcount(64, 7));
+        assertThat(mm.rawRefcount(65)).as("page[1]'s refcount slot is _mm_id_mapcount[0]").isEqualTo(mm.folioMmIdMapcount(64, 7));
     }
 
     @Test
@@ -41,7 +41,7 @@ class FolioAccessorsTest
     {
         mm.prepFolio(8, 0, PageDescriptor.PG_ANON);
         mm.setMapcount(8, 1);
-        assertThat(mm.folioRefCount(8)).isEqualTo(1).isEqualTo(mm.refcount(8));
-        assertThat(mm.folioMapcount(8)).isEqualTo(1).isEqualTo(mm.mapcount(8));
+        assertThat(mm.folioRefCount(8)).isEqualTo(1).isEqualTo(mm.rawRefcount(8));
+        assertThat(mm.folioMapcount(8)).isEqualTo(1).isEqualTo(mm.rawMapcount(8));
     }
 }

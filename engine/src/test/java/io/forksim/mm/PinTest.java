@@ -34,13 +34,13 @@ class PinTest
             assertThat(mm.hasPinned()).isFalse();
             assertThat(mm.pin(A + 123)).isEqualTo(pfn);
             assertThat(m.events().minus(before).faults).isZero();
-            assertThat(m.memmap().refcount(pfn)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
             assertThat(m.memmap().folioMaybeDmaPinned(pfn)).isTrue();
             assertThat(mm.hasPinned()).isTrue();
             assertThat(mm.pins()).containsExactly(new Mm.Pin(A, pfn));
             consistent(m);
             mm.unpin(A);
-            assertThat(m.memmap().refcount(pfn)).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1);
             assertThat(mm.hasPinned()).as("MMF_HAS_PINNED is never cleared").isTrue();
             consistent(m);
         }
@@ -60,7 +60,7 @@ class PinTest
             assertThat(pinned).as("COW before the pin").isNotEqualTo(shared);
             assertThat(pfnAt(parent, A)).isEqualTo(pinned);
             assertThat(m.memmap().testAnonExclusive(pinned)).isTrue();
-            assertThat(m.memmap().refcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawRefcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
             assertThat(pfnAt(child, A)).isEqualTo(shared);
             consistent(m);
             parent.unpin(A);
@@ -100,7 +100,7 @@ class PinTest
             mm.pin(A + 2 * PAGE);
             mm.pin(A + 7 * PAGE);
             assertThat(m.memmap().pincount(head)).isEqualTo(3);
-            assertThat(m.memmap().refcount(head)).isEqualTo(16 + 3);
+            assertThat(m.memmap().rawRefcount(head)).isEqualTo(16 + 3);
             consistent(m);
             mm.unpin(A + 2 * PAGE);
             assertThat(m.memmap().pincount(head)).isEqualTo(2);
@@ -120,8 +120,8 @@ class PinTest
             final long pfn = pfnAt(mm, A);
             mm.pin(A);
             mm.munmap(A, PAGE);
-            assertThat(m.memmap().refcount(pfn)).isEqualTo(PageDescriptor.GUP_PIN_COUNTING_BIAS);
-            assertThat(m.memmap().mapcount(pfn)).isZero();
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawMapcount(pfn)).isZero();
             consistent(m);
             final Events before = m.events().copy();
             mm.unpin(A);

@@ -36,10 +36,10 @@ public final class StateDump
                 pfn += 1L << (f & PageDescriptor.ORDER_MASK);
                 continue;
             }
-            if (f != 0 || mm.refcount(pfn) != 0 || mm.mapcount(pfn) != 0 || mm.aux(pfn) != 0)
+            if (f != 0 || mm.rawRefcount(pfn) != 0 || mm.rawMapcount(pfn) != 0 || mm.aux(pfn) != 0)
             {
-                out.add(String.format("pfn %d flags %x ref %d map %d aux %x token %x pae %b", pfn, f, mm.refcount(pfn),
-                    mm.mapcount(pfn), mm.aux(pfn), mm.token(pfn), mm.testAnonExclusive(pfn)));
+                out.add(String.format("pfn %d flags %x ref %d map %d aux %x token %x pae %b", pfn, f, mm.rawRefcount(pfn),
+                    mm.rawMapcount(pfn), mm.aux(pfn), mm.token(pfn), mm.testAnonExclusive(pfn)));
             }
             pfn++;
         }

@@ -55,11 +55,11 @@ final class Fingerprint
                 pfn += 1L << (fl & PageDescriptor.ORDER_MASK);
                 continue;
             }
-            if (fl != 0 || mm.refcount(pfn) != 0 || mm.mapcount(pfn) != 0 || mm.aux(pfn) != 0)
+            if (fl != 0 || mm.rawRefcount(pfn) != 0 || mm.rawMapcount(pfn) != 0 || mm.aux(pfn) != 0)
             {
                 f.add(pfn);
                 f.add(fl);
-                f.add(((long)mm.refcount(pfn) << 32) | (mm.mapcount(pfn) & 0xffffffffL));
+                f.add(((long)mm.rawRefcount(pfn) << 32) | (mm.rawMapcount(pfn) & 0xffffffffL));
                 f.add(mm.aux(pfn));
                 f.add(mm.token(pfn));
                 f.add(mm.testAnonExclusive(pfn) ? 1 : 0);
