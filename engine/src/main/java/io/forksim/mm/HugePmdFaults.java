@@ -81,7 +81,7 @@ final class HugePmdFaults
         final long head = ops.pmdPfn(pmd);
         if (!memmap.testAnonExclusive(head))
         {
-            if (memmap.refcount(head) > 1)
+            if (memmap.rawRefcount(head) > 1)
             {
                 HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
                 return null;

@@ -129,19 +129,19 @@ public final class PageTables
         {
             throw new IllegalStateException("pfn " + tablePfn + " is not a page-table page");
         }
-        return memmap.mapcount(tablePfn);
+        return memmap.rawMapcount(tablePfn);
     }
 
     /** The segment holding the entries of table {@code tablePfn}. */
     public MemorySegment segment(final long tablePfn)
     {
-        return store.chunk(memmap.mapcount(tablePfn));
+        return store.chunk(memmap.rawMapcount(tablePfn));
     }
 
     /** Byte offset of table {@code tablePfn}'s first entry inside {@link #segment(long)}. */
     public long base(final long tablePfn)
     {
-        return TableStore.offset(memmap.mapcount(tablePfn));
+        return TableStore.offset(memmap.rawMapcount(tablePfn));
     }
 
     public long entry(final long tablePfn, final int idx)
