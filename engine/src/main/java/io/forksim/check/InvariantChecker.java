@@ -120,7 +120,7 @@ public final class InvariantChecker
                 if (anon <= 5)
                 {
                     out.add("anon folio pfn " + pfn + " (order " + (f & PageDescriptor.ORDER_MASK) + ", refcount "
-                        + memmap.refcount(pfn) + ") leaked");
+                        + memmap.rawRefcount(pfn) + ") leaked");
                 }
             }
             pfn += (f & PageDescriptor.PG_HEAD) != 0 ? 1L << (f & PageDescriptor.ORDER_MASK) : 1;
@@ -586,7 +586,7 @@ public final class InvariantChecker
                 }
             }
             final long expected = (long)ptes + (order == 0 ? (long)pins * PageDescriptor.GUP_PIN_COUNTING_BIAS : pins) + cache + swapCache;
-            final int ref = memmap.refcount(head);
+            final int ref = memmap.rawRefcount(head);
             if (ref != expected)
             {
                 add(what + ": refcount " + ref + " != " + ptes + " PTEs + " + pins + " pins + " + cache + " page cache + "
@@ -596,7 +596,7 @@ public final class InvariantChecker
             {
                 add(what + ": allocated but unreferenced (leaked)");
             }
-            final int mapcount = memmap.mapcount(head);
+            final int mapcount = memmap.rawMapcount(head);
             if (mapcount != ptes)
             {
                 add(what + ": " + (order == 0 ? "mapcount " : "large_mapcount ") + mapcount + " != " + ptes + " mapping PTEs");

@@ -141,7 +141,7 @@ public final class MachineImage
                 {
                     aux = normaliseMmIds(aux, parent.id(), child.id());
                 }
-                img.add(PAGE, pfn, flags, mm.refcount(pfn), mm.mapcount(pfn), aux, mm.token(pfn),
+                img.add(PAGE, pfn, flags, mm.rawRefcount(pfn), mm.rawMapcount(pfn), aux, mm.token(pfn),
                     mm.testAnonExclusive(pfn) ? 1 : 0);
             }
         }
@@ -162,9 +162,9 @@ public final class MachineImage
                 pfn += 1L << (f & PageDescriptor.ORDER_MASK);
                 continue;
             }
-            if (everyPage || f != 0 || mm.refcount(pfn) != 0 || mm.mapcount(pfn) != 0 || mm.aux(pfn) != 0)
+            if (everyPage || f != 0 || mm.rawRefcount(pfn) != 0 || mm.rawMapcount(pfn) != 0 || mm.aux(pfn) != 0)
             {
-                img.add(PAGE, pfn, f, mm.refcount(pfn), mm.mapcount(pfn), mm.aux(pfn), mm.token(pfn),
+                img.add(PAGE, pfn, f, mm.rawRefcount(pfn), mm.rawMapcount(pfn), mm.aux(pfn), mm.token(pfn),
                     mm.testAnonExclusive(pfn) ? 1 : 0);
             }
             pfn++;

@@ -2,11 +2,13 @@ package io.forksim.harness;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.forksim.host.HostException;
 import io.forksim.host.HostInfo;
 import io.forksim.host.KernelMeasurement;
 import io.forksim.host.KernelShapeResult;
 import io.forksim.host.KernelWorker;
 import io.forksim.host.Shape;
+import io.forksim.host.ThpConfigurator;
 import io.forksim.host.ThpSysfs;
 import io.forksim.host.WorkerProcess;
 
@@ -64,6 +66,19 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
         if (plan.sizeBytes() % (2L << 20) != 0)
         {
             return skipped("the size is not a multiple of 2 MiB");
+        }
+        try
+        {
+            // a 'forksim kernel --configure-thp' that was killed left its settings: put the originals back first
+            final String restored = new ThpConfigurator(sysfs, ThpConfigurator.defaultSavedFile()).restoreLeftover();
+            if (restored != null)
+            {
+                messages.accept("forksim: " + restored);
+            }
+        }
+        catch (final HostException e)
+        {
+            messages.accept("forksim: " + e.getMessage());
         }
         final List<Shape> shapes = new ArrayList<>();
         for (final int o : plan.orders())

@@ -2,6 +2,7 @@ package io.forksim.host;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.forksim.harness.RunStatistics;
 
 /**
  * The host kernel's fork() cost for one shape, as a worker JVM measured it (one JSON line on its stdout).
@@ -51,25 +52,10 @@ public record KernelShapeResult(
     {
         final double[] diff = t.diffNs();
         final double pages = sizeBytes / (double)HostRegion.PAGE;
-        final double mean = mean(diff);
-        double ss = 0;
-        for (final double d : diff)
-        {
-            ss += (d - mean) * (d - mean);
-        }
-        final double sd = diff.length > 1 ? Math.sqrt(ss / (diff.length - 1)) : 0;
+        final double mean = RunStatistics.mean(diff);
+        final double sd = RunStatistics.stdev(diff);
         return new KernelShapeResult(shape, true, folioOrderVerified, evidence, null, null, sizeBytes, t.withNs().length,
-            iterations, mean / pages, mean == 0 ? 0 : 100 * sd / Math.abs(mean), mean(t.withoutNs()) / 1e6, mean(t.withNs()) / 1e6,
-            t.dropped());
-    }
-
-    private static double mean(final double[] v)
-    {
-        double s = 0;
-        for (final double d : v)
-        {
-            s += d;
-        }
-        return s / v.length;
+            iterations, mean / pages, mean == 0 ? 0 : 100 * sd / Math.abs(mean), RunStatistics.mean(t.withoutNs()) / 1e6,
+            RunStatistics.mean(t.withNs()) / 1e6, t.dropped());
     }
 }

@@ -16,6 +16,9 @@ import java.util.List;
  *   order-9-pmd      PMD THP                                                 AnonHugePages = SIZE
  *   order-0-ro       order-0, then mprotect PROT_READ (no write-protect)     as order-0
  *   order-0-sparse   one written page per 2 MiB (a PTE table per page)       Rss = SIZE / 512
+ *   order-0-sparse16 one written page per 128 KiB (16 PTEs per table): a     Rss = SIZE / 32
+ *                    second mix of tables and PTEs, so that neither sparse
+ *                    shape is the only one that fixes the cost of a table
  *   zero             one page written and MADV_DONTNEED (the VMA gets an     Rss 0
  *                    anon_vma, so fork copies its PTEs), then every page
  *                    read: every PTE maps the shared zero page
@@ -35,6 +38,7 @@ public record Shape(String name, Kind kind, int order)
         PMD_MAPPED_THP,
         ORDER0_RO,
         SPARSE,
+        SPARSE16,
         ZERO
     }
 
@@ -45,6 +49,7 @@ public record Shape(String name, Kind kind, int order)
     public static final Shape ORDER_9_PMD = new Shape("order-9-pmd", Kind.PMD_MAPPED_THP, PMD_ORDER);
     public static final Shape ORDER_0_RO = new Shape("order-0-ro", Kind.ORDER0_RO, 0);
     public static final Shape ORDER_0_SPARSE = new Shape("order-0-sparse", Kind.SPARSE, 0);
+    public static final Shape ORDER_0_SPARSE16 = new Shape("order-0-sparse16", Kind.SPARSE16, 0);
     public static final Shape ZERO = new Shape("zero", Kind.ZERO, 0);
 
     /** The mTHP shape of folio order {@code order} (1..8). */
@@ -73,6 +78,7 @@ public record Shape(String name, Kind kind, int order)
         out.add(ORDER_9_PMD);
         out.add(ORDER_0_RO);
         out.add(ORDER_0_SPARSE);
+        out.add(ORDER_0_SPARSE16);
         out.add(ZERO);
         return out;
     }
@@ -84,7 +90,7 @@ public record Shape(String name, Kind kind, int order)
      */
     public static Shape parse(final String name)
     {
-        for (final Shape s : List.of(ORDER_0, ORDER_9_PTE, ORDER_9_PMD, ORDER_0_RO, ORDER_0_SPARSE, ZERO))
+        for (final Shape s : List.of(ORDER_0, ORDER_9_PTE, ORDER_9_PMD, ORDER_0_RO, ORDER_0_SPARSE, ORDER_0_SPARSE16, ZERO))
         {
             if (s.name.equals(name))
             {
@@ -96,7 +102,13 @@ public record Shape(String name, Kind kind, int order)
             return mthp(name.charAt(6) - '0');
         }
         throw new IllegalArgumentException("unknown shape '" + name + "' (order-0, order-1..order-8, order-9-pte, order-9-pmd,"
-            + " order-0-ro, order-0-sparse, zero)");
+            + " order-0-ro, order-0-sparse, order-0-sparse16, zero)");
+    }
+
+    /** The distance between written pages of the sparse shapes (0 for the others). */
+    public long sparseStride()
+    {
+        return kind == Kind.SPARSE ? 2L << 20 : kind == Kind.SPARSE16 ? 128L << 10 : 0;
     }
 
     /** The folio size in KiB (4 for the order-0 kinds and the zero page). */

@@ -96,7 +96,7 @@ public final class ShapeBuilder
                 LibC.madvise(start, HostRegion.PAGE, LibC.MADV_DONTNEED);
                 readEveryPage(m);
             }
-            case SPARSE -> writeEvery(m, HostRegion.PMD_SIZE);
+            case SPARSE, SPARSE16 -> writeEvery(m, shape.sparseStride());
             default -> writeEvery(m, HostRegion.PAGE);
         }
         final Smaps built = Smaps.of(start);
@@ -150,9 +150,9 @@ public final class ShapeBuilder
                 protectIfAsked(shape, start, len);
                 return Outcome.ok(true, smaps + ", no large-folio fault");
             }
-            case SPARSE ->
+            case SPARSE, SPARSE16 ->
             {
-                final long want = len / HostRegion.PMD_SIZE;
+                final long want = len / shape.sparseStride();
                 final FolioCensus c = exact ? FolioCensus.of(start, len, 0) : null;
                 if (built.rssBytes() != want * HostRegion.PAGE || built.anonHugeBytes() != 0
                     || (c != null && (c.present() != want || c.order0() != want)))
@@ -160,7 +160,8 @@ public final class ShapeBuilder
                     return Outcome.notBuilt("sparse memory: " + smaps + (c == null ? "" : ", " + c.describe(0)) + ", expected Rss "
                         + (want * HostRegion.PAGE >> 10) + " kB", "none");
                 }
-                return Outcome.ok(c != null, smaps + " (one page per 2 MiB)" + (c == null ? "" : ", " + c.describe(0)));
+                return Outcome.ok(c != null, smaps + " (one page per " + (shape.sparseStride() >> 10) + " KiB)"
+                    + (c == null ? "" : ", " + c.describe(0)));
             }
             case ZERO ->
             {

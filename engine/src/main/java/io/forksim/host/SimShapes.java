@@ -93,9 +93,9 @@ public final class SimShapes
                         parent.fault(a, false);
                     }
                 }
-                case SPARSE ->
+                case SPARSE, SPARSE16 ->
                 {
-                    for (long a = BASE_VA; a < BASE_VA + sizeBytes; a += HostRegion.PMD_SIZE)
+                    for (long a = BASE_VA; a < BASE_VA + sizeBytes; a += shape.sparseStride())
                     {
                         parent.fault(a, true);
                     }

@@ -37,7 +37,7 @@ import java.lang.invoke.VarHandle;
  * {@code atomic = true} (a {@code Machine.Config#concurrent} machine, the fork-tree workload) routes the same
  * updates through VarHandle atomics on the segments, as the kernel's {@code atomic_t} / {@code set_bit}:
  * {@link #refAdd} and {@link #mapcountAdd} are {@code getAndAdd} ({@code folio_ref_add},
- * {@code atomic_add_return}), {@link #refcount} / {@link #mapcount} are volatile reads, a PageAnonExclusive
+ * {@code atomic_add_return}), {@link #rawRefcount} / {@link #rawMapcount} are volatile reads, a PageAnonExclusive
  * byte is read and written with {@code getVolatile} / {@code setVolatile} (a page's byte is its own: a store
  * needs no read-modify-write, and no other page shares it), {@link #setFlagBits} / {@link #clearFlagBits} are
  * bitwise atomics on the flags word. The large-folio mapcount with its MM-ID slots is a multi-field update: it
@@ -221,8 +221,12 @@ public final class MemMap implements AutoCloseable {
         return order(pfn) != 0;
     }
 
-    /** The refcount slot ({@code folio_ref_count}: a volatile read when {@link #atomic}). */
-    public int refcount(final long pfn) {
+    /**
+     * The page's own refcount slot ({@code page_ref_count}; a volatile read when {@link #atomic}): the folio's
+     * refcount on a head or order-0 page, MM-ID data on page[1] of a large folio. {@link #folioRefCount} resolves
+     * the head.
+     */
+    public int rawRefcount(final long pfn) {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
         return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
@@ -247,10 +251,11 @@ public final class MemMap implements AutoCloseable {
     }
 
     /**
-     * The mapcount slot: an order-0 page's mapcount or a large head's {@code large_mapcount}, as a
-     * plain count (the kernel stores count-1; forksim stores the count, 0 = unmapped).
+     * The page's own mapcount slot: an order-0 page's mapcount or a large head's {@code large_mapcount}, as a
+     * plain count (the kernel stores count-1; forksim stores the count, 0 = unmapped); MM-ID data on page[1].
+     * {@link #folioMapcount} resolves the head.
      */
-    public int mapcount(final long pfn) {
+    public int rawMapcount(final long pfn) {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
         return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
@@ -312,16 +317,34 @@ public final class MemMap implements AutoCloseable {
 
     /** Page-table page: the slot index of its table storage (forksim's ptdesc). */
     public int ptSlot(final long pfn) {
-        return mapcount(pfn);
+        return rawMapcount(pfn);
     }
 
     void setPtSlot(final long pfn, final int slot) {
         setMapcount(pfn, slot);
     }
 
+    /**
+     * {@code folio_ref_count(page_folio(pfn))}: the refcount of the folio containing {@code pfn}, read from its
+     * head (a tail page's own refcount slot is not the folio's; on page[1] it holds MM-ID data).
+     * Precondition: {@code pfn} is a page of an allocated folio.
+     */
+    public int folioRefCount(final long pfn) {
+        return rawRefcount(folioHead(pfn));
+    }
+
+    /**
+     * {@code folio_mapcount(page_folio(pfn))}: the mapcount of the folio containing {@code pfn}, the page's own
+     * for an order-0 folio and the head's {@code large_mapcount} for a large one.
+     * Precondition: {@code pfn} is a page of an allocated folio.
+     */
+    public int folioMapcount(final long pfn) {
+        return rawMapcount(folioHead(pfn));
+    }
+
     /** {@code large_mapcount} of a large folio head (plain count). */
     public int largeMapcount(final long head) {
-        return mapcount(head);
+        return rawMapcount(head);
     }
 
     /** {@code _pincount} of a large folio head. */
@@ -482,7 +505,7 @@ public final class MemMap implements AutoCloseable {
         if ((flags & ORDER_MASK) != 0) {
             return aux(head) > 0;
         }
-        return Integer.compareUnsigned(refcount(head), GUP_PIN_COUNTING_BIAS) >= 0;
+        return Integer.compareUnsigned(rawRefcount(head), GUP_PIN_COUNTING_BIAS) >= 0;
     }
 
     // ---- 6.15+ large mapcount with MM ids (CONFIG_MM_ID, CONFIG_NO_PAGE_MAPCOUNT) ----------------
@@ -536,10 +559,10 @@ public final class MemMap implements AutoCloseable {
         final long p1 = head + 1;
         final int ids = aux(p1);
         if (PageDescriptor.mmId0(ids) == mmId) {
-            return refcount(p1);
+            return rawRefcount(p1);
         }
         if (PageDescriptor.mmId1(ids) == mmId) {
-            return mapcount(p1);
+            return rawMapcount(p1);
         }
         return 0;
     }
@@ -605,9 +628,9 @@ public final class MemMap implements AutoCloseable {
         final int id0 = PageDescriptor.mmId0(ids);
         final int id1 = PageDescriptor.mmId1(ids);
         if (id0 == mmId) {
-            setRefcount(p1, refcount(p1) + nr);
+            setRefcount(p1, rawRefcount(p1) + nr);
         } else if (id1 == mmId) {
-            setMapcount(p1, mapcount(p1) + nr);
+            setMapcount(p1, rawMapcount(p1) + nr);
         } else if (id0 == PageDescriptor.MM_ID_DUMMY) {
             setAux(p1, PageDescriptor.packMmIds(mmId, id1));
             setRefcount(p1, nr);
@@ -660,7 +683,7 @@ public final class MemMap implements AutoCloseable {
         final int id0 = PageDescriptor.mmId0(ids);
         final int id1 = PageDescriptor.mmId1(ids);
         if (id0 == mmId) {
-            final int c = refcount(p1) - nr;
+            final int c = rawRefcount(p1) - nr;
             if (c > 0) {
                 setRefcount(p1, c);
                 return newMapcount;
@@ -668,7 +691,7 @@ public final class MemMap implements AutoCloseable {
             setRefcount(p1, 0);
             setAux(p1, PageDescriptor.packMmIds(PageDescriptor.MM_ID_DUMMY, id1));
         } else if (id1 == mmId) {
-            final int c = mapcount(p1) - nr;
+            final int c = rawMapcount(p1) - nr;
             if (c > 0) {
                 setMapcount(p1, c);
                 return newMapcount;
@@ -676,7 +699,7 @@ public final class MemMap implements AutoCloseable {
             setMapcount(p1, 0);
             setAux(p1, PageDescriptor.packMmIds(id0, PageDescriptor.MM_ID_DUMMY));
         }
-        if (refcount(p1) == newMapcount || mapcount(p1) == newMapcount) {
+        if (rawRefcount(p1) == newMapcount || rawMapcount(p1) == newMapcount) {
             clearFlagBits(head, PG_MM_IDS_SHARED);
         }
         return newMapcount;

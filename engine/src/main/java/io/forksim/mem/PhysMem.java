@@ -58,7 +58,7 @@ public final class PhysMem {
         this.memmap = memmap;
         this.nrPages = memmap.nrPages();
         this.zoneLock = memmap.atomic() ? new ReentrantLock() : null;
-        if (memmap.flags(ZERO_PFN) != 0 || memmap.refcount(ZERO_PFN) != 0) {
+        if (memmap.flags(ZERO_PFN) != 0 || memmap.rawRefcount(ZERO_PFN) != 0) {
             throw new IllegalStateException("pfn 0 of " + memmap + " is already in use (flags 0x"
                     + Integer.toHexString(memmap.flags(ZERO_PFN)) + "): the memmap is not fresh");
         }
@@ -309,8 +309,8 @@ public final class PhysMem {
     }
 
     private void listRemove(final long pfn, final int order) {
-        final int next = memmap.refcount(pfn);
-        final int prev = memmap.mapcount(pfn);
+        final int next = memmap.rawRefcount(pfn);
+        final int prev = memmap.rawMapcount(pfn);
         if (prev != NIL) {
             memmap.setRefcount(prev, next);
         } else {

@@ -351,7 +351,7 @@ final class Faults
         if (write && !exclusive)
         {
             // not exclusive means the folio is in the swap cache: its reference goes when this was the last swap PTE
-            final int refsAfter = memmap.refcount(pfn) + 1 - (count == 1 ? 1 : 0);
+            final int refsAfter = memmap.rawRefcount(pfn) + 1 - (count == 1 ? 1 : 0);
             if (refsAfter != 1)
             {
                 prealloc = Folios.alloc(m, 0, Folios.ANON_FLAGS);
@@ -500,7 +500,7 @@ final class Faults
                 {
                     return false;
                 }
-                return lm == memmap.refcount(head) && memmap.folioMmIdMapcount(head, mm.id) == lm;
+                return lm == memmap.rawRefcount(head) && memmap.folioMmIdMapcount(head, mm.id) == lm;
             }
             finally
             {
@@ -508,7 +508,7 @@ final class Faults
             }
         }
         final boolean swapcache = (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) != 0;
-        if (memmap.refcount(head) > 1 + (swapcache ? 1 : 0))
+        if (memmap.rawRefcount(head) > 1 + (swapcache ? 1 : 0))
         {
             return false;
         }
@@ -522,7 +522,7 @@ final class Faults
                 Folios.dropSwapCache(m, head);
             }
         }
-        return memmap.refcount(head) == 1;
+        return memmap.rawRefcount(head) == 1;
     }
 
     /** {@code wp_page_reuse}: young, dirty, writable (if VM_WRITE) in place via {@code ptep_set_access_flags}. */
@@ -621,11 +621,6 @@ final class Faults
         {
             throw segv(addr);
         }
-        final long pmd = HugePmdFaults.leaf(m, mm, addr);
-        if (pmd != 0)
-        {
-            return HugePmdFaults.read(m, mm, addr, pmd);
-        }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);
         final long pte = s == null ? 0 : arch.ptepGet(m.events(), s.seg, s.base, s.idx);
@@ -646,12 +641,6 @@ final class Faults
         if (vma == null || !accessOk(vma, true))
         {
             throw segv(addr);
-        }
-        final long pmd = HugePmdFaults.leaf(m, mm, addr);
-        if (pmd != 0)
-        {
-            HugePmdFaults.write(m, mm, addr, token, pmd);
-            return;
         }
         final Arch arch = m.arch();
         Tables.Slot s = Tables.lookup(m, mm, addr);

@@ -18,6 +18,8 @@ import java.lang.foreign.MemorySegment;
  *   <li>any other fault on a leaf: {@code huge_pmd_set_accessed} (young, and dirty for a write);</li>
  *   <li>user loads and stores: the MMU sets the leaf's accessed (and dirty) bit; the token is the 4 KiB page's.</li>
  * </ul>
+ * {@link Mm#read}, {@link Mm#write} and {@link Mm#pin} come here for a PMD-mapped address, {@link Faults#fault} for
+ * any fault; each entry checks the VMA's permissions as {@link Faults} does.
  */
 final class HugePmdFaults
 {
@@ -79,7 +81,7 @@ final class HugePmdFaults
         final long head = ops.pmdPfn(pmd);
         if (!memmap.testAnonExclusive(head))
         {
-            if (memmap.refcount(head) > 1)
+            if (memmap.rawRefcount(head) > 1)
             {
                 HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
                 return null;
@@ -96,9 +98,18 @@ final class HugePmdFaults
         return FaultResult.REUSED;
     }
 
-    /** A user load from a PMD-mapped page: the MMU sets the leaf's accessed bit. Precondition: {@code pmd} maps addr. */
+    /**
+     * A user load from a PMD-mapped page: the MMU sets the leaf's accessed bit. Precondition: {@code pmd} maps addr.
+     *
+     * @throws IllegalStateException {@code "SIGSEGV at 0x..."} (nothing changed) if the VMA allows no access
+     */
     static long read(final Machine m, final Mm mm, final long addr, final long pmd)
     {
+        final Vma vma = Faults.vmaFor(mm, addr);
+        if (vma == null || !Faults.accessOk(vma, false))
+        {
+            throw Faults.segv(addr);
+        }
         final PmdOps ops = PmdOps.of(m.arch());
         if (!ops.pmdYoung(pmd))
         {
@@ -113,11 +124,16 @@ final class HugePmdFaults
      */
     static void write(final Machine m, final Mm mm, final long addr, final long token, final long pmd)
     {
+        final Vma vma = Faults.vmaFor(mm, addr);
+        if (vma == null || !Faults.accessOk(vma, true))
+        {
+            throw Faults.segv(addr);
+        }
         final PmdOps ops = PmdOps.of(m.arch());
         if (!ops.pmdWrite(pmd))
         {
             Faults.fault(m, mm, addr, true);
-            Faults.write(m, mm, addr, token);
+            mm.write(addr, token);                    // the leaf reused, or split: the PTE path
             return;
         }
         if (!ops.pmdYoung(pmd) || !ops.pmdDirty(pmd))
@@ -134,6 +150,12 @@ final class HugePmdFaults
      */
     static long pin(final Machine m, final Mm mm, final long page, final long pmd)
     {
+        final Vma vma = Faults.vmaFor(mm, page);
+        if (vma == null || (vma.flags & VmFlags.VM_WRITE) == 0)
+        {
+            throw new IllegalArgumentException("cannot pin 0x" + Long.toHexString(page)
+                + ": no writable mapping there (FOLL_WRITE would fail with -EFAULT)");
+        }
         final PmdOps ops = PmdOps.of(m.arch());
         if (!ops.pmdWrite(pmd) || !m.memmap().testAnonExclusive(ops.pmdPfn(pmd)))
         {

@@ -29,7 +29,7 @@ public final class HugeRmap
     /** {@code folio_entire_mapcount}: the PMD mappings of the large folio at {@code head}. */
     public static int folioEntireMapcount(final MemMap memmap, final long head)
     {
-        return memmap.mapcount(head + ENTIRE_MAPCOUNT_PAGE);
+        return memmap.rawMapcount(head + ENTIRE_MAPCOUNT_PAGE);
     }
 
     /**

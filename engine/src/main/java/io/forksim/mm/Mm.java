@@ -293,7 +293,8 @@ public final class Mm
     public long read(final long addr)
     {
         checkAlive();
-        return Faults.read(machine, this, addr);
+        final long pmd = HugePmdFaults.leaf(machine, this, addr);
+        return pmd != 0 ? HugePmdFaults.read(machine, this, addr, pmd) : Faults.read(machine, this, addr);
     }
 
     /**
@@ -306,6 +307,12 @@ public final class Mm
     public void write(final long addr, final long token)
     {
         checkAlive();
+        final long pmd = HugePmdFaults.leaf(machine, this, addr);
+        if (pmd != 0)
+        {
+            HugePmdFaults.write(machine, this, addr, token, pmd);
+            return;
+        }
         Faults.write(machine, this, addr, token);
     }
 

@@ -141,8 +141,8 @@ final class Pageout
         final int order = memmap.order(head);
         final int nr = 1 << order;
         final boolean swapcache = (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) != 0;
-        if (slots.size() != nr || memmap.mapcount(head) != nr
-            || memmap.refcount(head) != nr + (swapcache ? 1 : 0)
+        if (slots.size() != nr || memmap.rawMapcount(head) != nr
+            || memmap.rawRefcount(head) != nr + (swapcache ? 1 : 0)
             || (order != 0 && memmap.pincount(head) != 0))
         {
             return;

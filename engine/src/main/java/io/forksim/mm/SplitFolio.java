@@ -37,7 +37,7 @@ final class SplitFolio
         return memmap.order(head) != 0 && (memmap.flags(head) & PageDescriptor.PG_ANON) != 0
             && (memmap.flags(head) & PageDescriptor.PG_SWAPCACHE) == 0
             && !memmap.folioMmIdsShared(head) && memmap.folioMmIdMapcount(head, mm.id) == lm
-            && memmap.pincount(head) == 0 && memmap.refcount(head) == lm;
+            && memmap.pincount(head) == 0 && memmap.rawRefcount(head) == lm;
     }
 
     /**

@@ -129,19 +129,19 @@ public final class PageTables
         {
             throw new IllegalStateException("pfn " + tablePfn + " is not a page-table page");
         }
-        return memmap.mapcount(tablePfn);
+        return memmap.rawMapcount(tablePfn);
     }
 
     /** The segment holding the entries of table {@code tablePfn}. */
     public MemorySegment segment(final long tablePfn)
     {
-        return store.chunk(memmap.mapcount(tablePfn));
+        return store.chunk(memmap.rawMapcount(tablePfn));
     }
 
     /** Byte offset of table {@code tablePfn}'s first entry inside {@link #segment(long)}. */
     public long base(final long tablePfn)
     {
-        return TableStore.offset(memmap.mapcount(tablePfn));
+        return TableStore.offset(memmap.rawMapcount(tablePfn));
     }
 
     public long entry(final long tablePfn, final int idx)
@@ -331,12 +331,21 @@ public final class PageTables
                 addr = (addr + PUD_SIZE) & -PUD_SIZE;
                 continue;
             }
-            final long pte = lookup(pmd, pmdIndex(addr));
-            if (pte != NO_TABLE)
+            // the rest of this PMD table: one segment lookup, then one load per 2 MiB (a table's segment and base
+            // never change while it is linked; entries are read as the walk reaches them)
+            final MemorySegment seg = segment(pmd);
+            final long base = base(pmd);
+            final long pudEnd = (addr + PUD_SIZE) & -PUD_SIZE;
+            do
             {
-                visitor.table(pte, addr & -PMD_SIZE);
+                final long e = seg.get(ENTRY, base + ((long)pmdIndex(addr) << 3));
+                if (arch.tableEntryPresent(e))
+                {
+                    visitor.table(arch.tableEntryPfn(e), addr & -PMD_SIZE);
+                }
+                addr = (addr + PMD_SIZE) & -PMD_SIZE;
             }
-            addr = (addr + PMD_SIZE) & -PMD_SIZE;
+            while (addr != pudEnd && Long.compareUnsigned(addr, end) < 0);
         }
     }
 

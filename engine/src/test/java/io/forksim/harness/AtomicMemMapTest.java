@@ -83,8 +83,8 @@ class AtomicMemMapTest
                 }
                 mm.setFlagBits(pfn, 1 << (20 + t)); // distinct bits of one flags word
             });
-            assertThat(mm.refcount(pfn)).isEqualTo(THREADS * ITER);
-            assertThat(mm.mapcount(pfn)).isEqualTo(2 * THREADS * ITER);
+            assertThat(mm.rawRefcount(pfn)).isEqualTo(THREADS * ITER);
+            assertThat(mm.rawMapcount(pfn)).isEqualTo(2 * THREADS * ITER);
             for (int t = 0; t < THREADS; t++)
             {
                 assertThat(mm.testAnonExclusive(64 + 2 * t)).isFalse();

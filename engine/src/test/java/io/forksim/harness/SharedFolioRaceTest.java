@@ -131,8 +131,8 @@ class SharedFolioRaceTest
                     for (final long p : new long[] {p1, p2})
                     {
                         assertThat(memmap.order(p)).isZero();
-                        assertThat(memmap.refcount(p)).as("child copy refcount").isEqualTo(1);
-                        assertThat(memmap.mapcount(p)).as("child copy mapcount").isEqualTo(1);
+                        assertThat(memmap.rawRefcount(p)).as("child copy refcount").isEqualTo(1);
+                        assertThat(memmap.rawMapcount(p)).as("child copy mapcount").isEqualTo(1);
                         assertThat(memmap.testAnonExclusive(p)).isTrue();
                     }
                     assertThat(memmap.token(p1)).isEqualTo(tokA[i]);
@@ -145,8 +145,8 @@ class SharedFolioRaceTest
                 for (int i = 0; i < PAGES; i += nr)
                 {
                     final long head = pfn[i];
-                    assertThat(memmap.refcount(head)).as("refcount of folio %d", head).isEqualTo(2 * nr);
-                    assertThat(memmap.mapcount(head)).as("(large_)mapcount of folio %d", head).isEqualTo(2 * nr);
+                    assertThat(memmap.rawRefcount(head)).as("refcount of folio %d", head).isEqualTo(2 * nr);
+                    assertThat(memmap.rawMapcount(head)).as("(large_)mapcount of folio %d", head).isEqualTo(2 * nr);
                     if (order != 0)
                     {
                         assertThat(memmap.folioMmIdMapcount(head, parent.id())).isEqualTo(nr);
@@ -168,8 +168,8 @@ class SharedFolioRaceTest
                 c3.exit();
                 for (int i = 0; i < PAGES; i += nr)
                 {
-                    assertThat(memmap.refcount(pfn[i])).isEqualTo(nr);
-                    assertThat(memmap.mapcount(pfn[i])).isEqualTo(nr);
+                    assertThat(memmap.rawRefcount(pfn[i])).isEqualTo(nr);
+                    assertThat(memmap.rawMapcount(pfn[i])).isEqualTo(nr);
                 }
                 assertThat(m.phys().freePageCount()).isEqualTo(initialFree - PAGES - tablesPerProcess);
                 InvariantChecker.check(m);

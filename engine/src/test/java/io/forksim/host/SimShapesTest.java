@@ -44,6 +44,7 @@ class SimShapesTest
     void sparseCopiesOnePtePerTableAndTheZeroPageNoFolio()
     {
         assertThat(features(Shape.ORDER_0_SPARSE, Strategy.FOLIO_BATCH)).containsExactly(5, 2, 0, 2, 2, 0);
+        assertThat(features(Shape.ORDER_0_SPARSE16, Strategy.FOLIO_BATCH)).containsExactly(5, 32, 0, 32, 32, 0);
         final SimShapes.SimFork zero = SimShapes.fork(Shape.ZERO, SIZE, "x86_64", Strategy.FOLIO_BATCH);
         assertThat(zero.features()).containsExactly(5, 1024, 0, 1024, 0, 0);
         assertThat(zero.events()).containsEntry("pte_store", 1024L).doesNotContainKey("refcount_update");

@@ -46,8 +46,8 @@ class MemMapTest {
             assertThat(mm.offHeapBytes()).isEqualTo(4096L * 16 + 4096L * 8 + 4096L);
             for (long pfn = 0; pfn < 4096; pfn++) {
                 assertThat(mm.flags(pfn)).isZero();
-                assertThat(mm.refcount(pfn)).isZero();
-                assertThat(mm.mapcount(pfn)).isZero();
+                assertThat(mm.rawRefcount(pfn)).isZero();
+                assertThat(mm.rawMapcount(pfn)).isZero();
                 assertThat(mm.aux(pfn)).isZero();
                 assertThat(mm.token(pfn)).isZero();
                 assertThat(mm.testAnonExclusive(pfn)).isFalse();
@@ -112,8 +112,8 @@ class MemMapTest {
             mm.setMapcount(7, 42);
             mm.setAux(7, 0x7fff_ffff);
             assertThat(mm.flags(7)).isEqualTo(0x0102_0304);
-            assertThat(mm.refcount(7)).isEqualTo(-5);
-            assertThat(mm.mapcount(7)).isEqualTo(42);
+            assertThat(mm.rawRefcount(7)).isEqualTo(-5);
+            assertThat(mm.rawMapcount(7)).isEqualTo(42);
             assertThat(mm.aux(7)).isEqualTo(0x7fff_ffff);
             assertThat(mm.records().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 7 * 16)).isEqualTo((byte) 0x04);
             assertThat(mm.records().get(MemMap.INT, PageDescriptor.refcountOffset(7))).isEqualTo(-5);
@@ -126,10 +126,10 @@ class MemMapTest {
             mm.setRefcount(3, 1);
             assertThat(mm.refAdd(3, 511)).isEqualTo(512);
             assertThat(mm.refAdd(3, -2)).isEqualTo(510);
-            assertThat(mm.refcount(3)).isEqualTo(510);
+            assertThat(mm.rawRefcount(3)).isEqualTo(510);
             assertThat(mm.mapcountAdd(3, 1)).isEqualTo(1);
             assertThat(mm.mapcountAdd(3, 1)).isEqualTo(2);
-            assertThat(mm.mapcount(3)).isEqualTo(2);
+            assertThat(mm.rawMapcount(3)).isEqualTo(2);
         }
 
         @Test
@@ -145,7 +145,7 @@ class MemMapTest {
         void pageTableSlotLivesInTheMapcountSlot() {
             mm.setPtSlot(9, 1234);
             assertThat(mm.ptSlot(9)).isEqualTo(1234);
-            assertThat(mm.mapcount(9)).isEqualTo(1234);
+            assertThat(mm.rawMapcount(9)).isEqualTo(1234);
         }
 
         @Test
@@ -178,8 +178,8 @@ class MemMapTest {
                 assertThat(mm.isLarge(pfn)).isTrue();
                 assertThat(mm.folioNrPages(pfn)).isEqualTo(512);
                 assertThat(mm.folioTestAnon(pfn)).isTrue();
-                assertThat(mm.refcount(pfn)).isEqualTo(pfn == 512 ? 1 : 0);
-                assertThat(mm.mapcount(pfn)).isZero();
+                assertThat(mm.rawRefcount(pfn)).isEqualTo(pfn == 512 ? 1 : 0);
+                assertThat(mm.rawMapcount(pfn)).isZero();
                 assertThat(mm.aux(pfn)).isZero();
                 assertThat(mm.token(pfn)).isZero();
                 assertThat(mm.testAnonExclusive(pfn)).isFalse();
@@ -201,7 +201,7 @@ class MemMapTest {
             mm.setAnonExclusive(5);
             mm.prepFolio(5, 0, PG_ANON);
             assertThat(mm.flags(5)).isEqualTo(PG_ANON);
-            assertThat(mm.refcount(5)).isEqualTo(1);
+            assertThat(mm.rawRefcount(5)).isEqualTo(1);
             assertThat(mm.folioHead(5)).isEqualTo(5);
             assertThat(mm.folioTestLarge(5)).isFalse();
             assertThat(mm.folioNrPages(5)).isEqualTo(1);
@@ -260,7 +260,7 @@ class MemMapTest {
             mm.clearFolio(1024, 10);
 
             for (long pfn = 1024; pfn < 2048; pfn++) {
-                assertThat(mm.flags(pfn) | mm.refcount(pfn) | mm.mapcount(pfn) | mm.aux(pfn)).isZero();
+                assertThat(mm.flags(pfn) | mm.rawRefcount(pfn) | mm.rawMapcount(pfn) | mm.aux(pfn)).isZero();
             }
             assertThat(mm.anyAnonExclusive(1024, 1024)).isFalse();
             assertThat(mm.token(1500)).isEqualTo(9);
@@ -283,7 +283,7 @@ class MemMapTest {
             assertThat(mm.anonExclusive().get(MemMap.LONG, 64)).isEqualTo(0x01L);                    // byte 64
             // the records are not involved
             assertThat(mm.flags(63)).isEqualTo(PG_DIRTY);
-            assertThat(mm.flags(64) | mm.refcount(64) | mm.mapcount(64) | mm.aux(64)).isZero();
+            assertThat(mm.flags(64) | mm.rawRefcount(64) | mm.rawMapcount(64) | mm.aux(64)).isZero();
             mm.clearAnonExclusive(63);
             assertThat(mm.testAnonExclusive(63)).isFalse();
             assertThat(mm.flags(63)).isEqualTo(PG_DIRTY);
@@ -450,8 +450,8 @@ class MemMapTest {
             assertThat(mm.folioMmIdMapcount(HEAD, PARENT)).isEqualTo(512);
             assertThat(mm.folioMmIdsShared(HEAD)).isFalse();
             // page[1] holds the state: refcount slot = slot-0 count, aux = packed ids
-            assertThat(mm.refcount(HEAD + 1)).isEqualTo(512);
-            assertThat(mm.mapcount(HEAD + 1)).isZero();
+            assertThat(mm.rawRefcount(HEAD + 1)).isEqualTo(512);
+            assertThat(mm.rawMapcount(HEAD + 1)).isZero();
             assertThat(mm.aux(HEAD + 1)).isEqualTo(PARENT);
         }
 
@@ -467,7 +467,7 @@ class MemMapTest {
             assertThat(mm.folioMmIdsShared(HEAD)).isTrue();
             assertThat(mm.flags(HEAD)).isEqualTo(PG_HEAD | 9 | PG_ANON | PG_SWAPBACKED | PG_MM_IDS_SHARED);
             assertThat(mm.aux(HEAD + 1)).isEqualTo(PARENT | CHILD << 16);
-            assertThat(mm.mapcount(HEAD + 1)).isEqualTo(512);
+            assertThat(mm.rawMapcount(HEAD + 1)).isEqualTo(512);
         }
 
         @Test
@@ -557,7 +557,7 @@ class MemMapTest {
             assertThat(mm.folioMmIdsShared(HEAD)).isFalse();
             assertThat(mm.folioSubLargeMapcount(HEAD, 32, PARENT)).isZero();
             assertThat(mm.aux(HEAD + 1)).isZero();
-            assertThat(mm.refcount(HEAD + 1)).isZero();
+            assertThat(mm.rawRefcount(HEAD + 1)).isZero();
         }
 
         @Test

@@ -44,7 +44,7 @@ class PhysMemTest {
         try (MemMap mm = new MemMap(4096)) {
             final PhysMem phys = new PhysMem(mm);
             assertThat(mm.flags(PhysMem.ZERO_PFN)).isEqualTo(PG_ZERO | PG_RESERVED);
-            assertThat(mm.refcount(PhysMem.ZERO_PFN)).isEqualTo(1);
+            assertThat(mm.rawRefcount(PhysMem.ZERO_PFN)).isEqualTo(1);
             assertThat(phys.totalPages()).isEqualTo(4096);
             assertThat(phys.usablePages()).isEqualTo(4095);
             assertThat(phys.freePageCount()).isEqualTo(4095);
@@ -129,7 +129,7 @@ class PhysMemTest {
             final long again = phys.allocPages(9);
             assertThat(again).isEqualTo(pfn);
             for (long p = again; p < again + 512; p++) {
-                assertThat(mm.flags(p) | mm.refcount(p) | mm.mapcount(p) | mm.aux(p)).isZero();
+                assertThat(mm.flags(p) | mm.rawRefcount(p) | mm.rawMapcount(p) | mm.aux(p)).isZero();
             }
             assertThat(mm.anyAnonExclusive(again, 512)).isFalse();
             mm.prepFolio(again, 9, PG_ANON);
@@ -324,7 +324,7 @@ class PhysMemTest {
             assertThat(phys.describe()).isEqualTo(before);
             assertThat(phys.freePageCount()).isEqualTo(freeBefore);
             assertThat(mm.flags(2)).isEqualTo(PG_HEAD | 1 | PG_ANON);
-            assertThat(mm.refcount(2)).isEqualTo(1);
+            assertThat(mm.rawRefcount(2)).isEqualTo(1);
         }
     }
 

@@ -42,7 +42,7 @@ class FaultTest
             assertThat(mm.read(A + PAGE)).isZero();
             assertThat(mm.peekPte(A + PAGE)).isEqualTo(X86_ZERO_PAGE);
             assertThat(m.phys().freePageCount()).as("only the PUD, PMD and PTE tables").isEqualTo(free - 3);
-            assertThat(m.memmap().refcount(PhysMem.ZERO_PFN)).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(PhysMem.ZERO_PFN)).isEqualTo(1);
             assertThat(mm.rss(Mm.MM_ANONPAGES)).isZero();
             assertThat(mm.findVma(A).hasAnonVma()).as("the zero-page path takes no anon_vma").isFalse();
             consistent(m);
@@ -132,8 +132,8 @@ class FaultTest
             assertThat(copy).isNotEqualTo(original);
             assertThat(parent.peekPte(A)).isEqualTo(anonRw("x86_64", copy));
             assertThat(m.memmap().token(copy)).isEqualTo(token);
-            assertThat(m.memmap().refcount(original)).isEqualTo(1);
-            assertThat(m.memmap().mapcount(original)).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(original)).isEqualTo(1);
+            assertThat(m.memmap().rawMapcount(original)).isEqualTo(1);
 
             assertThat(child.read(A)).isEqualTo(token);
             assertThat(child.fault(A, true)).as("refcount 1: wp_can_reuse_anon_folio").isEqualTo(FaultResult.REUSED);
@@ -160,7 +160,7 @@ class FaultTest
             Fork.fork(parent, Strategy.FOLIO_BATCH).exit();
             final MemMap mem = m.memmap();
             assertThat(mem.largeMapcount(head)).isEqualTo(16);
-            assertThat(mem.refcount(head)).isEqualTo(16);
+            assertThat(mem.rawRefcount(head)).isEqualTo(16);
             assertThat(mem.folioMmIdsShared(head)).as("the child's MM-ID slot went with it").isFalse();
             assertThat(mem.anyAnonExclusive(head, 16)).isFalse();
 
@@ -194,7 +194,7 @@ class FaultTest
             assertThat(parent.fault(A + 3 * PAGE, true)).isEqualTo(FaultResult.COW_COPIED);
             final MemMap mem = m.memmap();
             assertThat(mem.largeMapcount(head)).isEqualTo(31);
-            assertThat(mem.refcount(head)).isEqualTo(31);
+            assertThat(mem.rawRefcount(head)).isEqualTo(31);
             assertThat(mem.folioMmIdMapcount(head, parent.id())).isEqualTo(15);
             assertThat(mem.folioMmIdMapcount(head, child.id())).isEqualTo(16);
             assertThat(mem.folioMmIdsShared(head)).isTrue();
@@ -238,7 +238,7 @@ class FaultTest
             final long head = pfnAt(parent, A);
             Fork.fork(parent, Strategy.FOLIO_BATCH).exit();
             assertThat(parent.pin(A)).isEqualTo(head);
-            assertThat(m.memmap().refcount(head)).isEqualTo(17);
+            assertThat(m.memmap().rawRefcount(head)).isEqualTo(17);
             assertThat(parent.fault(A + PAGE, true)).as("refcount 17 != large_mapcount 16").isEqualTo(FaultResult.COW_COPIED);
             parent.unpin(A);
             assertThat(parent.fault(A + 2 * PAGE, true)).isEqualTo(FaultResult.REUSED);
@@ -257,15 +257,15 @@ class FaultTest
             assertThat(mm.read(A)).isEqualTo(f.initialToken(1));
             final long cached = f.cachedPfn(1);
             assertThat(mm.peekPte(A)).as("PAGE_COPY: read-only").isEqualTo(cached << 12 | X86Pte.PAGE_COPY);
-            assertThat(m.memmap().refcount(cached)).isEqualTo(2);
+            assertThat(m.memmap().rawRefcount(cached)).isEqualTo(2);
             assertThat(mm.rss(Mm.MM_FILEPAGES)).isEqualTo(1);
 
             assertThat(mm.fault(A, true)).isEqualTo(FaultResult.COW_COPIED);
             final long copy = pfnAt(mm, A);
             assertThat(mm.peekPte(A)).isEqualTo(anonRw("x86_64", copy));
             assertThat(m.memmap().token(copy)).isEqualTo(f.initialToken(1));
-            assertThat(m.memmap().refcount(cached)).as("only the page cache").isEqualTo(1);
-            assertThat(m.memmap().mapcount(cached)).isZero();
+            assertThat(m.memmap().rawRefcount(cached)).as("only the page cache").isEqualTo(1);
+            assertThat(m.memmap().rawMapcount(cached)).isZero();
             assertThat(mm.rss(Mm.MM_FILEPAGES)).isZero();
             assertThat(mm.rss(Mm.MM_ANONPAGES)).isEqualTo(1);
 

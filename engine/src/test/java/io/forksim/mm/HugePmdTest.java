@@ -93,7 +93,7 @@ class HugePmdTest
                 assertThat(mm.peekPmd(va)).isEqualTo(freshLeaf(arch, h));
                 assertThat(mm.peekPte(va)).as("no PTE table under a leaf").isZero();
                 assertThat(mem.order(h)).isEqualTo(9);
-                assertThat(mem.refcount(h)).as("one PMD mapping = one reference").isEqualTo(1);
+                assertThat(mem.rawRefcount(h)).as("one PMD mapping = one reference").isEqualTo(1);
                 assertThat(mem.largeMapcount(h)).isEqualTo(1);
                 assertThat(HugeRmap.folioEntireMapcount(mem, h)).isEqualTo(1);
                 assertThat(mem.testAnonExclusive(h)).isTrue();
@@ -134,7 +134,7 @@ class HugePmdTest
                 final long h = head(parent, A);
                 assertThat(parent.peekPmd(A)).isEqualTo(parentAfterFork(arch, h));
                 assertThat(child.peekPmd(A)).isEqualTo(childAfterFork(arch, h));
-                assertThat(mem.refcount(h)).isEqualTo(2);
+                assertThat(mem.rawRefcount(h)).isEqualTo(2);
                 assertThat(mem.largeMapcount(h)).isEqualTo(2);
                 assertThat(HugeRmap.folioEntireMapcount(mem, h)).isEqualTo(2);
                 assertThat(mem.folioMmIdsShared(h)).isTrue();
@@ -170,7 +170,7 @@ class HugePmdTest
             assertThat(parent.read(A + 3 * PAGE)).isEqualTo(old);
             assertThat(child.read(A + 3 * PAGE)).isEqualTo(777);
             final MemMap mem = m.memmap();
-            assertThat(mem.refcount(h)).as("parent PMD 1 + child's 511 PTEs").isEqualTo(512);
+            assertThat(mem.rawRefcount(h)).as("parent PMD 1 + child's 511 PTEs").isEqualTo(512);
             assertThat(mem.largeMapcount(h)).isEqualTo(512);
             assertThat(HugeRmap.folioEntireMapcount(mem, h)).isEqualTo(1);
             assertThat(deposits(child, A)).as("the split used the child's deposit").isZero();
@@ -306,9 +306,9 @@ class HugePmdTest
             assertThat(m.arch().pteWrite(child.peekPte(A + THP + 8 * PAGE))).isFalse();
             assertThat(child.peekPte(A + 2 * THP)).isZero();
             final MemMap mem = m.memmap();
-            assertThat(mem.refcount(h0)).as("child PMD + parent 511 PTEs").isEqualTo(512);
-            assertThat(mem.refcount(h1)).as("parent PMD + child 512 PTEs").isEqualTo(513);
-            assertThat(mem.refcount(h2)).as("parent PMD + child 496 PTEs").isEqualTo(497);
+            assertThat(mem.rawRefcount(h0)).as("child PMD + parent 511 PTEs").isEqualTo(512);
+            assertThat(mem.rawRefcount(h1)).as("parent PMD + child 512 PTEs").isEqualTo(513);
+            assertThat(mem.rawRefcount(h2)).as("parent PMD + child 496 PTEs").isEqualTo(497);
             assertThat(HugeRmap.folioEntireMapcount(mem, h2)).isEqualTo(1);
             assertThat(mem.order(h2)).as("the folio stays whole").isEqualTo(9);
             consistent(m);
@@ -456,13 +456,37 @@ class HugePmdTest
             assertThat(child.read(A + 2 * THP + 8 * PAGE)).as("the child keeps its view").isNotZero();
             assertThat(parent.read(A + 2 * THP + 100 * PAGE)).isEqualTo(t);
             final MemMap mem = m.memmap();
-            assertThat(mem.refcount(h0)).as("parent PMD + child 511 PTEs").isEqualTo(512);
-            assertThat(mem.refcount(h1)).as("child PMD + parent 512 PTEs").isEqualTo(513);
-            assertThat(mem.refcount(h2)).as("child PMD + parent 504 PTEs").isEqualTo(505);
+            assertThat(mem.rawRefcount(h0)).as("parent PMD + child 511 PTEs").isEqualTo(512);
+            assertThat(mem.rawRefcount(h1)).as("child PMD + parent 512 PTEs").isEqualTo(513);
+            assertThat(mem.rawRefcount(h2)).as("child PMD + parent 504 PTEs").isEqualTo(505);
             consistent(m);
             parent.exit();
             consistent(m);
             child.exit();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void aPmdPopulateThatRunsOutOfRamUndoesEverything(final String arch)
+    {
+        try (Machine m = new Machine(Machine.Config.of(arch, 16L << 20)))
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(A, 16L << 20, RW, false, null, 0);
+            final long free = m.phys().freePageCount();
+            final Events before = m.events().copy();
+            assertThatThrownBy(() -> mm.populate(A, 16L << 20, 9, FolioMapping.PMD))
+                .isInstanceOf(io.forksim.mem.OutOfSimulatedMemoryException.class);
+            assertThat(m.phys().freePageCount()).isEqualTo(free);
+            assertThat(mm.peekPmd(A)).isZero();
+            assertThat(mm.rss(Mm.MM_ANONPAGES)).isZero();
+            assertThat(mm.vmas().get(0).hasAnonVma()).isFalse();
+            assertThat(m.events().minus(before).pmdCopy).isZero();
+            consistent(m);
+            mm.populate(A, 4 * THP, 9, FolioMapping.PMD);
+            assertThat(mm.rss(Mm.MM_ANONPAGES)).isEqualTo(2048);
+            consistent(m);
         }
     }
 }

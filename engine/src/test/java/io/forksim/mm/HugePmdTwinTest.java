@@ -35,7 +35,7 @@ class HugePmdTwinTest
         final List<Arguments> out = new ArrayList<>();
         for (final String arch : new String[] {"x86_64", "arm64"})
         {
-            for (long seed = 1; seed <= 8; seed++)
+            for (final long seed : new long[] {1, 2, 3, 8})   // 8 found the late MM-ID slot of a third process
             {
                 out.add(Arguments.of(arch, seed));
             }

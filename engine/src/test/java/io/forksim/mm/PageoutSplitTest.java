@@ -46,8 +46,8 @@ class PageoutSplitTest
                 final long pfn = head + i;
                 assertThat(mm.peekPte(A + i * PAGE)).as("PTEs outside the range are untouched").isEqualTo(pfn << 12 | X86_ANON_RW);
                 assertThat(m.memmap().order(pfn)).isZero();
-                assertThat(m.memmap().refcount(pfn)).isEqualTo(1);
-                assertThat(m.memmap().mapcount(pfn)).isEqualTo(1);
+                assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1);
+                assertThat(m.memmap().rawMapcount(pfn)).isEqualTo(1);
                 assertThat(m.memmap().testAnonExclusive(pfn)).isTrue();
             }
             assertThat(mm.rss(Mm.MM_ANONPAGES)).isEqualTo(12);

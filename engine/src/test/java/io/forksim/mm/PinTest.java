@@ -35,13 +35,13 @@ class PinTest
             assertThat(mm.hasPinned()).isFalse();
             assertThat(mm.pin(A + 123)).isEqualTo(pfn);
             assertThat(m.events().minus(before).faults).isZero();
-            assertThat(m.memmap().refcount(pfn)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
             assertThat(m.memmap().folioMaybeDmaPinned(pfn)).isTrue();
             assertThat(mm.hasPinned()).isTrue();
             assertThat(mm.pins()).containsExactly(new Mm.Pin(A, pfn));
             consistent(m);
             mm.unpin(A);
-            assertThat(m.memmap().refcount(pfn)).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1);
             assertThat(mm.hasPinned()).as("MMF_HAS_PINNED is never cleared").isTrue();
             consistent(m);
         }
@@ -61,10 +61,29 @@ class PinTest
             assertThat(pinned).as("COW before the pin").isNotEqualTo(shared);
             assertThat(pfnAt(parent, A)).isEqualTo(pinned);
             assertThat(m.memmap().testAnonExclusive(pinned)).isTrue();
-            assertThat(m.memmap().refcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawRefcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
             assertThat(pfnAt(child, A)).isEqualTo(shared);
             consistent(m);
             parent.unpin(A);
+            child.exit();
+        }
+    }
+
+    @Test
+    void aWriteToAPinnedPageAfterForkReusesItSoThePinStaysOnThePageTheProcessSees()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, PAGE, RW, false, null, 0);
+            parent.populate(A, PAGE, 0);
+            final long pinned = parent.pin(A);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            assertThat(pfnAt(child, A)).as("fork copied the pinned page for the child").isNotEqualTo(pinned);
+            parent.write(A, 0x77);
+            assertThat(pfnAt(parent, A)).isEqualTo(pinned);
+            assertThat(m.memmap().token(pinned)).isEqualTo(0x77);
+            consistent(m);
             child.exit();
         }
     }
@@ -82,7 +101,7 @@ class PinTest
             mm.pin(A + 2 * PAGE);
             mm.pin(A + 7 * PAGE);
             assertThat(m.memmap().pincount(head)).isEqualTo(3);
-            assertThat(m.memmap().refcount(head)).isEqualTo(16 + 3);
+            assertThat(m.memmap().rawRefcount(head)).isEqualTo(16 + 3);
             consistent(m);
             mm.unpin(A + 2 * PAGE);
             assertThat(m.memmap().pincount(head)).isEqualTo(2);
@@ -102,8 +121,8 @@ class PinTest
             final long pfn = pfnAt(mm, A);
             mm.pin(A);
             mm.munmap(A, PAGE);
-            assertThat(m.memmap().refcount(pfn)).isEqualTo(PageDescriptor.GUP_PIN_COUNTING_BIAS);
-            assertThat(m.memmap().mapcount(pfn)).isZero();
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawMapcount(pfn)).isZero();
             consistent(m);
             final Events before = m.events().copy();
             mm.unpin(A);

@@ -49,8 +49,8 @@ class PopulateTest
                 assertThat(pte).isEqualTo(pfn << 12 | X86Pte.PRESENT | X86Pte.RW | X86Pte.USER | X86Pte.ACCESSED
                     | X86Pte.DIRTY | X86Pte.SOFT_DIRTY | X86Pte.NX);
                 assertThat(mem.flags(pfn)).isEqualTo(ANON);
-                assertThat(mem.refcount(pfn)).isEqualTo(1);
-                assertThat(mem.mapcount(pfn)).isEqualTo(1);
+                assertThat(mem.rawRefcount(pfn)).isEqualTo(1);
+                assertThat(mem.rawMapcount(pfn)).isEqualTo(1);
                 assertThat(mem.testAnonExclusive(pfn)).isTrue();
                 assertThat(mem.token(pfn)).as("a fresh token per page, in address order").isGreaterThan(lastToken);
                 lastToken = mem.token(pfn);
@@ -91,7 +91,7 @@ class PopulateTest
                     assertThat(mem.testAnonExclusive(head + i)).isTrue();
                 }
                 assertThat(mem.flags(head)).isEqualTo(ANON | PageDescriptor.PG_HEAD | 4);
-                assertThat(mem.refcount(head)).isEqualTo(16);
+                assertThat(mem.rawRefcount(head)).isEqualTo(16);
                 assertThat(mem.largeMapcount(head)).isEqualTo(16);
                 assertThat(mem.pincount(head)).isZero();
                 assertThat(mem.folioMmId(head, 0)).isEqualTo(mm.id());
@@ -121,7 +121,7 @@ class PopulateTest
                 assertThat(head % 512).isZero();
                 assertThat(mm.peekPte(A + f * THP)).isEqualTo(head << 12 | Fixtures.X86_ANON_RW);
                 assertThat(mm.peekPte(A + f * THP + 511 * PAGE)).isEqualTo((head + 511) << 12 | Fixtures.X86_ANON_RW);
-                assertThat(mem.refcount(head)).isEqualTo(512);
+                assertThat(mem.rawRefcount(head)).isEqualTo(512);
                 assertThat(mem.largeMapcount(head)).isEqualTo(512);
                 assertThat(mem.anyAnonExclusive(head, 512)).isTrue();
             }
@@ -170,8 +170,8 @@ class PopulateTest
                 final long pfn = shm.cachedPfn(i);
                 assertThat(mm.peekPte(A + i * PAGE)).isEqualTo(pfn << 12 | X86Pte.PAGE_SHARED | X86Pte.DIRTY | X86Pte.SOFT_DIRTY);
                 assertThat(mem.flags(pfn)).isEqualTo(PageDescriptor.PG_FILE | PageDescriptor.PG_SWAPBACKED | PageDescriptor.PG_DIRTY);
-                assertThat(mem.refcount(pfn)).as("page cache + one mapping").isEqualTo(2);
-                assertThat(mem.mapcount(pfn)).isEqualTo(1);
+                assertThat(mem.rawRefcount(pfn)).as("page cache + one mapping").isEqualTo(2);
+                assertThat(mem.rawMapcount(pfn)).isEqualTo(1);
                 assertThat(mem.testAnonExclusive(pfn)).isFalse();
             }
             assertThat(mm.rss(Mm.MM_SHMEMPAGES)).isEqualTo(4);

@@ -45,9 +45,9 @@ class ReadOnlyPinTest
                 .isEqualTo(pinned << 12 | X86_RO | X86Pte.SOFT_DIRTY);
             assertThat(m.memmap().token(pinned)).isEqualTo(0xabc);
             assertThat(m.memmap().testAnonExclusive(pinned)).isTrue();
-            assertThat(m.memmap().refcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawRefcount(pinned)).isEqualTo(1 + PageDescriptor.GUP_PIN_COUNTING_BIAS);
             assertThat(pfnAt(child, A)).isEqualTo(shared);
-            assertThat(m.memmap().refcount(shared)).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(shared)).isEqualTo(1);
             assertThat(m.events().minus(before).cowCopies).isEqualTo(1);
             consistent(m);
             parent.write(A, 0xdef);
@@ -151,7 +151,7 @@ class ReadOnlyPinTest
             assertThat(pfns).hasSize(4).doesNotContain(PhysMem.ZERO_PFN);
             assertThat(mm.pins()).extracting(Mm.Pin::addr).containsExactly(A, A + PAGE, A + 2 * PAGE, A + 3 * PAGE);
             mm.pinRange(A + PAGE, PAGE, false);
-            assertThat(m.memmap().refcount(pfns[1])).isEqualTo(1 + 2 * PageDescriptor.GUP_PIN_COUNTING_BIAS);
+            assertThat(m.memmap().rawRefcount(pfns[1])).isEqualTo(1 + 2 * PageDescriptor.GUP_PIN_COUNTING_BIAS);
             mm.unpinRange(A, 4 * PAGE);
             assertThat(mm.pins()).extracting(Mm.Pin::addr).containsExactly(A + PAGE);
             consistent(m);

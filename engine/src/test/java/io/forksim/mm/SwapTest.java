@@ -150,7 +150,7 @@ class SwapTest
             assertThat(mem.flags(pfn) & PageDescriptor.PG_SWAPCACHE).isNotZero();
             assertThat(m.swap().cachePfn(off)).isEqualTo(pfn);
             assertThat(m.swap().count(off)).isEqualTo(1);
-            assertThat(mem.refcount(pfn)).as("swap cache + parent").isEqualTo(2);
+            assertThat(mem.rawRefcount(pfn)).as("swap cache + parent").isEqualTo(2);
             consistent(m);
 
             final Events before = m.events().copy();
@@ -159,8 +159,8 @@ class SwapTest
             assertThat(pfnAt(child, A)).isEqualTo(pfn);
             assertThat(m.swap().used()).isZero();
             assertThat(mem.flags(pfn) & PageDescriptor.PG_SWAPCACHE).as("last swap PTE gone: cache dropped").isZero();
-            assertThat(mem.refcount(pfn)).isEqualTo(2);
-            assertThat(mem.mapcount(pfn)).isEqualTo(2);
+            assertThat(mem.rawRefcount(pfn)).isEqualTo(2);
+            assertThat(mem.rawMapcount(pfn)).isEqualTo(2);
             consistent(m);
 
             assertThat(parent.fault(A, true)).isEqualTo(FaultResult.COW_COPIED);
@@ -187,7 +187,7 @@ class SwapTest
             final long cached = m.swap().cachePfn(off);
             assertThat(pfnAt(parent, A)).as("the parent got its own copy").isNotEqualTo(cached);
             assertThat(m.memmap().testAnonExclusive(pfnAt(parent, A))).isTrue();
-            assertThat(m.memmap().refcount(cached)).as("only the swap cache").isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(cached)).as("only the swap cache").isEqualTo(1);
             consistent(m);
             assertThat(child.fault(A, true)).isEqualTo(FaultResult.SWAPPED_IN);
             assertThat(pfnAt(child, A)).as("last reference: the cached folio is reused").isEqualTo(cached);

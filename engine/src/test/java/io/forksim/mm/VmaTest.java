@@ -231,7 +231,7 @@ class VmaTest
             }
             assertThat(mm.peekPte(A + THP / 2)).isZero();
             assertThat(m.memmap().largeMapcount(head)).isEqualTo(512);
-            assertThat(m.memmap().refcount(head)).isEqualTo(512);
+            assertThat(m.memmap().rawRefcount(head)).isEqualTo(512);
             assertThat(m.events().minus(before).tlbiRange).isEqualTo(1);
             consistent(m);
             mm.munmap(A, THP / 2);

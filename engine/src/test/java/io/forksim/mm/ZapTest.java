@@ -218,7 +218,7 @@ class ZapTest
             final long head = Fixtures.pfnAt(mm, A);
             mm.munmap(A + 10 * PAGE, 100 * PAGE);
             assertThat(m.memmap().largeMapcount(head)).isEqualTo(412);
-            assertThat(m.memmap().refcount(head)).isEqualTo(412);
+            assertThat(m.memmap().rawRefcount(head)).isEqualTo(412);
             assertThat(mm.vmas()).hasSize(2);
             consistent(m);
             final MachineImage before = MachineImage.of(m);
