@@ -35,7 +35,7 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
     long elapsedNs)
 {
     /** Forks with the region per run in the main job: the kernel's per-fork stdev is small, and the run stays short. */
-    public static final int DEFAULT_ITERATIONS = 20;
+    public static final int DEFAULT_ITERATIONS = 10;
 
     /** The kernel shape of the main job's order {@code order}. */
     public static Shape shapeOf(final int order)
