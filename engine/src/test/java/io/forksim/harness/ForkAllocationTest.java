@@ -1,0 +1,94 @@
+package io.forksim.harness;
+
+import io.forksim.fork.Fork;
+import io.forksim.fork.StrategyChoice;
+import io.forksim.mm.Machine;
+import io.forksim.stats.Events;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a timed fork allocates on the Java heap, measured with the thread's allocation counter after warm-up (not a
+ * timing test). The harness's own work around a fork (reading the events before and after, recording the time)
+ * allocates nothing; the engine's fork allocates the child's mm and VMA objects, the same bytes for every size.
+ */
+class ForkAllocationTest
+{
+    private static final com.sun.management.ThreadMXBean MX =
+        (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+
+    private static long allocated()
+    {
+        return MX.getThreadAllocatedBytes(Thread.currentThread().threadId());
+    }
+
+    @Test
+    void theHarnessAroundATimedForkAllocatesNothing()
+    {
+        final Events ev = new Events();
+        final long[] before = new long[Events.NAMES.length];
+        final long[] after = new long[Events.NAMES.length];
+        final Histogram h = ForkRun.newHistogram();
+        for (int i = 0; i < 20_000; i++)
+        {
+            harnessWork(ev, before, after, h);
+        }
+        final long a0 = allocated();
+        for (int i = 0; i < 10_000; i++)
+        {
+            harnessWork(ev, before, after, h);
+        }
+        assertThat(allocated() - a0).isZero();
+    }
+
+    private static void harnessWork(final Events ev, final long[] before, final long[] after, final Histogram h)
+    {
+        ev.copyInto(before);
+        final long t0 = System.nanoTime();
+        ev.ptepGet++;
+        final long t1 = System.nanoTime();
+        ev.copyInto(after);
+        h.recordValue(Math.max(1, t1 - t0));
+    }
+
+    private static long bytesPerFork(final String arch, final long size, final StrategyChoice s)
+    {
+        try (PopulatedParent p = PopulatedParent.build(Machine.Config.of(arch, 128L << 20), size, 4))
+        {
+            for (int w = 0; w < 500; w++)
+            {
+                Fork.fork(p.parent(), s.strategy()).exit();
+                p.checkpoint().restoreAfterChildExit(false);
+            }
+            final int n = 50;
+            long sum = 0;
+            for (int i = 0; i < n; i++)
+            {
+                final long a0 = allocated();
+                final var child = Fork.fork(p.parent(), s.strategy());
+                sum += allocated() - a0;
+                child.exit();
+                p.checkpoint().restoreAfterChildExit(false);
+            }
+            return sum / n;
+        }
+    }
+
+    @Test
+    void aForkAllocatesTheSameBytesForEverySizeOfParent()
+    {
+        for (final String arch : new String[] {"x86_64", "arm64"})
+        {
+            for (final StrategyChoice s : new StrategyChoice[] {StrategyChoice.LEGACY, StrategyChoice.FOLIO_BATCH})
+            {
+                final long small = bytesPerFork(arch, 2L << 20, s);
+                final long large = bytesPerFork(arch, 32L << 20, s);
+                assertThat(large).as(arch + " " + s + ": bytes per fork of 32 MiB against 2 MiB").isEqualTo(small);
+            }
+        }
+    }
+}
