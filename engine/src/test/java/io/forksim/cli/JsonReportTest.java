@@ -33,6 +33,9 @@ class JsonReportTest
         assertThat(r.code()).as(r.toString()).isZero();
         // the human tables still go to stdout when the JSON goes to a file
         assertThat(r.out()).contains("| x86_64").contains("| arm64").contains("events/fork");
+        // beside the thread's table: each strategy against legacy with its interval, the floor, the distribution
+        assertThat(r.out()).contains("| x86_64 vs legacy").contains("paired by run").contains("95% CI")
+            .contains("| floor loop").contains("x floor").contains("| x86_64 fork µs").contains("no outliers removed");
         final JsonNode root = JSON.readTree(file.toFile());
         assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "mode", "machine", "results");
         assertThat(root.get("size_bytes").asLong()).isEqualTo(4L << 20);
