@@ -90,12 +90,19 @@ public final class ForkRun
         this.listener = listener;
     }
 
+    /**
+     * The JVM system property that turns the pinning of the measuring thread off ({@code -Dforksim.pin=false}, e.g.
+     * through {@code FORKSIM_JAVA_OPTS}; worker JVMs inherit it), for comparing pinned and unpinned runs.
+     */
+    public static final String PIN_PROPERTY = "forksim.pin";
+
     /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
     public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
     {
         final ForkRun b = new ForkRun(plan, arch, listener);
         final List<RawResult> results = new ArrayList<>();
-        final java.util.Optional<CpuAffinity.Pin> pin = CpuAffinity.pinToLastAllowedCpu();
+        final java.util.Optional<CpuAffinity.Pin> pin = Boolean.parseBoolean(System.getProperty(PIN_PROPERTY, "true"))
+            ? CpuAffinity.pinToLastAllowedCpu() : java.util.Optional.empty();
         try
         {
             for (final int order : plan.orders())
