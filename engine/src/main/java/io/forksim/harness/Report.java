@@ -88,7 +88,7 @@ public final class Report
         final int wmin = results.stream().mapToInt(Result::warmupForks).min().orElse(0);
         final int wmax = results.stream().mapToInt(Result::warmupForks).max().orElse(0);
         final long capped = results.stream().filter(r -> !r.warmupSteady()).count();
-        return (cpu >= 0 ? "measuring thread pinned to CPU " + cpu : "measuring thread not pinned (no sched_setaffinity)")
+        return (cpu >= 0 ? "measuring thread pinned to CPU " + cpu : "measuring thread not pinned (-Dforksim.pin=false, one CPU only, or no sched_setaffinity)")
             + "; " + (wmin == wmax ? wmin : wmin + "-" + wmax) + " warm-up forks per configuration"
             + (capped > 0 ? " (" + capped + " stopped at the cap before steady)" : "")
             + "; every timed fork counts (no outliers removed)";
