@@ -82,6 +82,8 @@ public final class ForkRun
     private final String arch;
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
+    /** Page faults and preemptions of the measuring thread around each timed fork (created on that thread). */
+    private final ThreadUsage usage = new ThreadUsage();
 
     private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -113,6 +115,7 @@ public final class ForkRun
         finally
         {
             pin.ifPresent(CpuAffinity.Pin::close);
+            b.usage.close();
         }
         return new Outcome(results, b.problems);
     }
@@ -172,6 +175,10 @@ public final class ForkRun
         final Histogram forkTimes = newHistogram();
         final SteadyState warm = new SteadyState();
         int warmupForks;
+        /** Page faults of the measuring thread inside timed forks (first touches of off-heap memory). */
+        long forkFaults;
+        /** Timed forks during which the measuring thread was preempted at least once. */
+        long preemptedForks;
         boolean haveFirst;
         boolean identical = true;
         double teardownSum;
@@ -248,7 +255,8 @@ public final class ForkRun
                     slot.teardownCount == 0 ? 0 : slot.restoreSum / slot.teardownCount,
                     (plan.reuseParent() ? slot.delta : slot.first).clone(), !plan.reuseParent() && slot.identical,
                     floorRunMeans.clone(), ForkTimes.of(slot.forkTimes), slot.warmupForks,
-                    warmupRounds < SteadyState.MAX_ROUNDS || plan.warmup() == 0, pinnedCpu));
+                    warmupRounds < SteadyState.MAX_ROUNDS || plan.warmup() == 0, pinnedCpu,
+                    ThreadUsage.available() ? slot.forkFaults : -1, ThreadUsage.available() ? slot.preemptedForks : -1));
             }
             return out;
         }
@@ -430,9 +438,13 @@ public final class ForkRun
         final PopulatedParent s = slot.setup;
         final Events ev = s.machine().events();
         final long[] before = ev.copyInto(slot.before);
+        usage.sample();
+        final long faults0 = usage.faults();
+        final long preempt0 = usage.preemptions();
         final long t0 = System.nanoTime();
         final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
         final long t1 = System.nanoTime();
+        usage.sample();
         final long[] after = ev.copyInto(slot.after);
         final long t2 = System.nanoTime();
         child.exit();
@@ -457,6 +469,11 @@ public final class ForkRun
             return t1 - t0;
         }
         slot.forkTimes.recordValue(t1 - t0);
+        slot.forkFaults += usage.faults() - faults0;
+        if (usage.preemptions() != preempt0)
+        {
+            slot.preemptedForks++;
+        }
         slot.teardownSum += t3 - t2;
         slot.restoreSum += t4 - t3;
         slot.teardownCount++;

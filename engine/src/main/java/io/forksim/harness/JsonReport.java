@@ -19,13 +19,16 @@ import java.util.List;
  *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mean_ns": 1234567.8, "stdev_pct": 0.8,
  *               "ns_per_page": 4.71, "vs_legacy_pct": -12.3, "vs_legacy_ci95": [-13.1, -11.4], "verdict": "faster",
  *               "floor_ns_per_page": 2.05, "vs_floor": 2.3, "teardown_ns": 2345678.9,
- *               "fork_ns": {"count": 800, "min": 1200000, "p50": 1230000, "p90": 1250000, "p99": 1300000, "max": 1900000},
+ *               "fork_ns": {"count": 800, "min": 1200000, "p50": 1230000, "p90": 1250000, "p99": 1300000, "max": 1900000,
+ *                           "page_faults": 0, "preempted": 3},
  *               "warmup_forks": 23,
  *               "events_per_fork": {"ptep_get": 8192, ...every name of Events.NAMES...}}, ...]}
  * </pre>
  * {@code vs_legacy_pct}, {@code vs_legacy_ci95} and {@code verdict} are null when legacy was not measured
  * ({@code vs_legacy_ci95} also with one run); {@code floor_ns_per_page} and {@code vs_floor} null when the floor was
- * not measured; events are exact integers; {@code mode} is "fresh-parent" or "reuse-parent" (then the events are
+ * not measured; {@code fork_ns.page_faults} = page faults of the measuring
+ * thread inside all timed forks, {@code fork_ns.preempted} = timed forks during which it was preempted (both -1 when
+ * unknown); events are exact integers; {@code mode} is "fresh-parent" or "reuse-parent" (then the events are
  * those of the last fork).
  */
 public final class JsonReport
@@ -94,6 +97,8 @@ public final class JsonReport
             ft.put("p90", r.forkTimes().p90Ns());
             ft.put("p99", r.forkTimes().p99Ns());
             ft.put("max", r.forkTimes().maxNs());
+            ft.put("page_faults", r.forkPageFaults());
+            ft.put("preempted", r.preemptedForks());
             o.put("warmup_forks", r.warmupForks());
             final ObjectNode ev = o.putObject("events_per_fork");
             for (int i = 0; i < Events.NAMES.length; i++)

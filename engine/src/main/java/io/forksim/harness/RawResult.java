@@ -15,9 +15,13 @@ package io.forksim.harness;
  * @param warmupForks       untimed warm-up forks of the full-size parent before the runs
  * @param warmupSteady      whether the warm-up ended because every strategy was steady (false: it hit the cap)
  * @param pinnedCpu         the CPU the measuring thread was pinned to, -1 when it was not pinned
+ * @param forkPageFaults    page faults of the measuring thread inside all timed forks together (first touches of
+ *                          off-heap memory); -1 when unknown (no getrusage)
+ * @param preemptedForks    timed forks during which the measuring thread was preempted (an involuntary context
+ *                          switch: other work took the CPU); -1 when unknown
  */
 public record RawResult(String arch, String strategy, int order, long pages, double[] runMeansNs, double teardownNs,
     double restoreNs, long[] events, boolean eventsIdentical, double[] floorRunMeansNs, ForkTimes forkTimes,
-    int warmupForks, boolean warmupSteady, int pinnedCpu)
+    int warmupForks, boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks)
 {
 }

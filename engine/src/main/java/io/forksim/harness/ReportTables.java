@@ -85,7 +85,7 @@ final class ReportTables
     static List<String> distributionTable(final ForkPlan plan, final String arch, final List<Result> rs)
     {
         final String title = arch + " fork µs";
-        final String[] cols = {"forks", "min", "p50", "p90", "p99", "max", "max/p50"};
+        final String[] cols = {"forks", "min", "p50", "p90", "p99", "max", "max/p50", "faults", "preempted"};
         final List<String[]> rows = new ArrayList<>();
         for (final int o : plan.orders())
         {
@@ -99,7 +99,9 @@ final class ReportTables
                 final ForkTimes t = r.forkTimes();
                 rows.add(new String[] {"order-" + o + " " + s.cliName(), String.format(Locale.ROOT, "%,d", t.count()),
                     us(t.minNs()), us(t.p50Ns()), us(t.p90Ns()), us(t.p99Ns()), us(t.maxNs()),
-                    t.count() == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", t.maxOverMedian())});
+                    t.count() == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", t.maxOverMedian()),
+                    r.forkPageFaults() < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", r.forkPageFaults()),
+                    r.preemptedForks() < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", r.preemptedForks())});
             }
         }
         final int[] w = new int[cols.length + 1];
@@ -134,7 +136,9 @@ final class ReportTables
             }
             out.add(b.toString());
         }
-        out.add("  (every timed fork of the configuration, recorded in an HdrHistogram at 3 significant digits)");
+        out.add("  (every timed fork of the configuration, recorded in an HdrHistogram at 3 significant digits; faults: page"
+            + " faults of the measuring thread inside the timed forks, all together; preempted: timed forks during which"
+            + " the scheduler gave its CPU to other work)");
         return out;
     }
 

@@ -20,11 +20,13 @@ import java.util.List;
  * @param verdict      null when legacy was not measured
  * @param floorNsPerPage NaN when the floor was not measured
  * @param vsFloor      NaN when the floor was not measured
+ * @param forkPageFaults page faults inside all timed forks together, -1 when unknown
+ * @param preemptedForks timed forks during which the measuring thread was preempted, -1 when unknown
  */
 public record Result(String arch, String strategy, int order, long pages, double meanNs, double stdevPct, double nsPerPage,
     Double vsLegacyPct, double[] vsLegacyCi95, RunStatistics.Verdict verdict, double teardownNs, double restoreNs,
     long[] events, boolean eventsIdentical, double floorNsPerPage, double vsFloor, ForkTimes forkTimes, int warmupForks,
-    boolean warmupSteady, int pinnedCpu)
+    boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks)
 {
     public static List<Result> of(final List<RawResult> raws)
     {
@@ -54,7 +56,7 @@ public record Result(String arch, String strategy, int order, long pages, double
             out.add(new Result(r.arch(), r.strategy(), r.order(), r.pages(), mean, stdev(r.runMeansNs()) / mean * 100,
                 mean / r.pages(), vs, ci, verdict, r.teardownNs(), r.restoreNs(), r.events(), r.eventsIdentical(),
                 floorMean / r.pages(), mean / floorMean, r.forkTimes() == null ? ForkTimes.NONE : r.forkTimes(),
-                r.warmupForks(), r.warmupSteady(), r.pinnedCpu()));
+                r.warmupForks(), r.warmupSteady(), r.pinnedCpu(), r.forkPageFaults(), r.preemptedForks()));
         }
         return out;
     }

@@ -70,7 +70,9 @@ class JsonReportTest
                 .isCloseTo(res.get("ns_per_page").asDouble() / res.get("floor_ns_per_page").asDouble(),
                     org.assertj.core.data.Offset.offset(0.01 * res.get("vs_floor").asDouble() + 0.01));
             final JsonNode ft = res.get("fork_ns");
-            assertThat(names(ft)).containsExactly("count", "min", "p50", "p90", "p99", "max");
+            assertThat(names(ft)).containsExactly("count", "min", "p50", "p90", "p99", "max", "page_faults", "preempted");
+            assertThat(ft.get("page_faults").asLong()).isGreaterThanOrEqualTo(0);
+            assertThat(ft.get("preempted").asLong()).isBetween(0L, 4L);
             assertThat(ft.get("count").asLong()).isEqualTo(2 * 2);
             assertThat(ft.get("min").asLong()).isPositive().isLessThanOrEqualTo(ft.get("p50").asLong());
             assertThat(ft.get("p50").asLong()).isLessThanOrEqualTo(ft.get("p99").asLong());

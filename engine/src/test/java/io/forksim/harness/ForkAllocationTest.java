@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What a timed fork allocates on the Java heap, measured with the thread's allocation counter after warm-up (not a
- * timing test). The harness's own work around a fork (reading the events before and after, recording the time)
+ * timing test). The harness's own work around a fork (reading the events, the thread's faults and preemptions before
+ * and after, recording the time)
  * allocates nothing; the engine's fork allocates the child's mm and VMA objects, under 1 KiB for every size.
  */
 class ForkAllocationTest
@@ -33,9 +34,18 @@ class ForkAllocationTest
         final long[] before = new long[Events.NAMES.length];
         final long[] after = new long[Events.NAMES.length];
         final Histogram h = ForkRun.newHistogram();
+        try (ThreadUsage usage = new ThreadUsage())
+        {
+            measureHarness(ev, before, after, h, usage);
+        }
+    }
+
+    private static void measureHarness(final Events ev, final long[] before, final long[] after, final Histogram h,
+        final ThreadUsage usage)
+    {
         for (int i = 0; i < 20_000; i++)
         {
-            harnessWork(ev, before, after, h);
+            harnessWork(ev, before, after, h, usage);
         }
         // the smallest of a few measurements: the counter's own first calls and a JIT compilation finishing on this
         // thread may allocate once; the work itself must allocate nothing in at least one of them
@@ -45,19 +55,24 @@ class ForkAllocationTest
             final long a0 = allocated();
             for (int i = 0; i < 10_000; i++)
             {
-                harnessWork(ev, before, after, h);
+                harnessWork(ev, before, after, h, usage);
             }
             least = Math.min(least, allocated() - a0);
         }
         assertThat(least).isZero();
     }
 
-    private static void harnessWork(final Events ev, final long[] before, final long[] after, final Histogram h)
+    private static void harnessWork(final Events ev, final long[] before, final long[] after, final Histogram h,
+        final ThreadUsage usage)
     {
         ev.copyInto(before);
+        usage.sample();
+        final long f0 = usage.faults();
         final long t0 = System.nanoTime();
         ev.ptepGet++;
         final long t1 = System.nanoTime();
+        usage.sample();
+        ev.pteLoad += usage.faults() - f0;
         ev.copyInto(after);
         h.recordValue(Math.max(1, t1 - t0));
     }

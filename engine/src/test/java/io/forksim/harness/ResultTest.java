@@ -14,7 +14,7 @@ class ResultTest
     private static RawResult raw(final String strategy, final double[] runs, final double[] floor)
     {
         return new RawResult("x86_64", strategy, 0, 1000, runs, 10, 5, new long[Events.NAMES.length], true, floor,
-            ForkTimes.NONE, 40, true, 1);
+            ForkTimes.NONE, 40, true, 1, 0, 0);
     }
 
     @Test
