@@ -15,19 +15,20 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>The fields read from {@code struct rusage} (x86-64 and arm64 Linux, 8-byte longs):
  * <pre>
- *  offset   0        16       32         64          72          136        144
+ *  offset   0        16       32         64          72          80      128        136         144
  *          +--------+--------+-- ... --+-----------+-----------+-- ... --+----------+-----------+
- *          | utime  | stime  |         | ru_minflt | ru_majflt |         | ru_nvcsw | ru_nivcsw |
+ *          | utime  | stime  | maxrss..| ru_minflt | ru_majflt | nswap.. | ru_nvcsw | ru_nivcsw |
  *          +--------+--------+-- ... --+-----------+-----------+-- ... --+----------+-----------+
  * </pre>
  */
 public final class ThreadUsage implements AutoCloseable
 {
     static final int RUSAGE_THREAD = 1;
-    static final int RUSAGE_BYTES = 144 + 8 + 64;
+    /** {@code sizeof(struct rusage)}: two timevals and 14 longs. */
+    static final int RUSAGE_BYTES = 144;
     static final long MINFLT = 64;
     static final long MAJFLT = 72;
-    static final long NIVCSW = 144;
+    static final long NIVCSW = 136;
 
     private static final MethodHandle GETRUSAGE;
 
