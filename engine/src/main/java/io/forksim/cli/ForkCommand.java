@@ -153,7 +153,8 @@ public final class ForkCommand implements Callable<Integer>
     boolean noCounters;
 
     @Option(names = "--warmup", paramLabel = "N",
-        description = "Untimed warm-up forks per strategy and order (default: enough for ~2M PTE copies, 3..200).")
+        description = "Untimed warm-up forks per strategy and order before the warm-up waits for steady fork times"
+            + " (default: enough for ~2M PTE copies, 3..200; 0 = no warm-up at all).")
     Integer warmup;
 
     @Mixin

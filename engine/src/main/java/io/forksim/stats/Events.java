@@ -66,6 +66,30 @@ public final class Events
         "folios_allocated", "folios_freed", "pmd_copy", "pmd_split"
     };
 
+    /**
+     * Writes the counters into {@code dst} in the order of {@link #NAMES} and returns it; allocates nothing (the
+     * fork harness reads the events before and after every timed fork this way). Lists the same fields as
+     * {@link #toArray} (EventsCopyIntoTest holds them equal).
+     *
+     * @param dst an array of exactly {@code NAMES.length} elements
+     */
+    public long[] copyInto(final long[] dst)
+    {
+        if (dst.length != NAMES.length)
+        {
+            throw new IllegalArgumentException("expected an array of " + NAMES.length + " counters, got " + dst.length);
+        }
+        int i = 0;
+        dst[i++] = ptepGet; dst[i++] = pteLoad; dst[i++] = pteStore; dst[i++] = pteAtomic; dst[i++] = batches;
+        dst[i++] = refcountUpdate; dst[i++] = rmapUpdate; dst[i++] = ptPagesAlloc; dst[i++] = ptPagesFree;
+        dst[i++] = tlbiPage; dst[i++] = tlbiRange; dst[i++] = tlbiAsid; dst[i++] = dsb; dst[i++] = fold;
+        dst[i++] = unfold; dst[i++] = gather; dst[i++] = faults; dst[i++] = cowCopies; dst[i++] = cowReuses;
+        dst[i++] = eagerCopies; dst[i++] = swapOuts; dst[i++] = swapIns; dst[i++] = foliosAllocated;
+        dst[i] = foliosFreed;
+        return dst;
+    }
+
+    /** The counters as a new array, in the order of {@link #NAMES}. */
     public long[] toArray()
     {
         return new long[] {
