@@ -260,4 +260,54 @@ class SnapshotPmdTest
             leaf[2]));
         assertThat((int)leaf[2] & PageDescriptor.PG_BUDDY).as("a free block").isNotZero();
     }
+
+    // ---------------------------------------------------------------- the fork parent cache
+
+    @Test
+    void theCacheTellsPmdMappedFromPteMappedOrder9() throws Exception
+    {
+        final Machine.Config cfg = Machine.Config.of("x86_64", 256L << 20);
+        final long base = 1L << 40;
+        final long size = 16 * MIB;
+        assertThat(SnapshotCache.fileFor(dir, "x86_64", size, 9, FolioMapping.PMD, false, false))
+            .isEqualTo(dir.resolve("forksim-x86_64-16M-o9pmd.snap"));
+        assertThat(SnapshotCache.fileFor(dir, "x86_64", size, 9, FolioMapping.PTE, false, false))
+            .isEqualTo(dir.resolve("forksim-x86_64-16M-o9.snap"));
+        final Path option = dir.resolve("parent.snap");
+        assertThat(SnapshotCache.fileFor(option, "arm64", size, 9, FolioMapping.PMD, true, false))
+            .isEqualTo(dir.resolve("parent.arm64-basic-o9pmd.snap"));
+
+        // one file asked for both ways: each time the other setup is replaced
+        final List<String> status = new java.util.ArrayList<>();
+        try (SnapshotCache.Loaded l = SnapshotCache.loadOrCreate(option, cfg, base, size, 9, FolioMapping.PMD, status::add))
+        {
+            assertThat(l.origin()).isEqualTo(ParentOrigin.CREATED);
+            assertThat(status.getLast()).contains("16M of order-9 folios (pmd-mapped)");
+            assertThat(PmdOps.of(l.machine().arch()).pmdTransHuge(l.parent().peekPmd(base))).isTrue();
+            assertThat(Snapshot.info(option, false).meta()).containsEntry(SnapshotCache.META_MAPPING, "pmd");
+        }
+        try (SnapshotCache.Loaded l = SnapshotCache.loadOrCreate(option, cfg, base, size, 9, FolioMapping.PMD, status::add))
+        {
+            assertThat(l.origin()).isEqualTo(ParentOrigin.REUSED);
+            assertThat(deposits(l.parent(), base)).isEqualTo(8);
+            InvariantChecker.check(l.machine());
+        }
+        try (SnapshotCache.Loaded l = SnapshotCache.loadOrCreate(option, cfg, base, size, 9, status::add))
+        {
+            assertThat(l.origin()).isEqualTo(ParentOrigin.RECREATED_STALE);
+            assertThat(l.reason()).isEqualTo("holds another setup (fork.mapping=pmd, wanted pte)");
+            assertThat(PmdOps.of(l.machine().arch()).pmdTransHuge(l.parent().peekPmd(base))).isFalse();
+            assertThat(Snapshot.info(option, false).meta()).doesNotContainKey(SnapshotCache.META_MAPPING);
+        }
+        try (SnapshotCache.Loaded l = SnapshotCache.loadOrCreate(option, cfg, base, size, 9, FolioMapping.PMD, status::add))
+        {
+            assertThat(l.origin()).isEqualTo(ParentOrigin.RECREATED_STALE);
+            assertThat(l.reason()).isEqualTo("holds another setup (fork.mapping=pte, wanted pmd)");
+        }
+    }
+
+    private static int deposits(final Mm mm, final long va)
+    {
+        return TransHugeDeposit.count(mm.machine().memmap(), PmdLeaves.pmdOffset(mm.machine().pageTables(), mm.pgd(), va));
+    }
 }
