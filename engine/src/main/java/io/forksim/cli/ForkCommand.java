@@ -357,7 +357,7 @@ public final class ForkCommand implements Callable<Integer>
                         try
                         {
                             io.forksim.snapshot.SnapshotCache.refuseForeignFile(io.forksim.snapshot.SnapshotCache.fileFor(
-                                snap, a, size, o, basic, ForkPlan.onlyConfiguration(as, os, ss)));
+                                snap, a, size, FolioOrder.order(o), FolioOrder.mapping(o), basic, ForkPlan.onlyConfiguration(as, os, ss)));
                         }
                         catch (final java.io.IOException e)
                         {

@@ -144,14 +144,16 @@ public final class ForkRun
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
-        if (plan.snapshot() != null && FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PTE) // snapshots hold no PMD leaves
+        if (plan.snapshot() != null)
         {
             final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                FolioOrder.order(order), contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+                FolioOrder.order(order), FolioOrder.mapping(order), contpteBasic,
+                ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
             final io.forksim.snapshot.SnapshotCache.Loaded l;
             try
             {
-                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order), status);
+                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order),
+                    FolioOrder.mapping(order), status);
             }
             catch (final java.io.IOException e)
             {
