@@ -79,13 +79,32 @@ public final class Events
         {
             throw new IllegalArgumentException("expected an array of " + NAMES.length + " counters, got " + dst.length);
         }
-        int i = 0;
-        dst[i++] = ptepGet; dst[i++] = pteLoad; dst[i++] = pteStore; dst[i++] = pteAtomic; dst[i++] = batches;
-        dst[i++] = refcountUpdate; dst[i++] = rmapUpdate; dst[i++] = ptPagesAlloc; dst[i++] = ptPagesFree;
-        dst[i++] = tlbiPage; dst[i++] = tlbiRange; dst[i++] = tlbiAsid; dst[i++] = dsb; dst[i++] = fold;
-        dst[i++] = unfold; dst[i++] = gather; dst[i++] = faults; dst[i++] = cowCopies; dst[i++] = cowReuses;
-        dst[i++] = eagerCopies; dst[i++] = swapOuts; dst[i++] = swapIns; dst[i++] = foliosAllocated;
-        dst[i] = foliosFreed;
+        dst[0] = ptepGet;
+        dst[1] = pteLoad;
+        dst[2] = pteStore;
+        dst[3] = pteAtomic;
+        dst[4] = batches;
+        dst[5] = refcountUpdate;
+        dst[6] = rmapUpdate;
+        dst[7] = ptPagesAlloc;
+        dst[8] = ptPagesFree;
+        dst[9] = tlbiPage;
+        dst[10] = tlbiRange;
+        dst[11] = tlbiAsid;
+        dst[12] = dsb;
+        dst[13] = fold;
+        dst[14] = unfold;
+        dst[15] = gather;
+        dst[16] = faults;
+        dst[17] = cowCopies;
+        dst[18] = cowReuses;
+        dst[19] = eagerCopies;
+        dst[20] = swapOuts;
+        dst[21] = swapIns;
+        dst[22] = foliosAllocated;
+        dst[23] = foliosFreed;
+        dst[24] = pmdCopy;
+        dst[25] = pmdSplit;
         return dst;
     }
 
