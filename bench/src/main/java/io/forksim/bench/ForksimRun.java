@@ -98,6 +98,8 @@ final class ForksimRun
             if (!userIncludes)
             {
                 b.include("ForkBench\\.fork$");
+                // the FFM floor in the same rounds, for the "x floor" table and the gate's floor checks
+                b.include("LoopBaseline\\.(perPte|batched)$");
             }
             if (cmd.getBenchModes().isEmpty())
             {

@@ -153,7 +153,8 @@ public final class ForkCommand implements Callable<Integer>
     boolean noCounters;
 
     @Option(names = "--warmup", paramLabel = "N",
-        description = "Untimed warm-up forks per strategy and order (default: enough for ~2M PTE copies, 3..200).")
+        description = "Untimed warm-up forks per strategy and order before the warm-up waits for steady fork times"
+            + " (default: enough for ~2M PTE copies, 3..200; 0 = no warm-up at all).")
     Integer warmup;
 
     @Mixin
@@ -356,7 +357,7 @@ public final class ForkCommand implements Callable<Integer>
                         try
                         {
                             io.forksim.snapshot.SnapshotCache.refuseForeignFile(io.forksim.snapshot.SnapshotCache.fileFor(
-                                snap, a, size, o, basic, ForkPlan.onlyConfiguration(as, os, ss)));
+                                snap, a, size, FolioOrder.order(o), FolioOrder.mapping(o), basic, ForkPlan.onlyConfiguration(as, os, ss)));
                         }
                         catch (final java.io.IOException e)
                         {

@@ -68,6 +68,11 @@ public final class KernelCommand implements Callable<Integer>
     @Option(names = "--fit", description = "Also run every shape in the simulator and fit the cost model.")
     boolean fit;
 
+    @Option(names = "--fit-on", paramLabel = "wall|cpu", defaultValue = "wall",
+        description = "What the model is fitted on: the kernel's wall-time ns/page (the thread's method, default) or its"
+            + " CPU-time ns/page (this thread's CPU time across fork(): robust on a busy machine).")
+    String fitOn;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON report to FILE ('-' for stdout).")
     String json;
 
@@ -100,6 +105,10 @@ public final class KernelCommand implements Callable<Integer>
         {
             throw new Main.UsageException(cl, "Invalid value for option '--runs'/'--iterations': " + runs + " x " + iterations
                 + " (each must be >= 1)");
+        }
+        if (!fitOn.equals("wall") && !fitOn.equals("cpu"))
+        {
+            throw new Main.UsageException(cl, "Invalid value for option '--fit-on': " + fitOn + " (wall or cpu)");
         }
         final ThpSysfs sysfs = new ThpSysfs(sysfsRoot);
         final String missing = KernelWorker.unavailableReason(sysfs);
@@ -154,7 +163,7 @@ public final class KernelCommand implements Callable<Integer>
                 s -> WorkerProcess.run(workerCommand(s), line -> err.println("  worker: " + line)), err::println);
         }
         final HostInfo host = HostInfo.read(sysfs);
-        final KernelFit model = fit ? KernelFit.of(results, size, SimShapes.hostArch(), err::println) : null;
+        final KernelFit model = fit ? KernelFit.of(results, size, SimShapes.hostArch(), fitOn.equals("cpu"), err::println) : null;
         final PrintWriter human = "-".equals(json) ? err : out;
         KernelReport.text(host, size, runs, iterations, results, model).forEach(human::println);
         human.flush();

@@ -10,7 +10,9 @@ import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.ProcessCheckpoint;
 import io.forksim.stats.Events;
+import org.HdrHistogram.Histogram;
 
+import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,11 +28,14 @@ import java.util.Map;
  * {@link ProcessCheckpoint#capture captured}. Then:
  * <ol>
  *   <li>warm-up (JIT): {@link #SMALL_WARMUP_FORKS} untimed forks per strategy of a 32 MiB parent on a machine of its
- *       own ({@link #warmUpSmall}), then {@link ForkPlan#warmup()} untimed forks per strategy of the real parent;</li>
- *   <li>runs, interleaved: run r of every strategy before run r+1, and within run r the strategies start at
- *       strategy {@code r mod S} (rotation), so no strategy always follows the same one;</li>
+ *       own ({@link #warmUpSmall}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
+ *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes until all of them were
+ *       {@link SteadyState steady} in the same round (capped);</li>
+ *   <li>runs, interleaved: run r of every strategy and of the {@link FloorLoop} before run r+1, and within run r
+ *       the order starts at position {@code r mod (S + 1)} (rotation), so no strategy always follows the same one;</li>
+ *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after;</li>
  *   <li>one run of a strategy = {@code iterations} forks, each timed with {@link System#nanoTime()} around
- *       {@link Fork#fork} only; then the child exits (timed separately: tear-down) and, in the default mode, the
+ *       {@link Fork#fork} only and recorded in the configuration's HdrHistogram; then the child exits (timed separately: tear-down) and, in the default mode, the
  *       parent is restored to its freshly populated state (untimed). With {@code --reuse-parent} the parent is
  *       restored only at the start of each run, so a run is a true tight loop over one process, as in the
  *       thread's benchmark (after the first fork the parent is write-protected, on arm64 legacy unfolded);</li>
@@ -40,7 +45,7 @@ import java.util.Map;
  *       checker, then {@link Compare} of every strategy's parent and child against legacy's.</li>
  * </ol>
  * Nothing here runs inside the copy loop: the live counters and progress are updated once per fork or run,
- * outside the timed section.
+ * outside the timed section, and the harness allocates nothing per fork (events are read into arrays of the slot).
  */
 public final class ForkRun
 {
@@ -86,6 +91,8 @@ public final class ForkRun
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
     private final List<ParentSource> parents = new ArrayList<>();
+    /** Page faults and preemptions of the measuring thread around each timed fork (created on that thread). */
+    private final ThreadUsage usage = new ThreadUsage();
 
     private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -94,14 +101,30 @@ public final class ForkRun
         this.listener = listener;
     }
 
+    /**
+     * The JVM system property that turns the pinning of the measuring thread off ({@code -Dforksim.pin=false}, e.g.
+     * through {@code FORKSIM_JAVA_OPTS}; worker JVMs inherit it), for comparing pinned and unpinned runs.
+     */
+    public static final String PIN_PROPERTY = "forksim.pin";
+
     /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
     public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
     {
         final ForkRun b = new ForkRun(plan, arch, listener);
         final List<RawResult> results = new ArrayList<>();
-        for (final int order : plan.orders())
+        final java.util.Optional<CpuAffinity.Pin> pin = Boolean.parseBoolean(System.getProperty(PIN_PROPERTY, "true"))
+            ? CpuAffinity.pinToLastAllowedCpu() : java.util.Optional.empty();
+        try
         {
-            results.addAll(b.runOrder(order));
+            for (final int order : plan.orders())
+            {
+                results.addAll(b.runOrder(order, pin.map(CpuAffinity.Pin::cpu).orElse(-1)));
+            }
+        }
+        finally
+        {
+            pin.ifPresent(CpuAffinity.Pin::close);
+            b.usage.close();
         }
         return new Outcome(results, b.problems, b.parents);
     }
@@ -121,14 +144,16 @@ public final class ForkRun
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
         }
-        if (plan.snapshot() != null && FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PTE) // snapshots hold no PMD leaves
+        if (plan.snapshot() != null)
         {
             final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                FolioOrder.order(order), contpteBasic, ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
+                FolioOrder.order(order), FolioOrder.mapping(order), contpteBasic,
+                ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
             final io.forksim.snapshot.SnapshotCache.Loaded l;
             try
             {
-                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order), status);
+                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order),
+                    FolioOrder.mapping(order), status);
             }
             catch (final java.io.IOException e)
             {
@@ -157,6 +182,16 @@ public final class ForkRun
         final double[] runMeans = new double[plan.runs()];
         final long[] first = new long[Events.NAMES.length];
         final long[] delta = new long[Events.NAMES.length];
+        final long[] before = new long[Events.NAMES.length];
+        final long[] after = new long[Events.NAMES.length];
+        /** Every timed fork of the configuration, in ns. */
+        final Histogram forkTimes = newHistogram();
+        final SteadyState warm = new SteadyState();
+        int warmupForks;
+        /** Page faults of the measuring thread inside timed forks (first touches of off-heap memory). */
+        long forkFaults;
+        /** Timed forks during which the measuring thread was preempted at least once. */
+        long preemptedForks;
         boolean haveFirst;
         boolean identical = true;
         double teardownSum;
@@ -173,10 +208,11 @@ public final class ForkRun
         }
     }
 
-    private List<RawResult> runOrder(final int order)
+    private List<RawResult> runOrder(final int order, final int pinnedCpu)
     {
         final String orderLabel = arch + " " + FolioOrder.name(order);
-        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status, parents::add))
+        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status, parents::add);
+             FloorLoop floor = FloorLoop.allocate(Arena.ofConfined(), plan.pages(), true))
         {
             final List<Slot> slots = new ArrayList<>();
             for (final StrategyChoice s : plan.strategies())
@@ -190,22 +226,22 @@ public final class ForkRun
                 warmUpSmall(order, slots);
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
-            listener.status(orderLabel + ": warming up (" + plan.warmup() + " untimed forks per strategy)");
-            for (final Slot slot : slots)
-            {
-                slot.setup.checkpoint().restore();
-                for (int w = 0; w < plan.warmup(); w++)
-                {
-                    forkOnce(slot, false, -1);
-                }
-            }
+            final int warmupRounds = warmUp(orderLabel, order, slots, floor);
 
+            final double[] floorRunMeans = new double[plan.runs()];
             final int n = slots.size();
             for (int r = 0; r < plan.runs(); r++)
             {
-                for (int k = 0; k < n; k++)
+                // the floor takes its turn in the rotation like a strategy: position n
+                for (int k = 0; k <= n; k++)
                 {
-                    final Slot slot = slots.get((k + r) % n);
+                    final int which = (k + r) % (n + 1);
+                    if (which == n)
+                    {
+                        floorRunMeans[r] = floorRun(floor, order);
+                        continue;
+                    }
+                    final Slot slot = slots.get(which);
                     listener.configStart(slot.label + " run " + (r + 1) + "/" + plan.runs(), r + 1);
                     slot.setup.checkpoint().restore();
                     long sum = 0;
@@ -230,10 +266,88 @@ public final class ForkRun
                 out.add(new RawResult(arch, slot.strategy.cliName(), order, plan.pages(), slot.runMeans.clone(),
                     slot.teardownCount == 0 ? 0 : slot.teardownSum / slot.teardownCount,
                     slot.teardownCount == 0 ? 0 : slot.restoreSum / slot.teardownCount,
-                    (plan.reuseParent() ? slot.delta : slot.first).clone(), !plan.reuseParent() && slot.identical));
+                    (plan.reuseParent() ? slot.delta : slot.first).clone(), !plan.reuseParent() && slot.identical,
+                    floorRunMeans.clone(), ForkTimes.of(slot.forkTimes), slot.warmupForks,
+                    warmupRounds < SteadyState.MAX_ROUNDS || plan.warmup() == 0, pinnedCpu,
+                    ThreadUsage.available() ? slot.forkFaults : -1, ThreadUsage.available() ? slot.preemptedForks : -1));
             }
             return out;
         }
+    }
+
+    /**
+     * The warm-up of one order: {@link ForkPlan#warmup()} untimed forks per strategy, then rounds of
+     * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) until every one of them was steady in
+     * the same round, at most {@link SteadyState#MAX_ROUNDS} rounds. Nothing with {@code --warmup 0}.
+     *
+     * @return the rounds of windows it took (MAX_ROUNDS when it stopped at the cap)
+     */
+    private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final FloorLoop floor)
+    {
+        if (plan.warmup() == 0)
+        {
+            return 0;
+        }
+        listener.status(orderLabel + ": warming up (" + plan.warmup() + " untimed forks per strategy, then until steady)");
+        for (final Slot slot : slots)
+        {
+            slot.setup.checkpoint().restore();
+            for (int w = 0; w < plan.warmup(); w++)
+            {
+                forkOnce(slot, false, -1);
+            }
+            slot.warmupForks = plan.warmup();
+        }
+        final SteadyState floorWarm = new SteadyState();
+        for (int round = 1; round <= SteadyState.MAX_ROUNDS; round++)
+        {
+            boolean allSteady = true;
+            for (final Slot slot : slots)
+            {
+                slot.setup.checkpoint().restore();
+                for (int w = 0; w < SteadyState.WINDOW; w++)
+                {
+                    slot.warm.add(forkOnce(slot, false, -1));
+                }
+                slot.warmupForks += SteadyState.WINDOW;
+                allSteady &= slot.warm.steady();
+            }
+            for (int w = 0; w < SteadyState.WINDOW; w++)
+            {
+                floorWarm.add(floorPass(floor, order));
+            }
+            allSteady &= floorWarm.steady();
+            if (allSteady)
+            {
+                return round;
+            }
+        }
+        return SteadyState.MAX_ROUNDS;
+    }
+
+    /** One run of the floor loop: {@code iterations} timed passes, each after an untimed restore; the mean in ns. */
+    private double floorRun(final FloorLoop floor, final int order)
+    {
+        long sum = 0;
+        for (int i = 0; i < plan.iterations(); i++)
+        {
+            sum += floorPass(floor, order);
+        }
+        return (double)sum / plan.iterations();
+    }
+
+    private static long floorPass(final FloorLoop floor, final int order)
+    {
+        floor.restoreWritable();
+        final long t0 = System.nanoTime();
+        floor.pass(FolioOrder.order(order));   // 9pmd: the PTE-level floor of order 9, which copy_huge_pmd undercuts
+        return System.nanoTime() - t0;
+    }
+
+    /** A histogram of fork times from 1 ns to 10 minutes at 3 significant digits; allocates nothing when recording. */
+    static Histogram newHistogram()
+    {
+        return new Histogram(1, 600_000_000_000L, 3);
     }
 
     /** Size of the parent of {@link #warmUpSmall}. */
@@ -338,11 +452,15 @@ public final class ForkRun
     {
         final PopulatedParent s = slot.setup;
         final Events ev = s.machine().events();
-        final long[] before = ev.toArray();
+        final long[] before = ev.copyInto(slot.before);
+        usage.sample();
+        final long faults0 = usage.faults();
+        final long preempt0 = usage.preemptions();
         final long t0 = System.nanoTime();
         final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
         final long t1 = System.nanoTime();
-        final long[] after = ev.toArray();
+        usage.sample();
+        final long[] after = ev.copyInto(slot.after);
         final long t2 = System.nanoTime();
         child.exit();
         final long t3 = System.nanoTime();
@@ -364,6 +482,12 @@ public final class ForkRun
         if (!timed)
         {
             return t1 - t0;
+        }
+        slot.forkTimes.recordValue(t1 - t0);
+        slot.forkFaults += usage.faults() - faults0;
+        if (usage.preemptions() != preempt0)
+        {
+            slot.preemptedForks++;
         }
         slot.teardownSum += t3 - t2;
         slot.restoreSum += t4 - t3;

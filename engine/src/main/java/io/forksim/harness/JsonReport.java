@@ -17,11 +17,19 @@ import java.util.List;
  * {"size_bytes": 1073741824, "pages": 262144, "runs": 8, "iterations": 100, "mode": "fresh-parent",
  *  "machine": {"cpu": "...", "cores": 2, "jdk": "...", "ram_bytes": 4294967296, "tlbi_range": true},
  *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mapping": "pte", "mean_ns": 1234567.8, "stdev_pct": 0.8,
- *               "ns_per_page": 4.71, "vs_legacy_pct": -12.3, "teardown_ns": 2345678.9,
+ *               "ns_per_page": 4.71, "vs_legacy_pct": -12.3, "vs_legacy_ci95": [-13.1, -11.4], "verdict": "faster",
+ *               "floor_ns_per_page": 2.05, "vs_floor": 2.3, "teardown_ns": 2345678.9,
+ *               "fork_ns": {"count": 800, "min": 1200000, "p50": 1230000, "p90": 1250000, "p99": 1300000, "max": 1900000,
+ *                           "page_faults": 0, "preempted": 3},
+ *               "warmup_forks": 23,
  *               "events_per_fork": {"ptep_get": 8192, ...every name of Events.NAMES...}}, ...]}
  * </pre>
- * {@code vs_legacy_pct} is null when legacy was not measured; events are exact integers; {@code mode} is
- * "fresh-parent" or "reuse-parent" (then the events are those of the last fork).
+ * {@code vs_legacy_pct}, {@code vs_legacy_ci95} and {@code verdict} are null when legacy was not measured
+ * ({@code vs_legacy_ci95} also with one run); {@code floor_ns_per_page} and {@code vs_floor} null when the floor was
+ * not measured; {@code fork_ns.page_faults} = page faults of the measuring
+ * thread inside all timed forks, {@code fork_ns.preempted} = timed forks during which it was preempted (both -1 when
+ * unknown); events are exact integers; {@code mode} is "fresh-parent" or "reuse-parent" (then the events are
+ * those of the last fork).
  */
 public final class JsonReport
 {
@@ -64,7 +72,35 @@ public final class JsonReport
             {
                 o.put("vs_legacy_pct", round(r.vsLegacyPct(), 3));
             }
+            if (r.vsLegacyCi95() == null)
+            {
+                o.putNull("vs_legacy_ci95");
+            }
+            else
+            {
+                o.putArray("vs_legacy_ci95").add(round(r.vsLegacyCi95()[0], 3)).add(round(r.vsLegacyCi95()[1], 3));
+            }
+            if (r.verdict() == null)
+            {
+                o.putNull("verdict");
+            }
+            else
+            {
+                o.put("verdict", r.verdict().label());
+            }
+            putFinite(o, "floor_ns_per_page", r.floorNsPerPage(), 3);
+            putFinite(o, "vs_floor", r.vsFloor(), 3);
             o.put("teardown_ns", round(r.teardownNs(), 1));
+            final ObjectNode ft = o.putObject("fork_ns");
+            ft.put("count", r.forkTimes().count());
+            ft.put("min", r.forkTimes().minNs());
+            ft.put("p50", r.forkTimes().p50Ns());
+            ft.put("p90", r.forkTimes().p90Ns());
+            ft.put("p99", r.forkTimes().p99Ns());
+            ft.put("max", r.forkTimes().maxNs());
+            ft.put("page_faults", r.forkPageFaults());
+            ft.put("preempted", r.preemptedForks());
+            o.put("warmup_forks", r.warmupForks());
             final ObjectNode ev = o.putObject("events_per_fork");
             for (int i = 0; i < Events.NAMES.length; i++)
             {
@@ -72,6 +108,18 @@ public final class JsonReport
             }
         }
         return root;
+    }
+
+    private static void putFinite(final ObjectNode o, final String name, final double v, final int decimals)
+    {
+        if (Double.isFinite(v))
+        {
+            o.put(name, round(v, decimals));
+        }
+        else
+        {
+            o.putNull(name);
+        }
     }
 
     static double round(final double v, final int decimals)

@@ -35,7 +35,7 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
     long elapsedNs)
 {
     /** Forks with the region per run in the main job: the kernel's per-fork stdev is small, and the run stays short. */
-    public static final int DEFAULT_ITERATIONS = 20;
+    public static final int DEFAULT_ITERATIONS = 10;
 
     /** The kernel shape of the main job's order {@code order}. */
     public static Shape shapeOf(final int order)
@@ -117,8 +117,8 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
             final int order = Shape.parse(k.shape()).order();
             final Result sim = results.stream().filter(x -> x.arch().equals(arch) && x.order() == order
                 && x.strategy().equals("folio-batch")).findFirst().orElse(null);
-            out.add(String.format(Locale.ROOT, "             %-12s %7.2f ns/page (stdev %.1f%%, baseline %.2f ms, %d dropped)%s",
-                k.shape(), k.nsPerPage(), k.stdevPct(), k.baselineMs(), k.droppedSamples(),
+            out.add(String.format(Locale.ROOT, "             %-12s %7.2f ns/page (stdev %.1f%%; CPU time %.2f ns/page; baseline %.2f ms;"
+                + " %d dropped)%s", k.shape(), k.nsPerPage(), k.stdevPct(), k.cpuNsPerPage(), k.baselineMs(), k.droppedSamples(),
                 sim == null ? "" : String.format(Locale.ROOT, "; forksim %s folio-batch %.2f ns/page = %.2fx the kernel's",
                     arch, sim.nsPerPage(), sim.nsPerPage() / k.nsPerPage())));
         }
@@ -152,6 +152,7 @@ public record KernelSection(HostInfo host, int runs, int iterations, List<Kernel
             {
                 o.put("ns_per_page", k.nsPerPage());
                 o.put("stdev_pct", k.stdevPct());
+                o.put("cpu_ns_per_page", k.cpuNsPerPage());
                 o.put("folio_order_verified", k.folioOrderVerified());
                 o.put("baseline_ms", k.baselineMs());
                 o.put("dropped_samples", k.droppedSamples());

@@ -15,8 +15,9 @@ import java.util.Locale;
  * parents (--snapshot):
  *   x86_64 order-0: reused /tmp/p.x86_64-o0.snap, loaded in 0.42 s
  *   arm64 order-9: recreated /tmp/p.arm64-o9.snap: the file was corrupt (truncated: ...); populated and saved in 3.10 s
+ *   arm64 order-9pmd: created /tmp/p.arm64-o9pmd.snap (does not exist yet); populated and saved in 0.20 s
  * </pre>
- * JSON (only with --snapshot): {@code "snapshot_parents": [{"arch": "x86_64", "order": 0, "contpte_basic": false,
+ * JSON (only with --snapshot): {@code "snapshot_parents": [{"arch": "x86_64", "order": 0, "mapping": "pte", "contpte_basic": false,
  * "file": "...", "origin": "reused", "reason": null, "seconds": 0.42, "save_error": null}, ...]}, origin one of
  * reused, created, recreated-stale, recreated-corrupt.
  */
@@ -42,10 +43,10 @@ public final class ParentReport
         return out;
     }
 
-    /** "arm64 order-9" or "arm64 order-9 (contpte-basic machine)". */
+    /** "arm64 order-9", "x86_64 order-9pmd" or "arm64 order-9 (contpte-basic machine)". */
     static String label(final ParentSource p)
     {
-        return p.arch() + " order-" + p.order() + (p.contpteBasic() ? " (contpte-basic machine)" : "");
+        return p.arch() + " " + FolioOrder.name(p.order()) + (p.contpteBasic() ? " (contpte-basic machine)" : "");
     }
 
     /** One sentence of what happened to the parent's snapshot file. */
@@ -75,7 +76,8 @@ public final class ParentReport
         {
             final ObjectNode o = a.addObject();
             o.put("arch", p.arch());
-            o.put("order", p.order());
+            o.put("order", FolioOrder.order(p.order()));
+            o.put("mapping", FolioOrder.mapping(p.order()).jsonName());
             o.put("contpte_basic", p.contpteBasic());
             o.put("file", p.file());
             o.put("origin", p.origin());

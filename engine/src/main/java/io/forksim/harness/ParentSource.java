@@ -10,7 +10,7 @@ import io.forksim.snapshot.SnapshotCache;
  * parent as a JSON line ({@link JsonReport#parentLine}); {@link ParentReport} prints it.
  *
  * @param arch         x86_64 or arm64
- * @param order        the folio order of the parent
+ * @param order        the {@link FolioOrder} code of the parent's folios (order, and PMD-mapped or not)
  * @param contpteBasic whether this is contpte-basic's own arm64 machine
  * @param file         the snapshot file
  * @param origin       {@link ParentOrigin#word()}: reused, created, recreated-stale or recreated-corrupt

@@ -29,9 +29,12 @@ public final class Report
     {
         return (inProcess ? "all arches in this JVM (--in-process)" : "one worker JVM per arch and order (monomorphic arch call sites; code"
             + " compiled for that order)")
-            + "; per order a fresh machine and parent, JIT warm-up on a 32 MiB parent, " + plan.warmup()
-            + " untimed warm-up forks per strategy, then run r of"
-            + " every strategy before run r+1, the first strategy of run r rotating by r";
+            + "; per order a fresh machine and parent, JIT warm-up on a 32 MiB parent, " + (plan.warmup() == 0
+                ? "no warm-up forks" : "at least " + plan.warmup() + " untimed warm-up forks per strategy, then until"
+                + " steady (the median of each strategy's last " + SteadyState.WINDOW + " forks within "
+                + Math.round(SteadyState.TOLERANCE * 100) + "% of the " + SteadyState.WINDOW + " before, at most "
+                + SteadyState.MAX_ROUNDS + " rounds)")
+            + ", then run r of every strategy and of the floor loop before run r+1, the first of run r rotating by r";
     }
 
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
@@ -59,6 +62,9 @@ public final class Report
         out.add("  host:      " + host.cpu() + ", " + host.cores() + " cores, JDK " + host.jdk() + "; simulated RAM "
             + Units.formatSize(plan.ramBytes()) + " per machine" + (plan.archs().contains("arm64")
                 ? "; arm64 " + (plan.tlbiRange() ? "with" : "without") + " FEAT_TLBIRANGE" : ""));
+        out.add("  timing:    " + timing(results));
+        out.add("  floor:     the FFM floor loop (read the PTE, write-protect, store the child, refcount and mapcount;"
+            + " per-PTE for order 0, batched for larger folios) over as many pages, timed in the same JVM and rounds");
         out.addAll(kernelLines);
         for (final String arch : plan.archs())
         {
@@ -70,11 +76,28 @@ public final class Report
             out.add("");
             out.addAll(relativeTable(plan, arch, rs));
             out.add("");
+            out.addAll(ReportTables.pairedTable(plan, arch, rs));
+            out.add("");
             out.addAll(absoluteTable(plan, arch, rs));
+            out.add("");
+            out.addAll(ReportTables.distributionTable(plan, arch, rs));
             out.add("");
             out.addAll(eventsTable(plan, arch, rs));
         }
         return out;
+    }
+
+    /** The header's timing line: pinning, warm-up forks, and that no fork is left out. */
+    static String timing(final List<Result> results)
+    {
+        final int cpu = results.stream().mapToInt(Result::pinnedCpu).max().orElse(-1);
+        final int wmin = results.stream().mapToInt(Result::warmupForks).min().orElse(0);
+        final int wmax = results.stream().mapToInt(Result::warmupForks).max().orElse(0);
+        final long capped = results.stream().filter(r -> !r.warmupSteady()).count();
+        return (cpu >= 0 ? "measuring thread pinned to CPU " + cpu : "measuring thread not pinned (-Dforksim.pin=false, one CPU only, or no sched_setaffinity)")
+            + "; " + (wmin == wmax ? wmin : wmin + "-" + wmax) + " warm-up forks per configuration"
+            + (capped > 0 ? " (" + capped + " stopped at the cap before steady)" : "")
+            + "; every timed fork counts (no outliers removed)";
     }
 
     private static String joinOrders(final ForkPlan plan)
@@ -88,7 +111,7 @@ public final class Report
         return sb.toString();
     }
 
-    private static Result find(final List<Result> rs, final int order, final String strategy)
+    static Result find(final List<Result> rs, final int order, final String strategy)
     {
         for (final Result r : rs)
         {
@@ -110,7 +133,7 @@ public final class Report
         return String.format(Locale.ROOT, "%.1f%%", x);
     }
 
-    private static String pad(final String s, final int w, final boolean right)
+    static String pad(final String s, final int w, final boolean right)
     {
         if (s.length() >= w)
         {
@@ -160,10 +183,10 @@ public final class Report
     {
         final int lw = Math.max((arch + " absolute").length(),
             Math.max(13, plan.strategies().stream().mapToInt(s -> s.cliName().length()).max().orElse(0)));
-        final String[] cols = {"ns/page", "ms/fork", "teardown ms"};
-        final int[] cw = {8, 8, 11};
+        final String[] cols = {"ns/page", "ms/fork", "teardown ms", "x floor"};
+        final int[] cw = {8, 8, 11, 7};
         final List<String> out = new ArrayList<>();
-        final int groupW = cw[0] + cw[1] + cw[2] + 6;
+        final int groupW = cw[0] + cw[1] + cw[2] + cw[3] + 9;
         final StringBuilder h1 = new StringBuilder("| ").append(pad(arch + " absolute", lw, false)).append(" |");
         final StringBuilder h2 = new StringBuilder("| ").append(pad("", lw, false)).append(" |");
         final StringBuilder h3 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
@@ -185,10 +208,11 @@ public final class Report
             for (final int o : plan.orders())
             {
                 final Result r = find(rs, o, s.cliName());
-                final String[] v = r == null ? new String[] {"", "", ""} : new String[] {
+                final String[] v = r == null ? new String[] {"", "", "", ""} : new String[] {
                     String.format(Locale.ROOT, "%.2f", r.nsPerPage()),
                     String.format(Locale.ROOT, "%.3f", r.meanNs() / 1e6),
-                    String.format(Locale.ROOT, "%.3f", r.teardownNs() / 1e6)};
+                    String.format(Locale.ROOT, "%.3f", r.teardownNs() / 1e6),
+                    Double.isFinite(r.vsFloor()) ? String.format(Locale.ROOT, "%.2f", r.vsFloor()) : "n/a"};
                 for (int c = 0; c < cols.length; c++)
                 {
                     row.append(' ').append(pad(v[c], cw[c], true)).append(" |");
@@ -196,6 +220,18 @@ public final class Report
             }
             out.add(row.toString());
         }
+        final StringBuilder floor = new StringBuilder("| ").append(pad("floor loop", lw, false)).append(" |");
+        for (final int o : plan.orders())
+        {
+            final Result r = rs.stream().filter(x -> x.order() == o).findFirst().orElse(null);
+            final String[] v = {r == null || !Double.isFinite(r.floorNsPerPage()) ? "n/a"
+                : String.format(Locale.ROOT, "%.2f", r.floorNsPerPage()), "", "", o == 0 ? "per-PTE" : "batched"};
+            for (int c = 0; c < cols.length; c++)
+            {
+                floor.append(' ').append(pad(v[c], cw[c], true)).append(" |");
+            }
+        }
+        out.add(floor.toString());
         return out;
     }
 

@@ -6,12 +6,27 @@ import java.util.List;
 /**
  * One row of the report: a configuration's statistics, computed from a {@link RawResult} the way the thread
  * reports its microbenchmark: mean = the mean of the per-run means, stdev = the standard deviation of the per-run
- * means (n - 1) relative to that mean, vs legacy = mean / (legacy's mean for the same arch and order) - 1.
+ * means (n - 1) relative to that mean, vs legacy = mean / (legacy's mean for the same arch and order) - 1. The
+ * statistics are {@link RunStatistics}'s.
  *
- * @param vsLegacyPct null when legacy was not measured
+ * <p>The confidence interval against legacy pairs run {@code r} of the strategy with run {@code r} of legacy (they
+ * ran back to back in the same round; {@link RunStatistics#pairedRatio}); its verdict is "faster", "slower" or "no
+ * significant change". The floor is the {@link FloorLoop} timed in the same rounds: {@code vsFloor} = mean fork time /
+ * mean floor pass time over as many pages.
+ *
+ * @param vsLegacyPct  null when legacy was not measured
+ * @param vsLegacyCi95 the 95% interval of the change against legacy in percent, {low, high}; null when legacy was
+ *                     not measured or there was one run only
+ * @param verdict      null when legacy was not measured
+ * @param floorNsPerPage NaN when the floor was not measured
+ * @param vsFloor      NaN when the floor was not measured
+ * @param forkPageFaults page faults inside all timed forks together, -1 when unknown
+ * @param preemptedForks timed forks during which the measuring thread was preempted, -1 when unknown
  */
 public record Result(String arch, String strategy, int order, long pages, double meanNs, double stdevPct, double nsPerPage,
-    Double vsLegacyPct, double teardownNs, double restoreNs, long[] events, boolean eventsIdentical)
+    Double vsLegacyPct, double[] vsLegacyCi95, RunStatistics.Verdict verdict, double teardownNs, double restoreNs,
+    long[] events, boolean eventsIdentical, double floorNsPerPage, double vsFloor, ForkTimes forkTimes, int warmupForks,
+    boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks)
 {
     public static List<Result> of(final List<RawResult> raws)
     {
@@ -22,36 +37,39 @@ public record Result(String arch, String strategy, int order, long pages, double
             final RawResult legacy = raws.stream()
                 .filter(x -> x.arch().equals(r.arch()) && x.order() == r.order() && x.strategy().equals("legacy"))
                 .findFirst().orElse(null);
-            final Double vs = legacy == null ? null : (mean / mean(legacy.runMeansNs()) - 1) * 100;
+            Double vs = null;
+            double[] ci = null;
+            RunStatistics.Verdict verdict = null;
+            if (legacy != null)
+            {
+                vs = (mean / mean(legacy.runMeansNs()) - 1) * 100;
+                final RunStatistics.Ratio p = RunStatistics.pairedRatio(r.runMeansNs(), legacy.runMeansNs(),
+                    RunStatistics.CONFIDENCE_95);
+                verdict = p.verdict();
+                if (!Double.isNaN(p.low()))
+                {
+                    ci = new double[] {(p.low() - 1) * 100, (p.high() - 1) * 100};
+                }
+            }
+            final double[] floor = r.floorRunMeansNs();
+            final double floorMean = floor == null || floor.length == 0 ? Double.NaN : RunStatistics.mean(floor);
             out.add(new Result(r.arch(), r.strategy(), r.order(), r.pages(), mean, stdev(r.runMeansNs()) / mean * 100,
-                mean / r.pages(), vs, r.teardownNs(), r.restoreNs(), r.events(), r.eventsIdentical()));
+                mean / r.pages(), vs, ci, verdict, r.teardownNs(), r.restoreNs(), r.events(), r.eventsIdentical(),
+                floorMean / r.pages(), mean / floorMean, r.forkTimes() == null ? ForkTimes.NONE : r.forkTimes(),
+                r.warmupForks(), r.warmupSteady(), r.pinnedCpu(), r.forkPageFaults(), r.preemptedForks()));
         }
         return out;
     }
 
+    /** {@link RunStatistics#mean}, but 0 for no values (a configuration without runs reports 0, not NaN). */
     static double mean(final double[] v)
     {
-        double s = 0;
-        for (final double x : v)
-        {
-            s += x;
-        }
-        return v.length == 0 ? 0 : s / v.length;
+        return v.length == 0 ? 0 : RunStatistics.mean(v);
     }
 
-    /** Sample standard deviation (n - 1); 0 for fewer than two values. */
+    /** {@link RunStatistics#stdev}: the sample standard deviation (n - 1); 0 for fewer than two values. */
     static double stdev(final double[] v)
     {
-        if (v.length < 2)
-        {
-            return 0;
-        }
-        final double m = mean(v);
-        double s = 0;
-        for (final double x : v)
-        {
-            s += (x - m) * (x - m);
-        }
-        return Math.sqrt(s / (v.length - 1));
+        return RunStatistics.stdev(v);
     }
 }

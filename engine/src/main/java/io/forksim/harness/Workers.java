@@ -20,6 +20,15 @@ import java.util.List;
  */
 public final class Workers
 {
+    /**
+     * The worker's minimum heap. ForkRun's {@code System.gc()} before the timed runs otherwise shrinks G1's heap to
+     * about 28 MiB with an eden of about 8 MiB, so that the ~1 KiB a fork and its child's exit allocate (the child's
+     * Mm and VMA objects) filled eden every few thousand forks and a young pause (2-46 ms on this machine) could
+     * land inside a timed fork; with 256 MiB eden holds well over a hundred thousand forks. Not added when the
+     * user's JVM options already set -Xms.
+     */
+    static final String WORKER_MIN_HEAP = "-Xms256m";
+
     private Workers()
     {
     }
@@ -55,7 +64,12 @@ public final class Workers
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
-        cmd.addAll(inheritedJvmArgs());
+        final List<String> inherited = inheritedJvmArgs();
+        if (inherited.stream().noneMatch(a -> a.startsWith("-Xms")))
+        {
+            cmd.add(WORKER_MIN_HEAP);
+        }
+        cmd.addAll(inherited);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.addAll(args);

@@ -1,5 +1,8 @@
 package io.forksim.host;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+
 /**
  * Times the host kernel's {@code fork()} of this JVM with and without a region, the seed thread's method: {@code runs}
  * runs of {@code iterations} iterations; each iteration forks once with the region and once without it (the region
@@ -29,9 +32,24 @@ public final class ForkTimer
      * @param withNs per run, the mean fork time with the region
      * @param withoutNs per run, the mean fork time without it (the baseline)
      * @param dropped samples dropped because their child had to be killed
+     * @param withCpuNs per run, the mean CPU time of this thread across fork() with the region (user and system,
+     *     {@code CLOCK_THREAD_CPUTIME_ID}): what the kernel spent on the fork, without the time the thread waited for a
+     *     CPU, which on a busy machine the wall time includes
+     * @param withoutCpuNs the same without the region
      */
-    public record Timing(double[] withNs, double[] withoutNs, long dropped)
+    public record Timing(double[] withNs, double[] withoutNs, long dropped, double[] withCpuNs, double[] withoutCpuNs)
     {
+        /** Per run, with − without of the CPU time in ns. */
+        public double[] diffCpuNs()
+        {
+            final double[] d = new double[withCpuNs.length];
+            for (int i = 0; i < d.length; i++)
+            {
+                d[i] = withCpuNs[i] - withoutCpuNs[i];
+            }
+            return d;
+        }
+
         /** Per run, with − without in ns. */
         public double[] diffNs()
         {
@@ -70,24 +88,29 @@ public final class ForkTimer
             throw new IllegalArgumentException("runs and iterations must be >= 1: " + runs + " x " + iterations);
         }
         final long droppedBefore = children.killed();
+        final long[] cpu = new long[1];
         for (int w = 0; w < jitWarmup; w++)
         {
-            forkOnce(region, false, children, action);
+            forkOnce(region, false, children, action, cpu);
         }
         for (int w = 0; w < WARMUP; w++)
         {
-            forkOnce(region, true, children, action);
-            forkOnce(region, false, children, action);
+            forkOnce(region, true, children, action, cpu);
+            forkOnce(region, false, children, action, cpu);
         }
         final long droppedWarmup = children.killed();
         final double[] with = new double[runs];
         final double[] without = new double[runs];
+        final double[] withCpu = new double[runs];
+        final double[] withoutCpu = new double[runs];
         try
         {
             for (int r = 0; r < runs; r++)
             {
                 long sumWith = 0;
                 long sumWithout = 0;
+                long cpuWith = 0;
+                long cpuWithout = 0;
                 int nWith = 0;
                 int nWithout = 0;
                 for (int i = 0; i < iterations; i++)
@@ -96,7 +119,7 @@ public final class ForkTimer
                     for (int k = 0; k < 2; k++)
                     {
                         final boolean withRegion = withFirst == (k == 0);
-                        final long t = forkOnce(region, withRegion, children, action);
+                        final long t = forkOnce(region, withRegion, children, action, cpu);
                         if (t < 0)
                         {
                             continue;
@@ -104,11 +127,13 @@ public final class ForkTimer
                         if (withRegion)
                         {
                             sumWith += t;
+                            cpuWith += cpu[0];
                             nWith++;
                         }
                         else
                         {
                             sumWithout += t;
+                            cpuWithout += cpu[0];
                             nWithout++;
                         }
                     }
@@ -120,23 +145,33 @@ public final class ForkTimer
                 }
                 with[r] = (double)sumWith / nWith;
                 without[r] = (double)sumWithout / nWithout;
+                withCpu[r] = (double)cpuWith / nWith;
+                withoutCpu[r] = (double)cpuWithout / nWithout;
             }
         }
         finally
         {
             LibC.madvise(region.start(), region.len(), LibC.MADV_DOFORK);
         }
-        return new Timing(with, without, children.killed() - droppedWarmup);
+        return new Timing(with, without, children.killed() - droppedWarmup, withCpu, withoutCpu);
     }
 
-    /** One timed fork; the child is reaped before returning. Returns the fork's ns, or -1 if the child was killed. */
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /**
+     * One timed fork; the child is reaped before returning. Returns the fork's wall ns (and its CPU ns in
+     * {@code cpuOut[0]}), or -1 if the child was killed.
+     */
     private static long forkOnce(final HostRegion region, final boolean withRegion, final Children children,
-        final LibC.ChildAction action)
+        final LibC.ChildAction action, final long[] cpuOut)
     {
         LibC.madvise(region.start(), region.len(), withRegion ? LibC.MADV_DOFORK : LibC.MADV_DONTFORK);
+        final long c0 = THREADS.getCurrentThreadCpuTime();
         final long t0 = System.nanoTime();
         final int pid = children.fork(action);
         final long t1 = System.nanoTime();
+        final long c1 = THREADS.getCurrentThreadCpuTime();
+        cpuOut[0] = c1 - c0;
         return children.reap(pid) ? t1 - t0 : -1;
     }
 }

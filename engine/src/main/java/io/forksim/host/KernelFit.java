@@ -18,8 +18,9 @@ import java.util.function.Consumer;
  * @param fit the model fitted on every row in it ({@code null} when fewer than two shapes could be fitted)
  * @param predicted the predictions per strategy and shape
  * @param notes what the model leaves out or cannot speak to, one line each
+ * @param onCpu whether the fit is on the kernel's CPU-time ns/page (else its wall-time ns/page)
  */
-public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> predicted, List<String> notes)
+public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> predicted, List<String> notes, boolean onCpu)
 {
     /**
      * Model event priority, the order in which columns enter the fit: pte, batch, pte_table, folio_ref,
@@ -57,7 +58,7 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
      * <p>Precondition: {@code sizeBytes} is the size the kernel shapes were measured at.
      */
     public static KernelFit of(final List<KernelShapeResult> kernel, final long sizeBytes, final String arch,
-        final Consumer<String> messages)
+        final boolean onCpu, final Consumer<String> messages)
     {
         final double pages = sizeBytes / (double)HostRegion.PAGE;
         final List<Row> rows = new ArrayList<>();
@@ -74,7 +75,7 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
             messages.accept("simulating " + s.name() + " (" + arch + " folio-batch)");
             final SimShapes.SimFork f = SimShapes.fork(s, sizeBytes, arch, Strategy.FOLIO_BATCH);
             final double[] perPage = perPage(f.features(), pages);
-            final String outside = !k.built() ? "not built" : !(k.nsPerPage() > 0) ? "kernel ns/page not positive" : null;
+            final String outside = !k.built() ? "not built" : !(y(k, onCpu) > 0) ? "kernel ns/page not positive" : null;
             if (outside == null)
             {
                 fitRows.add(rows.size());
@@ -89,14 +90,14 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
         if (fitRows.size() < 2)
         {
             notes.add("no fit: " + fitRows.size() + " shape(s) measured with a twin; at least 2 are needed");
-            return new KernelFit(rows, null, List.of(), notes);
+            return new KernelFit(rows, null, List.of(), notes, onCpu);
         }
         final double[][] x = new double[fitRows.size()][];
         final double[] y = new double[fitRows.size()];
         for (int i = 0; i < x.length; i++)
         {
             x[i] = rows.get(fitRows.get(i)).features();
-            y[i] = rows.get(fitRows.get(i)).kernel().nsPerPage();
+            y[i] = y(rows.get(fitRows.get(i)).kernel(), onCpu);
         }
         final int[] cols = CostModel.selectColumns(x, PRIORITY);
         final CostModel.Fit fit = CostModel.fit(SimShapes.FEATURES, x, y, cols);
@@ -127,7 +128,13 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
             final double fb = ns.get(Strategy.FOLIO_BATCH);
             ns.forEach((st, v) -> pred.add(new Prediction(st.cliName(), s.name(), v, 100 * (v - fb) / fb)));
         }
-        return new KernelFit(rows, fit, pred, notes);
+        return new KernelFit(rows, fit, pred, notes, onCpu);
+    }
+
+    /** The kernel's ns/page the fit uses. */
+    public static double y(final KernelShapeResult k, final boolean onCpu)
+    {
+        return onCpu ? k.cpuNsPerPage() : k.nsPerPage();
     }
 
     /** The prediction of {@code strategy} at {@code shape}, or null. */

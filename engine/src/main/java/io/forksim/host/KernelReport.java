@@ -39,12 +39,14 @@ public final class KernelReport
         out.add("  method:  " + (sizeBytes >> 20) + " MiB region per shape, " + runs + " runs x " + iterations
             + " iterations; each iteration forks this JVM once with the region and once without it (MADV_DONTFORK), in"
             + " alternating order; shape cost = (with - without) per 4 KiB page, mean of the run means, stdev of the run"
-            + " means; the child only calls _exit(0), a child alive after 1 s is killed and its sample dropped");
+            + " means; cpu = the same from this thread's CPU time across fork() (no waits for a CPU); the child only calls"
+            + " _exit(0), a child alive after 1 s is killed and its sample dropped");
         out.add("");
         final boolean withModel = fit != null && fit.fit() != null;
-        out.add(String.format(Locale.ROOT, "| %-16s | %14s | %7s | %11s | %7s | %8s |%s", "shape", "kernel ns/page", "stdev",
-            "baseline ms", "dropped", "verified", withModel ? String.format(Locale.ROOT, " %13s | %9s |", "model ns/page", "LOO error") : ""));
+        out.add(String.format(Locale.ROOT, "| %-16s | %14s | %7s | %11s | %7s | %11s | %7s | %8s |%s", "shape", "kernel ns/page",
+            "stdev", "cpu ns/page", "stdev", "baseline ms", "dropped", "verified", withModel ? String.format(Locale.ROOT, " %13s | %9s |", "model ns/page", "LOO error") : ""));
         out.add("|" + "-".repeat(18) + "|" + "-".repeat(16) + "|" + "-".repeat(9) + "|" + "-".repeat(13) + "|" + "-".repeat(9)
+            + "|" + "-".repeat(13) + "|" + "-".repeat(9)
             + "|" + "-".repeat(10) + "|" + (withModel ? "-".repeat(15) + "|" + "-".repeat(11) + "|" : ""));
         final List<String> notBuilt = new ArrayList<>();
         for (int i = 0; i < shapes.size(); i++)
@@ -63,8 +65,8 @@ public final class KernelReport
                 model = r.inFit() ? String.format(Locale.ROOT, " %13.2f | %8.1f%% |", r.modelNsPerPage(), r.looErrorPct())
                     : String.format(Locale.ROOT, " %13s | %9s |", "not fitted", "-");
             }
-            out.add(String.format(Locale.ROOT, "| %-16s | %14.2f | %6.1f%% | %11.3f | %7d | %8s |%s", k.shape(), k.nsPerPage(),
-                k.stdevPct(), k.baselineMs(), k.droppedSamples(), k.folioOrderVerified() ? "yes" : "no", model));
+            out.add(String.format(Locale.ROOT, "| %-16s | %14.2f | %6.1f%% | %11.2f | %6.1f%% | %11.3f | %7d | %8s |%s", k.shape(),
+                k.nsPerPage(), k.stdevPct(), k.cpuNsPerPage(), k.cpuStdevPct(), k.baselineMs(), k.droppedSamples(), k.folioOrderVerified() ? "yes" : "no", model));
         }
         out.addAll(notBuilt);
         if (fit == null)
@@ -82,8 +84,9 @@ public final class KernelReport
                     .append(Double.isNaN(c) ? "not fitted" : String.format(Locale.ROOT, "%.2f ns/event", c));
             }
             out.add(costs.toString());
-            out.add(String.format(Locale.ROOT, "  R2:      %.4f over %d shapes, %d costs (non-negative least squares, relative residuals)",
-                fit.fit().r2(), fit.fit().predicted().length, fitted(fit.fit())));
+            out.add(String.format(Locale.ROOT, "  R2:      %.4f over %d shapes, %d costs (non-negative least squares, relative residuals;"
+                + " fitted on the kernel's %s ns/page)", fit.fit().r2(), fit.fit().predicted().length, fitted(fit.fit()),
+                fit.onCpu() ? "CPU-time" : "wall-time"));
             out.add("");
             out.add(String.format(Locale.ROOT, "| %-12s | %10s | %10s | %11s | %20s | %s", "predicted", "legacy", "arch-batch", "folio-batch",
                 "legacy->folio-batch", "published (1 GiB fork)"));
@@ -191,6 +194,8 @@ public final class KernelReport
             {
                 o.put("kernel_ns_per_page", k.nsPerPage());
                 o.put("kernel_stdev_pct", k.stdevPct());
+                o.put("kernel_cpu_ns_per_page", k.cpuNsPerPage());
+                o.put("kernel_cpu_stdev_pct", k.cpuStdevPct());
                 o.put("baseline_ms", k.baselineMs());
                 o.put("dropped_samples", k.droppedSamples());
                 o.put("folio_order_verified", k.folioOrderVerified());
@@ -236,6 +241,7 @@ public final class KernelReport
                 }
             }
             root.put("r2", fit.fit().r2());
+            root.put("fitted_on", fit.onCpu() ? "cpu" : "wall");
             final ArrayNode p = root.putArray("predicted");
             for (final KernelFit.Prediction pr : fit.predicted())
             {

@@ -21,6 +21,9 @@ import io.forksim.harness.RunStatistics;
  * @param baselineMs the mean fork time without the region (this JVM's own fork)
  * @param withMs the mean fork time with the region
  * @param droppedSamples forks whose child had to be killed (not counted)
+ * @param cpuNsPerPage as {@code nsPerPage}, from this thread's CPU time across fork() instead of the wall time: the
+ *     kernel's work without the waits for a CPU that a busy machine adds to the wall time
+ * @param cpuStdevPct the stdev of the runs' CPU (with − without) as % of its mean
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KernelShapeResult(
@@ -37,13 +40,22 @@ public record KernelShapeResult(
     @JsonProperty("stdev_pct") double stdevPct,
     @JsonProperty("baseline_ms") double baselineMs,
     @JsonProperty("with_ms") double withMs,
-    @JsonProperty("dropped_samples") long droppedSamples)
+    @JsonProperty("dropped_samples") long droppedSamples,
+    @JsonProperty("cpu_ns_per_page") double cpuNsPerPage,
+    @JsonProperty("cpu_stdev_pct") double cpuStdevPct)
 {
     /** A shape that did not come out as asked. */
     public static KernelShapeResult notBuilt(final String shape, final long sizeBytes, final String reason, final String hint)
     {
         return new KernelShapeResult(shape, false, false, null, reason, hint, sizeBytes, 0, 0, Double.NaN, Double.NaN,
-            Double.NaN, Double.NaN, 0);
+            Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN);
+    }
+
+    /** This result with the CPU-time figures as its ns/page and stdev (what {@code --fit-on cpu} fits). */
+    public KernelShapeResult onCpuTime()
+    {
+        return new KernelShapeResult(shape, built, folioOrderVerified, evidence, notBuiltReason, enableHint, sizeBytes, runs,
+            iterations, cpuNsPerPage, cpuStdevPct, baselineMs, withMs, droppedSamples, cpuNsPerPage, cpuStdevPct);
     }
 
     /** The result of a timing: mean of the run means of (with − without), its stdev across runs. */
@@ -56,6 +68,13 @@ public record KernelShapeResult(
         final double sd = RunStatistics.stdev(diff);
         return new KernelShapeResult(shape, true, folioOrderVerified, evidence, null, null, sizeBytes, t.withNs().length,
             iterations, mean / pages, mean == 0 ? 0 : 100 * sd / Math.abs(mean), RunStatistics.mean(t.withoutNs()) / 1e6,
-            RunStatistics.mean(t.withNs()) / 1e6, t.dropped());
+            RunStatistics.mean(t.withNs()) / 1e6, t.dropped(), RunStatistics.mean(t.diffCpuNs()) / pages,
+            pct(t.diffCpuNs()));
+    }
+
+    private static double pct(final double[] v)
+    {
+        final double m = RunStatistics.mean(v);
+        return m == 0 ? 0 : 100 * RunStatistics.stdev(v) / Math.abs(m);
     }
 }

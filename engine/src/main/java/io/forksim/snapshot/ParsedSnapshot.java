@@ -113,4 +113,9 @@ final class ParsedSnapshot
     {
         return records.getInt(PageDescriptor.mapcountOffset(pfn));
     }
+
+    int aux(final long pfn)
+    {
+        return records.getInt(PageDescriptor.auxOffset(pfn));
+    }
 }

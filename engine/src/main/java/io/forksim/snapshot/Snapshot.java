@@ -22,8 +22,9 @@ import java.util.Map;
  * {@link #load} checks, before it allocates any part of a machine: the file's size against its header (truncation),
  * magic, version, the header's and every section's CRC32C, every structure's bounds, and the consistency of the
  * state: free lists walked through the saved memmap (flags, links, counts), each process's page-table tree down to
- * its PTE tables (every table page {@code PG_TABLE}, with a slot in use, referenced once), ids, VMAs, files, page and
- * swap caches, swap counts. Any problem throws one {@link SnapshotFormatException} naming the file and the problem;
+ * its PTE tables (every table page {@code PG_TABLE}, with a slot in use, referenced once), its PMD leaves (PMD-mapped
+ * THPs) with the PTE tables deposited for them (the deposit lists live in the memmap's aux slots), ids, VMAs, files,
+ * page and swap caches, swap counts. Any problem throws one {@link SnapshotFormatException} naming the file and the problem;
  * then nothing was built and the mapping is closed. A file of another format version is refused with a
  * {@link SnapshotFormatException.Kind#VERSION} error. Saving writes a temporary file next to the target and renames it
  * over the target only when complete, so a failed save leaves an existing snapshot as it was.

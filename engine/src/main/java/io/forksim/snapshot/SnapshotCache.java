@@ -1,5 +1,6 @@
 package io.forksim.snapshot;
 
+import io.forksim.mm.FolioMapping;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.VmFlags;
@@ -18,8 +19,9 @@ import java.util.function.Consumer;
  *
  * <p>The setup is what {@code forksim fork} builds: a machine of the given {@link Machine.Config} with one process
  * that maps {@code sizeBytes} of private anonymous read-write memory at {@code baseVa} and populated it with folios of
- * {@code order}. A snapshot matches when its configuration (arch, RAM, swap, tlbiRange, contpteBasic) equals the
- * requested one and its metadata names the same base, size and order. A file that is not a forksim snapshot at all is
+ * {@code order}, PTE-mapped or (order 9) PMD-mapped ({@link FolioMapping}). A snapshot matches when its configuration
+ * (arch, RAM, swap, tlbiRange, contpteBasic) equals the requested one and its metadata names the same base, size,
+ * order and mapping (a snapshot without {@value #META_MAPPING} holds PTE-mapped folios). A file that is not a forksim snapshot at all is
  * never overwritten; a snapshot of another setup, format version, or a corrupt one is replaced.
  */
 public final class SnapshotCache
@@ -30,6 +32,8 @@ public final class SnapshotCache
     public static final String META_BASE_VA = "fork.base-va";
     public static final String META_SIZE = "fork.size-bytes";
     public static final String META_ORDER = "fork.order";
+    /** {@link FolioMapping#jsonName()} of the folios; written for PMD-mapped ones only, absent means "pte". */
+    public static final String META_MAPPING = "fork.mapping";
 
     private SnapshotCache()
     {
@@ -62,6 +66,13 @@ public final class SnapshotCache
         }
     }
 
+    /** {@link #loadOrCreate(Path, Machine.Config, long, long, int, FolioMapping, Consumer)} of PTE-mapped folios. */
+    public static Loaded loadOrCreate(final Path file, final Machine.Config config, final long baseVa, final long sizeBytes,
+        final int order, final Consumer<String> status) throws IOException
+    {
+        return loadOrCreate(file, config, baseVa, sizeBytes, order, FolioMapping.PTE, status);
+    }
+
     /**
      * Loads the fork parent of the configuration from {@code file} if it holds it, else creates it and saves it there.
      * A failure to save is reported in {@link Loaded#saveError()} (the machine is still returned).
@@ -71,7 +82,7 @@ public final class SnapshotCache
      * @throws IOException if an existing snapshot cannot be read
      */
     public static Loaded loadOrCreate(final Path file, final Machine.Config config, final long baseVa, final long sizeBytes,
-        final int order, final Consumer<String> status) throws IOException
+        final int order, final FolioMapping mapping, final Consumer<String> status) throws IOException
     {
         final long t0 = System.nanoTime();
         String why;
@@ -80,11 +91,11 @@ public final class SnapshotCache
         {
             try
             {
-                why = mismatch(Snapshot.info(file, false), config, baseVa, sizeBytes, order);
+                why = mismatch(Snapshot.info(file, false), config, baseVa, sizeBytes, order, mapping);
                 if (why == null)
                 {
                     final Machine m = Snapshot.load(file);
-                    status.accept("snapshot " + file + ": reusing the populated parent (" + describe(config, sizeBytes, order) + ")");
+                    status.accept("snapshot " + file + ": reusing the populated parent (" + describe(config, sizeBytes, order, mapping) + ")");
                     return new Loaded(m, m.processes().getFirst(), file, ParentOrigin.REUSED, null, System.nanoTime() - t0,
                         null);
                 }
@@ -105,15 +116,15 @@ public final class SnapshotCache
         {
             why = "does not exist yet";
         }
-        status.accept("snapshot " + file + ": " + why + "; populating " + describe(config, sizeBytes, order) + " and saving it");
+        status.accept("snapshot " + file + ": " + why + "; populating " + describe(config, sizeBytes, order, mapping) + " and saving it");
         final Machine m = new Machine(config);
         try
         {
-            final Mm parent = populateForkParent(m, baseVa, sizeBytes, order);
+            final Mm parent = populateForkParent(m, baseVa, sizeBytes, order, mapping);
             String saveError = null;
             try
             {
-                Snapshot.save(m, file, meta(baseVa, sizeBytes, order));
+                Snapshot.save(m, file, meta(baseVa, sizeBytes, order, mapping));
             }
             catch (final IOException | RuntimeException e)
             {
@@ -159,29 +170,52 @@ public final class SnapshotCache
     /** The setup {@code forksim fork} measures: one process, {@code sizeBytes} of anon RW memory at {@code baseVa}, populated. */
     public static Mm populateForkParent(final Machine m, final long baseVa, final long sizeBytes, final int order)
     {
+        return populateForkParent(m, baseVa, sizeBytes, order, FolioMapping.PTE);
+    }
+
+    /**
+     * As {@link #populateForkParent(Machine, long, long, int)}, the folios mapped by {@code mapping}
+     * ({@link Mm#populate(long, long, int, FolioMapping)}'s preconditions: PMD needs order 9 and a 2 MiB-aligned range).
+     */
+    public static Mm populateForkParent(final Machine m, final long baseVa, final long sizeBytes, final int order,
+        final FolioMapping mapping)
+    {
         final Mm parent = m.newProcess();
         parent.mmap(baseVa, sizeBytes, VmFlags.VM_READ | VmFlags.VM_WRITE, false, null, 0);
-        parent.populate(baseVa, sizeBytes, order);
+        parent.populate(baseVa, sizeBytes, order, mapping);
         return parent;
     }
 
-    /** The metadata that marks a snapshot of {@link #populateForkParent}'s setup. */
+    /** The metadata that marks a snapshot of {@link #populateForkParent}'s setup of PTE-mapped folios. */
     public static Map<String, String> meta(final long baseVa, final long sizeBytes, final int order)
     {
-        return Map.of(META_SETUP, SETUP_FORK_PARENT, META_BASE_VA, "0x" + Long.toHexString(baseVa),
-            META_SIZE, Long.toString(sizeBytes), META_ORDER, Integer.toString(order));
+        return meta(baseVa, sizeBytes, order, FolioMapping.PTE);
+    }
+
+    /** The metadata that marks a snapshot of {@link #populateForkParent}'s setup; {@value #META_MAPPING} only for PMD. */
+    public static Map<String, String> meta(final long baseVa, final long sizeBytes, final int order, final FolioMapping mapping)
+    {
+        final Map<String, String> m = new java.util.LinkedHashMap<>(Map.of(META_SETUP, SETUP_FORK_PARENT,
+            META_BASE_VA, "0x" + Long.toHexString(baseVa), META_SIZE, Long.toString(sizeBytes), META_ORDER, Integer.toString(order)));
+        if (mapping != FolioMapping.PTE)
+        {
+            m.put(META_MAPPING, mapping.jsonName());
+        }
+        return Map.copyOf(m);
     }
 
     /** Why the snapshot described by {@code info} is not the requested setup, or null if it is. */
     static String mismatch(final Snapshot.Info info, final Machine.Config config, final long baseVa, final long sizeBytes,
-        final int order)
+        final int order, final FolioMapping mapping)
     {
         if (!info.config().equals(config))
         {
             return "holds another machine (" + info.config() + ", wanted " + config + ")";
         }
-        final Map<String, String> meta = info.meta();
-        final Map<String, String> want = meta(baseVa, sizeBytes, order);
+        final Map<String, String> want = new java.util.HashMap<>(meta(baseVa, sizeBytes, order, mapping));
+        want.put(META_MAPPING, mapping.jsonName());
+        final Map<String, String> meta = new java.util.HashMap<>(info.meta());
+        meta.putIfAbsent(META_MAPPING, FolioMapping.PTE.jsonName());
         for (final Map.Entry<String, String> e : want.entrySet())
         {
             if (!e.getValue().equals(meta.get(e.getKey())))
@@ -196,19 +230,28 @@ public final class SnapshotCache
         return null;
     }
 
-    /**
-     * The snapshot file of one configuration of a fork run. {@code option} is the {@code --snapshot} value: a directory
-     * holds one file per configuration ({@code forksim-<arch>[-basic]-<size>-o<order>.snap}); a file is used as is when
-     * it is the run's only configuration ({@code onlyConfiguration}), else {@code .<arch>[-basic]-o<order>} is put
-     * before its extension (so {@code parent.snap} becomes {@code parent.arm64-o9.snap}).
-     */
+    /** {@link #fileFor(Path, String, long, int, FolioMapping, boolean, boolean)} of PTE-mapped folios. */
     public static Path fileFor(final Path option, final String arch, final long sizeBytes, final int order,
         final boolean contpteBasic, final boolean onlyConfiguration)
     {
+        return fileFor(option, arch, sizeBytes, order, FolioMapping.PTE, contpteBasic, onlyConfiguration);
+    }
+
+    /**
+     * The snapshot file of one configuration of a fork run. {@code option} is the {@code --snapshot} value: a directory
+     * holds one file per configuration ({@code forksim-<arch>[-basic]-<size>-o<order>[pmd].snap}, {@code pmd} for
+     * PMD-mapped folios); a file is used as is when it is the run's only configuration ({@code onlyConfiguration}),
+     * else {@code .<arch>[-basic]-o<order>[pmd]} is put before its extension (so {@code parent.snap} becomes
+     * {@code parent.arm64-o9.snap}, or {@code parent.arm64-o9pmd.snap} for PMD-mapped order-9 THPs).
+     */
+    public static Path fileFor(final Path option, final String arch, final long sizeBytes, final int order,
+        final FolioMapping mapping, final boolean contpteBasic, final boolean onlyConfiguration)
+    {
         final String tag = arch + (contpteBasic ? "-basic" : "");
+        final String o = "-o" + order + (mapping == FolioMapping.PTE ? "" : mapping.jsonName());
         if (Files.isDirectory(option))
         {
-            return option.resolve("forksim-" + tag + "-" + sizeTag(sizeBytes) + "-o" + order + ".snap");
+            return option.resolve("forksim-" + tag + "-" + sizeTag(sizeBytes) + o + ".snap");
         }
         if (onlyConfiguration)
         {
@@ -218,7 +261,7 @@ public final class SnapshotCache
         final int dot = name.lastIndexOf('.');
         final String stem = dot > 0 ? name.substring(0, dot) : name;
         final String ext = dot > 0 ? name.substring(dot) : "";
-        return option.resolveSibling(stem + "." + tag + "-o" + order + ext);
+        return option.resolveSibling(stem + "." + tag + o + ext);
     }
 
     private static String sizeTag(final long bytes)
@@ -234,9 +277,9 @@ public final class SnapshotCache
         return v + units[u];
     }
 
-    private static String describe(final Machine.Config c, final long sizeBytes, final int order)
+    private static String describe(final Machine.Config c, final long sizeBytes, final int order, final FolioMapping mapping)
     {
-        return String.format(Locale.ROOT, "%s, %s of order-%d folios on %s of RAM", c.arch().label(),
-            sizeTag(sizeBytes), order, sizeTag(c.ramBytes()));
+        return String.format(Locale.ROOT, "%s, %s of order-%d folios%s on %s of RAM", c.arch().label(),
+            sizeTag(sizeBytes), order, mapping == FolioMapping.PTE ? "" : " (" + mapping.jsonName() + "-mapped)", sizeTag(c.ramBytes()));
     }
 }

@@ -303,7 +303,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <h2>Section 8, page-tables: u64 n, then the 4096 bytes of every table slot in use, in slot order</h2>
  * A slot is in use when it is below the high-water mark and not on the free slot stack (section 2). The contents of
- * free slots are not saved (a slot is zeroed when it is handed out again).
+ * free slots are not saved (a slot is zeroed when it is handed out again). A level-2 (PMD) table's entries are table
+ * entries or PMD leaves; the PTE tables deposited for its leaves are slots in use like any table, linked from the
+ * PMD-table page's memmap record (aux slot, section 5; {@link io.forksim.pgtable.TransHugeDeposit}), not from an entry.
  *
  * <p>A file of another format version is refused before its sections are read
  * ({@link SnapshotFormatException.Kind#VERSION}); {@link SnapshotCache} then saves its setup again. Any change of a

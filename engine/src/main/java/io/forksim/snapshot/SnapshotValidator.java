@@ -1,6 +1,7 @@
 package io.forksim.snapshot;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.PmdOps;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
 import io.forksim.mm.Machine;
@@ -21,8 +22,8 @@ import java.util.Set;
  * Checks that a fully parsed snapshot ({@link SnapshotReader#parse} with its big sections) describes a consistent
  * machine, before any part of one is built: the free lists walked through the saved memmap (flags, links, counts),
  * the zero page, the free table slots, the files and their page caches, each process's page-table tree down to its
- * PTE tables (every table page {@code PG_TABLE}, with a slot in use, linked once), mm ids, VMAs, pins, the swap counts
- * and the swap cache. A problem is one {@link SnapshotFormatException} of kind
+ * PTE tables (every table page {@code PG_TABLE}, with a slot in use, linked once), its PMD leaves and the PTE tables
+ * deposited for them ({@link SnapshotPmdChecks}), mm ids, VMAs, pins, the swap counts and the swap cache. A problem is one {@link SnapshotFormatException} of kind
  * {@link SnapshotFormatException.Kind#INCONSISTENT} naming the file and the offending value.
  */
 final class SnapshotValidator
@@ -114,13 +115,14 @@ final class SnapshotValidator
         final int[] sortedFree = p.freeSlots.clone();
         Arrays.sort(sortedFree);
         final Set<Integer> ids = new HashSet<>();
+        final PmdOps ops = PmdOps.of(arch);
+        final Map<Long, Integer> pmdLeaves = new HashMap<>();
         for (final ProcRec pr : p.procs)
         {
             if (pr.id() < 1 || pr.id() > 65535 || !ids.add(pr.id()))
             {
                 throw p.bad("mm id " + pr.id() + " is out of range 1..65535 or used twice");
             }
-            checkTableTree(p, arch, pr, pr.pgd(), 0, tableSeen, freeSlot, sortedFree);
             long prevEnd = 0;
             for (final VmaRec v : pr.vmas())
             {
@@ -136,6 +138,7 @@ final class SnapshotValidator
                 }
                 prevEnd = v.end();
             }
+            checkTableTree(new Walk(p, arch, ops, pr, tableSeen, freeSlot, sortedFree, pmdLeaves), pr.pgd(), 0, 0);
             for (int c = 0; c < pr.pinPfn().length; c++)
             {
                 if (pr.pinPfn()[c] <= 0 || pr.pinPfn()[c] >= nr || (pr.pinAddr()[c] & (Arch.PAGE_SIZE - 1)) != 0
@@ -146,6 +149,7 @@ final class SnapshotValidator
                 }
             }
         }
+        SnapshotPmdChecks.mapcounts(p, pmdLeaves);
         // Swap device.
         final long[] used = {0};
         p.swapCounts.forEachNonZero(at ->
@@ -181,34 +185,27 @@ final class SnapshotValidator
         return config.arch().create(config.tlbiRange(), null);
     }
 
-    /** Checks the table page {@code pfn} at {@code level} (0 = PGD) and, above the PTE level, the tables it links. */
-    private static void checkTableTree(final ParsedSnapshot p, final Arch arch, final ProcRec pr, final long pfn, final int level,
-        final BitSet seen, final BitSet freeSlot, final int[] sortedFree) throws SnapshotFormatException
+    /** What one process's table walk needs besides the parsed file. */
+    private record Walk(ParsedSnapshot p, Arch arch, PmdOps ops, ProcRec pr, BitSet seen, BitSet freeSlot, int[] sortedFree,
+        Map<Long, Integer> pmdLeaves)
     {
-        if (pfn <= 0 || pfn >= p.nrPages || (p.flags(pfn) & PageDescriptor.PG_TABLE) == 0)
-        {
-            throw p.bad("mm#" + pr.id() + ": level-" + level + " table at pfn " + pfn + " is not a page-table page"
-                + (pfn > 0 && pfn < p.nrPages ? " (flags 0x" + Integer.toHexString(p.flags(pfn)) + ")" : ""));
-        }
-        final int slot = p.mapcount(pfn);
-        if (slot < 0 || slot >= p.highWater || freeSlot.get(slot))
-        {
-            throw p.bad("mm#" + pr.id() + ": table at pfn " + pfn + " uses slot " + slot + ", which is free or beyond the high-water mark "
-                + p.highWater);
-        }
-        if (seen.get((int)pfn))
-        {
-            throw p.bad("mm#" + pr.id() + ": table at pfn " + pfn + " is linked twice");
-        }
-        seen.set((int)pfn);
+    }
+
+    /**
+     * Checks the table page {@code pfn} at {@code level} (0 = PGD), mapping from {@code va}, and, above the PTE level,
+     * the tables it links; a level-2 table's entries may be PMD leaves, and its deposit list is checked.
+     */
+    private static void checkTableTree(final Walk w, final long pfn, final int level, final long va) throws SnapshotFormatException
+    {
+        final ParsedSnapshot p = w.p;
+        final int slot = checkTablePage(w, pfn, "level-" + level + " table");
         if (level == 3)
         {
             return;
         }
-        // rank of the slot among the used slots = its position in the tables section
-        int freeBelow = Arrays.binarySearch(sortedFree, slot);
-        freeBelow = freeBelow < 0 ? -freeBelow - 1 : freeBelow;
-        final long base = p.tablesData + (long)(slot - freeBelow) * TableStore.TABLE_BYTES;
+        final long base = tableBase(w, slot);
+        final int shift = level == 0 ? PageTables.PGDIR_SHIFT : level == 1 ? PageTables.PUD_SHIFT : PageTables.PMD_SHIFT;
+        int leaves = 0;
         for (int i = 0; i < TableStore.ENTRIES; i++)
         {
             final long e = p.store.readLong(base + (long)Long.BYTES * i);
@@ -216,12 +213,89 @@ final class SnapshotValidator
             {
                 continue;
             }
-            if (!arch.tableEntryPresent(e))
+            final long a = va | ((long)i << shift);
+            if (level == 2 && w.ops.pmdTransHuge(e))
             {
-                throw p.bad(String.format("mm#%d: entry %d of the level-%d table at pfn %d is 0x%x, not a table entry",
-                    pr.id(), i, level, pfn, e));
+                SnapshotPmdChecks.leaf(p, w.ops, w.pr, pfn, i, e, a, w.pmdLeaves);
+                leaves++;
+                continue;
             }
-            checkTableTree(p, arch, pr, arch.tableEntryPfn(e), level + 1, seen, freeSlot, sortedFree);
+            if (!w.arch.tableEntryPresent(e))
+            {
+                throw p.bad(String.format("mm#%d: entry %d of the level-%d table at pfn %d is 0x%x, not a table entry%s",
+                    w.pr.id(), i, level, pfn, e, level == 2 ? " nor a PMD leaf" : ""));
+            }
+            checkTableTree(w, w.arch.tableEntryPfn(e), level + 1, a);
         }
+        if (level == 2)
+        {
+            checkDeposits(w, pfn, leaves);
+        }
+    }
+
+    /**
+     * The deposit list of the PMD table at {@code pmdTable} (aux slots: 1 + PFN of the next table, 0 = end): exactly
+     * {@code leaves} tables, each a table page with a slot in use, linked nowhere else, all 512 entries none.
+     */
+    private static void checkDeposits(final Walk w, final long pmdTable, final int leaves) throws SnapshotFormatException
+    {
+        final ParsedSnapshot p = w.p;
+        int n = 0;
+        for (long link = p.aux(pmdTable); link != 0; )
+        {
+            final long d = link - 1;
+            final int slot = checkTablePage(w, d, "PMD table at pfn " + pmdTable + ": deposited PTE table");
+            final long base = tableBase(w, slot);
+            for (int i = 0; i < TableStore.ENTRIES; i++)
+            {
+                final long e = p.store.readLong(base + (long)Long.BYTES * i);
+                if (e != 0)
+                {
+                    throw p.bad(String.format("mm#%d: PMD table at pfn %d: deposited PTE table at pfn %d is not empty"
+                        + " (entry %d is 0x%x)", w.pr.id(), pmdTable, d, i, e));
+                }
+            }
+            n++;
+            link = p.aux(d);
+        }
+        if (n != leaves)
+        {
+            throw p.bad("mm#" + w.pr.id() + ": PMD table at pfn " + pmdTable + " holds " + leaves + " PMD leaves but "
+                + n + " deposited PTE tables");
+        }
+    }
+
+    /**
+     * Checks that {@code pfn} ({@code role}, for the message) is a page-table page with a slot in use that no table
+     * walked so far linked, and marks it seen. @return its slot
+     */
+    private static int checkTablePage(final Walk w, final long pfn, final String role) throws SnapshotFormatException
+    {
+        final ParsedSnapshot p = w.p;
+        if (pfn <= 0 || pfn >= p.nrPages || (p.flags(pfn) & PageDescriptor.PG_TABLE) == 0)
+        {
+            throw p.bad("mm#" + w.pr.id() + ": " + role + " at pfn " + pfn + " is not a page-table page"
+                + (pfn > 0 && pfn < p.nrPages ? " (flags 0x" + Integer.toHexString(p.flags(pfn)) + ")" : ""));
+        }
+        final int slot = p.mapcount(pfn);
+        if (slot < 0 || slot >= p.highWater || w.freeSlot.get(slot))
+        {
+            throw p.bad("mm#" + w.pr.id() + ": " + role + " at pfn " + pfn + " uses slot " + slot
+                + ", which is free or beyond the high-water mark " + p.highWater);
+        }
+        if (w.seen.get((int)pfn))
+        {
+            throw p.bad("mm#" + w.pr.id() + ": " + role + " at pfn " + pfn + " is linked twice");
+        }
+        w.seen.set((int)pfn);
+        return slot;
+    }
+
+    /** File offset of the table page of the used slot {@code slot}: its rank among the used slots, in the tables section. */
+    private static long tableBase(final Walk w, final int slot)
+    {
+        int freeBelow = Arrays.binarySearch(w.sortedFree, slot);
+        freeBelow = freeBelow < 0 ? -freeBelow - 1 : freeBelow;
+        return w.p.tablesData + (long)(slot - freeBelow) * TableStore.TABLE_BYTES;
     }
 }

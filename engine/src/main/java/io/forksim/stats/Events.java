@@ -66,6 +66,49 @@ public final class Events
         "folios_allocated", "folios_freed", "pmd_copy", "pmd_split"
     };
 
+    /**
+     * Writes the counters into {@code dst} in the order of {@link #NAMES} and returns it; allocates nothing (the
+     * fork harness reads the events before and after every timed fork this way). Lists the same fields as
+     * {@link #toArray} (EventsCopyIntoTest holds them equal).
+     *
+     * @param dst an array of exactly {@code NAMES.length} elements
+     */
+    public long[] copyInto(final long[] dst)
+    {
+        if (dst.length != NAMES.length)
+        {
+            throw new IllegalArgumentException("expected an array of " + NAMES.length + " counters, got " + dst.length);
+        }
+        dst[0] = ptepGet;
+        dst[1] = pteLoad;
+        dst[2] = pteStore;
+        dst[3] = pteAtomic;
+        dst[4] = batches;
+        dst[5] = refcountUpdate;
+        dst[6] = rmapUpdate;
+        dst[7] = ptPagesAlloc;
+        dst[8] = ptPagesFree;
+        dst[9] = tlbiPage;
+        dst[10] = tlbiRange;
+        dst[11] = tlbiAsid;
+        dst[12] = dsb;
+        dst[13] = fold;
+        dst[14] = unfold;
+        dst[15] = gather;
+        dst[16] = faults;
+        dst[17] = cowCopies;
+        dst[18] = cowReuses;
+        dst[19] = eagerCopies;
+        dst[20] = swapOuts;
+        dst[21] = swapIns;
+        dst[22] = foliosAllocated;
+        dst[23] = foliosFreed;
+        dst[24] = pmdCopy;
+        dst[25] = pmdSplit;
+        return dst;
+    }
+
+    /** The counters as a new array, in the order of {@link #NAMES}. */
     public long[] toArray()
     {
         return new long[] {

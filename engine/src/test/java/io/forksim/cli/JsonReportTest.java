@@ -33,6 +33,9 @@ class JsonReportTest
         assertThat(r.code()).as(r.toString()).isZero();
         // the human tables still go to stdout when the JSON goes to a file
         assertThat(r.out()).contains("| x86_64").contains("| arm64").contains("events/fork");
+        // beside the thread's table: each strategy against legacy with its interval, the floor, the distribution
+        assertThat(r.out()).contains("| x86_64 vs legacy").contains("paired by run").contains("95% CI")
+            .contains("| floor loop").contains("x floor").contains("| x86_64 fork µs").contains("no outliers removed");
         final JsonNode root = JSON.readTree(file.toFile());
         assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "mode", "machine", "results");
         assertThat(root.get("size_bytes").asLong()).isEqualTo(4L << 20);
@@ -53,7 +56,28 @@ class JsonReportTest
         for (final JsonNode res : results)
         {
             assertThat(names(res)).containsExactly("arch", "strategy", "order", "mapping", "mean_ns", "stdev_pct", "ns_per_page",
-                "vs_legacy_pct", "teardown_ns", "events_per_fork");
+                "vs_legacy_pct", "vs_legacy_ci95", "verdict", "floor_ns_per_page", "vs_floor", "teardown_ns", "fork_ns",
+                "warmup_forks", "events_per_fork");
+            // two runs: a paired interval [low, high] around the per-run ratios, and the thread's verdict words
+            final JsonNode ci = res.get("vs_legacy_ci95");
+            assertThat(ci.isArray()).isTrue();
+            assertThat(ci).hasSize(2);
+            assertThat(ci.get(0).asDouble()).isLessThanOrEqualTo(ci.get(1).asDouble());
+            assertThat(res.get("verdict").asText()).isIn("faster", "slower", "no significant change");
+            // the floor loop ran in the same worker over as many pages
+            assertThat(res.get("floor_ns_per_page").asDouble()).isPositive();
+            assertThat(res.get("vs_floor").asDouble())
+                .isCloseTo(res.get("ns_per_page").asDouble() / res.get("floor_ns_per_page").asDouble(),
+                    org.assertj.core.data.Offset.offset(0.01 * res.get("vs_floor").asDouble() + 0.01));
+            final JsonNode ft = res.get("fork_ns");
+            assertThat(names(ft)).containsExactly("count", "min", "p50", "p90", "p99", "max", "page_faults", "preempted");
+            assertThat(ft.get("page_faults").asLong()).isGreaterThanOrEqualTo(0);
+            assertThat(ft.get("preempted").asLong()).isBetween(0L, 4L);
+            assertThat(ft.get("count").asLong()).isEqualTo(2 * 2);
+            assertThat(ft.get("min").asLong()).isPositive().isLessThanOrEqualTo(ft.get("p50").asLong());
+            assertThat(ft.get("p50").asLong()).isLessThanOrEqualTo(ft.get("p99").asLong());
+            assertThat(ft.get("p99").asLong()).isLessThanOrEqualTo(ft.get("max").asLong());
+            assertThat(res.get("warmup_forks").asInt()).isGreaterThanOrEqualTo(1);
             assertThat(res.get("arch").asText()).isIn("x86_64", "arm64");
             assertThat(res.get("strategy").asText()).isIn("legacy", "arch-batch", "folio-batch");
             assertThat(res.get("order").asInt()).isIn(0, 9);
@@ -68,6 +92,9 @@ class JsonReportTest
             if (res.get("strategy").asText().equals("legacy"))
             {
                 assertThat(res.get("vs_legacy_pct").asDouble()).isZero();
+                assertThat(res.get("vs_legacy_ci95").get(0).asDouble()).isZero();
+                assertThat(res.get("vs_legacy_ci95").get(1).asDouble()).isZero();
+                assertThat(res.get("verdict").asText()).isEqualTo("no significant change");
             }
             assertThat(res.get("teardown_ns").asDouble()).isPositive();
             final JsonNode ev = res.get("events_per_fork");
@@ -98,6 +125,8 @@ class JsonReportTest
         assertThat(root.get("mode").asText()).isEqualTo("reuse-parent");
         // no legacy measured: nothing to be relative to
         assertThat(root.get("results").get(0).get("vs_legacy_pct").isNull()).isTrue();
+        assertThat(root.get("results").get(0).get("vs_legacy_ci95").isNull()).isTrue();
+        assertThat(root.get("results").get(0).get("verdict").isNull()).isTrue();
         assertThat(r.err()).contains("| x86_64").contains("reuse-parent").contains("n/a");
     }
 }

@@ -47,7 +47,7 @@ class HtmlReportTest
                     // run means m(1 - d), m(1 + d): stdev = d * m * sqrt(2); d = 0.1 / sqrt(2) gives 10%
                     final double d = 0.1 / Math.sqrt(2);
                     raws.add(new RawResult(arch, s.cliName(), order, pages, new double[] {m * (1 - d), m * (1 + d)}, 1e6, 0,
-                        new long[Events.NAMES.length], true));
+                        new long[Events.NAMES.length], true, null, ForkTimes.NONE, 0, true, -1, -1, -1));
                 }
             }
         }
@@ -141,8 +141,8 @@ class HtmlReportTest
     void resultsOfAnotherKindGetAChartOfTheirOwnBesideTheArches() throws Exception
     {
         final List<Result> rs = new ArrayList<>(results(List.of("x86_64")));
-        rs.add(new Result("host kernel", "kernel", 0, PLAN.pages(), 32.0 * PLAN.pages(), 2.0, 32.0, null, 0, 0,
-            new long[Events.NAMES.length], true));
+        rs.add(new Result("host kernel", "kernel", 0, PLAN.pages(), 32.0 * PLAN.pages(), 2.0, 32.0, null, null, null, 0, 0,
+            new long[Events.NAMES.length], true, Double.NaN, Double.NaN, ForkTimes.NONE, 0, true, -1, -1, -1));
         final Document d = parse(HtmlReport.render(PLAN, HOST, rs, List.of()));
         assertThat(elements(d, "svg", "chart")).hasSize(2);
         assertThat(elements(d, "rect", "bar")).hasSize(10);

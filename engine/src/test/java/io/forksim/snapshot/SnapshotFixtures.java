@@ -2,6 +2,7 @@ package io.forksim.snapshot;
 
 import io.forksim.arch.Arch;
 import io.forksim.arch.ArchVariant;
+import io.forksim.arch.PmdOps;
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.PhysMem;
@@ -14,6 +15,7 @@ import io.forksim.mm.Vma;
 import io.forksim.mm.VmFlags;
 import io.forksim.pgtable.PageTables;
 import io.forksim.pgtable.TableStore;
+import io.forksim.pgtable.TransHugeDeposit;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -143,7 +145,10 @@ final class SnapshotFixtures
         return out;
     }
 
-    /** Every non-zero entry of every table, with the table's PFN and slot (every PTE word of the process). */
+    /**
+     * Every non-zero entry of every table, with the table's PFN and slot (every PMD leaf and PTE word of the process),
+     * and each PMD table's deposited PTE tables.
+     */
     private static void tables(final Machine m, final long table, final int level, final long va, final List<String> out)
     {
         final PageTables pt = m.pageTables();
@@ -161,10 +166,14 @@ final class SnapshotFixtures
             }
             final long a = va | ((long)i << shift);
             out.add(String.format("  L%d %012x %016x", level, a, e));
-            if (level < 3)
+            if (level < 2 || level == 2 && !PmdOps.of(m.arch()).pmdTransHuge(e))
             {
                 tables(m, pt.lookup(table, i), level + 1, a, out);
             }
+        }
+        if (level == 2)
+        {
+            out.add("  L2 deposits " + Arrays.toString(TransHugeDeposit.list(m.memmap(), table)));
         }
     }
 

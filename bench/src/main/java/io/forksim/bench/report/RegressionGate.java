@@ -17,7 +17,10 @@ import java.util.Map;
  * <ul>
  *   <li>order-0 {@code arch-batch / legacy <= 1.01} and {@code folio-batch / legacy <= 1.01}, on x86_64 and
  *       on arm64: the thread's promise that batching costs order-0 nothing;</li>
- *   <li>order-9 {@code legacy / folio-batch >= 3} on x86_64: batching must pay off for PTE-mapped THPs.</li>
+ *   <li>order-9 {@code legacy / folio-batch >= 3} on x86_64: batching must pay off for PTE-mapped THPs;</li>
+ *   <li>the fork against the FFM floor of the same run ({@link FloorRatios}): order-0 legacy and folio-batch
+ *       {@code <= 1.5x} the per-PTE floor, order-4 folio-batch {@code <= 1.5x} and order-9 folio-batch {@code <= 1.1x}
+ *       the batched floor (SKIP when LoopBaseline did not run).</li>
  * </ul>
  * A check <b>fails</b> when the ratio's 99% confidence interval ({@link Stats#ratio}) lies entirely on the
  * wrong side of the limit; it <b>warns</b> when the point estimate is on the wrong side but the interval
@@ -126,6 +129,7 @@ public final class RegressionGate
                     : r.ratio().value() < ORDER9_MIN_SPEEDUP ? Status.WARN : Status.PASS;
                 checks.add(new Check(st, name, describe(r, st, "config=x86_64:folio-batch order=9") + best(l, f)));
             }
+            checks.addAll(FloorRatios.checks(results, g, CONFIDENCE));
         }
         if (groups.isEmpty())
         {

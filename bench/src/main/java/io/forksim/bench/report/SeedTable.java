@@ -77,6 +77,11 @@ public final class SeedTable
                 }
             }
             sb.append('\n').append(absoluteTable(g, orders)).append('\n').append(bestTable(g, orders)).append('\n');
+            final String floor = FloorRatios.table(results, g, orders);
+            if (!floor.isEmpty())
+            {
+                sb.append('\n').append(floor);
+            }
         }
         return sb.toString();
     }

@@ -88,4 +88,30 @@ class RegressionGateTest
         final RegressionGate.Verdict v = RegressionGate.compareWithBaseline(Fixtures.load("fork-noisy.json").subList(1, 2), Fixtures.load("baseline.json"), 0.05);
         assertThat(v.checks()).singleElement().extracting(RegressionGate.Check::status).isEqualTo(RegressionGate.Status.SKIP);
     }
+
+    @Test
+    void theFloorChecksCompareEachForkWithTheFloorLoopOfTheSameRun()
+    {
+        // per-PTE floor 0.70 ms, batched floor (order 9) 0.24 ms; x86_64 order-0 legacy 1.0 ms, arm64 1.2 ms
+        final RegressionGate.Verdict v = RegressionGate.checkRatios(Fixtures.load("fork-floor.json"));
+        final RegressionGate.Check x0 = find(v, "x86_64 order-0 legacy/floor <= 1.5");
+        assertThat(x0.status()).isEqualTo(RegressionGate.Status.PASS);
+        assertThat(x0.detail()).startsWith("ratio 1.429");
+        final RegressionGate.Check a0 = find(v, "arm64 order-0 legacy/floor <= 1.5");
+        assertThat(a0.status()).isEqualTo(RegressionGate.Status.FAIL);
+        assertThat(a0.detail()).startsWith("ratio 1.714").contains("above the floor target in config=arm64:legacy order=0");
+        final RegressionGate.Check x9 = find(v, "x86_64 order-9 folio-batch/floor <= 1.1");
+        assertThat(x9.status()).isEqualTo(RegressionGate.Status.PASS);
+        assertThat(x9.detail()).startsWith("ratio 1.037");
+        // no order-4 fork and no batched floor of order 4 in the run
+        assertThat(find(v, "x86_64 order-4 folio-batch/floor").status()).isEqualTo(RegressionGate.Status.SKIP);
+    }
+
+    @Test
+    void withoutTheFloorLoopTheFloorChecksAreSkipped()
+    {
+        final RegressionGate.Verdict v = RegressionGate.checkRatios(Fixtures.load("fork-pass.json"));
+        assertThat(find(v, "x86_64 order-0 legacy/floor").status()).isEqualTo(RegressionGate.Status.SKIP);
+        assertThat(find(v, "x86_64 order-0 legacy/floor").detail()).contains("LoopBaseline.perPte");
+    }
 }

@@ -53,4 +53,13 @@ class SeedTableTest
         assertThat(r).contains("gc.alloc.rate.norm 0.1 B/op");
         assertThat(r).contains("arm64 contpte cliff");
     }
+
+    @Test
+    void theSeedTableShowsEachForkAgainstTheFloorOfTheSameRun()
+    {
+        final String out = SeedTable.render(Fixtures.load("fork-floor.json"));
+        assertThat(out).contains("| x floor (same run)         | order-0 (per-PTE)        | order-9 (batched)        |");
+        assertThat(out).contains("| x86_64 legacy              |  1.43 (95% CI ");
+        assertThat(out).contains("| floor ns/page              | 2.67                     | 0.92                     |");
+    }
 }

@@ -1,0 +1,204 @@
+package io.forksim.harness;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The FFM floor: the least a fork's PTE copy can cost in Java over FFM segments, timed in the same worker JVM and the
+ * same rounds as the strategies ({@link ForkRun}) and by the bench module's {@code LoopBaseline} (JMH). It is
+ * {@code /work/shared/reference/FfmLimit.java}, the Java port of {@code climit.c}, with one copy of the loops.
+ *
+ * <p>Per page: read the parent PTE, write it back write-protected, write the child PTE (old, write-protected),
+ * add to the folio's refcount and mapcount; {@link #perPte} once per page, {@link #batched} once per run of
+ * consecutive PFNs inside one folio. No page-table walk, no VMA rules, no PageAnonExclusive, no events: the
+ * distance from a strategy's fork to this loop is what the engine's model costs on top.
+ *
+ * <p>Data: {@code pages} parent PTEs and as many child PTEs (8 bytes each) and a 24-byte folio record per page
+ * (refcount at +4, mapcount at +8), every byte written once at allocation so that no page is first touched
+ * inside a timed pass. PTE words use the x86 layout of FfmLimit: present bit 0, write bit 1, accessed bit 5,
+ * PFN from bit 12 (offset by 1000):
+ * <pre>
+ *  63            12 11    6  5  4   2  1  0
+ * +----------------+-------+---+-----+---+---+
+ * |   pfn + 1000   |   0   | A |  0  | W | P |
+ * +----------------+-------+---+-----+---+---+
+ * </pre>
+ * A pass is not its own inverse (it clears every parent W bit); {@link #restoreWritable} sets them again and is
+ * not timed, as FfmLimit's restore ran outside its timer.
+ */
+public final class FloorLoop implements AutoCloseable
+{
+    static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+    static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    static final long W = 1L << 1;
+    static final long A = 1L << 5;
+    static final int SH = 12;
+    /** Bytes of one folio record (as the engine's memmap record is larger than the two counters). */
+    static final long FOLIO = 24;
+
+    private final Arena owned;
+    private final MemorySegment par;
+    private final MemorySegment chi;
+    private final MemorySegment fo;
+    private final long pages;
+
+    private FloorLoop(final Arena owned, final MemorySegment par, final MemorySegment chi, final MemorySegment fo,
+        final long pages)
+    {
+        this.owned = owned;
+        this.par = par;
+        this.chi = chi;
+        this.fo = fo;
+        this.pages = pages;
+    }
+
+    /**
+     * The floor's data for {@code pages} pages in {@code arena}, every byte touched.
+     *
+     * @param pages at least 1
+     * @param owns  whether {@link #close} closes {@code arena} (false for the global arena or one the caller closes)
+     */
+    public static FloorLoop allocate(final Arena arena, final long pages, final boolean owns)
+    {
+        if (pages < 1)
+        {
+            throw new IllegalArgumentException("the floor loop needs at least one page, not " + pages);
+        }
+        final MemorySegment par = arena.allocate(pages * 8, 4096);
+        final MemorySegment chi = arena.allocate(pages * 8, 4096);
+        final MemorySegment fo = arena.allocate(pages * FOLIO, 4096);
+        for (long i = 0; i < pages; i++)
+        {
+            par.setAtIndex(L, i, ((i + 1000) << SH) | 1 | W | A);
+            chi.setAtIndex(L, i, 0);
+            fo.set(I, i * FOLIO + 4, 1);
+        }
+        return new FloorLoop(owns ? arena : null, par, chi, fo, pages);
+    }
+
+    public long pages()
+    {
+        return pages;
+    }
+
+    /** The loop a fork of order-{@code order} folios is compared with: per-PTE for order 0, batched otherwise. */
+    public void pass(final int order)
+    {
+        if (order == 0)
+        {
+            perPte(par, chi, fo, pages, order);
+        }
+        else
+        {
+            batched(par, chi, fo, pages, order);
+        }
+    }
+
+    /** One per-PTE pass (for JMH, which consumes the return value). */
+    public long perPte(final int order)
+    {
+        return perPte(par, chi, fo, pages, order);
+    }
+
+    /** One batched pass. */
+    public void batched(final int order)
+    {
+        batched(par, chi, fo, pages, order);
+    }
+
+    /** Sets every parent W bit again: the state before a pass. Not part of the floor. */
+    public void restoreWritable()
+    {
+        for (long i = 0; i < pages; i++)
+        {
+            par.setAtIndex(L, i, par.getAtIndex(L, i) | W);
+        }
+    }
+
+    static long perPte(final MemorySegment par, final MemorySegment chi, final MemorySegment fo, final long n, final int order)
+    {
+        final long fnm = ~((1L << order) - 1);
+        final long s = 0;
+        for (long i = 0; i < n; i++)
+        {
+            long p = par.getAtIndex(L, i);
+            if ((p & 1) == 0)
+            {
+                continue;
+            }
+            final long pfn = (p >>> SH) - 1000;
+            final long f = (pfn & fnm) * FOLIO;
+            fo.set(I, f + 4, fo.get(I, f + 4) + 1);
+            fo.set(I, f + 8, fo.get(I, f + 8) + 1);
+            if ((p & W) != 0)
+            {
+                p &= ~W;
+                par.setAtIndex(L, i, p);
+            }
+            chi.setAtIndex(L, i, p & ~A);
+        }
+        return s;
+    }
+
+    static void batched(final MemorySegment par, final MemorySegment chi, final MemorySegment fo, final long n, final int order)
+    {
+        final long fn = 1L << order;
+        for (long i = 0; i < n; )
+        {
+            final long p = par.getAtIndex(L, i);
+            final long pfn = (p >>> SH) - 1000;
+            final long head = pfn & ~(fn - 1);
+            long nr = 1;
+            long exp = p + (1L << SH);
+            while (i + nr < n && head + fn > pfn + nr && par.getAtIndex(L, i + nr) == exp)
+            {
+                nr++;
+                exp += 1L << SH;
+            }
+            final long f = head * FOLIO;
+            fo.set(I, f + 4, fo.get(I, f + 4) + (int)nr);
+            fo.set(I, f + 8, fo.get(I, f + 8) + (int)nr);
+            for (long j = 0; j < nr; j++)
+            {
+                final long q = (p + (j << SH)) & ~W;
+                par.setAtIndex(L, i + j, q);
+                chi.setAtIndex(L, i + j, q & ~A);
+            }
+            i += nr;
+        }
+    }
+
+    /** Test access: the parent PTE at {@code i}. */
+    long parentPte(final long i)
+    {
+        return par.getAtIndex(L, i);
+    }
+
+    /** Test access: the child PTE at {@code i}. */
+    long childPte(final long i)
+    {
+        return chi.getAtIndex(L, i);
+    }
+
+    /** Test access: the refcount of the folio record of page {@code pfn}. */
+    int refcount(final long pfn)
+    {
+        return fo.get(I, pfn * FOLIO + 4);
+    }
+
+    /** Test access: the mapcount of the folio record of page {@code pfn}. */
+    int mapcount(final long pfn)
+    {
+        return fo.get(I, pfn * FOLIO + 8);
+    }
+
+    @Override
+    public void close()
+    {
+        if (owned != null)
+        {
+            owned.close();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.forksim.harness;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The FFM floor loop: what one pass leaves in the parent, the child and the folio records. */
+class FloorLoopTest
+{
+    /** Present, writable, accessed PTE of pfn {@code i} in FfmLimit's layout (pfn offset by 1000). */
+    private static long writable(final long i)
+    {
+        return ((i + 1000) << 12) | 0x23;
+    }
+
+    @Test
+    void aPerPtePassWriteProtectsTheParentAndStoresAnOldReadOnlyChild()
+    {
+        try (FloorLoop f = FloorLoop.allocate(Arena.ofConfined(), 32, true))
+        {
+            assertThat(f.parentPte(5)).isEqualTo(writable(5)).isEqualTo(0x3ED023L);
+            f.pass(0);
+            assertThat(f.parentPte(5)).isEqualTo(0x3ED021L);
+            assertThat(f.childPte(5)).isEqualTo(0x3ED001L);
+            assertThat(f.refcount(5)).isEqualTo(2);
+            assertThat(f.mapcount(5)).isEqualTo(1);
+            f.restoreWritable();
+            assertThat(f.parentPte(5)).isEqualTo(0x3ED023L);
+        }
+    }
+
+    @Test
+    void aBatchedPassOfOrderFourUpdatesEachFolioHeadOncePerSixteenPages()
+    {
+        try (FloorLoop f = FloorLoop.allocate(Arena.ofConfined(), 64, true))
+        {
+            f.pass(4);
+            for (final long head : new long[] {0, 16, 32, 48})
+            {
+                assertThat(f.refcount(head)).isEqualTo(1 + 16);
+                assertThat(f.mapcount(head)).isEqualTo(16);
+            }
+            assertThat(f.refcount(17)).isEqualTo(1);
+            assertThat(f.parentPte(63)).isEqualTo(writable(63) & ~0x2L);
+            assertThat(f.childPte(63)).isEqualTo(writable(63) & ~0x22L);
+        }
+    }
+
+    @Test
+    void noPagesIsRefusedByValue()
+    {
+        assertThatThrownBy(() -> FloorLoop.allocate(Arena.global(), 0, false))
+            .isInstanceOf(IllegalArgumentException.class).hasMessage("the floor loop needs at least one page, not 0");
+    }
+}
