@@ -4,9 +4,6 @@ import static io.forksim.mem.PageDescriptor.AUX_OFFSET;
 import static io.forksim.mem.PageDescriptor.FLAGS_OFFSET;
 import static io.forksim.mem.PageDescriptor.GUP_PIN_COUNTING_BIAS;
 import static io.forksim.mem.PageDescriptor.MAPCOUNT_OFFSET;
-import static io.forksim.mem.PageDescriptor.MM_IDS_OFFSET;
-import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT0_OFFSET;
-import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT1_OFFSET;
 import static io.forksim.mem.PageDescriptor.ORDER_MASK;
 import static io.forksim.mem.PageDescriptor.PG_ANON;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
@@ -58,7 +55,8 @@ import java.lang.invoke.VarHandle;
  * free lists live in them, one head record per free 4 MiB block, so a huge page per 2 MiB of records would commit the
  * records of all RAM (at 64 GiB order-0 on 129 GiB of simulated RAM: 1018 MiB resident instead of 612 MiB).
  */
-public final class MemMap implements AutoCloseable {
+public final class MemMap implements AutoCloseable
+{
 
     /** Layout of the int fields of a record (little-endian). */
     public static final ValueLayout.OfInt INT = PageDescriptor.INT_LAYOUT;
@@ -92,7 +90,8 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
-    public MemMap(final long nrPages) {
+    public MemMap(final long nrPages)
+    {
         this(nrPages, false);
     }
 
@@ -102,7 +101,8 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
-    public MemMap(final long nrPages, final boolean atomic) {
+    public MemMap(final long nrPages, final boolean atomic)
+    {
         this(nrPages, atomic, true);
     }
 
@@ -112,17 +112,21 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
-    public MemMap(final long nrPages, final boolean atomic, final boolean hugePages) {
+    public MemMap(final long nrPages, final boolean atomic, final boolean hugePages)
+    {
         this.nrPages = PageDescriptor.checkNrPages(nrPages);
         this.atomic = atomic;
         this.folioLocks = atomic ? new int[(1 << FOLIO_LOCK_BITS) * FOLIO_LOCK_STRIDE] : null;
         final OffHeapArena a = new OffHeapArena(hugePages);
-        try {
+        try
+        {
             // small pages: PhysMem's free lists touch one record per max-order block (16 KiB of records) across all RAM
             this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records", false);
             this.tokens = a.allocateZeroed(PageDescriptor.tokensLength(nrPages), "the memmap's tokens");
             this.anonExclusive = a.allocateZeroed(PageDescriptor.anonExclusiveLength(nrPages), "the memmap's PageAnonExclusive map");
-        } catch (final RuntimeException | Error e) {
+        }
+        catch (final RuntimeException | Error e)
+        {
             a.close();
             throw e;
         }
@@ -130,56 +134,67 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Number of PFNs described (0..nrPages-1). */
-    public long nrPages() {
+    public long nrPages()
+    {
         return nrPages;
     }
 
     /** Whether the segments were mapped asking for transparent huge pages. */
-    public boolean hugePages() {
+    public boolean hugePages()
+    {
         return arena.hugePages();
     }
 
     /** Whether updates are atomic (a concurrent machine). */
-    public boolean atomic() {
+    public boolean atomic()
+    {
         return atomic;
     }
 
     /** Frees the three segments. Idempotent; the map must not be used afterwards. */
     @Override
-    public void close() {
-        if (!closed) {
+    public void close()
+    {
+        if (!closed)
+        {
             closed = true;
             arena.close();
         }
     }
 
     /** Bytes of off-heap state this map reserves: records + tokens + anonExclusive byte map, 25 per page. */
-    public long offHeapBytes() {
+    public long offHeapBytes()
+    {
         return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize();
     }
 
     /** The records segment: 16 bytes per PFN. */
-    public MemorySegment records() {
+    public MemorySegment records()
+    {
         return records;
     }
 
     /** The tokens segment: 8 bytes per PFN. */
-    public MemorySegment tokens() {
+    public MemorySegment tokens()
+    {
         return tokens;
     }
 
     /** The PageAnonExclusive byte map: 1 byte per PFN, 1 = PageAnonExclusive, 0 = not. */
-    public MemorySegment anonExclusive() {
+    public MemorySegment anonExclusive()
+    {
         return anonExclusive;
     }
 
     // ---- raw record fields ----------------------------------------------------------------------
 
-    public int flags(final long pfn) {
+    public int flags(final long pfn)
+    {
         return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET);
     }
 
-    public void setFlags(final long pfn, final int flags) {
+    public void setFlags(final long pfn, final int flags)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, flags);
     }
 
@@ -187,9 +202,11 @@ public final class MemMap implements AutoCloseable {
      * Sets {@code bits} in the flags word ({@code folio_set_*}, an atomic {@code set_bit} when {@link #atomic}):
      * for mutable folio flags (PG_DIRTY, PG_SWAPCACHE, PG_MM_IDS_SHARED) of a folio other threads may map.
      */
-    public void setFlagBits(final long pfn, final int bits) {
+    public void setFlagBits(final long pfn, final int bits)
+    {
         final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             INT_VH.getAndBitwiseOr(records, off, bits);
             return;
         }
@@ -197,9 +214,11 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Clears {@code bits} in the flags word ({@code folio_clear_*}, an atomic {@code clear_bit} when {@link #atomic}). */
-    public void clearFlagBits(final long pfn, final int bits) {
+    public void clearFlagBits(final long pfn, final int bits)
+    {
         final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             INT_VH.getAndBitwiseAnd(records, off, ~bits);
             return;
         }
@@ -207,17 +226,20 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Order of the folio containing {@code pfn} (stored in every page of an allocated folio). */
-    public int order(final long pfn) {
+    public int order(final long pfn)
+    {
         return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK;
     }
 
     /** Head PFN of the folio containing {@code pfn}: {@code pfn & -(1 << order)}, one load. */
-    public long folioHead(final long pfn) {
+    public long folioHead(final long pfn)
+    {
         return pfn & -(1L << order(pfn));
     }
 
     /** Whether {@code pfn} belongs to a large (order &gt;= 1) folio. */
-    public boolean isLarge(final long pfn) {
+    public boolean isLarge(final long pfn)
+    {
         return order(pfn) != 0;
     }
 
@@ -226,12 +248,14 @@ public final class MemMap implements AutoCloseable {
      * refcount on a head or order-0 page, MM-ID data on page[1] of a large folio. {@link #folioRefCount} resolves
      * the head.
      */
-    public int rawRefcount(final long pfn) {
+    public int rawRefcount(final long pfn)
+    {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
         return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
-    public void setRefcount(final long pfn, final int refcount) {
+    public void setRefcount(final long pfn, final int refcount)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET, refcount);
     }
 
@@ -240,9 +264,11 @@ public final class MemMap implements AutoCloseable {
      * {@code folio_ref_sub_return}). Plain, or an atomic {@code getAndAdd} when {@link #atomic}: of two threads
      * dropping the last references of a shared folio exactly one sees 0 and frees it.
      */
-    public int refAdd(final long pfn, final int delta) {
+    public int refAdd(final long pfn, final int delta)
+    {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             return (int) INT_VH.getAndAdd(records, off, delta) + delta;
         }
         final int v = records.get(INT, off) + delta;
@@ -255,12 +281,14 @@ public final class MemMap implements AutoCloseable {
      * plain count (the kernel stores count-1; forksim stores the count, 0 = unmapped); MM-ID data on page[1].
      * {@link #folioMapcount} resolves the head.
      */
-    public int rawMapcount(final long pfn) {
+    public int rawMapcount(final long pfn)
+    {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
         return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
-    public void setMapcount(final long pfn, final int mapcount) {
+    public void setMapcount(final long pfn, final int mapcount)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET, mapcount);
     }
 
@@ -268,9 +296,11 @@ public final class MemMap implements AutoCloseable {
      * Adds {@code delta} to the mapcount slot; returns the new value. Plain, or an atomic {@code getAndAdd}
      * ({@code atomic_add_return(&page->_mapcount)}) when {@link #atomic}.
      */
-    public int mapcountAdd(final long pfn, final int delta) {
+    public int mapcountAdd(final long pfn, final int delta)
+    {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             return (int) INT_VH.getAndAdd(records, off, delta) + delta;
         }
         final int v = records.get(INT, off) + delta;
@@ -278,11 +308,13 @@ public final class MemMap implements AutoCloseable {
         return v;
     }
 
-    public int aux(final long pfn) {
+    public int aux(final long pfn)
+    {
         return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET);
     }
 
-    void setAux(final long pfn, final int aux) {
+    void setAux(final long pfn, final int aux)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET, aux);
     }
 
@@ -290,7 +322,8 @@ public final class MemMap implements AutoCloseable {
      * Page-table page: the head of the list of PTE tables deposited on it, or the link to the next deposited table
      * ({@code ptdesc->pmd_huge_pte}), stored as a PFN + 1 (0 = none). Precondition: {@code pfn} is a page-table page.
      */
-    public int pmdHugePte(final long pfn) {
+    public int pmdHugePte(final long pfn)
+    {
         return aux(pfn);
     }
 
@@ -299,8 +332,10 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws IllegalStateException if {@code pfn} is not a page-table page
      */
-    public void setPmdHugePte(final long pfn, final int link) {
-        if ((flags(pfn) & PageDescriptor.PG_TABLE) == 0) {
+    public void setPmdHugePte(final long pfn, final int link)
+    {
+        if ((flags(pfn) & PageDescriptor.PG_TABLE) == 0)
+        {
             throw new IllegalStateException("pfn " + pfn + " is not a page-table page: no pmd_huge_pte to set");
         }
         setAux(pfn, link);
@@ -311,16 +346,19 @@ public final class MemMap implements AutoCloseable {
      * pincount of its head), which means nothing once the page is an order-0 folio of its own.
      * Precondition: the folio {@code pfn} belonged to is being split and holds no pin.
      */
-    public void clearAuxForSplit(final long pfn) {
+    public void clearAuxForSplit(final long pfn)
+    {
         setAux(pfn, 0);
     }
 
     /** Page-table page: the slot index of its table storage (forksim's ptdesc). */
-    public int ptSlot(final long pfn) {
+    public int ptSlot(final long pfn)
+    {
         return rawMapcount(pfn);
     }
 
-    void setPtSlot(final long pfn, final int slot) {
+    void setPtSlot(final long pfn, final int slot)
+    {
         setMapcount(pfn, slot);
     }
 
@@ -329,7 +367,8 @@ public final class MemMap implements AutoCloseable {
      * head (a tail page's own refcount slot is not the folio's; on page[1] it holds MM-ID data).
      * Precondition: {@code pfn} is a page of an allocated folio.
      */
-    public int folioRefCount(final long pfn) {
+    public int folioRefCount(final long pfn)
+    {
         return rawRefcount(folioHead(pfn));
     }
 
@@ -338,31 +377,37 @@ public final class MemMap implements AutoCloseable {
      * for an order-0 folio and the head's {@code large_mapcount} for a large one.
      * Precondition: {@code pfn} is a page of an allocated folio.
      */
-    public int folioMapcount(final long pfn) {
+    public int folioMapcount(final long pfn)
+    {
         return rawMapcount(folioHead(pfn));
     }
 
     /** {@code large_mapcount} of a large folio head (plain count). */
-    public int largeMapcount(final long head) {
+    public int largeMapcount(final long head)
+    {
         return rawMapcount(head);
     }
 
     /** {@code _pincount} of a large folio head. */
-    public int pincount(final long head) {
+    public int pincount(final long head)
+    {
         return aux(head);
     }
 
-    public void setPincount(final long head, final int pincount) {
+    public void setPincount(final long head, final int pincount)
+    {
         setAux(head, pincount);
     }
 
     // ---- tokens ---------------------------------------------------------------------------------
 
-    public long token(final long pfn) {
+    public long token(final long pfn)
+    {
         return tokens.get(LONG, pfn << TOKEN_SHIFT);
     }
 
-    public void setToken(final long pfn, final long token) {
+    public void setToken(final long pfn, final long token)
+    {
         tokens.set(LONG, pfn << TOKEN_SHIFT, token);
     }
 
@@ -374,16 +419,20 @@ public final class MemMap implements AutoCloseable {
     private static final byte PAE = 1;
 
     /** PageAnonExclusive: one byte load (volatile when {@link #atomic}). */
-    public boolean testAnonExclusive(final long pfn) {
-        if (atomic) {
+    public boolean testAnonExclusive(final long pfn)
+    {
+        if (atomic)
+        {
             return (byte) BYTE_VH.getVolatile(anonExclusive, pfn) != 0;
         }
         return anonExclusive.get(ValueLayout.JAVA_BYTE, pfn) != 0;
     }
 
     /** SetPageAnonExclusive: a byte store of 1 (volatile when {@link #atomic}). */
-    public void setAnonExclusive(final long pfn) {
-        if (atomic) {
+    public void setAnonExclusive(final long pfn)
+    {
+        if (atomic)
+        {
             BYTE_VH.setVolatile(anonExclusive, pfn, PAE);
             return;
         }
@@ -394,8 +443,10 @@ public final class MemMap implements AutoCloseable {
      * ClearPageAnonExclusive: a byte store of 0 (volatile when {@link #atomic}), without testing the byte first:
      * fork's copy loops call it once per PTE, where a plain store is cheaper than a load and a branch.
      */
-    public void clearAnonExclusive(final long pfn) {
-        if (atomic) {
+    public void clearAnonExclusive(final long pfn)
+    {
+        if (atomic)
+        {
             BYTE_VH.setVolatile(anonExclusive, pfn, (byte) 0);
             return;
         }
@@ -403,22 +454,29 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive: 8 bytes per load where aligned. */
-    public boolean anyAnonExclusive(final long pfn, final long nr) {
+    public boolean anyAnonExclusive(final long pfn, final long nr)
+    {
         final MemorySegment s = anonExclusive;
         final long end = pfn + Math.max(nr, 0);
         long p = pfn;
-        for (; p < end && (p & 7) != 0; p++) {
-            if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        for (; p < end && (p & 7) != 0; p++)
+        {
+            if (s.get(ValueLayout.JAVA_BYTE, p) != 0)
+            {
                 return true;
             }
         }
-        for (; end - p >= 8; p += 8) {
-            if (s.get(LONG, p) != 0) {
+        for (; end - p >= 8; p += 8)
+        {
+            if (s.get(LONG, p) != 0)
+            {
                 return true;
             }
         }
-        for (; p < end; p++) {
-            if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        for (; p < end; p++)
+        {
+            if (s.get(ValueLayout.JAVA_BYTE, p) != 0)
+            {
                 return true;
             }
         }
@@ -432,42 +490,57 @@ public final class MemMap implements AutoCloseable {
      * set, zeroed with one store ({@link #atomic}: each set byte with a volatile store, as the word's other bytes
      * are other pages, possibly of folios other threads own); the unaligned edges byte by byte.
      */
-    public void clearAnonExclusiveRange(final long pfn, final long nr) {
+    public void clearAnonExclusiveRange(final long pfn, final long nr)
+    {
         final MemorySegment s = anonExclusive;
         final long end = pfn + Math.max(nr, 0);
         long p = pfn;
-        for (; p < end && (p & 7) != 0; p++) {
+        for (; p < end && (p & 7) != 0; p++)
+        {
             clearIfSet(s, p);
         }
-        for (; end - p >= 8; p += 8) {
-            if (s.get(LONG, p) != 0) {
-                if (atomic) {
-                    for (int i = 0; i < 8; i++) {
+        for (; end - p >= 8; p += 8)
+        {
+            if (s.get(LONG, p) != 0)
+            {
+                if (atomic)
+                {
+                    for (int i = 0; i < 8; i++)
+                    {
                         clearIfSet(s, p + i);
                     }
-                } else {
+                }
+                else
+                {
                     s.set(LONG, p, 0L);
                 }
             }
         }
-        for (; p < end; p++) {
+        for (; p < end; p++)
+        {
             clearIfSet(s, p);
         }
     }
 
-    private void clearIfSet(final MemorySegment s, final long p) {
-        if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+    private void clearIfSet(final MemorySegment s, final long p)
+    {
+        if (s.get(ValueLayout.JAVA_BYTE, p) != 0)
+        {
             clearAnonExclusive(p);
         }
     }
 
     /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}: a fill of the range, byte by byte when {@link #atomic}. */
-    public void setAnonExclusiveRange(final long pfn, final long nr) {
-        if (nr <= 0) {
+    public void setAnonExclusiveRange(final long pfn, final long nr)
+    {
+        if (nr <= 0)
+        {
             return;
         }
-        if (atomic) {
-            for (long p = pfn; p < pfn + nr; p++) {
+        if (atomic)
+        {
+            for (long p = pfn; p < pfn + nr; p++)
+            {
                 BYTE_VH.setVolatile(anonExclusive, p, PAE);
             }
             return;
@@ -478,12 +551,14 @@ public final class MemMap implements AutoCloseable {
     // ---- kernel-named folio helpers -------------------------------------------------------------
 
     /** folio_nr_pages: pages in the folio containing {@code pfn} (1 &lt;&lt; order). */
-    public int folioNrPages(final long pfn) {
+    public int folioNrPages(final long pfn)
+    {
         return 1 << order(pfn);
     }
 
     /** folio_test_large: the folio containing {@code pfn} has order &gt;= 1. */
-    public boolean folioTestLarge(final long pfn) {
+    public boolean folioTestLarge(final long pfn)
+    {
         return order(pfn) != 0;
     }
 
@@ -491,7 +566,8 @@ public final class MemMap implements AutoCloseable {
      * folio_test_anon for the folio containing {@code pfn}: PG_ANON is a type flag that
      * {@link #prepFolio} copies into every page, so any page answers with one load.
      */
-    public boolean folioTestAnon(final long pfn) {
+    public boolean folioTestAnon(final long pfn)
+    {
         return (flags(pfn) & PG_ANON) != 0;
     }
 
@@ -500,9 +576,11 @@ public final class MemMap implements AutoCloseable {
      * {@code _pincount} &gt; 0 (exact); an order-0 folio maybe is iff its refcount, read unsigned,
      * is at least GUP_PIN_COUNTING_BIAS (1024), which gives false positives for many plain refs.
      */
-    public boolean folioMaybeDmaPinned(final long head) {
+    public boolean folioMaybeDmaPinned(final long head)
+    {
         final int flags = flags(head);
-        if ((flags & ORDER_MASK) != 0) {
+        if ((flags & ORDER_MASK) != 0)
+        {
             return aux(head) > 0;
         }
         return Integer.compareUnsigned(rawRefcount(head), GUP_PIN_COUNTING_BIAS) >= 0;
@@ -518,57 +596,73 @@ public final class MemMap implements AutoCloseable {
      * several folios: harmless, the lock is a leaf and never held across another lock). Not reentrant: the
      * add/sub helpers take it themselves, so a caller holding it must not call them.
      */
-    public void folioLockLargeMapcount(final long head) {
-        if (!atomic) {
+    public void folioLockLargeMapcount(final long head)
+    {
+        if (!atomic)
+        {
             return;
         }
         final int i = folioLockIndex(head);
         int spins = 0;
-        while (!LOCK_VH.compareAndSet(folioLocks, i, 0, 1)) {
-            do {
-                if (++spins < SPINS_BEFORE_YIELD) {
+        while (!LOCK_VH.compareAndSet(folioLocks, i, 0, 1))
+        {
+            do
+            {
+                if (++spins < SPINS_BEFORE_YIELD)
+                {
                     Thread.onSpinWait();
-                } else {
+                }
+                else
+                {
                     spins = 0;
                     Thread.yield(); // the holder may be preempted (more threads than cores)
                 }
-            } while ((int) LOCK_VH.getOpaque(folioLocks, i) != 0);
+            }
+            while ((int) LOCK_VH.getOpaque(folioLocks, i) != 0);
         }
     }
 
     /** {@code folio_unlock_large_mapcount}: a release store. A no-op unless {@link #atomic}. */
-    public void folioUnlockLargeMapcount(final long head) {
-        if (!atomic) {
+    public void folioUnlockLargeMapcount(final long head)
+    {
+        if (!atomic)
+        {
             return;
         }
         LOCK_VH.setRelease(folioLocks, folioLockIndex(head), 0);
     }
 
-    private static int folioLockIndex(final long head) {
+    private static int folioLockIndex(final long head)
+    {
         return (int) ((head * 0x9E37_79B9_7F4A_7C15L) >>> (64 - FOLIO_LOCK_BITS)) * FOLIO_LOCK_STRIDE;
     }
 
     /** {@code _mm_id[idx]} (idx 0 or 1) of a large folio; 0 = free slot. */
-    public int folioMmId(final long head, final int idx) {
+    public int folioMmId(final long head, final int idx)
+    {
         final int ids = aux(head + 1);
         return idx == 0 ? PageDescriptor.mmId0(ids) : PageDescriptor.mmId1(ids);
     }
 
     /** Mappings of the large folio owned by {@code mmId}, or 0 if no slot holds {@code mmId}. */
-    public int folioMmIdMapcount(final long head, final int mmId) {
+    public int folioMmIdMapcount(final long head, final int mmId)
+    {
         final long p1 = head + 1;
         final int ids = aux(p1);
-        if (PageDescriptor.mmId0(ids) == mmId) {
+        if (PageDescriptor.mmId0(ids) == mmId)
+        {
             return rawRefcount(p1);
         }
-        if (PageDescriptor.mmId1(ids) == mmId) {
+        if (PageDescriptor.mmId1(ids) == mmId)
+        {
             return rawMapcount(p1);
         }
         return 0;
     }
 
     /** FOLIO_MM_IDS_SHARED_BIT: the large folio is maybe mapped by more than one MM. */
-    public boolean folioMmIdsShared(final long head) {
+    public boolean folioMmIdsShared(final long head)
+    {
         return (flags(head) & PG_MM_IDS_SHARED) != 0;
     }
 
@@ -576,10 +670,12 @@ public final class MemMap implements AutoCloseable {
      * folio_set_large_mapcount (include/linux/rmap.h, CONFIG_MM_ID): the first mapping(s) of a fresh,
      * unmapped large folio, all owned by {@code mmId} (slot 0). Requires both MM-id slots free.
      */
-    public void folioSetLargeMapcount(final long head, final int mapcount, final int mmId) {
+    public void folioSetLargeMapcount(final long head, final int mapcount, final int mmId)
+    {
         checkLargeHead(head, mapcount, mmId);
         final long p1 = head + 1;
-        if (aux(p1) != 0) {
+        if (aux(p1) != 0)
+        {
             throw new IllegalStateException("folio " + head + " already has MM ids 0x"
                     + Integer.toHexString(aux(p1)));
         }
@@ -608,36 +704,50 @@ public final class MemMap implements AutoCloseable {
      * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
      *         or {@code mmId} is not 1..65535
      */
-    public int folioAddLargeMapcount(final long head, final int nr, final int mmId) {
+    public int folioAddLargeMapcount(final long head, final int nr, final int mmId)
+    {
         checkLargeHead(head, nr, mmId);
-        if (!atomic) {
+        if (!atomic)
+        {
             return addLargeMapcount(head, nr, mmId);
         }
         folioLockLargeMapcount(head);
-        try {
+        try
+        {
             return addLargeMapcount(head, nr, mmId);
-        } finally {
+        }
+        finally
+        {
             folioUnlockLargeMapcount(head);
         }
     }
 
-    private int addLargeMapcount(final long head, final int nr, final int mmId) {
+    private int addLargeMapcount(final long head, final int nr, final int mmId)
+    {
         final long p1 = head + 1;
         final int newMapcount = mapcountAdd(head, nr);
         final int ids = aux(p1);
         final int id0 = PageDescriptor.mmId0(ids);
         final int id1 = PageDescriptor.mmId1(ids);
-        if (id0 == mmId) {
+        if (id0 == mmId)
+        {
             setRefcount(p1, rawRefcount(p1) + nr);
-        } else if (id1 == mmId) {
+        }
+        else if (id1 == mmId)
+        {
             setMapcount(p1, rawMapcount(p1) + nr);
-        } else if (id0 == PageDescriptor.MM_ID_DUMMY) {
+        }
+        else if (id0 == PageDescriptor.MM_ID_DUMMY)
+        {
             setAux(p1, PageDescriptor.packMmIds(mmId, id1));
             setRefcount(p1, nr);
-            if (newMapcount != nr) {
+            if (newMapcount != nr)
+            {
                 setFlagBits(head, PG_MM_IDS_SHARED);
             }
-        } else if (id1 == PageDescriptor.MM_ID_DUMMY) {
+        }
+        else if (id1 == PageDescriptor.MM_ID_DUMMY)
+        {
             setAux(p1, PageDescriptor.packMmIds(id0, mmId));
             setMapcount(p1, nr);
             setFlagBits(head, PG_MM_IDS_SHARED);
@@ -663,55 +773,70 @@ public final class MemMap implements AutoCloseable {
      * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
      *         or {@code mmId} is not 1..65535
      */
-    public int folioSubLargeMapcount(final long head, final int nr, final int mmId) {
+    public int folioSubLargeMapcount(final long head, final int nr, final int mmId)
+    {
         checkLargeHead(head, nr, mmId);
-        if (!atomic) {
+        if (!atomic)
+        {
             return subLargeMapcount(head, nr, mmId);
         }
         folioLockLargeMapcount(head);
-        try {
+        try
+        {
             return subLargeMapcount(head, nr, mmId);
-        } finally {
+        }
+        finally
+        {
             folioUnlockLargeMapcount(head);
         }
     }
 
-    private int subLargeMapcount(final long head, final int nr, final int mmId) {
+    private int subLargeMapcount(final long head, final int nr, final int mmId)
+    {
         final long p1 = head + 1;
         final int newMapcount = mapcountAdd(head, -nr);
         final int ids = aux(p1);
         final int id0 = PageDescriptor.mmId0(ids);
         final int id1 = PageDescriptor.mmId1(ids);
-        if (id0 == mmId) {
+        if (id0 == mmId)
+        {
             final int c = rawRefcount(p1) - nr;
-            if (c > 0) {
+            if (c > 0)
+            {
                 setRefcount(p1, c);
                 return newMapcount;
             }
             setRefcount(p1, 0);
             setAux(p1, PageDescriptor.packMmIds(PageDescriptor.MM_ID_DUMMY, id1));
-        } else if (id1 == mmId) {
+        }
+        else if (id1 == mmId)
+        {
             final int c = rawMapcount(p1) - nr;
-            if (c > 0) {
+            if (c > 0)
+            {
                 setMapcount(p1, c);
                 return newMapcount;
             }
             setMapcount(p1, 0);
             setAux(p1, PageDescriptor.packMmIds(id0, PageDescriptor.MM_ID_DUMMY));
         }
-        if (rawRefcount(p1) == newMapcount || rawMapcount(p1) == newMapcount) {
+        if (rawRefcount(p1) == newMapcount || rawMapcount(p1) == newMapcount)
+        {
             clearFlagBits(head, PG_MM_IDS_SHARED);
         }
         return newMapcount;
     }
 
-    private void checkLargeHead(final long head, final int nr, final int mmId) {
+    private void checkLargeHead(final long head, final int nr, final int mmId)
+    {
         final int order = order(head);
-        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (flags(head) & PG_HEAD) == 0) {
+        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (flags(head) & PG_HEAD) == 0)
+        {
             throw new IllegalArgumentException("pfn " + head + " is not the head of a large folio (flags 0x"
                     + Integer.toHexString(flags(head)) + ")");
         }
-        if (nr <= 0) {
+        if (nr <= 0)
+        {
             throw new IllegalArgumentException("nr " + nr + " must be positive");
         }
         PageDescriptor.checkMmId(mmId);
@@ -732,9 +857,11 @@ public final class MemMap implements AutoCloseable {
      *                   order, PG_HEAD/TAIL/BUDDY, PG_MM_IDS_SHARED and unassigned bits are refused
      * @throws IllegalArgumentException naming the order, pfn or flags if they are invalid
      */
-    public void prepFolio(final long pfn, final int order, final int extraFlags) {
+    public void prepFolio(final long pfn, final int order, final int extraFlags)
+    {
         checkBlock(pfn, order);
-        if ((extraFlags & STRUCTURAL_FLAGS_MASK) != 0) {
+        if ((extraFlags & STRUCTURAL_FLAGS_MASK) != 0)
+        {
             throw new IllegalArgumentException("extraFlags 0x" + Integer.toHexString(extraFlags)
                     + " contain structural bits 0x" + Integer.toHexString(extraFlags & STRUCTURAL_FLAGS_MASK));
         }
@@ -745,13 +872,15 @@ public final class MemMap implements AutoCloseable {
         records.set(LONG, off, headFlags | (1L << 32));
         records.set(LONG, off + 8, 0L);
         final long tailFlags = PG_TAIL | order | (extraFlags & PageDescriptor.FOLIO_TYPE_FLAGS);
-        for (long i = 1; i < nr; i++) {
+        for (long i = 1; i < nr; i++)
+        {
             off += PageDescriptor.RECORD_LENGTH;
             records.set(LONG, off, tailFlags);
             records.set(LONG, off + 8, 0L);
         }
         final long tokOff = pfn << TOKEN_SHIFT;
-        for (long i = 0; i < nr; i++) {
+        for (long i = 0; i < nr; i++)
+        {
             tokens.set(LONG, tokOff + (i << TOKEN_SHIFT), 0L);
         }
         clearAnonExclusiveRange(pfn, nr);
@@ -762,34 +891,41 @@ public final class MemMap implements AutoCloseable {
      * {@code pfn}, as when a folio is freed. Tokens are left as they are (freed memory keeps its
      * content until {@link #prepFolio} zeroes it).
      */
-    public void clearFolio(final long pfn, final int order) {
+    public void clearFolio(final long pfn, final int order)
+    {
         checkBlock(pfn, order);
         clearBlock(pfn, order);
     }
 
     /** {@link #clearFolio} without validation, for {@link PhysMem}. */
-    void clearBlock(final long pfn, final int order) {
+    void clearBlock(final long pfn, final int order)
+    {
         final long nr = 1L << order;
         records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
         clearAnonExclusiveRange(pfn, nr);
     }
 
-    private void checkBlock(final long pfn, final int order) {
+    private void checkBlock(final long pfn, final int order)
+    {
         PageDescriptor.checkOrder(order);
-        if (pfn < 0 || pfn >= nrPages) {
+        if (pfn < 0 || pfn >= nrPages)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is out of range 0.." + (nrPages - 1));
         }
-        if ((pfn & ((1L << order) - 1)) != 0) {
+        if ((pfn & ((1L << order) - 1)) != 0)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is not aligned to order " + order);
         }
-        if (pfn + (1L << order) > nrPages) {
+        if (pfn + (1L << order) > nrPages)
+        {
             throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
                     + " runs past the last pfn " + (nrPages - 1));
         }
     }
 
     @Override
-    public String toString() {
+    public String toString()
+    {
         return "MemMap[" + nrPages + " pages]";
     }
 }
