@@ -7,7 +7,6 @@ import static io.forksim.mem.PageDescriptor.MAPCOUNT_OFFSET;
 import static io.forksim.mem.PageDescriptor.ORDER_MASK;
 import static io.forksim.mem.PageDescriptor.PG_ANON;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
-import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
 import static io.forksim.mem.PageDescriptor.PG_TAIL;
 import static io.forksim.mem.PageDescriptor.RECORD_SHIFT;
 import static io.forksim.mem.PageDescriptor.REFCOUNT_OFFSET;
@@ -16,7 +15,6 @@ import static io.forksim.mem.PageDescriptor.TOKEN_SHIFT;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -70,20 +68,14 @@ public final class MemMap implements AutoCloseable
     private final MemorySegment anonExclusive;
     /** Concurrent machine: atomic counter / bit updates and the large-mapcount folio lock. */
     private final boolean atomic;
-    /** Striped folio-lock words (one per 64-byte line), null unless {@link #atomic}. */
-    private final int[] folioLocks;
+    /** The large-folio mapcount with MM ids, and its folio locks. */
+    private final LargeMapcount largeMapcounts;
     private boolean closed;
 
     /** Atomic view of an int field of a record: coordinates (MemorySegment, long offset). */
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
     /** Volatile view of a PageAnonExclusive byte: coordinates (MemorySegment, long offset). */
     private static final VarHandle BYTE_VH = ValueLayout.JAVA_BYTE.varHandle();
-    private static final VarHandle LOCK_VH = MethodHandles.arrayElementVarHandle(int[].class);
-    /** log2 of the number of folio-lock stripes. */
-    private static final int FOLIO_LOCK_BITS = 12;
-    /** ints between two lock words: one cache line each, so two stripes never share a line. */
-    private static final int FOLIO_LOCK_STRIDE = 16;
-    private static final int SPINS_BEFORE_YIELD = 128;
 
     /**
      * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}, with plain (single-threaded) updates.
@@ -116,7 +108,7 @@ public final class MemMap implements AutoCloseable
     {
         this.nrPages = PageDescriptor.checkNrPages(nrPages);
         this.atomic = atomic;
-        this.folioLocks = atomic ? new int[(1 << FOLIO_LOCK_BITS) * FOLIO_LOCK_STRIDE] : null;
+        this.largeMapcounts = new LargeMapcount(this, atomic);
         final OffHeapArena a = new OffHeapArena(hugePages);
         try
         {
@@ -134,22 +126,13 @@ public final class MemMap implements AutoCloseable
     }
 
     /** Number of PFNs described (0..nrPages-1). */
-    public long nrPages()
-    {
-        return nrPages;
-    }
+    public long nrPages() { return nrPages; }
 
     /** Whether the segments were mapped asking for transparent huge pages. */
-    public boolean hugePages()
-    {
-        return arena.hugePages();
-    }
+    public boolean hugePages() { return arena.hugePages(); }
 
     /** Whether updates are atomic (a concurrent machine). */
-    public boolean atomic()
-    {
-        return atomic;
-    }
+    public boolean atomic() { return atomic; }
 
     /** Frees the three segments. Idempotent; the map must not be used afterwards. */
     @Override
@@ -163,35 +146,20 @@ public final class MemMap implements AutoCloseable
     }
 
     /** Bytes of off-heap state this map reserves: records + tokens + anonExclusive byte map, 25 per page. */
-    public long offHeapBytes()
-    {
-        return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize();
-    }
+    public long offHeapBytes() { return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize(); }
 
     /** The records segment: 16 bytes per PFN. */
-    public MemorySegment records()
-    {
-        return records;
-    }
+    public MemorySegment records() { return records; }
 
     /** The tokens segment: 8 bytes per PFN. */
-    public MemorySegment tokens()
-    {
-        return tokens;
-    }
+    public MemorySegment tokens() { return tokens; }
 
     /** The PageAnonExclusive byte map: 1 byte per PFN, 1 = PageAnonExclusive, 0 = not. */
-    public MemorySegment anonExclusive()
-    {
-        return anonExclusive;
-    }
+    public MemorySegment anonExclusive() { return anonExclusive; }
 
     // ---- raw record fields ----------------------------------------------------------------------
 
-    public int flags(final long pfn)
-    {
-        return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET);
-    }
+    public int flags(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET); }
 
     public void setFlags(final long pfn, final int flags)
     {
@@ -226,22 +194,13 @@ public final class MemMap implements AutoCloseable
     }
 
     /** Order of the folio containing {@code pfn} (stored in every page of an allocated folio). */
-    public int order(final long pfn)
-    {
-        return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK;
-    }
+    public int order(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK; }
 
     /** Head PFN of the folio containing {@code pfn}: {@code pfn & -(1 << order)}, one load. */
-    public long folioHead(final long pfn)
-    {
-        return pfn & -(1L << order(pfn));
-    }
+    public long folioHead(final long pfn) { return pfn & -(1L << order(pfn)); }
 
     /** Whether {@code pfn} belongs to a large (order &gt;= 1) folio. */
-    public boolean isLarge(final long pfn)
-    {
-        return order(pfn) != 0;
-    }
+    public boolean isLarge(final long pfn) { return order(pfn) != 0; }
 
     /**
      * The page's own refcount slot ({@code page_ref_count}; a volatile read when {@link #atomic}): the folio's
@@ -308,10 +267,7 @@ public final class MemMap implements AutoCloseable
         return v;
     }
 
-    public int aux(final long pfn)
-    {
-        return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET);
-    }
+    public int aux(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET); }
 
     void setAux(final long pfn, final int aux)
     {
@@ -322,10 +278,7 @@ public final class MemMap implements AutoCloseable
      * Page-table page: the head of the list of PTE tables deposited on it, or the link to the next deposited table
      * ({@code ptdesc->pmd_huge_pte}), stored as a PFN + 1 (0 = none). Precondition: {@code pfn} is a page-table page.
      */
-    public int pmdHugePte(final long pfn)
-    {
-        return aux(pfn);
-    }
+    public int pmdHugePte(final long pfn) { return aux(pfn); }
 
     /**
      * Sets {@link #pmdHugePte} of the page-table page {@code pfn} to {@code link}.
@@ -352,10 +305,7 @@ public final class MemMap implements AutoCloseable
     }
 
     /** Page-table page: the slot index of its table storage (forksim's ptdesc). */
-    public int ptSlot(final long pfn)
-    {
-        return rawMapcount(pfn);
-    }
+    public int ptSlot(final long pfn) { return rawMapcount(pfn); }
 
     void setPtSlot(final long pfn, final int slot)
     {
@@ -367,32 +317,20 @@ public final class MemMap implements AutoCloseable
      * head (a tail page's own refcount slot is not the folio's; on page[1] it holds MM-ID data).
      * Precondition: {@code pfn} is a page of an allocated folio.
      */
-    public int folioRefCount(final long pfn)
-    {
-        return rawRefcount(folioHead(pfn));
-    }
+    public int folioRefCount(final long pfn) { return rawRefcount(folioHead(pfn)); }
 
     /**
      * {@code folio_mapcount(page_folio(pfn))}: the mapcount of the folio containing {@code pfn}, the page's own
      * for an order-0 folio and the head's {@code large_mapcount} for a large one.
      * Precondition: {@code pfn} is a page of an allocated folio.
      */
-    public int folioMapcount(final long pfn)
-    {
-        return rawMapcount(folioHead(pfn));
-    }
+    public int folioMapcount(final long pfn) { return rawMapcount(folioHead(pfn)); }
 
     /** {@code large_mapcount} of a large folio head (plain count). */
-    public int largeMapcount(final long head)
-    {
-        return rawMapcount(head);
-    }
+    public int largeMapcount(final long head) { return rawMapcount(head); }
 
     /** {@code _pincount} of a large folio head. */
-    public int pincount(final long head)
-    {
-        return aux(head);
-    }
+    public int pincount(final long head) { return aux(head); }
 
     public void setPincount(final long head, final int pincount)
     {
@@ -401,10 +339,7 @@ public final class MemMap implements AutoCloseable
 
     // ---- tokens ---------------------------------------------------------------------------------
 
-    public long token(final long pfn)
-    {
-        return tokens.get(LONG, pfn << TOKEN_SHIFT);
-    }
+    public long token(final long pfn) { return tokens.get(LONG, pfn << TOKEN_SHIFT); }
 
     public void setToken(final long pfn, final long token)
     {
@@ -551,25 +486,16 @@ public final class MemMap implements AutoCloseable
     // ---- kernel-named folio helpers -------------------------------------------------------------
 
     /** folio_nr_pages: pages in the folio containing {@code pfn} (1 &lt;&lt; order). */
-    public int folioNrPages(final long pfn)
-    {
-        return 1 << order(pfn);
-    }
+    public int folioNrPages(final long pfn) { return 1 << order(pfn); }
 
     /** folio_test_large: the folio containing {@code pfn} has order &gt;= 1. */
-    public boolean folioTestLarge(final long pfn)
-    {
-        return order(pfn) != 0;
-    }
+    public boolean folioTestLarge(final long pfn) { return order(pfn) != 0; }
 
     /**
      * folio_test_anon for the folio containing {@code pfn}: PG_ANON is a type flag that
      * {@link #prepFolio} copies into every page, so any page answers with one load.
      */
-    public boolean folioTestAnon(final long pfn)
-    {
-        return (flags(pfn) & PG_ANON) != 0;
-    }
+    public boolean folioTestAnon(final long pfn) { return (flags(pfn) & PG_ANON) != 0; }
 
     /**
      * folio_maybe_dma_pinned (include/linux/mm.h): a large folio is pinned iff its
@@ -587,259 +513,42 @@ public final class MemMap implements AutoCloseable
     }
 
     // ---- 6.15+ large mapcount with MM ids (CONFIG_MM_ID, CONFIG_NO_PAGE_MAPCOUNT) ----------------
+    // Delegations to LargeMapcount, which holds the code and the folio locks.
 
-    /**
-     * {@code folio_lock_large_mapcount}: serialises the multi-field update of a large folio's
-     * {@code large_mapcount}, MM-ID slots and maybe-shared bit against other threads, and lets a reader
-     * (the COW reuse check) see the fields consistently. A no-op unless {@link #atomic}. The kernel uses a bit
-     * spinlock in the folio; forksim spins on one of 4096 lock words chosen by the head PFN (a stripe may cover
-     * several folios: harmless, the lock is a leaf and never held across another lock). Not reentrant: the
-     * add/sub helpers take it themselves, so a caller holding it must not call them.
-     */
-    public void folioLockLargeMapcount(final long head)
-    {
-        if (!atomic)
-        {
-            return;
-        }
-        final int i = folioLockIndex(head);
-        int spins = 0;
-        while (!LOCK_VH.compareAndSet(folioLocks, i, 0, 1))
-        {
-            do
-            {
-                if (++spins < SPINS_BEFORE_YIELD)
-                {
-                    Thread.onSpinWait();
-                }
-                else
-                {
-                    spins = 0;
-                    Thread.yield(); // the holder may be preempted (more threads than cores)
-                }
-            }
-            while ((int) LOCK_VH.getOpaque(folioLocks, i) != 0);
-        }
-    }
+    /** See {@link LargeMapcount#folioLockLargeMapcount}. */
+    public void folioLockLargeMapcount(final long head) { largeMapcounts.folioLockLargeMapcount(head); }
 
-    /** {@code folio_unlock_large_mapcount}: a release store. A no-op unless {@link #atomic}. */
-    public void folioUnlockLargeMapcount(final long head)
-    {
-        if (!atomic)
-        {
-            return;
-        }
-        LOCK_VH.setRelease(folioLocks, folioLockIndex(head), 0);
-    }
+    /** See {@link LargeMapcount#folioUnlockLargeMapcount}. */
+    public void folioUnlockLargeMapcount(final long head) { largeMapcounts.folioUnlockLargeMapcount(head); }
 
-    private static int folioLockIndex(final long head)
-    {
-        return (int) ((head * 0x9E37_79B9_7F4A_7C15L) >>> (64 - FOLIO_LOCK_BITS)) * FOLIO_LOCK_STRIDE;
-    }
+    /** See {@link LargeMapcount#folioMmId}. */
+    public int folioMmId(final long head, final int idx) { return largeMapcounts.folioMmId(head, idx); }
 
-    /** {@code _mm_id[idx]} (idx 0 or 1) of a large folio; 0 = free slot. */
-    public int folioMmId(final long head, final int idx)
-    {
-        final int ids = aux(head + 1);
-        return idx == 0 ? PageDescriptor.mmId0(ids) : PageDescriptor.mmId1(ids);
-    }
-
-    /** Mappings of the large folio owned by {@code mmId}, or 0 if no slot holds {@code mmId}. */
+    /** See {@link LargeMapcount#folioMmIdMapcount}. */
     public int folioMmIdMapcount(final long head, final int mmId)
     {
-        final long p1 = head + 1;
-        final int ids = aux(p1);
-        if (PageDescriptor.mmId0(ids) == mmId)
-        {
-            return rawRefcount(p1);
-        }
-        if (PageDescriptor.mmId1(ids) == mmId)
-        {
-            return rawMapcount(p1);
-        }
-        return 0;
+        return largeMapcounts.folioMmIdMapcount(head, mmId);
     }
 
-    /** FOLIO_MM_IDS_SHARED_BIT: the large folio is maybe mapped by more than one MM. */
-    public boolean folioMmIdsShared(final long head)
-    {
-        return (flags(head) & PG_MM_IDS_SHARED) != 0;
-    }
+    /** See {@link LargeMapcount#folioMmIdsShared}. */
+    public boolean folioMmIdsShared(final long head) { return largeMapcounts.folioMmIdsShared(head); }
 
-    /**
-     * folio_set_large_mapcount (include/linux/rmap.h, CONFIG_MM_ID): the first mapping(s) of a fresh,
-     * unmapped large folio, all owned by {@code mmId} (slot 0). Requires both MM-id slots free.
-     */
+    /** See {@link LargeMapcount#folioSetLargeMapcount}. */
     public void folioSetLargeMapcount(final long head, final int mapcount, final int mmId)
     {
-        checkLargeHead(head, mapcount, mmId);
-        final long p1 = head + 1;
-        if (aux(p1) != 0)
-        {
-            throw new IllegalStateException("folio " + head + " already has MM ids 0x"
-                    + Integer.toHexString(aux(p1)));
-        }
-        setMapcount(head, mapcount);
-        setRefcount(p1, mapcount);
-        setMapcount(p1, 0);
-        setAux(p1, PageDescriptor.packMmIds(mmId, 0));
+        largeMapcounts.folioSetLargeMapcount(head, mapcount, mmId);
     }
 
-    /**
-     * Adds {@code nr} mappings owned by {@code mmId} to a large folio; returns the new
-     * {@code large_mapcount}. Follows {@code folio_add_return_large_mapcount} (include/linux/rmap.h,
-     * CONFIG_MM_ID, read in linux-mm at 02f574458974), translated to plain counts:
-     * <ol>
-     * <li>{@code large_mapcount += nr};</li>
-     * <li>if slot 0 holds {@code mmId}, its count += nr; else if slot 1 does, its count += nr;</li>
-     * <li>else if slot 0 is free (id 0), {@code mmId} takes it with count nr, and the folio is
-     *     marked shared if other mappings already existed ({@code large_mapcount != nr});</li>
-     * <li>else if slot 1 is free, {@code mmId} takes it with count nr and the folio is marked shared
-     *     (slot 0 certainly has mappings);</li>
-     * <li>else (both slots owned by other MMs) nothing but {@code large_mapcount} changes: the folio
-     *     is already marked shared.</li>
-     * </ol>
-     * The kernel's 32-bit overflow handling does not apply (64-bit, int counts).
-     *
-     * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
-     *         or {@code mmId} is not 1..65535
-     */
+    /** See {@link LargeMapcount#folioAddLargeMapcount}. */
     public int folioAddLargeMapcount(final long head, final int nr, final int mmId)
     {
-        checkLargeHead(head, nr, mmId);
-        if (!atomic)
-        {
-            return addLargeMapcount(head, nr, mmId);
-        }
-        folioLockLargeMapcount(head);
-        try
-        {
-            return addLargeMapcount(head, nr, mmId);
-        }
-        finally
-        {
-            folioUnlockLargeMapcount(head);
-        }
+        return largeMapcounts.folioAddLargeMapcount(head, nr, mmId);
     }
 
-    private int addLargeMapcount(final long head, final int nr, final int mmId)
-    {
-        final long p1 = head + 1;
-        final int newMapcount = mapcountAdd(head, nr);
-        final int ids = aux(p1);
-        final int id0 = PageDescriptor.mmId0(ids);
-        final int id1 = PageDescriptor.mmId1(ids);
-        if (id0 == mmId)
-        {
-            setRefcount(p1, rawRefcount(p1) + nr);
-        }
-        else if (id1 == mmId)
-        {
-            setMapcount(p1, rawMapcount(p1) + nr);
-        }
-        else if (id0 == PageDescriptor.MM_ID_DUMMY)
-        {
-            setAux(p1, PageDescriptor.packMmIds(mmId, id1));
-            setRefcount(p1, nr);
-            if (newMapcount != nr)
-            {
-                setFlagBits(head, PG_MM_IDS_SHARED);
-            }
-        }
-        else if (id1 == PageDescriptor.MM_ID_DUMMY)
-        {
-            setAux(p1, PageDescriptor.packMmIds(id0, mmId));
-            setMapcount(p1, nr);
-            setFlagBits(head, PG_MM_IDS_SHARED);
-        }
-        return newMapcount;
-    }
-
-    /**
-     * Removes {@code nr} mappings owned by {@code mmId} from a large folio; returns the new
-     * {@code large_mapcount}. Follows {@code folio_sub_return_large_mapcount} (include/linux/rmap.h,
-     * CONFIG_MM_ID), translated to plain counts:
-     * <ol>
-     * <li>{@code large_mapcount -= nr};</li>
-     * <li>if a slot holds {@code mmId}, its count -= nr; if that count is still &gt; 0, stop here
-     *     (the shared bit is not re-evaluated); otherwise the slot is freed (id 0, count 0; a count
-     *     that would go negative is clamped, as the kernel clamps to -1);</li>
-     * <li>then, if either slot's count equals the new {@code large_mapcount}, one MM owns all
-     *     mappings (or none are left) and the shared bit is cleared.</li>
-     * </ol>
-     * Mappings of an MM that never got a slot (a third MM) only lower {@code large_mapcount}; the
-     * shared bit then stays set until one slot again accounts for every mapping.
-     *
-     * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
-     *         or {@code mmId} is not 1..65535
-     */
+    /** See {@link LargeMapcount#folioSubLargeMapcount}. */
     public int folioSubLargeMapcount(final long head, final int nr, final int mmId)
     {
-        checkLargeHead(head, nr, mmId);
-        if (!atomic)
-        {
-            return subLargeMapcount(head, nr, mmId);
-        }
-        folioLockLargeMapcount(head);
-        try
-        {
-            return subLargeMapcount(head, nr, mmId);
-        }
-        finally
-        {
-            folioUnlockLargeMapcount(head);
-        }
-    }
-
-    private int subLargeMapcount(final long head, final int nr, final int mmId)
-    {
-        final long p1 = head + 1;
-        final int newMapcount = mapcountAdd(head, -nr);
-        final int ids = aux(p1);
-        final int id0 = PageDescriptor.mmId0(ids);
-        final int id1 = PageDescriptor.mmId1(ids);
-        if (id0 == mmId)
-        {
-            final int c = rawRefcount(p1) - nr;
-            if (c > 0)
-            {
-                setRefcount(p1, c);
-                return newMapcount;
-            }
-            setRefcount(p1, 0);
-            setAux(p1, PageDescriptor.packMmIds(PageDescriptor.MM_ID_DUMMY, id1));
-        }
-        else if (id1 == mmId)
-        {
-            final int c = rawMapcount(p1) - nr;
-            if (c > 0)
-            {
-                setMapcount(p1, c);
-                return newMapcount;
-            }
-            setMapcount(p1, 0);
-            setAux(p1, PageDescriptor.packMmIds(id0, PageDescriptor.MM_ID_DUMMY));
-        }
-        if (rawRefcount(p1) == newMapcount || rawMapcount(p1) == newMapcount)
-        {
-            clearFlagBits(head, PG_MM_IDS_SHARED);
-        }
-        return newMapcount;
-    }
-
-    private void checkLargeHead(final long head, final int nr, final int mmId)
-    {
-        final int order = order(head);
-        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (flags(head) & PG_HEAD) == 0)
-        {
-            throw new IllegalArgumentException("pfn " + head + " is not the head of a large folio (flags 0x"
-                    + Integer.toHexString(flags(head)) + ")");
-        }
-        if (nr <= 0)
-        {
-            throw new IllegalArgumentException("nr " + nr + " must be positive");
-        }
-        PageDescriptor.checkMmId(mmId);
+        return largeMapcounts.folioSubLargeMapcount(head, nr, mmId);
     }
 
     // ---- folio lifecycle ------------------------------------------------------------------------
@@ -924,8 +633,5 @@ public final class MemMap implements AutoCloseable
     }
 
     @Override
-    public String toString()
-    {
-        return "MemMap[" + nrPages + " pages]";
-    }
+    public String toString() { return "MemMap[" + nrPages + " pages]"; }
 }
