@@ -37,7 +37,7 @@ final class ReportTables
         final String[] cols = {"mean", "95% CI", "verdict"};
         for (final int o : plan.orders())
         {
-            h1.append(' ').append(Report.pad("order-" + o, groupW, false)).append(" |");
+            h1.append(' ').append(Report.pad(FolioOrder.name(o), groupW, false)).append(" |");
             for (int c = 0; c < cols.length; c++)
             {
                 h2.append(' ').append(Report.pad(cols[c], cw[c], c < 2)).append(" |");
@@ -97,7 +97,7 @@ final class ReportTables
                     continue;
                 }
                 final ForkTimes t = r.forkTimes();
-                rows.add(new String[] {"order-" + o + " " + s.cliName(), String.format(Locale.ROOT, "%,d", t.count()),
+                rows.add(new String[] {FolioOrder.name(o) + " " + s.cliName(), String.format(Locale.ROOT, "%,d", t.count()),
                     us(t.minNs()), us(t.p50Ns()), us(t.p90Ns()), us(t.p99Ns()), us(t.maxNs()),
                     t.count() == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", t.maxOverMedian()),
                     r.forkPageFaults() < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", r.forkPageFaults()),
