@@ -4,13 +4,9 @@ import static io.forksim.mem.PageDescriptor.AUX_OFFSET;
 import static io.forksim.mem.PageDescriptor.FLAGS_OFFSET;
 import static io.forksim.mem.PageDescriptor.GUP_PIN_COUNTING_BIAS;
 import static io.forksim.mem.PageDescriptor.MAPCOUNT_OFFSET;
-import static io.forksim.mem.PageDescriptor.MM_IDS_OFFSET;
-import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT0_OFFSET;
-import static io.forksim.mem.PageDescriptor.MM_ID_MAPCOUNT1_OFFSET;
 import static io.forksim.mem.PageDescriptor.ORDER_MASK;
 import static io.forksim.mem.PageDescriptor.PG_ANON;
 import static io.forksim.mem.PageDescriptor.PG_HEAD;
-import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
 import static io.forksim.mem.PageDescriptor.PG_TAIL;
 import static io.forksim.mem.PageDescriptor.RECORD_SHIFT;
 import static io.forksim.mem.PageDescriptor.REFCOUNT_OFFSET;
@@ -19,7 +15,6 @@ import static io.forksim.mem.PageDescriptor.TOKEN_SHIFT;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -58,7 +53,8 @@ import java.lang.invoke.VarHandle;
  * free lists live in them, one head record per free 4 MiB block, so a huge page per 2 MiB of records would commit the
  * records of all RAM (at 64 GiB order-0 on 129 GiB of simulated RAM: 1018 MiB resident instead of 612 MiB).
  */
-public final class MemMap implements AutoCloseable {
+public final class MemMap implements AutoCloseable
+{
 
     /** Layout of the int fields of a record (little-endian). */
     public static final ValueLayout.OfInt INT = PageDescriptor.INT_LAYOUT;
@@ -72,27 +68,22 @@ public final class MemMap implements AutoCloseable {
     private final MemorySegment anonExclusive;
     /** Concurrent machine: atomic counter / bit updates and the large-mapcount folio lock. */
     private final boolean atomic;
-    /** Striped folio-lock words (one per 64-byte line), null unless {@link #atomic}. */
-    private final int[] folioLocks;
+    /** The large-folio mapcount with MM ids, and its folio locks. */
+    private final LargeMapcount largeMapcounts;
     private boolean closed;
 
     /** Atomic view of an int field of a record: coordinates (MemorySegment, long offset). */
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
     /** Volatile view of a PageAnonExclusive byte: coordinates (MemorySegment, long offset). */
     private static final VarHandle BYTE_VH = ValueLayout.JAVA_BYTE.varHandle();
-    private static final VarHandle LOCK_VH = MethodHandles.arrayElementVarHandle(int[].class);
-    /** log2 of the number of folio-lock stripes. */
-    private static final int FOLIO_LOCK_BITS = 12;
-    /** ints between two lock words: one cache line each, so two stripes never share a line. */
-    private static final int FOLIO_LOCK_STRIDE = 16;
-    private static final int SPINS_BEFORE_YIELD = 128;
 
     /**
      * Allocates zeroed metadata for PFNs {@code 0..nrPages-1}, with plain (single-threaded) updates.
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
-    public MemMap(final long nrPages) {
+    public MemMap(final long nrPages)
+    {
         this(nrPages, false);
     }
 
@@ -102,7 +93,8 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
-    public MemMap(final long nrPages, final boolean atomic) {
+    public MemMap(final long nrPages, final boolean atomic)
+    {
         this(nrPages, atomic, true);
     }
 
@@ -112,17 +104,21 @@ public final class MemMap implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code nrPages} is not 1..2^31-1
      */
-    public MemMap(final long nrPages, final boolean atomic, final boolean hugePages) {
+    public MemMap(final long nrPages, final boolean atomic, final boolean hugePages)
+    {
         this.nrPages = PageDescriptor.checkNrPages(nrPages);
         this.atomic = atomic;
-        this.folioLocks = atomic ? new int[(1 << FOLIO_LOCK_BITS) * FOLIO_LOCK_STRIDE] : null;
+        this.largeMapcounts = new LargeMapcount(this, atomic);
         final OffHeapArena a = new OffHeapArena(hugePages);
-        try {
+        try
+        {
             // small pages: PhysMem's free lists touch one record per max-order block (16 KiB of records) across all RAM
             this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records", false);
             this.tokens = a.allocateZeroed(PageDescriptor.tokensLength(nrPages), "the memmap's tokens");
             this.anonExclusive = a.allocateZeroed(PageDescriptor.anonExclusiveLength(nrPages), "the memmap's PageAnonExclusive map");
-        } catch (final RuntimeException | Error e) {
+        }
+        catch (final RuntimeException | Error e)
+        {
             a.close();
             throw e;
         }
@@ -130,56 +126,43 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Number of PFNs described (0..nrPages-1). */
-    public long nrPages() {
-        return nrPages;
-    }
+    public long nrPages() { return nrPages; }
 
     /** Whether the segments were mapped asking for transparent huge pages. */
-    public boolean hugePages() {
-        return arena.hugePages();
-    }
+    public boolean hugePages() { return arena.hugePages(); }
 
     /** Whether updates are atomic (a concurrent machine). */
-    public boolean atomic() {
-        return atomic;
-    }
+    public boolean atomic() { return atomic; }
 
     /** Frees the three segments. Idempotent; the map must not be used afterwards. */
     @Override
-    public void close() {
-        if (!closed) {
+    public void close()
+    {
+        if (!closed)
+        {
             closed = true;
             arena.close();
         }
     }
 
     /** Bytes of off-heap state this map reserves: records + tokens + anonExclusive byte map, 25 per page. */
-    public long offHeapBytes() {
-        return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize();
-    }
+    public long offHeapBytes() { return records.byteSize() + tokens.byteSize() + anonExclusive.byteSize(); }
 
     /** The records segment: 16 bytes per PFN. */
-    public MemorySegment records() {
-        return records;
-    }
+    public MemorySegment records() { return records; }
 
     /** The tokens segment: 8 bytes per PFN. */
-    public MemorySegment tokens() {
-        return tokens;
-    }
+    public MemorySegment tokens() { return tokens; }
 
     /** The PageAnonExclusive byte map: 1 byte per PFN, 1 = PageAnonExclusive, 0 = not. */
-    public MemorySegment anonExclusive() {
-        return anonExclusive;
-    }
+    public MemorySegment anonExclusive() { return anonExclusive; }
 
     // ---- raw record fields ----------------------------------------------------------------------
 
-    public int flags(final long pfn) {
-        return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET);
-    }
+    public int flags(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET); }
 
-    public void setFlags(final long pfn, final int flags) {
+    public void setFlags(final long pfn, final int flags)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, flags);
     }
 
@@ -187,9 +170,11 @@ public final class MemMap implements AutoCloseable {
      * Sets {@code bits} in the flags word ({@code folio_set_*}, an atomic {@code set_bit} when {@link #atomic}):
      * for mutable folio flags (PG_DIRTY, PG_SWAPCACHE, PG_MM_IDS_SHARED) of a folio other threads may map.
      */
-    public void setFlagBits(final long pfn, final int bits) {
+    public void setFlagBits(final long pfn, final int bits)
+    {
         final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             INT_VH.getAndBitwiseOr(records, off, bits);
             return;
         }
@@ -197,9 +182,11 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Clears {@code bits} in the flags word ({@code folio_clear_*}, an atomic {@code clear_bit} when {@link #atomic}). */
-    public void clearFlagBits(final long pfn, final int bits) {
+    public void clearFlagBits(final long pfn, final int bits)
+    {
         final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             INT_VH.getAndBitwiseAnd(records, off, ~bits);
             return;
         }
@@ -207,31 +194,27 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Order of the folio containing {@code pfn} (stored in every page of an allocated folio). */
-    public int order(final long pfn) {
-        return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK;
-    }
+    public int order(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK; }
 
     /** Head PFN of the folio containing {@code pfn}: {@code pfn & -(1 << order)}, one load. */
-    public long folioHead(final long pfn) {
-        return pfn & -(1L << order(pfn));
-    }
+    public long folioHead(final long pfn) { return pfn & -(1L << order(pfn)); }
 
     /** Whether {@code pfn} belongs to a large (order &gt;= 1) folio. */
-    public boolean isLarge(final long pfn) {
-        return order(pfn) != 0;
-    }
+    public boolean isLarge(final long pfn) { return order(pfn) != 0; }
 
     /**
      * The page's own refcount slot ({@code page_ref_count}; a volatile read when {@link #atomic}): the folio's
      * refcount on a head or order-0 page, MM-ID data on page[1] of a large folio. {@link #folioRefCount} resolves
      * the head.
      */
-    public int rawRefcount(final long pfn) {
+    public int rawRefcount(final long pfn)
+    {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
         return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
-    public void setRefcount(final long pfn, final int refcount) {
+    public void setRefcount(final long pfn, final int refcount)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET, refcount);
     }
 
@@ -240,9 +223,11 @@ public final class MemMap implements AutoCloseable {
      * {@code folio_ref_sub_return}). Plain, or an atomic {@code getAndAdd} when {@link #atomic}: of two threads
      * dropping the last references of a shared folio exactly one sees 0 and frees it.
      */
-    public int refAdd(final long pfn, final int delta) {
+    public int refAdd(final long pfn, final int delta)
+    {
         final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             return (int) INT_VH.getAndAdd(records, off, delta) + delta;
         }
         final int v = records.get(INT, off) + delta;
@@ -255,12 +240,14 @@ public final class MemMap implements AutoCloseable {
      * plain count (the kernel stores count-1; forksim stores the count, 0 = unmapped); MM-ID data on page[1].
      * {@link #folioMapcount} resolves the head.
      */
-    public int rawMapcount(final long pfn) {
+    public int rawMapcount(final long pfn)
+    {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
         return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
     }
 
-    public void setMapcount(final long pfn, final int mapcount) {
+    public void setMapcount(final long pfn, final int mapcount)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET, mapcount);
     }
 
@@ -268,9 +255,11 @@ public final class MemMap implements AutoCloseable {
      * Adds {@code delta} to the mapcount slot; returns the new value. Plain, or an atomic {@code getAndAdd}
      * ({@code atomic_add_return(&page->_mapcount)}) when {@link #atomic}.
      */
-    public int mapcountAdd(final long pfn, final int delta) {
+    public int mapcountAdd(final long pfn, final int delta)
+    {
         final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
-        if (atomic) {
+        if (atomic)
+        {
             return (int) INT_VH.getAndAdd(records, off, delta) + delta;
         }
         final int v = records.get(INT, off) + delta;
@@ -278,11 +267,10 @@ public final class MemMap implements AutoCloseable {
         return v;
     }
 
-    public int aux(final long pfn) {
-        return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET);
-    }
+    public int aux(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET); }
 
-    void setAux(final long pfn, final int aux) {
+    void setAux(final long pfn, final int aux)
+    {
         records.set(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET, aux);
     }
 
@@ -290,17 +278,17 @@ public final class MemMap implements AutoCloseable {
      * Page-table page: the head of the list of PTE tables deposited on it, or the link to the next deposited table
      * ({@code ptdesc->pmd_huge_pte}), stored as a PFN + 1 (0 = none). Precondition: {@code pfn} is a page-table page.
      */
-    public int pmdHugePte(final long pfn) {
-        return aux(pfn);
-    }
+    public int pmdHugePte(final long pfn) { return aux(pfn); }
 
     /**
      * Sets {@link #pmdHugePte} of the page-table page {@code pfn} to {@code link}.
      *
      * @throws IllegalStateException if {@code pfn} is not a page-table page
      */
-    public void setPmdHugePte(final long pfn, final int link) {
-        if ((flags(pfn) & PageDescriptor.PG_TABLE) == 0) {
+    public void setPmdHugePte(final long pfn, final int link)
+    {
+        if ((flags(pfn) & PageDescriptor.PG_TABLE) == 0)
+        {
             throw new IllegalStateException("pfn " + pfn + " is not a page-table page: no pmd_huge_pte to set");
         }
         setAux(pfn, link);
@@ -311,16 +299,16 @@ public final class MemMap implements AutoCloseable {
      * pincount of its head), which means nothing once the page is an order-0 folio of its own.
      * Precondition: the folio {@code pfn} belonged to is being split and holds no pin.
      */
-    public void clearAuxForSplit(final long pfn) {
+    public void clearAuxForSplit(final long pfn)
+    {
         setAux(pfn, 0);
     }
 
     /** Page-table page: the slot index of its table storage (forksim's ptdesc). */
-    public int ptSlot(final long pfn) {
-        return rawMapcount(pfn);
-    }
+    public int ptSlot(final long pfn) { return rawMapcount(pfn); }
 
-    void setPtSlot(final long pfn, final int slot) {
+    void setPtSlot(final long pfn, final int slot)
+    {
         setMapcount(pfn, slot);
     }
 
@@ -329,40 +317,32 @@ public final class MemMap implements AutoCloseable {
      * head (a tail page's own refcount slot is not the folio's; on page[1] it holds MM-ID data).
      * Precondition: {@code pfn} is a page of an allocated folio.
      */
-    public int folioRefCount(final long pfn) {
-        return rawRefcount(folioHead(pfn));
-    }
+    public int folioRefCount(final long pfn) { return rawRefcount(folioHead(pfn)); }
 
     /**
      * {@code folio_mapcount(page_folio(pfn))}: the mapcount of the folio containing {@code pfn}, the page's own
      * for an order-0 folio and the head's {@code large_mapcount} for a large one.
      * Precondition: {@code pfn} is a page of an allocated folio.
      */
-    public int folioMapcount(final long pfn) {
-        return rawMapcount(folioHead(pfn));
-    }
+    public int folioMapcount(final long pfn) { return rawMapcount(folioHead(pfn)); }
 
     /** {@code large_mapcount} of a large folio head (plain count). */
-    public int largeMapcount(final long head) {
-        return rawMapcount(head);
-    }
+    public int largeMapcount(final long head) { return rawMapcount(head); }
 
     /** {@code _pincount} of a large folio head. */
-    public int pincount(final long head) {
-        return aux(head);
-    }
+    public int pincount(final long head) { return aux(head); }
 
-    public void setPincount(final long head, final int pincount) {
+    public void setPincount(final long head, final int pincount)
+    {
         setAux(head, pincount);
     }
 
     // ---- tokens ---------------------------------------------------------------------------------
 
-    public long token(final long pfn) {
-        return tokens.get(LONG, pfn << TOKEN_SHIFT);
-    }
+    public long token(final long pfn) { return tokens.get(LONG, pfn << TOKEN_SHIFT); }
 
-    public void setToken(final long pfn, final long token) {
+    public void setToken(final long pfn, final long token)
+    {
         tokens.set(LONG, pfn << TOKEN_SHIFT, token);
     }
 
@@ -374,16 +354,20 @@ public final class MemMap implements AutoCloseable {
     private static final byte PAE = 1;
 
     /** PageAnonExclusive: one byte load (volatile when {@link #atomic}). */
-    public boolean testAnonExclusive(final long pfn) {
-        if (atomic) {
+    public boolean testAnonExclusive(final long pfn)
+    {
+        if (atomic)
+        {
             return (byte) BYTE_VH.getVolatile(anonExclusive, pfn) != 0;
         }
         return anonExclusive.get(ValueLayout.JAVA_BYTE, pfn) != 0;
     }
 
     /** SetPageAnonExclusive: a byte store of 1 (volatile when {@link #atomic}). */
-    public void setAnonExclusive(final long pfn) {
-        if (atomic) {
+    public void setAnonExclusive(final long pfn)
+    {
+        if (atomic)
+        {
             BYTE_VH.setVolatile(anonExclusive, pfn, PAE);
             return;
         }
@@ -394,8 +378,10 @@ public final class MemMap implements AutoCloseable {
      * ClearPageAnonExclusive: a byte store of 0 (volatile when {@link #atomic}), without testing the byte first:
      * fork's copy loops call it once per PTE, where a plain store is cheaper than a load and a branch.
      */
-    public void clearAnonExclusive(final long pfn) {
-        if (atomic) {
+    public void clearAnonExclusive(final long pfn)
+    {
+        if (atomic)
+        {
             BYTE_VH.setVolatile(anonExclusive, pfn, (byte) 0);
             return;
         }
@@ -403,22 +389,29 @@ public final class MemMap implements AutoCloseable {
     }
 
     /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive: 8 bytes per load where aligned. */
-    public boolean anyAnonExclusive(final long pfn, final long nr) {
+    public boolean anyAnonExclusive(final long pfn, final long nr)
+    {
         final MemorySegment s = anonExclusive;
         final long end = pfn + Math.max(nr, 0);
         long p = pfn;
-        for (; p < end && (p & 7) != 0; p++) {
-            if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        for (; p < end && (p & 7) != 0; p++)
+        {
+            if (s.get(ValueLayout.JAVA_BYTE, p) != 0)
+            {
                 return true;
             }
         }
-        for (; end - p >= 8; p += 8) {
-            if (s.get(LONG, p) != 0) {
+        for (; end - p >= 8; p += 8)
+        {
+            if (s.get(LONG, p) != 0)
+            {
                 return true;
             }
         }
-        for (; p < end; p++) {
-            if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        for (; p < end; p++)
+        {
+            if (s.get(ValueLayout.JAVA_BYTE, p) != 0)
+            {
                 return true;
             }
         }
@@ -432,42 +425,57 @@ public final class MemMap implements AutoCloseable {
      * set, zeroed with one store ({@link #atomic}: each set byte with a volatile store, as the word's other bytes
      * are other pages, possibly of folios other threads own); the unaligned edges byte by byte.
      */
-    public void clearAnonExclusiveRange(final long pfn, final long nr) {
+    public void clearAnonExclusiveRange(final long pfn, final long nr)
+    {
         final MemorySegment s = anonExclusive;
         final long end = pfn + Math.max(nr, 0);
         long p = pfn;
-        for (; p < end && (p & 7) != 0; p++) {
+        for (; p < end && (p & 7) != 0; p++)
+        {
             clearIfSet(s, p);
         }
-        for (; end - p >= 8; p += 8) {
-            if (s.get(LONG, p) != 0) {
-                if (atomic) {
-                    for (int i = 0; i < 8; i++) {
+        for (; end - p >= 8; p += 8)
+        {
+            if (s.get(LONG, p) != 0)
+            {
+                if (atomic)
+                {
+                    for (int i = 0; i < 8; i++)
+                    {
                         clearIfSet(s, p + i);
                     }
-                } else {
+                }
+                else
+                {
                     s.set(LONG, p, 0L);
                 }
             }
         }
-        for (; p < end; p++) {
+        for (; p < end; p++)
+        {
             clearIfSet(s, p);
         }
     }
 
-    private void clearIfSet(final MemorySegment s, final long p) {
-        if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+    private void clearIfSet(final MemorySegment s, final long p)
+    {
+        if (s.get(ValueLayout.JAVA_BYTE, p) != 0)
+        {
             clearAnonExclusive(p);
         }
     }
 
     /** Sets PageAnonExclusive on {@code [pfn, pfn + nr)}: a fill of the range, byte by byte when {@link #atomic}. */
-    public void setAnonExclusiveRange(final long pfn, final long nr) {
-        if (nr <= 0) {
+    public void setAnonExclusiveRange(final long pfn, final long nr)
+    {
+        if (nr <= 0)
+        {
             return;
         }
-        if (atomic) {
-            for (long p = pfn; p < pfn + nr; p++) {
+        if (atomic)
+        {
+            for (long p = pfn; p < pfn + nr; p++)
+            {
                 BYTE_VH.setVolatile(anonExclusive, p, PAE);
             }
             return;
@@ -478,243 +486,69 @@ public final class MemMap implements AutoCloseable {
     // ---- kernel-named folio helpers -------------------------------------------------------------
 
     /** folio_nr_pages: pages in the folio containing {@code pfn} (1 &lt;&lt; order). */
-    public int folioNrPages(final long pfn) {
-        return 1 << order(pfn);
-    }
+    public int folioNrPages(final long pfn) { return 1 << order(pfn); }
 
     /** folio_test_large: the folio containing {@code pfn} has order &gt;= 1. */
-    public boolean folioTestLarge(final long pfn) {
-        return order(pfn) != 0;
-    }
+    public boolean folioTestLarge(final long pfn) { return order(pfn) != 0; }
 
     /**
      * folio_test_anon for the folio containing {@code pfn}: PG_ANON is a type flag that
      * {@link #prepFolio} copies into every page, so any page answers with one load.
      */
-    public boolean folioTestAnon(final long pfn) {
-        return (flags(pfn) & PG_ANON) != 0;
-    }
+    public boolean folioTestAnon(final long pfn) { return (flags(pfn) & PG_ANON) != 0; }
 
     /**
      * folio_maybe_dma_pinned (include/linux/mm.h): a large folio is pinned iff its
      * {@code _pincount} &gt; 0 (exact); an order-0 folio maybe is iff its refcount, read unsigned,
      * is at least GUP_PIN_COUNTING_BIAS (1024), which gives false positives for many plain refs.
      */
-    public boolean folioMaybeDmaPinned(final long head) {
+    public boolean folioMaybeDmaPinned(final long head)
+    {
         final int flags = flags(head);
-        if ((flags & ORDER_MASK) != 0) {
+        if ((flags & ORDER_MASK) != 0)
+        {
             return aux(head) > 0;
         }
         return Integer.compareUnsigned(rawRefcount(head), GUP_PIN_COUNTING_BIAS) >= 0;
     }
 
     // ---- 6.15+ large mapcount with MM ids (CONFIG_MM_ID, CONFIG_NO_PAGE_MAPCOUNT) ----------------
+    // Delegations to LargeMapcount, which holds the code and the folio locks.
 
-    /**
-     * {@code folio_lock_large_mapcount}: serialises the multi-field update of a large folio's
-     * {@code large_mapcount}, MM-ID slots and maybe-shared bit against other threads, and lets a reader
-     * (the COW reuse check) see the fields consistently. A no-op unless {@link #atomic}. The kernel uses a bit
-     * spinlock in the folio; forksim spins on one of 4096 lock words chosen by the head PFN (a stripe may cover
-     * several folios: harmless, the lock is a leaf and never held across another lock). Not reentrant: the
-     * add/sub helpers take it themselves, so a caller holding it must not call them.
-     */
-    public void folioLockLargeMapcount(final long head) {
-        if (!atomic) {
-            return;
-        }
-        final int i = folioLockIndex(head);
-        int spins = 0;
-        while (!LOCK_VH.compareAndSet(folioLocks, i, 0, 1)) {
-            do {
-                if (++spins < SPINS_BEFORE_YIELD) {
-                    Thread.onSpinWait();
-                } else {
-                    spins = 0;
-                    Thread.yield(); // the holder may be preempted (more threads than cores)
-                }
-            } while ((int) LOCK_VH.getOpaque(folioLocks, i) != 0);
-        }
+    /** See {@link LargeMapcount#folioLockLargeMapcount}. */
+    public void folioLockLargeMapcount(final long head) { largeMapcounts.folioLockLargeMapcount(head); }
+
+    /** See {@link LargeMapcount#folioUnlockLargeMapcount}. */
+    public void folioUnlockLargeMapcount(final long head) { largeMapcounts.folioUnlockLargeMapcount(head); }
+
+    /** See {@link LargeMapcount#folioMmId}. */
+    public int folioMmId(final long head, final int idx) { return largeMapcounts.folioMmId(head, idx); }
+
+    /** See {@link LargeMapcount#folioMmIdMapcount}. */
+    public int folioMmIdMapcount(final long head, final int mmId)
+    {
+        return largeMapcounts.folioMmIdMapcount(head, mmId);
     }
 
-    /** {@code folio_unlock_large_mapcount}: a release store. A no-op unless {@link #atomic}. */
-    public void folioUnlockLargeMapcount(final long head) {
-        if (!atomic) {
-            return;
-        }
-        LOCK_VH.setRelease(folioLocks, folioLockIndex(head), 0);
+    /** See {@link LargeMapcount#folioMmIdsShared}. */
+    public boolean folioMmIdsShared(final long head) { return largeMapcounts.folioMmIdsShared(head); }
+
+    /** See {@link LargeMapcount#folioSetLargeMapcount}. */
+    public void folioSetLargeMapcount(final long head, final int mapcount, final int mmId)
+    {
+        largeMapcounts.folioSetLargeMapcount(head, mapcount, mmId);
     }
 
-    private static int folioLockIndex(final long head) {
-        return (int) ((head * 0x9E37_79B9_7F4A_7C15L) >>> (64 - FOLIO_LOCK_BITS)) * FOLIO_LOCK_STRIDE;
+    /** See {@link LargeMapcount#folioAddLargeMapcount}. */
+    public int folioAddLargeMapcount(final long head, final int nr, final int mmId)
+    {
+        return largeMapcounts.folioAddLargeMapcount(head, nr, mmId);
     }
 
-    /** {@code _mm_id[idx]} (idx 0 or 1) of a large folio; 0 = free slot. */
-    public int folioMmId(final long head, final int idx) {
-        final int ids = aux(head + 1);
-        return idx == 0 ? PageDescriptor.mmId0(ids) : PageDescriptor.mmId1(ids);
-    }
-
-    /** Mappings of the large folio owned by {@code mmId}, or 0 if no slot holds {@code mmId}. */
-    public int folioMmIdMapcount(final long head, final int mmId) {
-        final long p1 = head + 1;
-        final int ids = aux(p1);
-        if (PageDescriptor.mmId0(ids) == mmId) {
-            return rawRefcount(p1);
-        }
-        if (PageDescriptor.mmId1(ids) == mmId) {
-            return rawMapcount(p1);
-        }
-        return 0;
-    }
-
-    /** FOLIO_MM_IDS_SHARED_BIT: the large folio is maybe mapped by more than one MM. */
-    public boolean folioMmIdsShared(final long head) {
-        return (flags(head) & PG_MM_IDS_SHARED) != 0;
-    }
-
-    /**
-     * folio_set_large_mapcount (include/linux/rmap.h, CONFIG_MM_ID): the first mapping(s) of a fresh,
-     * unmapped large folio, all owned by {@code mmId} (slot 0). Requires both MM-id slots free.
-     */
-    public void folioSetLargeMapcount(final long head, final int mapcount, final int mmId) {
-        checkLargeHead(head, mapcount, mmId);
-        final long p1 = head + 1;
-        if (aux(p1) != 0) {
-            throw new IllegalStateException("folio " + head + " already has MM ids 0x"
-                    + Integer.toHexString(aux(p1)));
-        }
-        setMapcount(head, mapcount);
-        setRefcount(p1, mapcount);
-        setMapcount(p1, 0);
-        setAux(p1, PageDescriptor.packMmIds(mmId, 0));
-    }
-
-    /**
-     * Adds {@code nr} mappings owned by {@code mmId} to a large folio; returns the new
-     * {@code large_mapcount}. Follows {@code folio_add_return_large_mapcount} (include/linux/rmap.h,
-     * CONFIG_MM_ID, read in linux-mm at 02f574458974), translated to plain counts:
-     * <ol>
-     * <li>{@code large_mapcount += nr};</li>
-     * <li>if slot 0 holds {@code mmId}, its count += nr; else if slot 1 does, its count += nr;</li>
-     * <li>else if slot 0 is free (id 0), {@code mmId} takes it with count nr, and the folio is
-     *     marked shared if other mappings already existed ({@code large_mapcount != nr});</li>
-     * <li>else if slot 1 is free, {@code mmId} takes it with count nr and the folio is marked shared
-     *     (slot 0 certainly has mappings);</li>
-     * <li>else (both slots owned by other MMs) nothing but {@code large_mapcount} changes: the folio
-     *     is already marked shared.</li>
-     * </ol>
-     * The kernel's 32-bit overflow handling does not apply (64-bit, int counts).
-     *
-     * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
-     *         or {@code mmId} is not 1..65535
-     */
-    public int folioAddLargeMapcount(final long head, final int nr, final int mmId) {
-        checkLargeHead(head, nr, mmId);
-        if (!atomic) {
-            return addLargeMapcount(head, nr, mmId);
-        }
-        folioLockLargeMapcount(head);
-        try {
-            return addLargeMapcount(head, nr, mmId);
-        } finally {
-            folioUnlockLargeMapcount(head);
-        }
-    }
-
-    private int addLargeMapcount(final long head, final int nr, final int mmId) {
-        final long p1 = head + 1;
-        final int newMapcount = mapcountAdd(head, nr);
-        final int ids = aux(p1);
-        final int id0 = PageDescriptor.mmId0(ids);
-        final int id1 = PageDescriptor.mmId1(ids);
-        if (id0 == mmId) {
-            setRefcount(p1, rawRefcount(p1) + nr);
-        } else if (id1 == mmId) {
-            setMapcount(p1, rawMapcount(p1) + nr);
-        } else if (id0 == PageDescriptor.MM_ID_DUMMY) {
-            setAux(p1, PageDescriptor.packMmIds(mmId, id1));
-            setRefcount(p1, nr);
-            if (newMapcount != nr) {
-                setFlagBits(head, PG_MM_IDS_SHARED);
-            }
-        } else if (id1 == PageDescriptor.MM_ID_DUMMY) {
-            setAux(p1, PageDescriptor.packMmIds(id0, mmId));
-            setMapcount(p1, nr);
-            setFlagBits(head, PG_MM_IDS_SHARED);
-        }
-        return newMapcount;
-    }
-
-    /**
-     * Removes {@code nr} mappings owned by {@code mmId} from a large folio; returns the new
-     * {@code large_mapcount}. Follows {@code folio_sub_return_large_mapcount} (include/linux/rmap.h,
-     * CONFIG_MM_ID), translated to plain counts:
-     * <ol>
-     * <li>{@code large_mapcount -= nr};</li>
-     * <li>if a slot holds {@code mmId}, its count -= nr; if that count is still &gt; 0, stop here
-     *     (the shared bit is not re-evaluated); otherwise the slot is freed (id 0, count 0; a count
-     *     that would go negative is clamped, as the kernel clamps to -1);</li>
-     * <li>then, if either slot's count equals the new {@code large_mapcount}, one MM owns all
-     *     mappings (or none are left) and the shared bit is cleared.</li>
-     * </ol>
-     * Mappings of an MM that never got a slot (a third MM) only lower {@code large_mapcount}; the
-     * shared bit then stays set until one slot again accounts for every mapping.
-     *
-     * @throws IllegalArgumentException if {@code head} is not a large folio head, {@code nr &lt;= 0}
-     *         or {@code mmId} is not 1..65535
-     */
-    public int folioSubLargeMapcount(final long head, final int nr, final int mmId) {
-        checkLargeHead(head, nr, mmId);
-        if (!atomic) {
-            return subLargeMapcount(head, nr, mmId);
-        }
-        folioLockLargeMapcount(head);
-        try {
-            return subLargeMapcount(head, nr, mmId);
-        } finally {
-            folioUnlockLargeMapcount(head);
-        }
-    }
-
-    private int subLargeMapcount(final long head, final int nr, final int mmId) {
-        final long p1 = head + 1;
-        final int newMapcount = mapcountAdd(head, -nr);
-        final int ids = aux(p1);
-        final int id0 = PageDescriptor.mmId0(ids);
-        final int id1 = PageDescriptor.mmId1(ids);
-        if (id0 == mmId) {
-            final int c = rawRefcount(p1) - nr;
-            if (c > 0) {
-                setRefcount(p1, c);
-                return newMapcount;
-            }
-            setRefcount(p1, 0);
-            setAux(p1, PageDescriptor.packMmIds(PageDescriptor.MM_ID_DUMMY, id1));
-        } else if (id1 == mmId) {
-            final int c = rawMapcount(p1) - nr;
-            if (c > 0) {
-                setMapcount(p1, c);
-                return newMapcount;
-            }
-            setMapcount(p1, 0);
-            setAux(p1, PageDescriptor.packMmIds(id0, PageDescriptor.MM_ID_DUMMY));
-        }
-        if (rawRefcount(p1) == newMapcount || rawMapcount(p1) == newMapcount) {
-            clearFlagBits(head, PG_MM_IDS_SHARED);
-        }
-        return newMapcount;
-    }
-
-    private void checkLargeHead(final long head, final int nr, final int mmId) {
-        final int order = order(head);
-        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (flags(head) & PG_HEAD) == 0) {
-            throw new IllegalArgumentException("pfn " + head + " is not the head of a large folio (flags 0x"
-                    + Integer.toHexString(flags(head)) + ")");
-        }
-        if (nr <= 0) {
-            throw new IllegalArgumentException("nr " + nr + " must be positive");
-        }
-        PageDescriptor.checkMmId(mmId);
+    /** See {@link LargeMapcount#folioSubLargeMapcount}. */
+    public int folioSubLargeMapcount(final long head, final int nr, final int mmId)
+    {
+        return largeMapcounts.folioSubLargeMapcount(head, nr, mmId);
     }
 
     // ---- folio lifecycle ------------------------------------------------------------------------
@@ -732,9 +566,11 @@ public final class MemMap implements AutoCloseable {
      *                   order, PG_HEAD/TAIL/BUDDY, PG_MM_IDS_SHARED and unassigned bits are refused
      * @throws IllegalArgumentException naming the order, pfn or flags if they are invalid
      */
-    public void prepFolio(final long pfn, final int order, final int extraFlags) {
+    public void prepFolio(final long pfn, final int order, final int extraFlags)
+    {
         checkBlock(pfn, order);
-        if ((extraFlags & STRUCTURAL_FLAGS_MASK) != 0) {
+        if ((extraFlags & STRUCTURAL_FLAGS_MASK) != 0)
+        {
             throw new IllegalArgumentException("extraFlags 0x" + Integer.toHexString(extraFlags)
                     + " contain structural bits 0x" + Integer.toHexString(extraFlags & STRUCTURAL_FLAGS_MASK));
         }
@@ -745,13 +581,15 @@ public final class MemMap implements AutoCloseable {
         records.set(LONG, off, headFlags | (1L << 32));
         records.set(LONG, off + 8, 0L);
         final long tailFlags = PG_TAIL | order | (extraFlags & PageDescriptor.FOLIO_TYPE_FLAGS);
-        for (long i = 1; i < nr; i++) {
+        for (long i = 1; i < nr; i++)
+        {
             off += PageDescriptor.RECORD_LENGTH;
             records.set(LONG, off, tailFlags);
             records.set(LONG, off + 8, 0L);
         }
         final long tokOff = pfn << TOKEN_SHIFT;
-        for (long i = 0; i < nr; i++) {
+        for (long i = 0; i < nr; i++)
+        {
             tokens.set(LONG, tokOff + (i << TOKEN_SHIFT), 0L);
         }
         clearAnonExclusiveRange(pfn, nr);
@@ -762,34 +600,38 @@ public final class MemMap implements AutoCloseable {
      * {@code pfn}, as when a folio is freed. Tokens are left as they are (freed memory keeps its
      * content until {@link #prepFolio} zeroes it).
      */
-    public void clearFolio(final long pfn, final int order) {
+    public void clearFolio(final long pfn, final int order)
+    {
         checkBlock(pfn, order);
         clearBlock(pfn, order);
     }
 
     /** {@link #clearFolio} without validation, for {@link PhysMem}. */
-    void clearBlock(final long pfn, final int order) {
+    void clearBlock(final long pfn, final int order)
+    {
         final long nr = 1L << order;
         records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
         clearAnonExclusiveRange(pfn, nr);
     }
 
-    private void checkBlock(final long pfn, final int order) {
+    private void checkBlock(final long pfn, final int order)
+    {
         PageDescriptor.checkOrder(order);
-        if (pfn < 0 || pfn >= nrPages) {
+        if (pfn < 0 || pfn >= nrPages)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is out of range 0.." + (nrPages - 1));
         }
-        if ((pfn & ((1L << order) - 1)) != 0) {
+        if ((pfn & ((1L << order) - 1)) != 0)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is not aligned to order " + order);
         }
-        if (pfn + (1L << order) > nrPages) {
+        if (pfn + (1L << order) > nrPages)
+        {
             throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
                     + " runs past the last pfn " + (nrPages - 1));
         }
     }
 
     @Override
-    public String toString() {
-        return "MemMap[" + nrPages + " pages]";
-    }
+    public String toString() { return "MemMap[" + nrPages + " pages]"; }
 }

@@ -82,7 +82,8 @@ import java.nio.ByteOrder;
  *
  * <p>State per simulated page: 16 + 8 + 1 = {@value #STATE_BYTES_PER_PAGE} bytes.
  */
-public final class PageDescriptor {
+public final class PageDescriptor
+{
 
     /** Layout of every int field of a record; little-endian, 4-byte aligned. */
     // Unaligned variants: every offset is naturally aligned anyway, and the unaligned layouts spare the
@@ -189,100 +190,121 @@ public final class PageDescriptor {
     /** Largest number of pages a {@link MemMap} can describe (PFNs must fit the int link slots). */
     public static final long MAX_NR_PAGES = Integer.MAX_VALUE;
 
-    private PageDescriptor() {
+    private PageDescriptor()
+    {
     }
 
     // ---- offsets --------------------------------------------------------------------------------
 
     /** Byte offset of {@code pfn}'s record in the records segment. */
-    public static long recordOffset(final long pfn) {
+    public static long recordOffset(final long pfn)
+    {
         return pfn << RECORD_SHIFT;
     }
 
-    public static long flagsOffset(final long pfn) {
+    public static long flagsOffset(final long pfn)
+    {
         return (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
     }
 
-    public static long refcountOffset(final long pfn) {
+    public static long refcountOffset(final long pfn)
+    {
         return (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
     }
 
-    public static long mapcountOffset(final long pfn) {
+    public static long mapcountOffset(final long pfn)
+    {
         return (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
     }
 
-    public static long auxOffset(final long pfn) {
+    public static long auxOffset(final long pfn)
+    {
         return (pfn << RECORD_SHIFT) + AUX_OFFSET;
     }
 
     /** Byte offset of {@code pfn}'s token in the tokens segment. */
-    public static long tokenOffset(final long pfn) {
+    public static long tokenOffset(final long pfn)
+    {
         return pfn << TOKEN_SHIFT;
     }
 
     /** Byte offset of {@code pfn}'s PageAnonExclusive byte in the anonExclusive segment: {@code pfn}. */
-    public static long anonExclusiveOffset(final long pfn) {
+    public static long anonExclusiveOffset(final long pfn)
+    {
         return pfn;
     }
 
     /** Bytes of the records segment for {@code nrPages} pages. */
-    public static long recordsLength(final long nrPages) {
+    public static long recordsLength(final long nrPages)
+    {
         return nrPages << RECORD_SHIFT;
     }
 
     /** Bytes of the tokens segment for {@code nrPages} pages. */
-    public static long tokensLength(final long nrPages) {
+    public static long tokensLength(final long nrPages)
+    {
         return nrPages << TOKEN_SHIFT;
     }
 
     /** Bytes of the anonExclusive byte map for {@code nrPages} pages: one per page. */
-    public static long anonExclusiveLength(final long nrPages) {
+    public static long anonExclusiveLength(final long nrPages)
+    {
         return nrPages;
     }
 
     // ---- field codecs ---------------------------------------------------------------------------
 
     /** The order bits of a flags word. */
-    public static int orderOf(final int flags) {
+    public static int orderOf(final int flags)
+    {
         return flags & ORDER_MASK;
     }
 
     /** {@code _mm_id[0]} of a packed {@code _mm_ids} word. */
-    public static int mmId0(final int mmIds) {
+    public static int mmId0(final int mmIds)
+    {
         return mmIds & MM_ID_MASK;
     }
 
     /** {@code _mm_id[1]} of a packed {@code _mm_ids} word. */
-    public static int mmId1(final int mmIds) {
+    public static int mmId1(final int mmIds)
+    {
         return mmIds >>> MM_ID_BITS;
     }
 
     /** Packs two MM ids into an {@code _mm_ids} word. */
-    public static int packMmIds(final int id0, final int id1) {
+    public static int packMmIds(final int id0, final int id1)
+    {
         return (id0 & MM_ID_MASK) | (id1 << MM_ID_BITS);
     }
 
     // ---- validation (errors name the value) -----------------------------------------------------
 
     /** Returns {@code order} if it is 0..{@value #MAX_ORDER}, else throws naming it. */
-    public static int checkOrder(final int order) {
-        if (order < 0 || order > MAX_ORDER) {
+    public static int checkOrder(final int order)
+    {
+        if (order < 0 || order > MAX_ORDER)
+        {
             throw new IllegalArgumentException("order " + order + " is out of range 0.." + MAX_ORDER);
         }
         return order;
     }
 
     /** Returns {@code nrPages} if it is 1..2^31-1, else throws naming it. */
-    public static long checkNrPages(final long nrPages) {
-        if (nrPages < 1 || nrPages > MAX_NR_PAGES) {
+    public static long checkNrPages(final long nrPages)
+    {
+        if (nrPages < 1 || nrPages > MAX_NR_PAGES)
+        {
             throw new IllegalArgumentException("nrPages " + nrPages + " is out of range 1.." + MAX_NR_PAGES);
         }
         return nrPages;
     }
 
     /** Returns {@code mmId} if it is {@value #MM_ID_MIN}..{@value #MM_ID_MAX}, else throws naming it. */
-    public static int checkMmId(final int mmId) {
-        if (mmId < MM_ID_MIN || mmId > MM_ID_MAX) {
+    public static int checkMmId(final int mmId)
+    {
+        if (mmId < MM_ID_MIN || mmId > MM_ID_MAX)
+        {
             throw new IllegalArgumentException("mmId " + mmId + " is out of range " + MM_ID_MIN + ".." + MM_ID_MAX);
         }
         return mmId;

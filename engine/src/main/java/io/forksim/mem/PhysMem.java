@@ -30,7 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * callers may hold page-table or folio locks. Over a plain memmap there is no lock at all. The statistics
  * read the counters without the lock (a racy but untorn snapshot while other threads allocate).
  */
-public final class PhysMem {
+public final class PhysMem
+{
 
     /** PFN of the shared zero page. */
     public static final long ZERO_PFN = 0;
@@ -54,11 +55,13 @@ public final class PhysMem {
      * @throws IllegalStateException if PFN 0 of {@code memmap} is already in use (the memmap is
      *         managed by another PhysMem)
      */
-    public PhysMem(final MemMap memmap) {
+    public PhysMem(final MemMap memmap)
+    {
         this.memmap = memmap;
         this.nrPages = memmap.nrPages();
         this.zoneLock = memmap.atomic() ? new ReentrantLock() : null;
-        if (memmap.flags(ZERO_PFN) != 0 || memmap.rawRefcount(ZERO_PFN) != 0) {
+        if (memmap.flags(ZERO_PFN) != 0 || memmap.rawRefcount(ZERO_PFN) != 0)
+        {
             throw new IllegalStateException("pfn 0 of " + memmap + " is already in use (flags 0x"
                     + Integer.toHexString(memmap.flags(ZERO_PFN)) + "): the memmap is not fresh");
         }
@@ -66,9 +69,11 @@ public final class PhysMem {
         memmap.setFlags(ZERO_PFN, PG_ZERO | PG_RESERVED);
         memmap.setRefcount(ZERO_PFN, 1);
         long pfn = ZERO_PFN + 1;
-        while (pfn < nrPages) {
+        while (pfn < nrPages)
+        {
             int order = Math.min(MAX_ORDER, Long.numberOfTrailingZeros(pfn));
-            while (pfn + (1L << order) > nrPages) {
+            while (pfn + (1L << order) > nrPages)
+            {
                 order--;
             }
             listAdd(pfn, order);
@@ -84,25 +89,30 @@ public final class PhysMem {
      * @param freeBlocks per order 0..10, the number of free blocks
      * @param freePages  free pages in all orders
      */
-    public record State(int[] freeHead, long[] freeBlocks, long freePages) {
-        public State {
+    public record State(int[] freeHead, long[] freeBlocks, long freePages)
+    {
+        public State
+        {
             freeHead = freeHead.clone();
             freeBlocks = freeBlocks.clone();
         }
 
         @Override
-        public int[] freeHead() {
+        public int[] freeHead()
+        {
             return freeHead.clone();
         }
 
         @Override
-        public long[] freeBlocks() {
+        public long[] freeBlocks()
+        {
             return freeBlocks.clone();
         }
     }
 
     /** Snapshot hook: a copy of the list heads and counts (the lists themselves are in the memmap). */
-    public State exportState() {
+    public State exportState()
+    {
         return new State(freeHead, freeBlocks, freePages);
     }
 
@@ -114,33 +124,40 @@ public final class PhysMem {
      * @throws IllegalArgumentException naming the value if {@code state} is malformed: not 11 orders, a
      *         head out of range, or counts that do not add up to {@code freePages}
      */
-    public static PhysMem restore(final MemMap memmap, final State state) {
+    public static PhysMem restore(final MemMap memmap, final State state)
+    {
         return new PhysMem(memmap, state);
     }
 
-    private PhysMem(final MemMap memmap, final State state) {
+    private PhysMem(final MemMap memmap, final State state)
+    {
         this.memmap = memmap;
         this.nrPages = memmap.nrPages();
         this.zoneLock = memmap.atomic() ? new ReentrantLock() : null;
         final int[] heads = state.freeHead;
         final long[] blocks = state.freeBlocks;
-        if (heads.length != MAX_ORDER + 1 || blocks.length != MAX_ORDER + 1) {
+        if (heads.length != MAX_ORDER + 1 || blocks.length != MAX_ORDER + 1)
+        {
             throw new IllegalArgumentException("allocator state has " + heads.length + " list heads and "
                     + blocks.length + " counts, expected " + (MAX_ORDER + 1));
         }
         long pages = 0;
-        for (int o = 0; o <= MAX_ORDER; o++) {
-            if (heads[o] != NIL && (heads[o] <= ZERO_PFN || heads[o] >= nrPages)) {
+        for (int o = 0; o <= MAX_ORDER; o++)
+        {
+            if (heads[o] != NIL && (heads[o] <= ZERO_PFN || heads[o] >= nrPages))
+            {
                 throw new IllegalArgumentException("free list head of order " + o + " is pfn " + heads[o]
                         + ", out of range 1.." + (nrPages - 1));
             }
-            if (blocks[o] < 0 || (blocks[o] == 0) != (heads[o] == NIL)) {
+            if (blocks[o] < 0 || (blocks[o] == 0) != (heads[o] == NIL))
+            {
                 throw new IllegalArgumentException("free list of order " + o + " has " + blocks[o]
                         + " blocks but head " + heads[o]);
             }
             pages += blocks[o] << o;
         }
-        if (pages != state.freePages || pages >= nrPages) {
+        if (pages != state.freePages || pages >= nrPages)
+        {
             throw new IllegalArgumentException("free block counts add up to " + pages + " pages, but freePages is "
                     + state.freePages + " (of " + nrPages + ")");
         }
@@ -150,7 +167,8 @@ public final class PhysMem {
     }
 
     /** The memmap this allocator manages. */
-    public MemMap memmap() {
+    public MemMap memmap()
+    {
         return memmap;
     }
 
@@ -162,37 +180,47 @@ public final class PhysMem {
      *
      * @throws IllegalArgumentException if {@code order} is not 0..10, naming it
      */
-    public long allocPages(final int order) {
+    public long allocPages(final int order)
+    {
         final ReentrantLock lock = zoneLock;
-        if (lock == null) {
+        if (lock == null)
+        {
             return allocPagesLocked(order);
         }
         lock.lock();
-        try {
+        try
+        {
             return allocPagesLocked(order);
-        } finally {
+        }
+        finally
+        {
             lock.unlock();
         }
     }
 
     /** {@link #allocPages} with the zone lock held (or no lock needed). */
-    private long allocPagesLocked(final int order) {
+    private long allocPagesLocked(final int order)
+    {
         PageDescriptor.checkOrder(order);
-        if (failAfter >= 0 && failAfter-- == 0) {
+        if (failAfter >= 0 && failAfter-- == 0)
+        {
             failAfter = 0; // keep failing until clearFailureInjection()
             return NO_PFN;
         }
         int o = order;
-        while (o <= MAX_ORDER && freeHead[o] == NIL) {
+        while (o <= MAX_ORDER && freeHead[o] == NIL)
+        {
             o++;
         }
-        if (o > MAX_ORDER) {
+        if (o > MAX_ORDER)
+        {
             return NO_PFN;
         }
         final long pfn = freeHead[o];
         listRemove(pfn, o);
         // expand(): hand the upper halves back, largest first.
-        while (o > order) {
+        while (o > order)
+        {
             o--;
             listAdd(pfn + (1L << o), o);
         }
@@ -205,9 +233,11 @@ public final class PhysMem {
      *
      * @throws OutOfSimulatedMemoryException naming the order and the free page count
      */
-    public long allocPagesOrThrow(final int order) {
+    public long allocPagesOrThrow(final int order)
+    {
         final long pfn = allocPages(order);
-        if (pfn == NO_PFN) {
+        if (pfn == NO_PFN)
+        {
             throw new OutOfSimulatedMemoryException(order, freePages);
         }
         return pfn;
@@ -221,29 +251,37 @@ public final class PhysMem {
      *         the zero page, out of range or not aligned to {@code order}, or any page of the block
      *         is already free; nothing is changed then
      */
-    public void freePages(final long pfn, final int order) {
+    public void freePages(final long pfn, final int order)
+    {
         final ReentrantLock lock = zoneLock;
-        if (lock == null) {
+        if (lock == null)
+        {
             freePagesLocked(pfn, order);
             return;
         }
         lock.lock();
-        try {
+        try
+        {
             freePagesLocked(pfn, order);
-        } finally {
+        }
+        finally
+        {
             lock.unlock();
         }
     }
 
     /** {@link #freePages} with the zone lock held (or no lock needed). */
-    private void freePagesLocked(final long pfn, final int order) {
+    private void freePagesLocked(final long pfn, final int order)
+    {
         checkFree(pfn, order);
         memmap.clearBlock(pfn, order);
         long p = pfn;
         int o = order;
-        while (o < MAX_ORDER) {
+        while (o < MAX_ORDER)
+        {
             final long buddy = p ^ (1L << o);
-            if (buddy >= nrPages || memmap.flags(buddy) != (PG_BUDDY | o)) {
+            if (buddy >= nrPages || memmap.flags(buddy) != (PG_BUDDY | o))
+            {
                 break;
             }
             listRemove(buddy, o);
@@ -254,69 +292,86 @@ public final class PhysMem {
         freePages += 1L << order;
     }
 
-    private void checkFree(final long pfn, final int order) {
+    private void checkFree(final long pfn, final int order)
+    {
         PageDescriptor.checkOrder(order);
-        if (pfn == ZERO_PFN) {
+        if (pfn == ZERO_PFN)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is the shared zero page and cannot be freed");
         }
-        if (pfn < 0 || pfn >= nrPages) {
+        if (pfn < 0 || pfn >= nrPages)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is out of range 1.." + (nrPages - 1));
         }
-        if ((pfn & ((1L << order) - 1)) != 0) {
+        if ((pfn & ((1L << order) - 1)) != 0)
+        {
             throw new IllegalArgumentException("pfn " + pfn + " is not aligned to order " + order);
         }
         final long nr = 1L << order;
-        if (pfn + nr > nrPages) {
+        if (pfn + nr > nrPages)
+        {
             throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
                     + " runs past the last pfn " + (nrPages - 1));
         }
         // A free block containing the range: its head is pfn rounded down to its own order.
-        for (int o = order; o <= MAX_ORDER; o++) {
+        for (int o = order; o <= MAX_ORDER; o++)
+        {
             final long h = pfn & -(1L << o);
             final int f = memmap.flags(h);
-            if ((f & PG_BUDDY) != 0 && PageDescriptor.orderOf(f) >= o) {
+            if ((f & PG_BUDDY) != 0 && PageDescriptor.orderOf(f) >= o)
+            {
                 throw alreadyFree(pfn, order, h, PageDescriptor.orderOf(f));
             }
         }
         // A free block inside the range.
-        for (long q = pfn; q < pfn + nr; q++) {
+        for (long q = pfn; q < pfn + nr; q++)
+        {
             final int f = memmap.flags(q);
-            if ((f & PG_BUDDY) != 0) {
+            if ((f & PG_BUDDY) != 0)
+            {
                 throw alreadyFree(pfn, order, q, PageDescriptor.orderOf(f));
             }
         }
     }
 
     private static IllegalArgumentException alreadyFree(final long pfn, final int order, final long head,
-                                                        final int headOrder) {
+                                                        final int headOrder)
+    {
         return new IllegalArgumentException("pfn " + pfn + " (order " + order + ") is already free: it overlaps"
                 + " the free block of order " + headOrder + " at pfn " + head);
     }
 
     // ---- free lists (mutators; the only code that touches the links) -----------------------------
 
-    private void listAdd(final long pfn, final int order) {
+    private void listAdd(final long pfn, final int order)
+    {
         final int next = freeHead[order];
         memmap.setFlags(pfn, PG_BUDDY | order);
         memmap.setRefcount(pfn, next);
         memmap.setMapcount(pfn, NIL);
         memmap.setAux(pfn, 0);
-        if (next != NIL) {
+        if (next != NIL)
+        {
             memmap.setMapcount(next, (int) pfn);
         }
         freeHead[order] = (int) pfn;
         freeBlocks[order]++;
     }
 
-    private void listRemove(final long pfn, final int order) {
+    private void listRemove(final long pfn, final int order)
+    {
         final int next = memmap.rawRefcount(pfn);
         final int prev = memmap.rawMapcount(pfn);
-        if (prev != NIL) {
+        if (prev != NIL)
+        {
             memmap.setRefcount(prev, next);
-        } else {
+        }
+        else
+        {
             freeHead[order] = next;
         }
-        if (next != NIL) {
+        if (next != NIL)
+        {
             memmap.setMapcount(next, prev);
         }
         memmap.setFlags(pfn, 0);
@@ -339,27 +394,32 @@ public final class PhysMem {
      *
      * @throws IllegalArgumentException if {@code n} is negative, naming it
      */
-    public void failAllocationsAfter(final long n) {
-        if (n < 0) {
+    public void failAllocationsAfter(final long n)
+    {
+        if (n < 0)
+        {
             throw new IllegalArgumentException("failAllocationsAfter: n = " + n + " is negative");
         }
         failAfter = n;
     }
 
     /** Test hook: turns {@link #failAllocationsAfter} off again. */
-    public void clearFailureInjection() {
+    public void clearFailureInjection()
+    {
         failAfter = -1;
     }
 
     /** Test hook: allocations left before injected failures start, or -1 when injection is off. */
-    public long allocationsBeforeInjectedFailure() {
+    public long allocationsBeforeInjectedFailure()
+    {
         return failAfter;
     }
 
     // ---- statistics -----------------------------------------------------------------------------
 
     /** Free pages in all orders. */
-    public long freePageCount() {
+    public long freePageCount()
+    {
         return freePages;
     }
 
@@ -368,14 +428,18 @@ public final class PhysMem {
      *
      * @throws IllegalArgumentException if {@code order} is not 0..10, naming it
      */
-    public long freeBlockCount(final int order) {
+    public long freeBlockCount(final int order)
+    {
         return freeBlocks[PageDescriptor.checkOrder(order)];
     }
 
     /** The largest order with a free block, or -1 if nothing is free. */
-    public int largestFreeOrder() {
-        for (int o = MAX_ORDER; o >= 0; o--) {
-            if (freeHead[o] != NIL) {
+    public int largestFreeOrder()
+    {
+        for (int o = MAX_ORDER; o >= 0; o--)
+        {
+            if (freeHead[o] != NIL)
+            {
                 return o;
             }
         }
@@ -383,12 +447,14 @@ public final class PhysMem {
     }
 
     /** All PFNs of the machine, including the zero page. */
-    public long totalPages() {
+    public long totalPages()
+    {
         return nrPages;
     }
 
     /** Pages the allocator manages: all but the zero page. */
-    public long usablePages() {
+    public long usablePages()
+    {
         return nrPages - 1;
     }
 
@@ -396,16 +462,19 @@ public final class PhysMem {
      * Free blocks per order like {@code /proc/buddyinfo}:
      * {@code "Node 0, zone   Normal      1      0 ..."} (11 columns, orders 0..10).
      */
-    public String describe() {
+    public String describe()
+    {
         final StringBuilder sb = new StringBuilder("Node 0, zone   Normal");
-        for (int o = 0; o <= MAX_ORDER; o++) {
+        for (int o = 0; o <= MAX_ORDER; o++)
+        {
             sb.append(String.format(" %6d", freeBlocks[o]));
         }
         return sb.toString();
     }
 
     @Override
-    public String toString() {
+    public String toString()
+    {
         return "PhysMem[" + freePages + "/" + usablePages() + " pages free]";
     }
 }

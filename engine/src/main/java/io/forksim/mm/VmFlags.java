@@ -41,12 +41,30 @@ public final class VmFlags
         sb.append((flags & VM_WRITE) != 0 ? 'w' : '-');
         sb.append((flags & VM_EXEC) != 0 ? 'x' : '-');
         sb.append((flags & VM_SHARED) != 0 ? 's' : 'p');
-        if ((flags & VM_DONTCOPY) != 0) sb.append(" dontcopy");
-        if ((flags & VM_WIPEONFORK) != 0) sb.append(" wipeonfork");
-        if ((flags & VM_UFFD_WP) != 0) sb.append(" uffd_wp");
-        if ((flags & VM_PFNMAP) != 0) sb.append(" pfnmap");
-        if ((flags & VM_MIXEDMAP) != 0) sb.append(" mixedmap");
-        if ((flags & VM_LOCKED) != 0) sb.append(" locked");
+        if ((flags & VM_DONTCOPY) != 0)
+        {
+            sb.append(" dontcopy");
+        }
+        if ((flags & VM_WIPEONFORK) != 0)
+        {
+            sb.append(" wipeonfork");
+        }
+        if ((flags & VM_UFFD_WP) != 0)
+        {
+            sb.append(" uffd_wp");
+        }
+        if ((flags & VM_PFNMAP) != 0)
+        {
+            sb.append(" pfnmap");
+        }
+        if ((flags & VM_MIXEDMAP) != 0)
+        {
+            sb.append(" mixedmap");
+        }
+        if ((flags & VM_LOCKED) != 0)
+        {
+            sb.append(" locked");
+        }
         return sb.toString();
     }
 }

@@ -89,9 +89,11 @@ package io.forksim.pte;
  * allocation-free and small enough for the JIT to inline; only the codecs branch, and only to
  * reject bad input.
  */
-public final class Arm64Pte {
+public final class Arm64Pte
+{
 
-    private Arm64Pte() {
+    private Arm64Pte()
+    {
     }
 
     // ---------------------------------------------------------------------------------------
@@ -174,8 +176,10 @@ public final class Arm64Pte {
      *
      * @throws IllegalArgumentException if {@code memoryType} is outside 0..7
      */
-    public static long attrIndx(int memoryType) {
-        if ((memoryType & ~7) != 0) {
+    public static long attrIndx(final int memoryType)
+    {
+        if ((memoryType & ~7) != 0)
+        {
             throw new IllegalArgumentException("memory type out of range: memoryType=" + memoryType
                 + " (must be 0..7)");
         }
@@ -237,7 +241,8 @@ public final class Arm64Pte {
      * Mirrors {@code vm_get_page_prot} for a VMA without BTI, MTE or protection keys, on a CPU
      * without FEAT_EPAN.
      */
-    public static long vmGetPageProt(boolean read, boolean write, boolean exec, boolean shared) {
+    public static long vmGetPageProt(final boolean read, final boolean write, final boolean exec, final boolean shared)
+    {
         int idx = (read ? 1 : 0) | (write ? 2 : 0) | (exec ? 4 : 0) | (shared ? 8 : 0);
         return PROTECTION_MAP[idx];
     }
@@ -308,19 +313,16 @@ public final class Arm64Pte {
      *
      * @throws IllegalArgumentException if {@code tablePfn} does not fit the 38-bit address field
      */
-    public static long mkTableEntry(long tablePfn) {
+    public static long mkTableEntry(final long tablePfn)
+    {
         return (checkPfn(tablePfn) << PAGE_SHIFT) | PMD_TYPE_TABLE | PMD_TABLE_AF | PMD_TABLE_PXN;
     }
 
     /** The PFN of the table a table descriptor points to ({@code __pmd_to_phys >> PAGE_SHIFT}). */
-    public static long tableEntryPfn(long entry) {
-        return (entry & ADDR_MASK) >>> PAGE_SHIFT;
-    }
+    public static long tableEntryPfn(final long entry) { return (entry & ADDR_MASK) >>> PAGE_SHIFT; }
 
     /** Mirrors {@code pmd_table}: a valid table descriptor (type bits 0b11). */
-    public static boolean tableEntryPresent(long entry) {
-        return (entry & PMD_TYPE_MASK) == PMD_TYPE_TABLE;
-    }
+    public static boolean tableEntryPresent(final long entry) { return (entry & PMD_TYPE_MASK) == PMD_TYPE_TABLE; }
 
     // ---------------------------------------------------------------------------------------
     // Tests on present PTEs (undefined for swap PTEs, as in the kernel)
@@ -330,134 +332,93 @@ public final class Arm64Pte {
      * Mirrors {@code pte_present}: {@code pte_valid || pte_present_invalid}. Folded to one test:
      * with VALID set the answer is yes whatever nG says, and with VALID clear nG decides.
      */
-    public static boolean ptePresent(long pte) {
-        return (pte & (VALID | PRESENT_INVALID)) != 0;
-    }
+    public static boolean ptePresent(final long pte) { return (pte & (VALID | PRESENT_INVALID)) != 0; }
 
     /** Mirrors {@code pte_valid}. */
-    public static boolean pteValid(long pte) {
-        return (pte & VALID) != 0;
-    }
+    public static boolean pteValid(final long pte) { return (pte & VALID) != 0; }
 
     /** Mirrors {@code pte_present_invalid}: nG set with VALID clear. */
-    public static boolean ptePresentInvalid(long pte) {
+    public static boolean ptePresentInvalid(final long pte)
+    {
         return (pte & (VALID | PRESENT_INVALID)) == PRESENT_INVALID;
     }
 
     /** Mirrors {@code pte_protnone}: present-invalid, no USER, UXN set. */
-    public static boolean pteProtnone(long pte) {
+    public static boolean pteProtnone(final long pte)
+    {
         return (pte & (VALID | PRESENT_INVALID | USER | UXN)) == (PRESENT_INVALID | UXN);
     }
 
     /** Mirrors {@code pte_none}: the zero word. */
-    public static boolean pteNone(long pte) {
-        return pte == 0;
-    }
+    public static boolean pteNone(final long pte) { return pte == 0; }
 
     /** Mirrors {@code pte_write}: the software WRITE (= DBM) bit. */
-    public static boolean pteWrite(long pte) {
-        return (pte & WRITE) != 0;
-    }
+    public static boolean pteWrite(final long pte) { return (pte & WRITE) != 0; }
 
     /** Mirrors {@code pte_rdonly}. */
-    public static boolean pteRdonly(long pte) {
-        return (pte & RDONLY) != 0;
-    }
+    public static boolean pteRdonly(final long pte) { return (pte & RDONLY) != 0; }
 
     /** Mirrors {@code pte_hw_dirty}: WRITE set and RDONLY clear (hardware DBM cleared RDONLY). */
-    public static boolean pteHwDirty(long pte) {
-        return (pte & (WRITE | RDONLY)) == WRITE;
-    }
+    public static boolean pteHwDirty(final long pte) { return (pte & (WRITE | RDONLY)) == WRITE; }
 
     /** Mirrors {@code pte_sw_dirty}: the software DIRTY bit. */
-    public static boolean pteSwDirty(long pte) {
-        return (pte & DIRTY) != 0;
-    }
+    public static boolean pteSwDirty(final long pte) { return (pte & DIRTY) != 0; }
 
     /** Mirrors {@code pte_dirty}: software dirty or hardware dirty. */
-    public static boolean pteDirty(long pte) {
-        return pteSwDirty(pte) | pteHwDirty(pte);
-    }
+    public static boolean pteDirty(final long pte) { return pteSwDirty(pte) | pteHwDirty(pte); }
 
     /** Mirrors {@code pte_young}: the access flag. */
-    public static boolean pteYoung(long pte) {
-        return (pte & AF) != 0;
-    }
+    public static boolean pteYoung(final long pte) { return (pte & AF) != 0; }
 
     /** Mirrors {@code pte_special}. */
-    public static boolean pteSpecial(long pte) {
-        return (pte & SPECIAL) != 0;
-    }
+    public static boolean pteSpecial(final long pte) { return (pte & SPECIAL) != 0; }
 
     /** Mirrors {@code pte_cont}. */
-    public static boolean pteCont(long pte) {
-        return (pte & CONT) != 0;
-    }
+    public static boolean pteCont(final long pte) { return (pte & CONT) != 0; }
 
     /** Mirrors {@code pte_valid_cont}: VALID and CONT. */
-    public static boolean pteValidCont(long pte) {
-        return (pte & (VALID | CONT)) == (VALID | CONT);
-    }
+    public static boolean pteValidCont(final long pte) { return (pte & (VALID | CONT)) == (VALID | CONT); }
 
     /** Mirrors {@code pte_uffd_wp}. */
-    public static boolean pteUffdWp(long pte) {
-        return (pte & UFFD_WP) != 0;
-    }
+    public static boolean pteUffdWp(final long pte) { return (pte & UFFD_WP) != 0; }
 
     /** Mirrors the generic {@code pte_soft_dirty} stub: arm64 has no soft-dirty, always false. */
-    public static boolean pteSoftDirty(long pte) {
-        return false;
-    }
+    public static boolean pteSoftDirty(final long pte) { return false; }
 
     /** Mirrors {@code pte_same}: word equality. */
-    public static boolean pteSame(long a, long b) {
-        return a == b;
-    }
+    public static boolean pteSame(final long a, final long b) { return a == b; }
 
     // ---------------------------------------------------------------------------------------
     // Modifiers on present PTEs
     // ---------------------------------------------------------------------------------------
 
     /** Mirrors {@code pte_mkspecial}. */
-    public static long pteMkspecial(long pte) {
-        return pte | SPECIAL;
-    }
+    public static long pteMkspecial(final long pte) { return pte | SPECIAL; }
 
     /** Mirrors {@code pte_mkcont}. */
-    public static long pteMkcont(long pte) {
-        return pte | CONT;
-    }
+    public static long pteMkcont(final long pte) { return pte | CONT; }
 
     /** Mirrors {@code pte_mknoncont}. */
-    public static long pteMknoncont(long pte) {
-        return pte & ~CONT;
-    }
+    public static long pteMknoncont(final long pte) { return pte & ~CONT; }
 
     /** Mirrors {@code pte_mkuffd_wp}: set UFFD_WP, then write-protect. */
-    public static long pteMkuffdWp(long pte) {
-        return pteWrprotect(pte | UFFD_WP);
-    }
+    public static long pteMkuffdWp(final long pte) { return pteWrprotect(pte | UFFD_WP); }
 
     /** Mirrors {@code pte_clear_uffd_wp}: clears the marker only. */
-    public static long pteClearUffdWp(long pte) {
-        return pte & ~UFFD_WP;
-    }
+    public static long pteClearUffdWp(final long pte) { return pte & ~UFFD_WP; }
 
     /** Mirrors the generic {@code pte_mksoft_dirty} stub: no-op. */
-    public static long pteMksoftDirty(long pte) {
-        return pte;
-    }
+    public static long pteMksoftDirty(final long pte) { return pte; }
 
     /** Mirrors the generic {@code pte_clear_soft_dirty} stub: no-op. */
-    public static long pteClearSoftDirty(long pte) {
-        return pte;
-    }
+    public static long pteClearSoftDirty(final long pte) { return pte; }
 
     /**
      * Mirrors {@code pte_mkwrite_novma}: set WRITE, and clear RDONLY if the PTE is software-dirty
      * (a dirty PTE made writable becomes hardware-dirty).
      */
-    public static long pteMkwrite(long pte) {
+    public static long pteMkwrite(final long pte)
+    {
         long v = pte | WRITE;
         return v & ~(((v >>> BIT_DIRTY) & 1) << BIT_RDONLY);
     }
@@ -466,45 +427,37 @@ public final class Arm64Pte {
      * Mirrors {@code pte_wrprotect}: if hardware-dirty, keep that in the software DIRTY bit; then
      * clear WRITE and set RDONLY.
      */
-    public static long pteWrprotect(long pte) {
+    public static long pteWrprotect(final long pte)
+    {
         long hwDirty = (pte >>> BIT_WRITE) & ~(pte >>> BIT_RDONLY) & 1;
         return ((pte | (hwDirty << BIT_DIRTY)) & ~WRITE) | RDONLY;
     }
 
     /** Mirrors {@code pte_mkold}: clear AF. */
-    public static long pteMkold(long pte) {
-        return pte & ~AF;
-    }
+    public static long pteMkold(final long pte) { return pte & ~AF; }
 
     /** Mirrors {@code pte_mkyoung}: set AF. */
-    public static long pteMkyoung(long pte) {
-        return pte | AF;
-    }
+    public static long pteMkyoung(final long pte) { return pte | AF; }
 
     /** Mirrors {@code pte_mkdirty}: set DIRTY, and clear RDONLY if WRITE is set. */
-    public static long pteMkdirty(long pte) {
+    public static long pteMkdirty(final long pte)
+    {
         long v = pte | DIRTY;
         return v & ~(((v >>> BIT_WRITE) & 1) << BIT_RDONLY);
     }
 
     /** Mirrors {@code pte_mkclean}: clear DIRTY and set RDONLY. */
-    public static long pteMkclean(long pte) {
-        return (pte & ~DIRTY) | RDONLY;
-    }
+    public static long pteMkclean(final long pte) { return (pte & ~DIRTY) | RDONLY; }
 
     // ---------------------------------------------------------------------------------------
     // PFN and protection
     // ---------------------------------------------------------------------------------------
 
     /** Mirrors {@code pte_pfn}: output address bits 12..49 shifted down. */
-    public static long ptePfn(long pte) {
-        return (pte & ADDR_MASK) >>> PAGE_SHIFT;
-    }
+    public static long ptePfn(final long pte) { return (pte & ADDR_MASK) >>> PAGE_SHIFT; }
 
     /** Mirrors {@code pte_pgprot}: every bit except the output address. */
-    public static long ptePgprot(long pte) {
-        return pte & ~ADDR_MASK;
-    }
+    public static long ptePgprot(final long pte) { return pte & ~ADDR_MASK; }
 
     /**
      * Mirrors {@code pfn_pte}: {@code pfn << PAGE_SHIFT | prot}.
@@ -512,9 +465,11 @@ public final class Arm64Pte {
      * @throws IllegalArgumentException if {@code pfn} does not fit 38 bits or {@code prot} has
      *                                  bits inside the output-address field
      */
-    public static long pfnPte(long pfn, long prot) {
+    public static long pfnPte(final long pfn, final long prot)
+    {
         checkPfn(pfn);
-        if ((prot & ADDR_MASK) != 0) {
+        if ((prot & ADDR_MASK) != 0)
+        {
             throw protOverlapsPfn(prot);
         }
         return (pfn << PAGE_SHIFT) | prot;
@@ -525,7 +480,8 @@ public final class Arm64Pte {
      *
      * @throws IllegalArgumentException if the resulting PFN does not fit 38 bits
      */
-    public static long pteAdvancePfn(long pte, long nr) {
+    public static long pteAdvancePfn(final long pte, final long nr)
+    {
         return (checkPfn(ptePfn(pte) + nr) << PAGE_SHIFT) | ptePgprot(pte);
     }
 
@@ -541,112 +497,99 @@ public final class Arm64Pte {
      *                                  fit 50 bits, or the pair would encode to the none PTE
      *                                  (type 0, offset 0: the swap header slot, never allocated)
      */
-    public static long swpEntryToPte(int type, long offset) {
-        if ((type & ~MAX_SWP_TYPE) != 0) {
+    public static long swpEntryToPte(final int type, final long offset)
+    {
+        if ((type & ~MAX_SWP_TYPE) != 0)
+        {
             throw swapTypeOutOfRange(type);
         }
-        if ((offset & ~MAX_SWP_OFFSET) != 0) {
+        if ((offset & ~MAX_SWP_OFFSET) != 0)
+        {
             throw swapOffsetOutOfRange(offset);
         }
         long pte = ((long) type << SWP_TYPE_SHIFT) | (offset << SWP_OFFSET_SHIFT);
-        if (pte == 0) {
+        if (pte == 0)
+        {
             throw swapEntryIsNone(type, offset);
         }
         return pte;
     }
 
     /** Mirrors {@code __swp_type}: bits 6..10. */
-    public static int pteSwpType(long pte) {
-        return (int) (pte >>> SWP_TYPE_SHIFT) & MAX_SWP_TYPE;
-    }
+    public static int pteSwpType(final long pte) { return (int) (pte >>> SWP_TYPE_SHIFT) & MAX_SWP_TYPE; }
 
     /** Mirrors {@code __swp_offset}: bits 12..61. */
-    public static long pteSwpOffset(long pte) {
-        return (pte >>> SWP_OFFSET_SHIFT) & MAX_SWP_OFFSET;
-    }
+    public static long pteSwpOffset(final long pte) { return (pte >>> SWP_OFFSET_SHIFT) & MAX_SWP_OFFSET; }
 
     /** A swap-format entry (swap, migration, device, marker): neither none nor present. */
-    public static boolean isSwapPte(long pte) {
-        return !pteNone(pte) && !ptePresent(pte);
-    }
+    public static boolean isSwapPte(final long pte) { return !pteNone(pte) && !ptePresent(pte); }
 
     /** Mirrors {@code pte_swp_exclusive}. */
-    public static boolean pteSwpExclusive(long pte) {
-        return (pte & SWP_EXCLUSIVE) != 0;
-    }
+    public static boolean pteSwpExclusive(final long pte) { return (pte & SWP_EXCLUSIVE) != 0; }
 
     /** Mirrors {@code pte_swp_mkexclusive}. */
-    public static long pteSwpMkexclusive(long pte) {
-        return pte | SWP_EXCLUSIVE;
-    }
+    public static long pteSwpMkexclusive(final long pte) { return pte | SWP_EXCLUSIVE; }
 
     /** Mirrors {@code pte_swp_clear_exclusive}. */
-    public static long pteSwpClearExclusive(long pte) {
-        return pte & ~SWP_EXCLUSIVE;
-    }
+    public static long pteSwpClearExclusive(final long pte) { return pte & ~SWP_EXCLUSIVE; }
 
     /** Mirrors {@code pte_swp_uffd_wp}. */
-    public static boolean pteSwpUffdWp(long pte) {
-        return (pte & SWP_UFFD_WP) != 0;
-    }
+    public static boolean pteSwpUffdWp(final long pte) { return (pte & SWP_UFFD_WP) != 0; }
 
     /** Mirrors {@code pte_swp_mkuffd_wp}. */
-    public static long pteSwpMkuffdWp(long pte) {
-        return pte | SWP_UFFD_WP;
-    }
+    public static long pteSwpMkuffdWp(final long pte) { return pte | SWP_UFFD_WP; }
 
     /** Mirrors {@code pte_swp_clear_uffd_wp}. */
-    public static long pteSwpClearUffdWp(long pte) {
-        return pte & ~SWP_UFFD_WP;
-    }
+    public static long pteSwpClearUffdWp(final long pte) { return pte & ~SWP_UFFD_WP; }
 
     /** Mirrors the generic {@code pte_swp_soft_dirty} stub: always false on arm64. */
-    public static boolean pteSwpSoftDirty(long pte) {
-        return false;
-    }
+    public static boolean pteSwpSoftDirty(final long pte) { return false; }
 
     /** Mirrors the generic {@code pte_swp_mksoft_dirty} stub: no-op. */
-    public static long pteSwpMksoftDirty(long pte) {
-        return pte;
-    }
+    public static long pteSwpMksoftDirty(final long pte) { return pte; }
 
     /** Mirrors the generic {@code pte_swp_clear_soft_dirty} stub: no-op. */
-    public static long pteSwpClearSoftDirty(long pte) {
-        return pte;
-    }
+    public static long pteSwpClearSoftDirty(final long pte) { return pte; }
 
     // ---------------------------------------------------------------------------------------
     // Validation (kept out of line so the callers stay small enough to inline)
     // ---------------------------------------------------------------------------------------
 
-    private static long checkPfn(long pfn) {
-        if ((pfn & ~MAX_PFN) != 0) {
+    private static long checkPfn(final long pfn)
+    {
+        if ((pfn & ~MAX_PFN) != 0)
+        {
             throw pfnOutOfRange(pfn);
         }
         return pfn;
     }
 
-    private static IllegalArgumentException pfnOutOfRange(long pfn) {
+    private static IllegalArgumentException pfnOutOfRange(final long pfn)
+    {
         return new IllegalArgumentException("pfn out of range: pfn=" + pfn + " (0x"
             + Long.toHexString(pfn) + "), must fit " + PFN_BITS + " bits");
     }
 
-    private static IllegalArgumentException protOverlapsPfn(long prot) {
+    private static IllegalArgumentException protOverlapsPfn(final long prot)
+    {
         return new IllegalArgumentException("prot has bits in the PFN field: prot=0x"
             + Long.toHexString(prot));
     }
 
-    private static IllegalArgumentException swapTypeOutOfRange(int type) {
+    private static IllegalArgumentException swapTypeOutOfRange(final int type)
+    {
         return new IllegalArgumentException("swap type out of range: type=" + type
             + " (must be 0.." + MAX_SWP_TYPE + ")");
     }
 
-    private static IllegalArgumentException swapEntryIsNone(int type, long offset) {
+    private static IllegalArgumentException swapEntryIsNone(final int type, final long offset)
+    {
         return new IllegalArgumentException("swap entry encodes to the none PTE: type=" + type
             + " offset=" + offset);
     }
 
-    private static IllegalArgumentException swapOffsetOutOfRange(long offset) {
+    private static IllegalArgumentException swapOffsetOutOfRange(final long offset)
+    {
         return new IllegalArgumentException("swap offset out of range: offset=" + offset
             + " (must fit " + SWP_OFFSET_BITS + " bits)");
     }

@@ -85,9 +85,11 @@ package io.forksim.pte;
  * stacks off (so {@code pte_write} is just RW). All helpers are static, allocation-free and
  * small enough for the JIT to inline; only the codecs branch, and only to reject bad input.
  */
-public final class X86Pte {
+public final class X86Pte
+{
 
-    private X86Pte() {
+    private X86Pte()
+    {
     }
 
     // ---------------------------------------------------------------------------------------
@@ -188,7 +190,8 @@ public final class X86Pte {
      * Mirrors {@code vm_get_page_prot}: the protection a VMA with these flags gives its PTEs
      * (no protection key, NX supported).
      */
-    public static long vmGetPageProt(boolean read, boolean write, boolean exec, boolean shared) {
+    public static long vmGetPageProt(final boolean read, final boolean write, final boolean exec, final boolean shared)
+    {
         int idx = (read ? 1 : 0) | (write ? 2 : 0) | (exec ? 4 : 0) | (shared ? 8 : 0);
         return PROTECTION_MAP[idx];
     }
@@ -249,79 +252,53 @@ public final class X86Pte {
      *
      * @throws IllegalArgumentException if {@code tablePfn} does not fit the 40-bit PFN field
      */
-    public static long mkTableEntry(long tablePfn) {
-        return (checkPfn(tablePfn) << PAGE_SHIFT) | PAGE_TABLE;
-    }
+    public static long mkTableEntry(final long tablePfn) { return (checkPfn(tablePfn) << PAGE_SHIFT) | PAGE_TABLE; }
 
     /** The PFN of the table a (non-leaf) upper-level entry points to (the {@code pmd_pfn} mask). */
-    public static long tableEntryPfn(long entry) {
-        return (entry & PFN_MASK) >>> PAGE_SHIFT;
-    }
+    public static long tableEntryPfn(final long entry) { return (entry & PFN_MASK) >>> PAGE_SHIFT; }
 
     /**
      * An upper-level entry that points at a table: P set and {@code _PAGE_PSE} (bit 7) clear, so a PMD leaf
      * ({@link X86Pmd}) is not taken for a table ({@code pmd_present && !pmd_leaf}).
      */
-    public static boolean tableEntryPresent(long entry) {
-        return (entry & (PRESENT | PAT)) == PRESENT;
-    }
+    public static boolean tableEntryPresent(final long entry) { return (entry & (PRESENT | PAT)) == PRESENT; }
 
     // ---------------------------------------------------------------------------------------
     // Tests on present PTEs (undefined for swap PTEs, as in the kernel)
     // ---------------------------------------------------------------------------------------
 
     /** Mirrors {@code pte_present}: P or PROTNONE, so PROT_NONE PTEs count as present. */
-    public static boolean ptePresent(long pte) {
-        return (pte & (PRESENT | PROTNONE)) != 0;
-    }
+    public static boolean ptePresent(final long pte) { return (pte & (PRESENT | PROTNONE)) != 0; }
 
     /** Mirrors {@code pte_protnone}: PROTNONE set and P clear. */
-    public static boolean pteProtnone(long pte) {
-        return (pte & (PROTNONE | PRESENT)) == PROTNONE;
-    }
+    public static boolean pteProtnone(final long pte) { return (pte & (PROTNONE | PRESENT)) == PROTNONE; }
 
     /**
      * Mirrors {@code pte_none}: empty apart from A and D, which a Knights Landing erratum can set
      * on a cleared entry. The engine only ever writes 0 into an empty slot.
      */
-    public static boolean pteNone(long pte) {
-        return (pte & ~KNL_ERRATUM_MASK) == 0;
-    }
+    public static boolean pteNone(final long pte) { return (pte & ~KNL_ERRATUM_MASK) == 0; }
 
     /** Mirrors {@code pte_write} with user shadow stacks off: the RW bit. */
-    public static boolean pteWrite(long pte) {
-        return (pte & RW) != 0;
-    }
+    public static boolean pteWrite(final long pte) { return (pte & RW) != 0; }
 
     /** Mirrors {@code pte_dirty}: D or SavedDirty. */
-    public static boolean pteDirty(long pte) {
-        return (pte & DIRTY_BITS) != 0;
-    }
+    public static boolean pteDirty(final long pte) { return (pte & DIRTY_BITS) != 0; }
 
     /** Mirrors {@code pte_young}: the accessed bit. */
-    public static boolean pteYoung(long pte) {
-        return (pte & ACCESSED) != 0;
-    }
+    public static boolean pteYoung(final long pte) { return (pte & ACCESSED) != 0; }
 
     /** Mirrors {@code pte_special}. */
-    public static boolean pteSpecial(long pte) {
-        return (pte & SPECIAL) != 0;
-    }
+    public static boolean pteSpecial(final long pte) { return (pte & SPECIAL) != 0; }
 
     /** Mirrors {@code pte_uffd_wp}. */
-    public static boolean pteUffdWp(long pte) {
-        return (pte & UFFD_WP) != 0;
-    }
+    public static boolean pteUffdWp(final long pte) { return (pte & UFFD_WP) != 0; }
 
     /** Mirrors {@code pte_soft_dirty}. */
-    public static boolean pteSoftDirty(long pte) {
-        return (pte & SOFT_DIRTY) != 0;
-    }
+    public static boolean pteSoftDirty(final long pte) { return (pte & SOFT_DIRTY) != 0; }
 
     /** Mirrors {@code pte_same}: word equality. */
-    public static boolean pteSame(long a, long b) {
-        return a == b;
-    }
+    public static boolean pteSame(final long a, final long b) { return a == b; }
 
     // ---------------------------------------------------------------------------------------
     // Modifiers on present PTEs
@@ -331,80 +308,63 @@ public final class X86Pte {
      * Mirrors {@code mksaveddirty_shift}: when RW is clear, move D into SavedDirty so that no
      * Write=0,Dirty=1 word (a shadow-stack PTE to a CET CPU) is ever created.
      */
-    private static long mksaveddirtyShift(long v) {
-        long cond = (~v >>> BIT_RW) & 1;
-        v |= ((v >>> BIT_DIRTY) & cond) << BIT_SAVED_DIRTY;
-        return v & ~(cond << BIT_DIRTY);
+    private static long mksaveddirtyShift(final long v)
+    {
+        final long cond = (~v >>> BIT_RW) & 1;
+        final long shifted = v | (((v >>> BIT_DIRTY) & cond) << BIT_SAVED_DIRTY);
+        return shifted & ~(cond << BIT_DIRTY);
     }
 
     /** Mirrors {@code clear_saveddirty_shift}: when RW is set, move SavedDirty back into D. */
-    private static long clearSaveddirtyShift(long v) {
-        long cond = (v >>> BIT_RW) & 1;
-        v |= ((v >>> BIT_SAVED_DIRTY) & cond) << BIT_DIRTY;
-        return v & ~(cond << BIT_SAVED_DIRTY);
+    private static long clearSaveddirtyShift(final long v)
+    {
+        final long cond = (v >>> BIT_RW) & 1;
+        final long shifted = v | (((v >>> BIT_SAVED_DIRTY) & cond) << BIT_DIRTY);
+        return shifted & ~(cond << BIT_SAVED_DIRTY);
     }
 
     /** Mirrors {@code pte_mkspecial}. */
-    public static long pteMkspecial(long pte) {
-        return pte | SPECIAL;
-    }
+    public static long pteMkspecial(final long pte) { return pte | SPECIAL; }
 
     /** Mirrors {@code pte_mkuffd_wp}: set UFFD_WP, then write-protect. */
-    public static long pteMkuffdWp(long pte) {
-        return pteWrprotect(pte | UFFD_WP);
-    }
+    public static long pteMkuffdWp(final long pte) { return pteWrprotect(pte | UFFD_WP); }
 
     /** Mirrors {@code pte_clear_uffd_wp}: clears the marker only; RW stays as it is. */
-    public static long pteClearUffdWp(long pte) {
-        return pte & ~UFFD_WP;
-    }
+    public static long pteClearUffdWp(final long pte) { return pte & ~UFFD_WP; }
 
     /** Mirrors {@code pte_mksoft_dirty}. */
-    public static long pteMksoftDirty(long pte) {
-        return pte | SOFT_DIRTY;
-    }
+    public static long pteMksoftDirty(final long pte) { return pte | SOFT_DIRTY; }
 
     /** Mirrors {@code pte_clear_soft_dirty}. */
-    public static long pteClearSoftDirty(long pte) {
-        return pte & ~SOFT_DIRTY;
-    }
+    public static long pteClearSoftDirty(final long pte) { return pte & ~SOFT_DIRTY; }
 
     /**
      * Mirrors {@code pte_mkwrite(pte, vma)} for a VMA without {@code VM_SHADOW_STACK}
      * ({@code arch/x86/mm/pgtable.c}): set RW, then move SavedDirty back into D.
      */
-    public static long pteMkwrite(long pte) {
-        return clearSaveddirtyShift(pte | RW);
-    }
+    public static long pteMkwrite(final long pte) { return clearSaveddirtyShift(pte | RW); }
 
     /**
      * Mirrors {@code pte_wrprotect}: clear RW, then move D into SavedDirty. A write-protected dirty
      * PTE therefore reads D=0, SavedDirty=1 and still {@link #pteDirty}.
      */
-    public static long pteWrprotect(long pte) {
+    public static long pteWrprotect(final long pte)
+    {
         // mksaveddirty_shift with RW just cleared: the condition is always true, so D always moves to SavedDirty
         return (pte & ~(RW | DIRTY)) | (((pte >>> BIT_DIRTY) & 1) << BIT_SAVED_DIRTY);
     }
 
     /** Mirrors {@code pte_mkold}: clear A. */
-    public static long pteMkold(long pte) {
-        return pte & ~ACCESSED;
-    }
+    public static long pteMkold(final long pte) { return pte & ~ACCESSED; }
 
     /** Mirrors {@code pte_mkyoung}: set A. */
-    public static long pteMkyoung(long pte) {
-        return pte | ACCESSED;
-    }
+    public static long pteMkyoung(final long pte) { return pte | ACCESSED; }
 
     /** Mirrors {@code pte_mkdirty}: set D and soft-dirty; on a read-only PTE D lands in SavedDirty. */
-    public static long pteMkdirty(long pte) {
-        return mksaveddirtyShift(pte | DIRTY | SOFT_DIRTY);
-    }
+    public static long pteMkdirty(final long pte) { return mksaveddirtyShift(pte | DIRTY | SOFT_DIRTY); }
 
     /** Mirrors {@code pte_mkclean}: clear D and SavedDirty (soft-dirty is kept). */
-    public static long pteMkclean(long pte) {
-        return pte & ~DIRTY_BITS;
-    }
+    public static long pteMkclean(final long pte) { return pte & ~DIRTY_BITS; }
 
     // ---------------------------------------------------------------------------------------
     // PFN and protection (pgtable.h, pgtable-invert.h)
@@ -415,19 +375,13 @@ public final class X86Pte {
      * mitigation stores such PFNs inverted), zero otherwise. The zero word is never inverted, and
      * no protection value is zero because even {@code PAGE_NONE} carries A.
      */
-    private static long protnoneMask(long v) {
-        return (v != 0 && (v & PRESENT) == 0) ? -1L : 0L;
-    }
+    private static long protnoneMask(final long v) { return (v != 0 && (v & PRESENT) == 0) ? -1L : 0L; }
 
     /** Mirrors {@code pte_pfn}: the PFN, undoing the PROT_NONE inversion. */
-    public static long ptePfn(long pte) {
-        return ((pte ^ protnoneMask(pte)) & PFN_MASK) >>> PAGE_SHIFT;
-    }
+    public static long ptePfn(final long pte) { return ((pte ^ protnoneMask(pte)) & PFN_MASK) >>> PAGE_SHIFT; }
 
     /** Mirrors {@code pte_pgprot} = {@code pte_flags}: every bit except the PFN field. */
-    public static long ptePgprot(long pte) {
-        return pte & FLAGS_MASK;
-    }
+    public static long ptePgprot(final long pte) { return pte & FLAGS_MASK; }
 
     /**
      * Mirrors {@code pfn_pte}: the PFN shifted into place (inverted when {@code prot} is not
@@ -436,9 +390,11 @@ public final class X86Pte {
      * @throws IllegalArgumentException if {@code pfn} does not fit 40 bits or {@code prot} has
      *                                  bits inside the PFN field
      */
-    public static long pfnPte(long pfn, long prot) {
+    public static long pfnPte(final long pfn, final long prot)
+    {
         checkPfn(pfn);
-        if ((prot & PFN_MASK) != 0) {
+        if ((prot & PFN_MASK) != 0)
+        {
             throw protOverlapsPfn(prot);
         }
         return (((pfn << PAGE_SHIFT) ^ protnoneMask(prot)) & PFN_MASK) | prot;
@@ -450,7 +406,8 @@ public final class X86Pte {
      *
      * @throws IllegalArgumentException if the resulting PFN does not fit 40 bits
      */
-    public static long pteAdvancePfn(long pte, long nr) {
+    public static long pteAdvancePfn(final long pte, final long nr)
+    {
         // Checked here because the raw add/subtract would carry into the flag bits above bit 51.
         checkPfn(ptePfn(pte) + nr);
         long delta = nr << PAGE_SHIFT;
@@ -470,113 +427,100 @@ public final class X86Pte {
      *                                  (type 0 with the all-ones offset, which the kernel never
      *                                  produces because swap areas are far smaller)
      */
-    public static long swpEntryToPte(int type, long offset) {
-        if ((type & ~MAX_SWP_TYPE) != 0) {
+    public static long swpEntryToPte(final int type, final long offset)
+    {
+        if ((type & ~MAX_SWP_TYPE) != 0)
+        {
             throw swapTypeOutOfRange(type);
         }
-        if ((offset & ~MAX_SWP_OFFSET) != 0) {
+        if ((offset & ~MAX_SWP_OFFSET) != 0)
+        {
             throw swapOffsetOutOfRange(offset);
         }
         long pte = ((~offset << SWP_OFFSET_SHIFT) >>> SWP_TYPE_BITS)
             | ((long) type << (64 - SWP_TYPE_BITS));
-        if (pte == 0) {
+        if (pte == 0)
+        {
             throw swapEntryIsNone(type, offset);
         }
         return pte;
     }
 
     /** Mirrors {@code __swp_type}: bits 59..63. */
-    public static int pteSwpType(long pte) {
-        return (int) (pte >>> (64 - SWP_TYPE_BITS));
-    }
+    public static int pteSwpType(final long pte) { return (int) (pte >>> (64 - SWP_TYPE_BITS)); }
 
     /** Mirrors {@code __swp_offset}: invert, drop the type bits, shift down past bit 8. */
-    public static long pteSwpOffset(long pte) {
-        return (~pte << SWP_TYPE_BITS) >>> SWP_OFFSET_SHIFT;
-    }
+    public static long pteSwpOffset(final long pte) { return (~pte << SWP_TYPE_BITS) >>> SWP_OFFSET_SHIFT; }
 
     /** A swap-format entry (swap, migration, device, marker): neither none nor present. */
-    public static boolean isSwapPte(long pte) {
-        return !pteNone(pte) && !ptePresent(pte);
-    }
+    public static boolean isSwapPte(final long pte) { return !pteNone(pte) && !ptePresent(pte); }
 
     /** Mirrors {@code pte_swp_exclusive}. */
-    public static boolean pteSwpExclusive(long pte) {
-        return (pte & SWP_EXCLUSIVE) != 0;
-    }
+    public static boolean pteSwpExclusive(final long pte) { return (pte & SWP_EXCLUSIVE) != 0; }
 
     /** Mirrors {@code pte_swp_mkexclusive}. */
-    public static long pteSwpMkexclusive(long pte) {
-        return pte | SWP_EXCLUSIVE;
-    }
+    public static long pteSwpMkexclusive(final long pte) { return pte | SWP_EXCLUSIVE; }
 
     /** Mirrors {@code pte_swp_clear_exclusive}. */
-    public static long pteSwpClearExclusive(long pte) {
-        return pte & ~SWP_EXCLUSIVE;
-    }
+    public static long pteSwpClearExclusive(final long pte) { return pte & ~SWP_EXCLUSIVE; }
 
     /** Mirrors {@code pte_swp_uffd_wp}. */
-    public static boolean pteSwpUffdWp(long pte) {
-        return (pte & SWP_UFFD_WP) != 0;
-    }
+    public static boolean pteSwpUffdWp(final long pte) { return (pte & SWP_UFFD_WP) != 0; }
 
     /** Mirrors {@code pte_swp_mkuffd_wp}. */
-    public static long pteSwpMkuffdWp(long pte) {
-        return pte | SWP_UFFD_WP;
-    }
+    public static long pteSwpMkuffdWp(final long pte) { return pte | SWP_UFFD_WP; }
 
     /** Mirrors {@code pte_swp_clear_uffd_wp}. */
-    public static long pteSwpClearUffdWp(long pte) {
-        return pte & ~SWP_UFFD_WP;
-    }
+    public static long pteSwpClearUffdWp(final long pte) { return pte & ~SWP_UFFD_WP; }
 
     /** Mirrors {@code pte_swp_soft_dirty}. */
-    public static boolean pteSwpSoftDirty(long pte) {
-        return (pte & SWP_SOFT_DIRTY) != 0;
-    }
+    public static boolean pteSwpSoftDirty(final long pte) { return (pte & SWP_SOFT_DIRTY) != 0; }
 
     /** Mirrors {@code pte_swp_mksoft_dirty}. */
-    public static long pteSwpMksoftDirty(long pte) {
-        return pte | SWP_SOFT_DIRTY;
-    }
+    public static long pteSwpMksoftDirty(final long pte) { return pte | SWP_SOFT_DIRTY; }
 
     /** Mirrors {@code pte_swp_clear_soft_dirty}. */
-    public static long pteSwpClearSoftDirty(long pte) {
-        return pte & ~SWP_SOFT_DIRTY;
-    }
+    public static long pteSwpClearSoftDirty(final long pte) { return pte & ~SWP_SOFT_DIRTY; }
 
     // ---------------------------------------------------------------------------------------
     // Validation (kept out of line so the callers stay small enough to inline)
     // ---------------------------------------------------------------------------------------
 
-    private static long checkPfn(long pfn) {
-        if ((pfn & ~MAX_PFN) != 0) {
+    private static long checkPfn(final long pfn)
+    {
+        if ((pfn & ~MAX_PFN) != 0)
+        {
             throw pfnOutOfRange(pfn);
         }
         return pfn;
     }
 
-    private static IllegalArgumentException pfnOutOfRange(long pfn) {
+    private static IllegalArgumentException pfnOutOfRange(final long pfn)
+    {
         return new IllegalArgumentException("pfn out of range: pfn=" + pfn + " (0x"
             + Long.toHexString(pfn) + "), must fit " + PFN_BITS + " bits");
     }
 
-    private static IllegalArgumentException protOverlapsPfn(long prot) {
+    private static IllegalArgumentException protOverlapsPfn(final long prot)
+    {
         return new IllegalArgumentException("prot has bits in the PFN field: prot=0x"
             + Long.toHexString(prot));
     }
 
-    private static IllegalArgumentException swapOffsetOutOfRange(long offset) {
+    private static IllegalArgumentException swapOffsetOutOfRange(final long offset)
+    {
         return new IllegalArgumentException("swap offset out of range: offset=" + offset
             + " (must fit " + SWP_OFFSET_BITS + " bits)");
     }
 
-    private static IllegalArgumentException swapTypeOutOfRange(int type) {
+    private static IllegalArgumentException swapTypeOutOfRange(final int type)
+    {
         return new IllegalArgumentException("swap type out of range: type=" + type
             + " (must be 0.." + MAX_SWP_TYPE + ")");
     }
 
-    private static IllegalArgumentException swapEntryIsNone(int type, long offset) {
+    private static IllegalArgumentException swapEntryIsNone(final int type, final long offset)
+    {
         return new IllegalArgumentException("swap entry encodes to the none PTE: type=" + type
             + " offset=" + offset);
     }

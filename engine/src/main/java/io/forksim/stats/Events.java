@@ -127,13 +127,32 @@ public final class Events
         }
         final Events e = new Events();
         int i = 0;
-        e.ptepGet = v[i++]; e.pteLoad = v[i++]; e.pteStore = v[i++]; e.pteAtomic = v[i++];
-        e.batches = v[i++]; e.refcountUpdate = v[i++]; e.rmapUpdate = v[i++];
-        e.ptPagesAlloc = v[i++]; e.ptPagesFree = v[i++]; e.tlbiPage = v[i++]; e.tlbiRange = v[i++];
-        e.tlbiAsid = v[i++]; e.dsb = v[i++]; e.fold = v[i++]; e.unfold = v[i++]; e.gather = v[i++];
-        e.faults = v[i++]; e.cowCopies = v[i++]; e.cowReuses = v[i++]; e.eagerCopies = v[i++];
-        e.swapOuts = v[i++]; e.swapIns = v[i++]; e.foliosAllocated = v[i++]; e.foliosFreed = v[i++];
-        e.pmdCopy = v[i++]; e.pmdSplit = v[i];
+        e.ptepGet = v[i++];
+        e.pteLoad = v[i++];
+        e.pteStore = v[i++];
+        e.pteAtomic = v[i++];
+        e.batches = v[i++];
+        e.refcountUpdate = v[i++];
+        e.rmapUpdate = v[i++];
+        e.ptPagesAlloc = v[i++];
+        e.ptPagesFree = v[i++];
+        e.tlbiPage = v[i++];
+        e.tlbiRange = v[i++];
+        e.tlbiAsid = v[i++];
+        e.dsb = v[i++];
+        e.fold = v[i++];
+        e.unfold = v[i++];
+        e.gather = v[i++];
+        e.faults = v[i++];
+        e.cowCopies = v[i++];
+        e.cowReuses = v[i++];
+        e.eagerCopies = v[i++];
+        e.swapOuts = v[i++];
+        e.swapIns = v[i++];
+        e.foliosAllocated = v[i++];
+        e.foliosFreed = v[i++];
+        e.pmdCopy = v[i++];
+        e.pmdSplit = v[i];
         return e;
     }
 
@@ -175,14 +194,32 @@ public final class Events
     private void copyFrom(final long[] v)
     {
         final Events t = fromArray(v);
-        ptepGet = t.ptepGet; pteLoad = t.pteLoad; pteStore = t.pteStore; pteAtomic = t.pteAtomic;
-        batches = t.batches; refcountUpdate = t.refcountUpdate; rmapUpdate = t.rmapUpdate;
-        ptPagesAlloc = t.ptPagesAlloc; ptPagesFree = t.ptPagesFree; tlbiPage = t.tlbiPage;
-        tlbiRange = t.tlbiRange; tlbiAsid = t.tlbiAsid; dsb = t.dsb; fold = t.fold; unfold = t.unfold;
-        gather = t.gather; faults = t.faults; cowCopies = t.cowCopies; cowReuses = t.cowReuses;
-        eagerCopies = t.eagerCopies; swapOuts = t.swapOuts; swapIns = t.swapIns;
-        foliosAllocated = t.foliosAllocated; foliosFreed = t.foliosFreed;
-        pmdCopy = t.pmdCopy; pmdSplit = t.pmdSplit;
+        ptepGet = t.ptepGet;
+        pteLoad = t.pteLoad;
+        pteStore = t.pteStore;
+        pteAtomic = t.pteAtomic;
+        batches = t.batches;
+        refcountUpdate = t.refcountUpdate;
+        rmapUpdate = t.rmapUpdate;
+        ptPagesAlloc = t.ptPagesAlloc;
+        ptPagesFree = t.ptPagesFree;
+        tlbiPage = t.tlbiPage;
+        tlbiRange = t.tlbiRange;
+        tlbiAsid = t.tlbiAsid;
+        dsb = t.dsb;
+        fold = t.fold;
+        unfold = t.unfold;
+        gather = t.gather;
+        faults = t.faults;
+        cowCopies = t.cowCopies;
+        cowReuses = t.cowReuses;
+        eagerCopies = t.eagerCopies;
+        swapOuts = t.swapOuts;
+        swapIns = t.swapIns;
+        foliosAllocated = t.foliosAllocated;
+        foliosFreed = t.foliosFreed;
+        pmdCopy = t.pmdCopy;
+        pmdSplit = t.pmdSplit;
     }
 
     public long get(final String name)

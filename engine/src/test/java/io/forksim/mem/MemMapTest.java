@@ -19,32 +19,38 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.LongStream;
 
-class MemMapTest {
+class MemMapTest
+{
 
     /** 4096 pages: PFNs 0..4095. */
     private MemMap mm;
 
     @BeforeEach
-    void setUp() {
+    void setUp()
+    {
         mm = new MemMap(4096);
     }
 
     @AfterEach
-    void tearDown() {
+    void tearDown()
+    {
         mm.close();
     }
 
     @Nested
-    class Construction {
+    class Construction
+    {
 
         @Test
-        void segmentsAreSizedPerPageAndZeroed() {
+        void segmentsAreSizedPerPageAndZeroed()
+        {
             assertThat(mm.nrPages()).isEqualTo(4096);
             assertThat(mm.records().byteSize()).isEqualTo(4096L * 16);
             assertThat(mm.tokens().byteSize()).isEqualTo(4096L * 8);
             assertThat(mm.anonExclusive().byteSize()).isEqualTo(4096L);
             assertThat(mm.offHeapBytes()).isEqualTo(4096L * 16 + 4096L * 8 + 4096L);
-            for (long pfn = 0; pfn < 4096; pfn++) {
+            for (long pfn = 0; pfn < 4096; pfn++)
+            {
                 assertThat(mm.flags(pfn)).isZero();
                 assertThat(mm.rawRefcount(pfn)).isZero();
                 assertThat(mm.rawMapcount(pfn)).isZero();
@@ -55,8 +61,10 @@ class MemMapTest {
         }
 
         @Test
-        void aOnePageMapHasOneAnonExclusiveByte() {
-            try (MemMap one = new MemMap(1)) {
+        void aOnePageMapHasOneAnonExclusiveByte()
+        {
+            try (MemMap one = new MemMap(1))
+            {
                 assertThat(one.anonExclusive().byteSize()).isEqualTo(1);
                 assertThat(one.offHeapBytes()).isEqualTo(25);
                 one.setAnonExclusive(0);
@@ -67,8 +75,10 @@ class MemMapTest {
         }
 
         @Test
-        void aMapOfNoWholeWordOfBytesHasItsRangesClippedToItsPages() {
-            try (MemMap odd = new MemMap(13)) {             // bytes 0..12: one aligned word, five edge bytes
+        void aMapOfNoWholeWordOfBytesHasItsRangesClippedToItsPages()
+        {
+            try (MemMap odd = new MemMap(13))
+            {  // bytes 0..12: one aligned word, five edge bytes
                 assertThat(odd.anonExclusive().byteSize()).isEqualTo(13);
                 odd.setAnonExclusiveRange(0, 13);
                 assertThat(odd.anyAnonExclusive(12, 1)).isTrue();
@@ -80,12 +90,14 @@ class MemMapTest {
         }
 
         @Test
-        void stateIs25BytesPerPage() {
+        void stateIs25BytesPerPage()
+        {
             assertThat(PageDescriptor.STATE_BYTES_PER_PAGE).isEqualTo(25);
         }
 
         @Test
-        void nrPagesOutOfRangeIsRejectedNamingTheValue() {
+        void nrPagesOutOfRangeIsRejectedNamingTheValue()
+        {
             assertThatThrownBy(() -> new MemMap(0))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nrPages 0");
             assertThatThrownBy(() -> new MemMap(-3))
@@ -95,7 +107,8 @@ class MemMapTest {
         }
 
         @Test
-        void closeIsIdempotent() {
+        void closeIsIdempotent()
+        {
             final MemMap m = new MemMap(8);
             m.close();
             m.close();
@@ -103,10 +116,12 @@ class MemMapTest {
     }
 
     @Nested
-    class Fields {
+    class Fields
+    {
 
         @Test
-        void recordFieldsAreIndependentLittleEndianInts() {
+        void recordFieldsAreIndependentLittleEndianInts()
+        {
             mm.setFlags(7, 0x0102_0304);
             mm.setRefcount(7, -5);
             mm.setMapcount(7, 42);
@@ -122,7 +137,8 @@ class MemMapTest {
         }
 
         @Test
-        void refAddAndMapcountAddReturnTheNewValue() {
+        void refAddAndMapcountAddReturnTheNewValue()
+        {
             mm.setRefcount(3, 1);
             assertThat(mm.refAdd(3, 511)).isEqualTo(512);
             assertThat(mm.refAdd(3, -2)).isEqualTo(510);
@@ -133,7 +149,8 @@ class MemMapTest {
         }
 
         @Test
-        void tokensAreEightBytesPerPage() {
+        void tokensAreEightBytesPerPage()
+        {
             mm.setToken(100, 0xDEAD_BEEF_CAFE_F00DL);
             mm.setToken(101, 1);
             assertThat(mm.token(100)).isEqualTo(0xDEAD_BEEF_CAFE_F00DL);
@@ -142,24 +159,28 @@ class MemMapTest {
         }
 
         @Test
-        void pageTableSlotLivesInTheMapcountSlot() {
+        void pageTableSlotLivesInTheMapcountSlot()
+        {
             mm.setPtSlot(9, 1234);
             assertThat(mm.ptSlot(9)).isEqualTo(1234);
             assertThat(mm.rawMapcount(9)).isEqualTo(1234);
         }
 
         @Test
-        void segmentAccessOutsideTheMapFails() {
+        void segmentAccessOutsideTheMapFails()
+        {
             assertThatThrownBy(() -> mm.flags(4096)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> mm.token(-1)).isInstanceOf(IndexOutOfBoundsException.class);
         }
     }
 
     @Nested
-    class PrepFolio {
+    class PrepFolio
+    {
 
         @Test
-        void order9SetsHeadAndTailFlagsAndOrderInAll512Pages() {
+        void order9SetsHeadAndTailFlagsAndOrderInAll512Pages()
+        {
             mm.setToken(700, 77);
             mm.setFlags(511, PG_DIRTY);
             mm.setFlags(1024, PG_DIRTY);
@@ -169,10 +190,12 @@ class MemMapTest {
 
             assertThat(mm.flags(512)).isEqualTo(PG_HEAD | 9 | PG_ANON | PG_SWAPBACKED);
             // tails: PG_TAIL, the order, and the folio's type flags (anon, swapbacked) -- not PG_HEAD
-            for (long pfn = 513; pfn < 1024; pfn++) {
+            for (long pfn = 513; pfn < 1024; pfn++)
+            {
                 assertThat(mm.flags(pfn)).as("flags of %d", pfn).isEqualTo(PG_TAIL | 9 | PG_ANON | PG_SWAPBACKED);
             }
-            for (long pfn = 512; pfn < 1024; pfn++) {
+            for (long pfn = 512; pfn < 1024; pfn++)
+            {
                 assertThat(mm.order(pfn)).isEqualTo(9);
                 assertThat(mm.folioHead(pfn)).isEqualTo(512);
                 assertThat(mm.isLarge(pfn)).isTrue();
@@ -197,7 +220,8 @@ class MemMapTest {
         }
 
         @Test
-        void order0HasNoHeadFlag() {
+        void order0HasNoHeadFlag()
+        {
             mm.setAnonExclusive(5);
             mm.prepFolio(5, 0, PG_ANON);
             assertThat(mm.flags(5)).isEqualTo(PG_ANON);
@@ -209,7 +233,8 @@ class MemMapTest {
         }
 
         @Test
-        void onlyTypeFlagsAreCopiedToTails() {
+        void onlyTypeFlagsAreCopiedToTails()
+        {
             mm.prepFolio(64, 6, PageDescriptor.PG_FILE | PG_DIRTY);
             assertThat(mm.flags(64)).isEqualTo(PG_HEAD | 6 | PageDescriptor.PG_FILE | PG_DIRTY);
             assertThat(mm.flags(127)).isEqualTo(PG_TAIL | 6 | PageDescriptor.PG_FILE);
@@ -217,7 +242,8 @@ class MemMapTest {
         }
 
         @Test
-        void order1FolioHasPage1AsItsOnlyTail() {
+        void order1FolioHasPage1AsItsOnlyTail()
+        {
             mm.prepFolio(6, 1, 0);
             assertThat(mm.flags(6)).isEqualTo(PG_HEAD | 1);
             assertThat(mm.flags(7)).isEqualTo(PG_TAIL | 1);
@@ -225,7 +251,8 @@ class MemMapTest {
         }
 
         @Test
-        void badArgumentsAreRejectedNamingTheValueAndChangeNothing() {
+        void badArgumentsAreRejectedNamingTheValueAndChangeNothing()
+        {
             assertThatThrownBy(() -> mm.prepFolio(513, 9, 0))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pfn 513")
                     .hasMessageContaining("order 9");
@@ -241,17 +268,20 @@ class MemMapTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("structural bits 0x20000");
             assertThatThrownBy(() -> mm.prepFolio(0, 0, 1 << 20))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x100000");
-            try (MemMap odd = new MemMap(1000)) {
+            try (MemMap odd = new MemMap(1000))
+            {
                 assertThatThrownBy(() -> odd.prepFolio(512, 9, 0))
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pfn 512");
             }
-            for (long pfn = 0; pfn < 4096; pfn++) {
+            for (long pfn = 0; pfn < 4096; pfn++)
+            {
                 assertThat(mm.flags(pfn)).isZero();
             }
         }
 
         @Test
-        void clearFolioZeroesRecordsAndPaeButKeepsTokens() {
+        void clearFolioZeroesRecordsAndPaeButKeepsTokens()
+        {
             mm.prepFolio(1024, 10, PG_ANON);
             mm.setAnonExclusiveRange(1024, 1024);
             mm.setToken(1500, 9);
@@ -259,7 +289,8 @@ class MemMapTest {
 
             mm.clearFolio(1024, 10);
 
-            for (long pfn = 1024; pfn < 2048; pfn++) {
+            for (long pfn = 1024; pfn < 2048; pfn++)
+            {
                 assertThat(mm.flags(pfn) | mm.rawRefcount(pfn) | mm.rawMapcount(pfn) | mm.aux(pfn)).isZero();
             }
             assertThat(mm.anyAnonExclusive(1024, 1024)).isFalse();
@@ -269,10 +300,12 @@ class MemMapTest {
 
     /** PageAnonExclusive: one byte per page in the anonExclusive segment, 1 = exclusive. */
     @Nested
-    class AnonExclusive {
+    class AnonExclusive
+    {
 
         @Test
-        void isOneByteOfItsOwnPerPage() {
+        void isOneByteOfItsOwnPerPage()
+        {
             mm.setFlags(63, PG_DIRTY);
             mm.setAnonExclusive(63);
             mm.setAnonExclusive(64);
@@ -291,7 +324,8 @@ class MemMapTest {
         }
 
         @Test
-        void clearingOnePageStoresOnlyItsByte() {
+        void clearingOnePageStoresOnlyItsByte()
+        {
             mm.setAnonExclusiveRange(8, 8);                 // bytes 8..15
             mm.clearAnonExclusive(11);
             mm.clearAnonExclusive(20);                      // not set: stays 0
@@ -300,8 +334,10 @@ class MemMapTest {
         }
 
         @Test
-        void anAtomicMapKeepsTheSameBytes() {
-            try (MemMap atomic = new MemMap(64, true)) {
+        void anAtomicMapKeepsTheSameBytes()
+        {
+            try (MemMap atomic = new MemMap(64, true))
+            {
                 atomic.setAnonExclusiveRange(3, 20);        // 3..22: an edge, two words, an edge
                 atomic.setAnonExclusive(40);
                 atomic.clearAnonExclusive(4);
@@ -314,7 +350,8 @@ class MemMapTest {
         }
 
         @Test
-        void rangeSetsAndClearsExactlyItsPages() {
+        void rangeSetsAndClearsExactlyItsPages()
+        {
             mm.setAnonExclusiveRange(3, 5);                 // 3..7
             assertThat(exclusivePfns()).containsExactly(3L, 4L, 5L, 6L, 7L);
             assertThat(mm.anyAnonExclusive(0, 3)).isFalse();
@@ -325,7 +362,8 @@ class MemMapTest {
         }
 
         @Test
-        void rangesLeaveTheRecordsAlone() {
+        void rangesLeaveTheRecordsAlone()
+        {
             mm.prepFolio(64, 6, PG_ANON | PG_SWAPBACKED);   // 64..127
             mm.setAnonExclusiveRange(60, 10);               // 60..69: four free pages, then the folio's first six
             assertThat(exclusivePfns()).containsExactly(60L, 61L, 62L, 63L, 64L, 65L, 66L, 67L, 68L, 69L);
@@ -344,7 +382,8 @@ class MemMapTest {
         }
 
         @Test
-        void longRange() {
+        void longRange()
+        {
             mm.setAnonExclusiveRange(10, 200);              // 10..209
             assertThat(exclusivePfns()).isEqualTo(LongStream.range(10, 210).boxed().toList());
 
@@ -357,7 +396,8 @@ class MemMapTest {
         }
 
         @Test
-        void batchOf512FindsOnePageInTheMiddle() {
+        void batchOf512FindsOnePageInTheMiddle()
+        {
             mm.setAnonExclusive(1000);
             assertThat(mm.anyAnonExclusive(512, 512)).isTrue();
             assertThat(mm.anyAnonExclusive(0, 512)).isFalse();
@@ -367,7 +407,8 @@ class MemMapTest {
         }
 
         @Test
-        void emptyRangesDoNothing() {
+        void emptyRangesDoNothing()
+        {
             mm.setAnonExclusive(5);
             assertThat(mm.anyAnonExclusive(5, 0)).isFalse();
             mm.clearAnonExclusiveRange(5, 0);
@@ -376,7 +417,8 @@ class MemMapTest {
         }
 
         @Test
-        void lastPagesOfTheMap() {
+        void lastPagesOfTheMap()
+        {
             mm.setAnonExclusiveRange(4090, 6);
             assertThat(exclusivePfns()).containsExactly(4090L, 4091L, 4092L, 4093L, 4094L, 4095L);
             assertThat(mm.anyAnonExclusive(4032, 64)).isTrue();
@@ -385,14 +427,18 @@ class MemMapTest {
         }
 
         /** The PageAnonExclusive PFNs of the map, ascending. */
-        private List<Long> exclusivePfns() {
+        private List<Long> exclusivePfns()
+        {
             return exclusivePfns(mm);
         }
 
-        private static List<Long> exclusivePfns(final MemMap map) {
+        private static List<Long> exclusivePfns(final MemMap map)
+        {
             final List<Long> out = new ArrayList<>();
-            for (long pfn = 0; pfn < map.nrPages(); pfn++) {
-                if (map.testAnonExclusive(pfn)) {
+            for (long pfn = 0; pfn < map.nrPages(); pfn++)
+            {
+                if (map.testAnonExclusive(pfn))
+                {
                     out.add(pfn);
                 }
             }
@@ -401,10 +447,12 @@ class MemMapTest {
     }
 
     @Nested
-    class Pins {
+    class Pins
+    {
 
         @Test
-        void smallFolioIsMaybePinnedFromGupPinCountingBias() {
+        void smallFolioIsMaybePinnedFromGupPinCountingBias()
+        {
             mm.prepFolio(1, 0, PG_ANON);
             assertThat(mm.folioMaybeDmaPinned(1)).isFalse();
             mm.refAdd(1, 1022);                             // 1023 plain references
@@ -416,7 +464,8 @@ class MemMapTest {
         }
 
         @Test
-        void largeFolioIsPinnedExactlyWhenPincountIsPositive() {
+        void largeFolioIsPinnedExactlyWhenPincountIsPositive()
+        {
             mm.prepFolio(512, 9, PG_ANON);
             mm.refAdd(512, 5000);
             assertThat(mm.folioMaybeDmaPinned(512)).isFalse();
@@ -430,7 +479,8 @@ class MemMapTest {
      * order-9 anon folio at PFN 512. MM 1 is the parent, 2 the child, 3 a grandchild.
      */
     @Nested
-    class MmIds {
+    class MmIds
+    {
 
         private static final long HEAD = 512;
         private static final int PARENT = 1;
@@ -438,12 +488,14 @@ class MemMapTest {
         private static final int GRANDCHILD = 3;
 
         @BeforeEach
-        void folio() {
+        void folio()
+        {
             mm.prepFolio(HEAD, 9, PG_ANON | PG_SWAPBACKED);
         }
 
         @Test
-        void parentMapsAllPagesExclusively() {
+        void parentMapsAllPagesExclusively()
+        {
             assertThat(mm.folioAddLargeMapcount(HEAD, 512, PARENT)).isEqualTo(512);
             assertThat(mm.largeMapcount(HEAD)).isEqualTo(512);
             assertThat(mm.folioMmId(HEAD, 0)).isEqualTo(PARENT);
@@ -456,7 +508,8 @@ class MemMapTest {
         }
 
         @Test
-        void childMappingAllPagesTakesSlot1AndMarksShared() {
+        void childMappingAllPagesTakesSlot1AndMarksShared()
+        {
             mm.folioAddLargeMapcount(HEAD, 512, PARENT);
             assertThat(mm.folioAddLargeMapcount(HEAD, 512, CHILD)).isEqualTo(1024);
 
@@ -471,7 +524,8 @@ class MemMapTest {
         }
 
         @Test
-        void childUnmappingEverythingFreesItsSlotAndClearsShared() {
+        void childUnmappingEverythingFreesItsSlotAndClearsShared()
+        {
             mm.folioAddLargeMapcount(HEAD, 512, PARENT);
             mm.folioAddLargeMapcount(HEAD, 512, CHILD);
 
@@ -484,7 +538,8 @@ class MemMapTest {
         }
 
         @Test
-        void partialUnmapKeepsSharedUntilOneSlotOwnsEveryMapping() {
+        void partialUnmapKeepsSharedUntilOneSlotOwnsEveryMapping()
+        {
             mm.folioAddLargeMapcount(HEAD, 512, PARENT);
             mm.folioAddLargeMapcount(HEAD, 512, CHILD);
 
@@ -500,7 +555,8 @@ class MemMapTest {
         }
 
         @Test
-        void grandchildGetsNoSlotWhenBothAreTaken() {
+        void grandchildGetsNoSlotWhenBothAreTaken()
+        {
             mm.folioAddLargeMapcount(HEAD, 512, PARENT);
             mm.folioAddLargeMapcount(HEAD, 512, CHILD);
 
@@ -520,7 +576,8 @@ class MemMapTest {
         }
 
         @Test
-        void slotlessMmLeftAloneStaysMarkedSharedUntilUnmapped() {
+        void slotlessMmLeftAloneStaysMarkedSharedUntilUnmapped()
+        {
             mm.folioAddLargeMapcount(HEAD, 512, PARENT);
             mm.folioAddLargeMapcount(HEAD, 512, CHILD);
             mm.folioAddLargeMapcount(HEAD, 512, GRANDCHILD);
@@ -537,7 +594,8 @@ class MemMapTest {
         }
 
         @Test
-        void freedSlotIsTakenByTheNextMm() {
+        void freedSlotIsTakenByTheNextMm()
+        {
             mm.folioAddLargeMapcount(HEAD, 512, PARENT);
             mm.folioAddLargeMapcount(HEAD, 512, CHILD);
             mm.folioSubLargeMapcount(HEAD, 512, PARENT);        // slot 0 free, child owns all
@@ -550,7 +608,8 @@ class MemMapTest {
         }
 
         @Test
-        void sameMmMappingAgainOnlyCounts() {
+        void sameMmMappingAgainOnlyCounts()
+        {
             mm.folioAddLargeMapcount(HEAD, 16, PARENT);
             assertThat(mm.folioAddLargeMapcount(HEAD, 16, PARENT)).isEqualTo(32);
             assertThat(mm.folioMmIdMapcount(HEAD, PARENT)).isEqualTo(32);
@@ -561,7 +620,8 @@ class MemMapTest {
         }
 
         @Test
-        void setLargeMapcountStartsAFreshFolioInSlot0() {
+        void setLargeMapcountStartsAFreshFolioInSlot0()
+        {
             mm.folioSetLargeMapcount(HEAD, 512, PARENT);
             assertThat(mm.largeMapcount(HEAD)).isEqualTo(512);
             assertThat(mm.folioMmIdMapcount(HEAD, PARENT)).isEqualTo(512);
@@ -571,7 +631,8 @@ class MemMapTest {
         }
 
         @Test
-        void badArgumentsAreRejectedNamingTheValue() {
+        void badArgumentsAreRejectedNamingTheValue()
+        {
             mm.prepFolio(1, 0, PG_ANON);
             assertThatThrownBy(() -> mm.folioAddLargeMapcount(1, 1, PARENT))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pfn 1 ");
@@ -588,7 +649,8 @@ class MemMapTest {
         }
 
         @Test
-        void largestMmIdFitsItsSixteenBits() {
+        void largestMmIdFitsItsSixteenBits()
+        {
             mm.folioAddLargeMapcount(HEAD, 1, 65535);
             mm.folioAddLargeMapcount(HEAD, 1, 65534);
             assertThat(mm.folioMmId(HEAD, 0)).isEqualTo(65535);

@@ -28,20 +28,25 @@ import org.junit.jupiter.params.provider.MethodSource;
  * PFN 0 is the zero page, so a fresh machine of 2^k pages holds one free block of each order 0..9
  * (at PFNs 1, 2, 4, ..., 512) and (2^k - 1024) / 1024 blocks of order 10.
  */
-class PhysMemTest {
+class PhysMemTest
+{
 
     /** Free blocks per order, orders 0..10. */
-    private static long[] counts(final PhysMem phys) {
+    private static long[] counts(final PhysMem phys)
+    {
         final long[] c = new long[PhysMem.MAX_ORDER + 1];
-        for (int o = 0; o <= PhysMem.MAX_ORDER; o++) {
+        for (int o = 0; o <= PhysMem.MAX_ORDER; o++)
+        {
             c[o] = phys.freeBlockCount(o);
         }
         return c;
     }
 
     @Test
-    void freshMachineReservesTheZeroPageAndFreesTheRestAsLargestAlignedBlocks() {
-        try (MemMap mm = new MemMap(4096)) {
+    void freshMachineReservesTheZeroPageAndFreesTheRestAsLargestAlignedBlocks()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
             assertThat(mm.flags(PhysMem.ZERO_PFN)).isEqualTo(PG_ZERO | PG_RESERVED);
             assertThat(mm.rawRefcount(PhysMem.ZERO_PFN)).isEqualTo(1);
@@ -61,9 +66,11 @@ class PhysMemTest {
     }
 
     @Test
-    void fourGiBMachineIsBuiltWellUnderASecond() {
+    void fourGiBMachineIsBuiltWellUnderASecond()
+    {
         final long t0 = System.nanoTime();
-        try (MemMap mm = new MemMap(1L << 20)) {
+        try (MemMap mm = new MemMap(1L << 20))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long ms = (System.nanoTime() - t0) / 1_000_000;
             assertThat(counts(phys)).containsExactly(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1023);
@@ -73,8 +80,10 @@ class PhysMemTest {
     }
 
     @Test
-    void orderZeroFromAFreshMachineTakesTheOrderZeroBlockWithoutSplitting() {
-        try (MemMap mm = new MemMap(4096)) {
+    void orderZeroFromAFreshMachineTakesTheOrderZeroBlockWithoutSplitting()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
             assertThat(phys.allocPages(0)).isEqualTo(1);
             assertThat(counts(phys)).containsExactly(0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3);
@@ -87,10 +96,13 @@ class PhysMemTest {
     }
 
     @Test
-    void orderZeroSplitsOneMaxBlockIntoOneBlockOfEveryLowerOrder() {
-        try (MemMap mm = new MemMap(4096)) {
+    void orderZeroSplitsOneMaxBlockIntoOneBlockOfEveryLowerOrder()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
-            for (int o = 0; o <= 9; o++) {
+            for (int o = 0; o <= 9; o++)
+            {
                 assertThat(phys.allocPages(o)).isEqualTo(1L << o);      // 1, 2, 4, ..., 512
             }
             assertThat(counts(phys)).containsExactly(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3);
@@ -99,7 +111,8 @@ class PhysMemTest {
             // order-10 lists are LIFO: the block added last (3072) is split
             assertThat(pfn).isEqualTo(3072);
             assertThat(counts(phys)).containsExactly(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2);
-            for (int o = 0; o <= 9; o++) {
+            for (int o = 0; o <= 9; o++)
+            {
                 assertThat(mm.flags(3072 + (1L << o))).as("half of order %d", o).isEqualTo(PG_BUDDY | o);
             }
             assertThat(phys.freePageCount()).isEqualTo(4095 - 1023 - 1);
@@ -108,15 +121,18 @@ class PhysMemTest {
             phys.freePages(pfn, 0);
             assertThat(counts(phys)).containsExactly(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3);
             assertThat(mm.flags(3072)).isEqualTo(PG_BUDDY | 10);
-            for (long p = 3073; p < 4096; p++) {
+            for (long p = 3073; p < 4096; p++)
+            {
                 assertThat(mm.flags(p)).isZero();
             }
         }
     }
 
     @Test
-    void returnedBlocksAreNaturallyAlignedAndClean() {
-        try (MemMap mm = new MemMap(4096)) {
+    void returnedBlocksAreNaturallyAlignedAndClean()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long pfn = phys.allocPagesOrThrow(9);
             assertThat(pfn & 511).isZero();
@@ -128,7 +144,8 @@ class PhysMemTest {
 
             final long again = phys.allocPages(9);
             assertThat(again).isEqualTo(pfn);
-            for (long p = again; p < again + 512; p++) {
+            for (long p = again; p < again + 512; p++)
+            {
                 assertThat(mm.flags(p) | mm.rawRefcount(p) | mm.rawMapcount(p) | mm.aux(p)).isZero();
             }
             assertThat(mm.anyAnonExclusive(again, 512)).isFalse();
@@ -138,20 +155,25 @@ class PhysMemTest {
     }
 
     @Test
-    void freeingEverythingRestoresTheInitialCounts() {
-        try (MemMap mm = new MemMap(8192)) {
+    void freeingEverythingRestoresTheInitialCounts()
+    {
+        try (MemMap mm = new MemMap(8192))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long[] initial = counts(phys);
             final String initialDescription = phys.describe();
             final Random rnd = new Random(42);
             final List<long[]> blocks = new ArrayList<>();
-            while (true) {
+            while (true)
+            {
                 int order = rnd.nextInt(11);
                 long pfn = phys.allocPages(order);
-                if (pfn == NO_PFN) {
+                if (pfn == NO_PFN)
+                {
                     order = 0;
                     pfn = phys.allocPages(0);
-                    if (pfn == NO_PFN) {
+                    if (pfn == NO_PFN)
+                    {
                         break;
                     }
                 }
@@ -159,7 +181,8 @@ class PhysMemTest {
             }
             assertThat(phys.freePageCount()).isZero();
             Collections.shuffle(blocks, rnd);
-            for (final long[] b : blocks) {
+            for (final long[] b : blocks)
+            {
                 phys.freePages(b[0], (int) b[1]);
             }
             assertThat(counts(phys)).containsExactly(initial);
@@ -169,8 +192,10 @@ class PhysMemTest {
     }
 
     @Test
-    void exhaustionReturnsNoPfnOrThrowsAndChangesNothing() {
-        try (MemMap mm = new MemMap(2048)) {
+    void exhaustionReturnsNoPfnOrThrowsAndChangesNothing()
+    {
+        try (MemMap mm = new MemMap(2048))
+        {
             final PhysMem phys = new PhysMem(mm);
             assertThat(phys.allocPages(10)).isEqualTo(1024);
             assertThat(counts(phys)).containsExactly(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0);
@@ -180,7 +205,8 @@ class PhysMemTest {
                     .isInstanceOf(OutOfSimulatedMemoryException.class)
                     .hasMessageContaining("order 10")
                     .hasMessageContaining("1023 free pages")
-                    .satisfies(e -> {
+                    .satisfies(e ->
+                    {
                         assertThat(((OutOfSimulatedMemoryException) e).order()).isEqualTo(10);
                         assertThat(((OutOfSimulatedMemoryException) e).freePages()).isEqualTo(1023);
                     });
@@ -190,7 +216,8 @@ class PhysMemTest {
             // order 9 still works: exactly one block of 512 was left
             assertThat(phys.allocPages(9)).isEqualTo(512);
             int n = 0;
-            while (phys.allocPages(0) != NO_PFN) {
+            while (phys.allocPages(0) != NO_PFN)
+            {
                 n++;
             }
             assertThat(n).isEqualTo(511);
@@ -203,16 +230,20 @@ class PhysMemTest {
     }
 
     @Test
-    void everyOtherPageFreeLeavesHalfTheMemoryButNoOrder1Block() {
-        try (MemMap mm = new MemMap(2048)) {
+    void everyOtherPageFreeLeavesHalfTheMemoryButNoOrder1Block()
+    {
+        try (MemMap mm = new MemMap(2048))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long[] initial = counts(phys);
-            for (int i = 0; i < 2047; i++) {
+            for (int i = 0; i < 2047; i++)
+            {
                 assertThat(phys.allocPages(0)).isNotEqualTo(NO_PFN);
             }
             assertThat(phys.freePageCount()).isZero();
 
-            for (long pfn = 2; pfn < 2048; pfn += 2) {
+            for (long pfn = 2; pfn < 2048; pfn += 2)
+            {
                 phys.freePages(pfn, 0);
             }
             assertThat(phys.freePageCount()).isEqualTo(1023);
@@ -220,7 +251,8 @@ class PhysMemTest {
             assertThat(phys.allocPages(1)).isEqualTo(NO_PFN);
             assertThat(phys.freePageCount()).isEqualTo(1023);
 
-            for (long pfn = 1; pfn < 2048; pfn += 2) {
+            for (long pfn = 1; pfn < 2048; pfn += 2)
+            {
                 phys.freePages(pfn, 0);
             }
             assertThat(counts(phys)).containsExactly(initial);
@@ -229,8 +261,10 @@ class PhysMemTest {
     }
 
     @Test
-    void sizesThatAreNotMultiplesOf1024() {
-        try (MemMap mm = new MemMap(1000)) {
+    void sizesThatAreNotMultiplesOf1024()
+    {
+        try (MemMap mm = new MemMap(1000))
+        {
             final PhysMem phys = new PhysMem(mm);
             // 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64-127, 128-255, 256-511, 512-767, 768-895, 896-959,
             // 960-991, 992-999
@@ -242,22 +276,26 @@ class PhysMemTest {
             // fill and empty it: the tail blocks must not merge with buddies past the end
             final long[] initial = counts(phys);
             final List<Long> pages = new ArrayList<>();
-            for (long p; (p = phys.allocPages(0)) != NO_PFN; ) {
+            for (long p; (p = phys.allocPages(0)) != NO_PFN; )
+            {
                 pages.add(p);
             }
             assertThat(pages).hasSize(999);
             Collections.shuffle(pages, new Random(7));
-            for (final long p : pages) {
+            for (final long p : pages)
+            {
                 phys.freePages(p, 0);
             }
             assertThat(counts(phys)).containsExactly(initial);
         }
-        try (MemMap mm = new MemMap(1025)) {
+        try (MemMap mm = new MemMap(1025))
+        {
             final PhysMem phys = new PhysMem(mm);
             assertThat(counts(phys)).containsExactly(2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0);
             assertThat(phys.freePageCount()).isEqualTo(1024);
         }
-        try (MemMap mm = new MemMap(1)) {
+        try (MemMap mm = new MemMap(1))
+        {
             final PhysMem phys = new PhysMem(mm);
             assertThat(phys.usablePages()).isZero();
             assertThat(phys.freePageCount()).isZero();
@@ -267,8 +305,10 @@ class PhysMemTest {
     }
 
     @Test
-    void badOrdersAreRejectedNamingTheOrder() {
-        try (MemMap mm = new MemMap(4096)) {
+    void badOrdersAreRejectedNamingTheOrder()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
             final String before = phys.describe();
             assertThatThrownBy(() -> phys.allocPages(-1))
@@ -286,8 +326,10 @@ class PhysMemTest {
     }
 
     @Test
-    void badFreesAreRejectedNamingTheValueAndChangeNothing() {
-        try (MemMap mm = new MemMap(4096)) {
+    void badFreesAreRejectedNamingTheValueAndChangeNothing()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long pfn = phys.allocPages(1);             // 2..3
             assertThat(pfn).isEqualTo(2);
@@ -329,8 +371,10 @@ class PhysMemTest {
     }
 
     @Test
-    void doubleFreeIsRejectedWhetherOrNotTheBlockCoalesced() {
-        try (MemMap mm = new MemMap(4096)) {
+    void doubleFreeIsRejectedWhetherOrNotTheBlockCoalesced()
+    {
+        try (MemMap mm = new MemMap(4096))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long a = phys.allocPages(0);               // 1: stays an order-0 block when freed
             final long b = phys.allocPages(0);               // 2: split from 2..3, coalesces when freed
@@ -348,8 +392,10 @@ class PhysMemTest {
     }
 
     @Test
-    void blockRunningPastTheEndIsRejected() {
-        try (MemMap mm = new MemMap(1000)) {
+    void blockRunningPastTheEndIsRejected()
+    {
+        try (MemMap mm = new MemMap(1000))
+        {
             final PhysMem phys = new PhysMem(mm);
             final String before = phys.describe();
             assertThatThrownBy(() -> phys.freePages(512, 9))
@@ -360,8 +406,10 @@ class PhysMemTest {
     }
 
     @Test
-    void aMemmapCanHaveOnlyOneAllocator() {
-        try (MemMap mm = new MemMap(64)) {
+    void aMemmapCanHaveOnlyOneAllocator()
+    {
+        try (MemMap mm = new MemMap(64))
+        {
             new PhysMem(mm);
             assertThatThrownBy(() -> new PhysMem(mm)).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("pfn 0");
@@ -369,7 +417,8 @@ class PhysMemTest {
     }
 
     /** Edge sizes plus 60 seeded random sizes up to 6000 pages, each with its own seed. */
-    static Stream<Arguments> machines() {
+    static Stream<Arguments> machines()
+    {
         final Random rnd = new Random(20260101);
         return Stream.concat(
                 LongStream.of(1, 2, 3, 1023, 1024, 1025, 2047, 2048, 3000).mapToObj(n -> Arguments.of(n, (int) n)),
@@ -378,36 +427,46 @@ class PhysMemTest {
 
     @ParameterizedTest(name = "{0} pages, seed {1}")
     @MethodSource("machines")
-    void anyAllocFreeSequenceKeepsCountsConsistentAndFreeingAllRestoresThem(final long nrPages, final int seed) {
-        try (MemMap mm = new MemMap(nrPages)) {
+    void anyAllocFreeSequenceKeepsCountsConsistentAndFreeingAllRestoresThem(final long nrPages, final int seed)
+    {
+        try (MemMap mm = new MemMap(nrPages))
+        {
             final PhysMem phys = new PhysMem(mm);
             final long[] initial = counts(phys);
             final Random rnd = new Random(seed);
             final List<long[]> live = new ArrayList<>();
-            for (int step = 0; step < 400; step++) {
-                if (live.isEmpty() || rnd.nextInt(3) != 0) {
+            for (int step = 0; step < 400; step++)
+            {
+                if (live.isEmpty() || rnd.nextInt(3) != 0)
+                {
                     final int order = rnd.nextInt(11);
                     final long pfn = phys.allocPages(order);
-                    if (pfn != NO_PFN) {
+                    if (pfn != NO_PFN)
+                    {
                         assertThat(pfn & ((1L << order) - 1)).isZero();
                         assertThat(pfn).isBetween(1L, nrPages - (1L << order));
                         live.add(new long[] {pfn, order});
                     }
-                } else {
+                }
+                else
+                {
                     final long[] b = live.remove(rnd.nextInt(live.size()));
                     phys.freePages(b[0], (int) b[1]);
                 }
                 long free = 0;
-                for (int o = 0; o <= 10; o++) {
+                for (int o = 0; o <= 10; o++)
+                {
                     free += phys.freeBlockCount(o) << o;
                 }
                 long used = 0;
-                for (final long[] b : live) {
+                for (final long[] b : live)
+                {
                     used += 1L << b[1];
                 }
                 assertThat(phys.freePageCount()).isEqualTo(free).isEqualTo(nrPages - 1 - used);
             }
-            for (final long[] b : live) {
+            for (final long[] b : live)
+            {
                 phys.freePages(b[0], (int) b[1]);
             }
             assertThat(counts(phys)).containsExactly(initial);
@@ -417,9 +476,11 @@ class PhysMemTest {
     /** 1 TiB of simulated RAM: 2^28 pages, 4 GiB of records. Run with -Pscale. */
     @Test
     @Tag("scale")
-    void oneTebibyteMachine() {
+    void oneTebibyteMachine()
+    {
         final long t0 = System.nanoTime();
-        try (MemMap mm = new MemMap(1L << 28)) {
+        try (MemMap mm = new MemMap(1L << 28))
+        {
             final PhysMem phys = new PhysMem(mm);
             assertThat(mm.offHeapBytes()).isEqualTo((4L << 30) + (2L << 30) + (32L << 20));
             assertThat(counts(phys)).containsExactly(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, (1L << 18) - 1);

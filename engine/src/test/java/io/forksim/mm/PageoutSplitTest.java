@@ -6,7 +6,6 @@ import io.forksim.fork.Strategy;
 import io.forksim.pte.X86Pte;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
 
 import static io.forksim.mm.Fixtures.A;
 import static io.forksim.mm.Fixtures.PAGE;

@@ -8,7 +8,6 @@ import io.forksim.mem.PageDescriptor;
 import io.forksim.stats.Events;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
 
 import static io.forksim.mm.Fixtures.A;
 import static io.forksim.mm.Fixtures.PAGE;

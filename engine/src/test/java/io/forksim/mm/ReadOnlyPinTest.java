@@ -9,7 +9,6 @@ import io.forksim.pte.X86Pte;
 import io.forksim.stats.Events;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
 
 import static io.forksim.mm.Fixtures.A;
 import static io.forksim.mm.Fixtures.PAGE;

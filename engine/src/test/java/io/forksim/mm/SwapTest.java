@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.List;
 
 import static io.forksim.mm.Fixtures.A;
 import static io.forksim.mm.Fixtures.PAGE;

@@ -10,7 +10,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.List;
 
 import static io.forksim.mm.Fixtures.A;
 import static io.forksim.mm.Fixtures.B;

@@ -98,6 +98,16 @@ class BadInputTest
     }
 
     /** One call with one bad argument: what it is, the bad value, the call. */
+    /** A call made for its exception only: its result is null. */
+    private static Supplier<Object> voidCall(final Runnable call)
+    {
+        return () ->
+        {
+            call.run();
+            return null;
+        };
+    }
+
     record Call(String what, Object bad, Supplier<Object> run)
     {
     }
@@ -126,22 +136,22 @@ class BadInputTest
         c.add(new Call("mmap overlap", Long.toHexString(A + PAGE), () -> p.mmap(A + PAGE, 4 * PAGE, 3, false, null, 0)));
         // munmap, mprotect, madvise, mremap
         final long x2 = pick(r, BAD_ADDR);
-        c.add(new Call("munmap addr", x2, () -> { p.munmap(x2, 4 * PAGE); return null; }));
+        c.add(new Call("munmap addr", x2, voidCall(() -> p.munmap(x2, 4 * PAGE))));
         final long l2 = pick(r, BAD_LEN);
-        c.add(new Call("munmap len", l2, () -> { p.munmap(A, l2); return null; }));
+        c.add(new Call("munmap len", l2, voidCall(() -> p.munmap(A, l2))));
         final long x3 = pick(r, BAD_ADDR);
-        c.add(new Call("mprotect addr", x3, () -> { p.mprotect(x3, 4 * PAGE, 1); return null; }));
+        c.add(new Call("mprotect addr", x3, voidCall(() -> p.mprotect(x3, 4 * PAGE, 1))));
         final long l3 = pick(r, BAD_LEN);
-        c.add(new Call("mprotect len", l3, () -> { p.mprotect(A, l3, 1); return null; }));
+        c.add(new Call("mprotect len", l3, voidCall(() -> p.mprotect(A, l3, 1))));
         final long pr3 = pick(r, BAD_PROT);
-        c.add(new Call("mprotect prot", pr3, () -> { p.mprotect(A, 4 * PAGE, (int)pr3); return null; }));
-        c.add(new Call("mprotect hole", Long.toHexString(A + (4L << 20)), () -> { p.mprotect(A, 5L << 20, 1); return null; }));
+        c.add(new Call("mprotect prot", pr3, voidCall(() -> p.mprotect(A, 4 * PAGE, (int)pr3))));
+        c.add(new Call("mprotect hole", Long.toHexString(A + (4L << 20)), voidCall(() -> p.mprotect(A, 5L << 20, 1))));
         final long x4 = pick(r, BAD_ADDR);
-        c.add(new Call("madvise addr", x4, () -> { p.madvise(x4, PAGE, Advice.DONTNEED); return null; }));
+        c.add(new Call("madvise addr", x4, voidCall(() -> p.madvise(x4, PAGE, Advice.DONTNEED))));
         final long l4 = pick(r, BAD_LEN);
-        c.add(new Call("madvise len", l4, () -> { p.madvise(A, l4, Advice.PAGEOUT); return null; }));
-        c.add(new Call("madvise advice", null, () -> { p.madvise(A, PAGE, null); return null; }));
-        c.add(new Call("madvise wipeonfork shared", "file", () -> { p.madvise(G + (8L << 20), PAGE, Advice.WIPEONFORK); return null; }));
+        c.add(new Call("madvise len", l4, voidCall(() -> p.madvise(A, l4, Advice.PAGEOUT))));
+        c.add(new Call("madvise advice", null, voidCall(() -> p.madvise(A, PAGE, null))));
+        c.add(new Call("madvise wipeonfork shared", "file", voidCall(() -> p.madvise(G + (8L << 20), PAGE, Advice.WIPEONFORK))));
         final long x5 = pick(r, BAD_ADDR);
         c.add(new Call("mremap old", x5, () -> p.mremap(x5, PAGE, freeAddr)));
         final long x6 = pick(r, BAD_ADDR);
@@ -153,25 +163,25 @@ class BadInputTest
         c.add(new Call("mremap onto a VMA", Long.toHexString(G), () -> p.mremap(A, PAGE, G)));
         // populate
         final long o = pick(r, BAD_ORDER);
-        c.add(new Call("populate order", o, () -> { p.populate(A + (2L << 20), 2L << 20, (int)o); return null; }));
+        c.add(new Call("populate order", o, voidCall(() -> p.populate(A + (2L << 20), 2L << 20, (int)o))));
         final long x7 = pick(r, BAD_ADDR);
-        c.add(new Call("populate addr", x7, () -> { p.populate(x7, PAGE, 0); return null; }));
+        c.add(new Call("populate addr", x7, voidCall(() -> p.populate(x7, PAGE, 0))));
         final long l7 = pick(r, BAD_LEN);
-        c.add(new Call("populate len", l7, () -> { p.populate(A + (2L << 20), l7, 0); return null; }));
+        c.add(new Call("populate len", l7, voidCall(() -> p.populate(A + (2L << 20), l7, 0))));
         c.add(new Call("populate misaligned folio", Long.toHexString(A + (2L << 20) + 16 * PAGE),
-            () -> { p.populate(A + (2L << 20) + 16 * PAGE, 2L << 20, 9); return null; }));
-        c.add(new Call("populate over pages", Long.toHexString(A), () -> { p.populate(A, PAGE, 0); return null; }));
-        c.add(new Call("populate private file", "file", () -> { p.populate(G + (16L << 20), PAGE, 0); return null; }));
+            voidCall(() -> p.populate(A + (2L << 20) + 16 * PAGE, 2L << 20, 9))));
+        c.add(new Call("populate over pages", Long.toHexString(A), voidCall(() -> p.populate(A, PAGE, 0))));
+        c.add(new Call("populate private file", "file", voidCall(() -> p.populate(G + (16L << 20), PAGE, 0))));
         // accesses, pins
         final long x8 = pick(r, BAD_ACCESS);
         c.add(new Call("read", x8, () -> p.read(x8)));
         final long x9 = pick(r, BAD_ACCESS);
-        c.add(new Call("write", x9, () -> { p.write(x9, 1); return null; }));
-        c.add(new Call("write read-only", Long.toHexString(G + (16L << 20)), () -> { p.write(G + (16L << 20), 1); return null; }));
+        c.add(new Call("write", x9, voidCall(() -> p.write(x9, 1))));
+        c.add(new Call("write read-only", Long.toHexString(G + (16L << 20)), voidCall(() -> p.write(G + (16L << 20), 1))));
         final long x10 = pick(r, BAD_ACCESS);
         c.add(new Call("pin", x10, () -> p.pin(x10)));
         final long x11 = pick(r, BAD_ACCESS);
-        c.add(new Call("unpin", x11, () -> { p.unpin(x11); return null; }));
+        c.add(new Call("unpin", x11, voidCall(() -> p.unpin(x11))));
         final long x12 = pick(r, BAD_ACCESS);
         c.add(new Call("fault", x12, () -> p.fault(x12, r.nextBoolean())));
         // fork
@@ -181,28 +191,28 @@ class BadInputTest
         final Mm d = w.dead;
         final String dn = "mm#" + d.id();
         c.add(new Call("exited mmap", dn, () -> d.mmap(freeAddr, PAGE, 3, false, null, 0)));
-        c.add(new Call("exited munmap", dn, () -> { d.munmap(A, PAGE); return null; }));
-        c.add(new Call("exited mprotect", dn, () -> { d.mprotect(A, PAGE, 1); return null; }));
-        c.add(new Call("exited madvise", dn, () -> { d.madvise(A, PAGE, Advice.DONTNEED); return null; }));
+        c.add(new Call("exited munmap", dn, voidCall(() -> d.munmap(A, PAGE))));
+        c.add(new Call("exited mprotect", dn, voidCall(() -> d.mprotect(A, PAGE, 1))));
+        c.add(new Call("exited madvise", dn, voidCall(() -> d.madvise(A, PAGE, Advice.DONTNEED))));
         c.add(new Call("exited mremap", dn, () -> d.mremap(A, PAGE, freeAddr)));
-        c.add(new Call("exited populate", dn, () -> { d.populate(A, PAGE, 0); return null; }));
+        c.add(new Call("exited populate", dn, voidCall(() -> d.populate(A, PAGE, 0))));
         c.add(new Call("exited fault", dn, () -> d.fault(A, true)));
         c.add(new Call("exited read", dn, () -> d.read(A)));
-        c.add(new Call("exited write", dn, () -> { d.write(A, 1); return null; }));
+        c.add(new Call("exited write", dn, voidCall(() -> d.write(A, 1))));
         c.add(new Call("exited pin", dn, () -> d.pin(A)));
-        c.add(new Call("exited unpin", dn, () -> { d.unpin(A); return null; }));
-        c.add(new Call("exited exit", dn, () -> { d.exit(); return null; }));
+        c.add(new Call("exited unpin", dn, voidCall(() -> d.unpin(A))));
+        c.add(new Call("exited exit", dn, voidCall(() -> d.exit())));
         c.add(new Call("exited fork", dn, () -> Fork.fork(d, Strategy.LEGACY)));
         c.add(new Call("exited peekPte", dn, () -> d.peekPte(A)));
         // the machine and the allocator
-        c.add(new Call("dropFile null", null, () -> { w.m.dropFile(null); return null; }));
-        c.add(new Call("dropFile mapped", "data", () -> { w.m.dropFile(w.file); return null; }));
+        c.add(new Call("dropFile null", null, voidCall(() -> w.m.dropFile(null))));
+        c.add(new Call("dropFile mapped", "data", voidCall(() -> w.m.dropFile(w.file))));
         final long fs = pick(r, new long[] {0, -1, -PAGE, 1, PAGE + 1, Long.MIN_VALUE, Long.MAX_VALUE});
         c.add(new Call("createFile size", fs, () -> w.m.createFile("bad", fs)));
         final long ao = pick(r, new long[] {-1, 11, 64, Integer.MIN_VALUE, Integer.MAX_VALUE}); // the buddy goes to 10
         c.add(new Call("allocPages order", ao, () -> w.m.phys().allocPages((int)ao)));
         final long fp = pick(r, new long[] {-1, 0, Long.MIN_VALUE, Long.MAX_VALUE, 16L << 20, 1L << 40});
-        c.add(new Call("freePages pfn", fp, () -> { w.m.phys().freePages(fp, 0); return null; }));
+        c.add(new Call("freePages pfn", fp, voidCall(() -> w.m.phys().freePages(fp, 0))));
         return c;
     }
 

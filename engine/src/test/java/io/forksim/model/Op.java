@@ -162,9 +162,18 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
             return hex(prot);
         }
         final List<String> s = new ArrayList<>();
-        if ((prot & PROT_R) != 0) s.add("PROT_R");
-        if ((prot & PROT_W) != 0) s.add("PROT_W");
-        if ((prot & PROT_X) != 0) s.add("PROT_X");
+        if ((prot & PROT_R) != 0)
+        {
+            s.add("PROT_R");
+        }
+        if ((prot & PROT_W) != 0)
+        {
+            s.add("PROT_W");
+        }
+        if ((prot & PROT_X) != 0)
+        {
+            s.add("PROT_X");
+        }
         return s.isEmpty() ? "0" : String.join(" | ", s);
     }
 
@@ -206,11 +215,26 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
         {
             case MMAP ->
             {
-                if (b > 4096 && b % 4096 == 0) out.add(new Op(k, p, a, 4096, c, d, e, f));
-                if (c != 3 && c >= 0 && c <= 7) out.add(new Op(k, p, a, b, 3, d, e, f));
-                if (e >= 0) out.add(new Op(k, p, a, b, c, d, ANON, 0));
-                if (d != 0) out.add(new Op(k, p, a, b, c, 0, e, f));
-                if (f != 0 && e >= 0) out.add(new Op(k, p, a, b, c, d, e, 0));
+                if (b > 4096 && b % 4096 == 0)
+                {
+                    out.add(new Op(k, p, a, 4096, c, d, e, f));
+                }
+                if (c != 3 && c >= 0 && c <= 7)
+                {
+                    out.add(new Op(k, p, a, b, 3, d, e, f));
+                }
+                if (e >= 0)
+                {
+                    out.add(new Op(k, p, a, b, c, d, ANON, 0));
+                }
+                if (d != 0)
+                {
+                    out.add(new Op(k, p, a, b, c, 0, e, f));
+                }
+                if (f != 0 && e >= 0)
+                {
+                    out.add(new Op(k, p, a, b, c, d, e, 0));
+                }
             }
             case MUNMAP, MPROTECT, MADVISE, MREMAP ->
             {
@@ -227,19 +251,31 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
                     out.add(new Op(k, p, a, b, 0, d, e, f));
                     out.add(new Op(k, p, a, b, c - 1, d, e, f));
                 }
-                if (c >= 0 && c <= 9 && b > (4096L << c) && b % (4096L << c) == 0) out.add(new Op(k, p, a, 4096L << c, c, d, e, f));
+                if (c >= 0 && c <= 9 && b > (4096L << c) && b % (4096L << c) == 0)
+                {
+                    out.add(new Op(k, p, a, 4096L << c, c, d, e, f));
+                }
             }
             case FORK ->
             {
-                if (c > 0) out.add(new Op(k, p, a, b, Strategy.LEGACY.ordinal(), d, e, f));
+                if (c > 0)
+                {
+                    out.add(new Op(k, p, a, b, Strategy.LEGACY.ordinal(), d, e, f));
+                }
             }
             case FAULT ->
             {
-                if (c != 0) out.add(new Op(k, p, a, b, 0, d, e, f));
+                if (c != 0)
+                {
+                    out.add(new Op(k, p, a, b, 0, d, e, f));
+                }
             }
             case OOM_AFTER ->
             {
-                if (c > 0) out.add(new Op(k, p, a, b, c - 1, d, e, f));
+                if (c > 0)
+                {
+                    out.add(new Op(k, p, a, b, c - 1, d, e, f));
+                }
             }
             default ->
             {

@@ -1,6 +1,88 @@
 package io.forksim.pte;
 
-import static io.forksim.pte.Arm64Pte.*;
+import static io.forksim.pte.Arm64Pte.ADDR_MASK;
+import static io.forksim.pte.Arm64Pte.CONT_PTES;
+import static io.forksim.pte.Arm64Pte.CONT_PTE_MASK;
+import static io.forksim.pte.Arm64Pte.CONT_PTE_SIZE;
+import static io.forksim.pte.Arm64Pte.DBM;
+import static io.forksim.pte.Arm64Pte.DIRTY;
+import static io.forksim.pte.Arm64Pte.MAX_PFN;
+import static io.forksim.pte.Arm64Pte.MAX_SWAPFILES;
+import static io.forksim.pte.Arm64Pte.MAX_SWP_OFFSET;
+import static io.forksim.pte.Arm64Pte.MAX_SWP_TYPE;
+import static io.forksim.pte.Arm64Pte.MT_DEVICE_NGNRE;
+import static io.forksim.pte.Arm64Pte.MT_NORMAL_TAGGED;
+import static io.forksim.pte.Arm64Pte.NG;
+import static io.forksim.pte.Arm64Pte.PAGE_DEFAULT;
+import static io.forksim.pte.Arm64Pte.PAGE_EXECONLY;
+import static io.forksim.pte.Arm64Pte.PAGE_NONE;
+import static io.forksim.pte.Arm64Pte.PAGE_READONLY;
+import static io.forksim.pte.Arm64Pte.PAGE_READONLY_EXEC;
+import static io.forksim.pte.Arm64Pte.PAGE_SHARED;
+import static io.forksim.pte.Arm64Pte.PAGE_SHARED_EXEC;
+import static io.forksim.pte.Arm64Pte.PAGE_SHIFT;
+import static io.forksim.pte.Arm64Pte.PRESENT_INVALID;
+import static io.forksim.pte.Arm64Pte.PXN;
+import static io.forksim.pte.Arm64Pte.RDONLY;
+import static io.forksim.pte.Arm64Pte.SWBITS_MASK;
+import static io.forksim.pte.Arm64Pte.SWP_DEVICE_EXCLUSIVE;
+import static io.forksim.pte.Arm64Pte.SWP_HWPOISON;
+import static io.forksim.pte.Arm64Pte.SWP_MIGRATION_READ;
+import static io.forksim.pte.Arm64Pte.SWP_MIGRATION_WRITE;
+import static io.forksim.pte.Arm64Pte.SWP_PTE_MARKER;
+import static io.forksim.pte.Arm64Pte.TABLE_BIT;
+import static io.forksim.pte.Arm64Pte.USER;
+import static io.forksim.pte.Arm64Pte.UXN;
+import static io.forksim.pte.Arm64Pte.VALID;
+import static io.forksim.pte.Arm64Pte.WRITE;
+import static io.forksim.pte.Arm64Pte.attrIndx;
+import static io.forksim.pte.Arm64Pte.isSwapPte;
+import static io.forksim.pte.Arm64Pte.mkTableEntry;
+import static io.forksim.pte.Arm64Pte.pfnPte;
+import static io.forksim.pte.Arm64Pte.pteAdvancePfn;
+import static io.forksim.pte.Arm64Pte.pteClearSoftDirty;
+import static io.forksim.pte.Arm64Pte.pteClearUffdWp;
+import static io.forksim.pte.Arm64Pte.pteCont;
+import static io.forksim.pte.Arm64Pte.pteDirty;
+import static io.forksim.pte.Arm64Pte.pteHwDirty;
+import static io.forksim.pte.Arm64Pte.pteMkclean;
+import static io.forksim.pte.Arm64Pte.pteMkcont;
+import static io.forksim.pte.Arm64Pte.pteMkdirty;
+import static io.forksim.pte.Arm64Pte.pteMknoncont;
+import static io.forksim.pte.Arm64Pte.pteMkold;
+import static io.forksim.pte.Arm64Pte.pteMksoftDirty;
+import static io.forksim.pte.Arm64Pte.pteMkuffdWp;
+import static io.forksim.pte.Arm64Pte.pteMkwrite;
+import static io.forksim.pte.Arm64Pte.pteMkyoung;
+import static io.forksim.pte.Arm64Pte.ptePfn;
+import static io.forksim.pte.Arm64Pte.ptePgprot;
+import static io.forksim.pte.Arm64Pte.ptePresent;
+import static io.forksim.pte.Arm64Pte.ptePresentInvalid;
+import static io.forksim.pte.Arm64Pte.pteProtnone;
+import static io.forksim.pte.Arm64Pte.pteSame;
+import static io.forksim.pte.Arm64Pte.pteSoftDirty;
+import static io.forksim.pte.Arm64Pte.pteSwDirty;
+import static io.forksim.pte.Arm64Pte.pteSwpClearExclusive;
+import static io.forksim.pte.Arm64Pte.pteSwpClearSoftDirty;
+import static io.forksim.pte.Arm64Pte.pteSwpClearUffdWp;
+import static io.forksim.pte.Arm64Pte.pteSwpExclusive;
+import static io.forksim.pte.Arm64Pte.pteSwpMkexclusive;
+import static io.forksim.pte.Arm64Pte.pteSwpMksoftDirty;
+import static io.forksim.pte.Arm64Pte.pteSwpMkuffdWp;
+import static io.forksim.pte.Arm64Pte.pteSwpOffset;
+import static io.forksim.pte.Arm64Pte.pteSwpSoftDirty;
+import static io.forksim.pte.Arm64Pte.pteSwpType;
+import static io.forksim.pte.Arm64Pte.pteSwpUffdWp;
+import static io.forksim.pte.Arm64Pte.pteUffdWp;
+import static io.forksim.pte.Arm64Pte.pteValid;
+import static io.forksim.pte.Arm64Pte.pteValidCont;
+import static io.forksim.pte.Arm64Pte.pteWrite;
+import static io.forksim.pte.Arm64Pte.pteWrprotect;
+import static io.forksim.pte.Arm64Pte.pteYoung;
+import static io.forksim.pte.Arm64Pte.swpEntryToPte;
+import static io.forksim.pte.Arm64Pte.tableEntryPfn;
+import static io.forksim.pte.Arm64Pte.tableEntryPresent;
+import static io.forksim.pte.Arm64Pte.vmGetPageProt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,25 +107,31 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the exact words are computed by hand from {@code pgtable-hwdef.h} / {@code pgtable-prot.h} /
  * {@code pgtable.h}, and each says how.
  */
-class Arm64PteTest {
+class Arm64PteTest
+{
 
     private static final long FIXED_PFN = 0x1234;
 
     /** One starting PTE of the debug_vm_pgtable sweep, named for the test report. */
-    record Case(String name, long pte) {
+    record Case(String name, long pte)
+    {
         @Override
-        public String toString() {
+        public String toString()
+        {
             return name + " = 0x" + Long.toHexString(pte);
         }
     }
 
     /** The 16 protection_map entries x young/old x dirty/clean, built like the kernel test does. */
-    static Stream<Case> sweep() {
+    static Stream<Case> sweep()
+    {
         List<Case> cases = new ArrayList<>();
-        for (int idx = 0; idx < 16; idx++) {
+        for (int idx = 0; idx < 16; idx++)
+        {
             boolean r = (idx & 1) != 0, w = (idx & 2) != 0, x = (idx & 4) != 0, s = (idx & 8) != 0;
             long base = pfnPte(FIXED_PFN, vmGetPageProt(r, w, x, s));
-            for (int yd = 0; yd < 4; yd++) {
+            for (int yd = 0; yd < 4; yd++)
+            {
                 boolean young = (yd & 1) != 0, dirty = (yd & 2) != 0;
                 long p = young ? pteMkyoung(base) : pteMkold(base);
                 p = dirty ? pteMkdirty(p) : pteMkclean(p);
@@ -55,9 +143,11 @@ class Arm64PteTest {
         return cases.stream();
     }
 
-    static Stream<Arguments> freshProts() {
+    static Stream<Arguments> freshProts()
+    {
         List<Arguments> args = new ArrayList<>();
-        for (int idx = 0; idx < 16; idx++) {
+        for (int idx = 0; idx < 16; idx++)
+        {
             long prot = vmGetPageProt((idx & 1) != 0, (idx & 2) != 0, (idx & 4) != 0, (idx & 8) != 0);
             args.add(Arguments.of(idx, prot));
         }
@@ -72,11 +162,13 @@ class Arm64PteTest {
 
     @Nested
     @DisplayName("debug_vm_pgtable laws, for every protection x young x dirty")
-    class DebugVmPgtableLaws {
+    class DebugVmPgtableLaws
+    {
 
         @ParameterizedTest(name = "vm_flags {0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#freshProts")
-        void freshPteFromVmGetPageProtIsNotDirtyAfterWrprotect(int idx, long prot) {
+        void freshPteFromVmGetPageProtIsNotDirtyAfterWrprotect(final int idx, final long prot)
+        {
             // The kernel's reason for this check: on arm64 !RDONLY means dirty, so a protection
             // that forgot RDONLY would make every new PTE dirty.
             assertThat(pteDirty(pteWrprotect(pfnPte(FIXED_PFN, prot)))).isFalse();
@@ -85,27 +177,31 @@ class Arm64PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void ptesAreSameAsThemselves(Case c) {
+        void ptesAreSameAsThemselves(final Case c)
+        {
             assertThat(pteSame(c.pte(), c.pte())).isTrue();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void mkyoungAfterMkoldIsYoungAndMkoldAfterMkyoungIsOld(Case c) {
+        void mkyoungAfterMkoldIsYoungAndMkoldAfterMkyoungIsOld(final Case c)
+        {
             assertThat(pteYoung(pteMkyoung(pteMkold(c.pte())))).isTrue();
             assertThat(pteYoung(pteMkold(pteMkyoung(c.pte())))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void mkdirtyAfterMkcleanIsDirtyAndMkcleanAfterMkdirtyIsClean(Case c) {
+        void mkdirtyAfterMkcleanIsDirtyAndMkcleanAfterMkdirtyIsClean(final Case c)
+        {
             assertThat(pteDirty(pteMkdirty(pteMkclean(c.pte())))).isTrue();
             assertThat(pteDirty(pteMkclean(pteMkdirty(c.pte())))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void mkwriteIsWritableAndWrprotectAfterMkwriteIsNot(Case c) {
+        void mkwriteIsWritableAndWrprotectAfterMkwriteIsNot(final Case c)
+        {
             assertThat(pteWrite(pteMkwrite(c.pte()))).isTrue();
             assertThat(pteWrite(pteMkwrite(pteWrprotect(c.pte())))).isTrue();
             assertThat(pteWrite(pteWrprotect(pteMkwrite(c.pte())))).isFalse();
@@ -113,14 +209,16 @@ class Arm64PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void dirtySurvivesWrprotectAndCleanStaysClean(Case c) {
+        void dirtySurvivesWrprotectAndCleanStaysClean(final Case c)
+        {
             assertThat(pteDirty(pteWrprotect(pteMkdirty(c.pte())))).isTrue();
             assertThat(pteDirty(pteWrprotect(pteMkclean(c.pte())))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void mkwriteKeepsDirtinessAsItWas(Case c) {
+        void mkwriteKeepsDirtinessAsItWas(final Case c)
+        {
             // The Oct 2025 additions to debug_vm_pgtable, prompted by an arm64 pte_mkwrite_novma
             // bug: dirty is partly encoded as !RDONLY, so mkwrite must not invent or lose it.
             assertThat(pteDirty(pteMkwrite(pteMkdirty(c.pte())))).isTrue();
@@ -130,15 +228,18 @@ class Arm64PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void pfnSurvivesTheRoundTripThroughPfnPteAndPgprot(Case c) {
+        void pfnSurvivesTheRoundTripThroughPfnPteAndPgprot(final Case c)
+        {
             assertThat(ptePfn(c.pte())).isEqualTo(FIXED_PFN);
             assertThat(pfnPte(ptePfn(c.pte()), ptePgprot(c.pte()))).isEqualTo(c.pte());
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void advancePfnMovesOnlyThePfn(Case c) {
-            for (long n : new long[] {1, 15, 16, 511}) {
+        void advancePfnMovesOnlyThePfn(final Case c)
+        {
+            for (long n : new long[] {1, 15, 16, 511})
+            {
                 long next = pteAdvancePfn(c.pte(), n);
                 assertThat(ptePfn(next)).isEqualTo(FIXED_PFN + n);
                 assertThat(ptePgprot(next)).isEqualTo(ptePgprot(c.pte()));
@@ -148,11 +249,14 @@ class Arm64PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void aWritableSoftwareDirtyPteIsAlwaysHardwareDirtyToo(Case c) {
+        void aWritableSoftwareDirtyPteIsAlwaysHardwareDirtyToo(final Case c)
+        {
             // The "dirty, writable" row of the DBM table: RDONLY must be clear, otherwise the
             // first write faults (or, with DBM, the CPU sees a clean page).
-            for (LongUnaryOperator first : MODIFIERS) {
-                for (LongUnaryOperator second : MODIFIERS) {
+            for (LongUnaryOperator first : MODIFIERS)
+            {
+                for (LongUnaryOperator second : MODIFIERS)
+                {
                     long p = second.applyAsLong(first.applyAsLong(c.pte()));
                     assertThat(p & (WRITE | DIRTY | RDONLY)).as("WRITE|DIRTY|RDONLY of 0x%x", p)
                         .isNotEqualTo(WRITE | DIRTY | RDONLY);
@@ -162,7 +266,8 @@ class Arm64PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.Arm64PteTest#sweep")
-        void softDirtyHelpersAreNoOps(Case c) {
+        void softDirtyHelpersAreNoOps(final Case c)
+        {
             assertThat(pteSoftDirty(c.pte())).isFalse();
             assertThat(pteMksoftDirty(c.pte())).isEqualTo(c.pte());
             assertThat(pteClearSoftDirty(c.pte())).isEqualTo(c.pte());
@@ -171,10 +276,12 @@ class Arm64PteTest {
 
     @Nested
     @DisplayName("exact words from the kernel definitions")
-    class ExactWords {
+    class ExactWords
+    {
 
         @Test
-        void protectionConstantsMatchPgtableProt() {
+        void protectionConstantsMatchPgtableProt()
+        {
             // _PAGE_DEFAULT = TYPE_PAGE(0b11) | AF(0x400) | SHARED(0x300) | AttrIndx(MT_NORMAL=0)
             assertThat(PAGE_DEFAULT).isEqualTo(0x703L);
             // + USER(0x40) | RDONLY(0x80) | NG(0x800) | PXN(1<<53) | UXN(1<<54)
@@ -191,7 +298,8 @@ class Arm64PteTest {
         }
 
         @Test
-        void bitConstantsMatchPgtableHwdef() {
+        void bitConstantsMatchPgtableHwdef()
+        {
             assertThat(ADDR_MASK).isEqualTo(0x0003FFFFFFFFF000L);
             assertThat(WRITE).isEqualTo(DBM).isEqualTo(1L << 51);
             assertThat(PRESENT_INVALID).isEqualTo(NG).isEqualTo(1L << 11);
@@ -201,14 +309,16 @@ class Arm64PteTest {
         }
 
         @Test
-        void contiguousRangeIsSixteenEntriesOf4KiB() {
+        void contiguousRangeIsSixteenEntriesOf4KiB()
+        {
             assertThat(CONT_PTES).isEqualTo(16);
             assertThat(CONT_PTE_SIZE).isEqualTo(64 * 1024L);
             assertThat(CONT_PTE_MASK).isEqualTo(0xFFFFFFFFFFFF0000L);
         }
 
         @Test
-        void vmGetPageProtFollowsProtectionMap() {
+        void vmGetPageProtFollowsProtectionMap()
+        {
             assertThat(vmGetPageProt(false, false, false, false)).isEqualTo(PAGE_NONE);
             assertThat(vmGetPageProt(true, false, false, false)).isEqualTo(PAGE_READONLY);
             assertThat(vmGetPageProt(true, true, false, false)).isEqualTo(PAGE_READONLY);
@@ -224,14 +334,16 @@ class Arm64PteTest {
         }
 
         @Test
-        void pfnPteOrsTheOutputAddressIntoTheProtection() {
+        void pfnPteOrsTheOutputAddressIntoTheProtection()
+        {
             // 0x1234 << 12 = 0x1234000 | 0x0060000000000FC3
             assertThat(pfnPte(0x1234, PAGE_READONLY)).isEqualTo(0x0060000001234FC3L);
             assertThat(pfnPte(0x1234, PAGE_SHARED)).isEqualTo(0x0068000001234FC3L);
         }
 
         @Test
-        void mkTableEntryIsWhatPmdPopulateWritesForAUserTable() {
+        void mkTableEntryIsWhatPmdPopulateWritesForAUserTable()
+        {
             // 0x5678 << 12 | TABLE(0b11) | TABLE_AF(1<<10) | TABLE_PXN(1<<59)
             long e = mkTableEntry(0x5678);
             assertThat(e).isEqualTo(0x0800000005678403L);
@@ -242,7 +354,8 @@ class Arm64PteTest {
         }
 
         @Test
-        void pageNoneIsPresentButNotValid() {
+        void pageNoneIsPresentButNotValid()
+        {
             long p = pfnPte(0x1234, PAGE_NONE);
             assertThat(p).isEqualTo(0x0060000001234F82L);
             assertThat(ptePresent(p)).isTrue();
@@ -256,7 +369,8 @@ class Arm64PteTest {
 
     @Nested
     @DisplayName("dirty = sw DIRTY || (WRITE && !RDONLY), the DBM table of pgtable.h")
-    class DirtyEncoding {
+    class DirtyEncoding
+    {
 
         @ParameterizedTest(name = "RDONLY={0} WRITE={1} DIRTY={2} -> dirty={3} writable={4}")
         @CsvSource({
@@ -267,8 +381,9 @@ class Arm64PteTest {
             "0, 1, 0, true,  true",    // dirty, writable: hardware dirty only
             "0, 1, 1, true,  true",    // dirty, writable: both
         })
-        void dirtyAndWritableFollowTheKernelTable(int rdonly, int write, int dirty,
-                                                  boolean expectDirty, boolean expectWritable) {
+        void dirtyAndWritableFollowTheKernelTable(final int rdonly, final int write, final int dirty,
+                                                  final boolean expectDirty, final boolean expectWritable)
+        {
             long p = pfnPte(0x1234, PAGE_DEFAULT | USER | NG | PXN | UXN)
                 | (rdonly == 1 ? RDONLY : 0) | (write == 1 ? WRITE : 0) | (dirty == 1 ? DIRTY : 0);
             assertThat(pteDirty(p)).isEqualTo(expectDirty);
@@ -278,7 +393,8 @@ class Arm64PteTest {
         }
 
         @Test
-        void wrprotectOfHardwareDirtyPteMovesDirtinessIntoSoftwareDirty() {
+        void wrprotectOfHardwareDirtyPteMovesDirtinessIntoSoftwareDirty()
+        {
             // PAGE_SHARED pte after a hardware write: RDONLY (0x80) cleared -> 0x0068000001234F43.
             // wrprotect: DIRTY(1<<55) set, WRITE(1<<51) cleared, RDONLY set.
             long hwDirty = 0x0068000001234F43L;
@@ -290,41 +406,48 @@ class Arm64PteTest {
         }
 
         @Test
-        void wrprotectOfCleanWritablePteJustDropsWrite() {
+        void wrprotectOfCleanWritablePteJustDropsWrite()
+        {
             assertThat(pteWrprotect(0x0068000001234FC3L)).isEqualTo(0x0060000001234FC3L);
         }
 
         @Test
-        void mkdirtyOfWritablePteClearsRdonly() {
+        void mkdirtyOfWritablePteClearsRdonly()
+        {
             // | DIRTY(0x0080...) and WRITE is set, so RDONLY(0x80) goes
             assertThat(pteMkdirty(0x0068000001234FC3L)).isEqualTo(0x00E8000001234F43L);
         }
 
         @Test
-        void mkdirtyOfReadOnlyPteKeepsRdonly() {
+        void mkdirtyOfReadOnlyPteKeepsRdonly()
+        {
             assertThat(pteMkdirty(0x0060000001234FC3L)).isEqualTo(0x00E0000001234FC3L);
         }
 
         @Test
-        void mkwriteOfSoftwareDirtyPteMakesItHardwareDirty() {
+        void mkwriteOfSoftwareDirtyPteMakesItHardwareDirty()
+        {
             // 0x00E0000001234FC3 | WRITE -> 0x00E8000001234FC3, DIRTY set so RDONLY cleared
             assertThat(pteMkwrite(0x00E0000001234FC3L)).isEqualTo(0x00E8000001234F43L);
         }
 
         @Test
-        void mkwriteOfCleanPteLeavesItClean() {
+        void mkwriteOfCleanPteLeavesItClean()
+        {
             long p = pteMkwrite(0x0060000001234FC3L);
             assertThat(p).isEqualTo(0x0068000001234FC3L);
             assertThat(pteDirty(p)).isFalse();
         }
 
         @Test
-        void mkcleanClearsDirtyAndSetsRdonly() {
+        void mkcleanClearsDirtyAndSetsRdonly()
+        {
             assertThat(pteMkclean(0x00E8000001234F43L)).isEqualTo(0x0068000001234FC3L);
         }
 
         @Test
-        void mkuffdWpMarksAndWriteProtects() {
+        void mkuffdWpMarksAndWriteProtects()
+        {
             // | UFFD_WP(1<<58), then the wrprotect above
             long p = pteMkuffdWp(0x0068000001234F43L);
             assertThat(p).isEqualTo(0x04E0000001234FC3L);
@@ -335,10 +458,12 @@ class Arm64PteTest {
 
     @Nested
     @DisplayName("contiguous bit")
-    class Cont {
+    class Cont
+    {
 
         @Test
-        void validContNeedsBothValidAndCont() {
+        void validContNeedsBothValidAndCont()
+        {
             long p = pfnPte(0x1230, PAGE_READONLY);
             assertThat(pteValidCont(p)).isFalse();
             assertThat(pteValidCont(pteMkcont(p))).isTrue();
@@ -348,9 +473,11 @@ class Arm64PteTest {
         }
 
         @Test
-        void advancingThroughABlockKeepsTheContBit() {
+        void advancingThroughABlockKeepsTheContBit()
+        {
             long p = pteMkcont(pfnPte(0x1230, PAGE_READONLY));
-            for (int i = 0; i < CONT_PTES; i++) {
+            for (int i = 0; i < CONT_PTES; i++)
+            {
                 long q = pteAdvancePfn(p, i);
                 assertThat(pteCont(q)).isTrue();
                 assertThat(ptePfn(q)).isEqualTo(0x1230L + i);
@@ -360,10 +487,12 @@ class Arm64PteTest {
 
     @Nested
     @DisplayName("swap entries (6.10+ layout)")
-    class Swap {
+    class Swap
+    {
 
         @Test
-        void typeAndOffsetSitInBits6To10And12To61NotInverted() {
+        void typeAndOffsetSitInBits6To10And12To61NotInverted()
+        {
             // 3 << 6 = 0xC0, 0x1234 << 12 = 0x1234000
             assertThat(swpEntryToPte(3, 0x1234)).isEqualTo(0x12340C0L);
             // exclusive bit 2, uffd-wp bit 3
@@ -374,19 +503,24 @@ class Arm64PteTest {
         }
 
         @Test
-        void maxSwapfilesLeavesTheTopEightTypesToNonSwapEntries() {
+        void maxSwapfilesLeavesTheTopEightTypesToNonSwapEntries()
+        {
             assertThat(MAX_SWAPFILES).isEqualTo(24).isEqualTo(X86Pte.MAX_SWAPFILES);
             assertThat(SWP_PTE_MARKER).isEqualTo(31);
         }
 
-        static Stream<Arguments> extremes() {
+        static Stream<Arguments> extremes()
+        {
             int[] types = {0, 1, MAX_SWAPFILES - 1, SWP_HWPOISON, SWP_MIGRATION_READ,
                 SWP_MIGRATION_WRITE, SWP_DEVICE_EXCLUSIVE, SWP_PTE_MARKER};
             long[] offsets = {0, 1, 0x12345, 0xFFFF_FFFFL, MAX_SWP_OFFSET - 1, MAX_SWP_OFFSET};
             List<Arguments> args = new ArrayList<>();
-            for (int t : types) {
-                for (long o : offsets) {
-                    if (!(t == 0 && o == 0)) {
+            for (int t : types)
+            {
+                for (long o : offsets)
+                {
+                    if (!(t == 0 && o == 0))
+                    {
                         args.add(Arguments.of(t, o));
                     }
                 }
@@ -396,14 +530,18 @@ class Arm64PteTest {
 
         @ParameterizedTest(name = "type {0} offset {1}")
         @MethodSource("extremes")
-        void typeAndOffsetRoundTripUnderEveryFlagCombination(int type, long offset) {
+        void typeAndOffsetRoundTripUnderEveryFlagCombination(final int type, final long offset)
+        {
             long base = swpEntryToPte(type, offset);
-            for (int flags = 0; flags < 4; flags++) {
+            for (int flags = 0; flags < 4; flags++)
+            {
                 long p = base;
-                if ((flags & 1) != 0) {
+                if ((flags & 1) != 0)
+                {
                     p = pteSwpMkexclusive(p);
                 }
-                if ((flags & 2) != 0) {
+                if ((flags & 2) != 0)
+                {
                     p = pteSwpMkuffdWp(p);
                 }
                 assertThat(isSwapPte(p)).as("isSwapPte 0x%x", p).isTrue();
@@ -423,11 +561,13 @@ class Arm64PteTest {
 
     @Nested
     @DisplayName("bad input is rejected with the value in the message")
-    class BadInput {
+    class BadInput
+    {
 
         @ParameterizedTest
         @ValueSource(longs = {1L << 38, -1L, Long.MAX_VALUE})
-        void pfnThatDoesNotFitTheOutputAddressField(long pfn) {
+        void pfnThatDoesNotFitTheOutputAddressField(final long pfn)
+        {
             assertThatThrownBy(() -> pfnPte(pfn, PAGE_READONLY))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("pfn=" + pfn);
@@ -437,12 +577,14 @@ class Arm64PteTest {
         }
 
         @Test
-        void largestPfnIsAccepted() {
+        void largestPfnIsAccepted()
+        {
             assertThat(ptePfn(pfnPte(MAX_PFN, PAGE_READONLY))).isEqualTo(MAX_PFN);
         }
 
         @Test
-        void advancingPastTheLargestPfn() {
+        void advancingPastTheLargestPfn()
+        {
             long p = pfnPte(MAX_PFN, PAGE_READONLY);
             assertThatThrownBy(() -> pteAdvancePfn(p, 1))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -450,7 +592,8 @@ class Arm64PteTest {
         }
 
         @Test
-        void protWithAddressBits() {
+        void protWithAddressBits()
+        {
             assertThatThrownBy(() -> pfnPte(1, PAGE_READONLY | 0x1000))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("prot=0x60000000001fc3");
@@ -458,7 +601,8 @@ class Arm64PteTest {
 
         @ParameterizedTest
         @ValueSource(longs = {1L << 50, -1L})
-        void swapOffsetThatDoesNotFitFiftyBits(long offset) {
+        void swapOffsetThatDoesNotFitFiftyBits(final long offset)
+        {
             assertThatThrownBy(() -> swpEntryToPte(1, offset))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("swap offset out of range: offset=" + offset);
@@ -466,14 +610,16 @@ class Arm64PteTest {
 
         @ParameterizedTest
         @ValueSource(ints = {32, -1, Integer.MIN_VALUE})
-        void swapTypeOutsideFiveBits(int type) {
+        void swapTypeOutsideFiveBits(final int type)
+        {
             assertThatThrownBy(() -> swpEntryToPte(type, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("type=" + type);
         }
 
         @Test
-        void swapEntryThatWouldReadAsNone() {
+        void swapEntryThatWouldReadAsNone()
+        {
             assertThatThrownBy(() -> swpEntryToPte(0, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("type=0 offset=0");
@@ -481,7 +627,8 @@ class Arm64PteTest {
 
         @ParameterizedTest
         @ValueSource(ints = {8, -1})
-        void memoryTypeOutsideThreeBits(int t) {
+        void memoryTypeOutsideThreeBits(final int t)
+        {
             assertThatThrownBy(() -> attrIndx(t))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("memoryType=" + t);
@@ -493,12 +640,15 @@ class Arm64PteTest {
     // -------------------------------------------------------------------------------------------
 
     @Test
-    void anyEncodableSwapEntryRoundTrips() {
+    void anyEncodableSwapEntryRoundTrips()
+    {
         SplittableRandom rnd = new SplittableRandom(0x5EED_0003L);
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 20_000; i++)
+        {
             int type = rnd.nextInt(MAX_SWP_TYPE + 1);
             long offset = rnd.nextLong(MAX_SWP_OFFSET + 1) >>> rnd.nextInt(50);
-            if (type == 0 && offset == 0) {
+            if (type == 0 && offset == 0)
+            {
                 continue; // would encode to the none PTE; rejected, tested above
             }
             long p = swpEntryToPte(type, offset);
@@ -509,9 +659,11 @@ class Arm64PteTest {
     }
 
     @Test
-    void anyPfnRoundTripsUnderAnyProtection() {
+    void anyPfnRoundTripsUnderAnyProtection()
+    {
         SplittableRandom rnd = new SplittableRandom(0x5EED_0004L);
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 20_000; i++)
+        {
             long pfn = rnd.nextLong(MAX_PFN + 1) >>> rnd.nextInt(38);
             int idx = rnd.nextInt(16);
             long prot = vmGetPageProt((idx & 1) != 0, (idx & 2) != 0, (idx & 4) != 0, (idx & 8) != 0);

@@ -1,6 +1,69 @@
 package io.forksim.pte;
 
-import static io.forksim.pte.X86Pte.*;
+import static io.forksim.pte.X86Pte.ACCESSED;
+import static io.forksim.pte.X86Pte.DIRTY;
+import static io.forksim.pte.X86Pte.MAX_PFN;
+import static io.forksim.pte.X86Pte.MAX_SWAPFILES;
+import static io.forksim.pte.X86Pte.MAX_SWP_OFFSET;
+import static io.forksim.pte.X86Pte.MAX_SWP_TYPE;
+import static io.forksim.pte.X86Pte.PAGE_COPY;
+import static io.forksim.pte.X86Pte.PAGE_COPY_EXEC;
+import static io.forksim.pte.X86Pte.PAGE_NONE;
+import static io.forksim.pte.X86Pte.PAGE_READONLY;
+import static io.forksim.pte.X86Pte.PAGE_READONLY_EXEC;
+import static io.forksim.pte.X86Pte.PAGE_SHARED;
+import static io.forksim.pte.X86Pte.PAGE_SHARED_EXEC;
+import static io.forksim.pte.X86Pte.PAGE_TABLE;
+import static io.forksim.pte.X86Pte.PFN_MASK;
+import static io.forksim.pte.X86Pte.PRESENT;
+import static io.forksim.pte.X86Pte.RW;
+import static io.forksim.pte.X86Pte.SAVED_DIRTY;
+import static io.forksim.pte.X86Pte.SWP_DEVICE_EXCLUSIVE;
+import static io.forksim.pte.X86Pte.SWP_EXCLUSIVE;
+import static io.forksim.pte.X86Pte.SWP_HWPOISON;
+import static io.forksim.pte.X86Pte.SWP_MIGRATION_READ;
+import static io.forksim.pte.X86Pte.SWP_MIGRATION_WRITE;
+import static io.forksim.pte.X86Pte.SWP_PTE_MARKER;
+import static io.forksim.pte.X86Pte.SWP_SOFT_DIRTY;
+import static io.forksim.pte.X86Pte.SWP_UFFD_WP;
+import static io.forksim.pte.X86Pte.isSwapPte;
+import static io.forksim.pte.X86Pte.mkTableEntry;
+import static io.forksim.pte.X86Pte.pfnPte;
+import static io.forksim.pte.X86Pte.pteAdvancePfn;
+import static io.forksim.pte.X86Pte.pteClearUffdWp;
+import static io.forksim.pte.X86Pte.pteDirty;
+import static io.forksim.pte.X86Pte.pteMkclean;
+import static io.forksim.pte.X86Pte.pteMkdirty;
+import static io.forksim.pte.X86Pte.pteMkold;
+import static io.forksim.pte.X86Pte.pteMkuffdWp;
+import static io.forksim.pte.X86Pte.pteMkwrite;
+import static io.forksim.pte.X86Pte.pteMkyoung;
+import static io.forksim.pte.X86Pte.pteNone;
+import static io.forksim.pte.X86Pte.ptePfn;
+import static io.forksim.pte.X86Pte.ptePgprot;
+import static io.forksim.pte.X86Pte.ptePresent;
+import static io.forksim.pte.X86Pte.pteProtnone;
+import static io.forksim.pte.X86Pte.pteSame;
+import static io.forksim.pte.X86Pte.pteSoftDirty;
+import static io.forksim.pte.X86Pte.pteSwpClearExclusive;
+import static io.forksim.pte.X86Pte.pteSwpClearSoftDirty;
+import static io.forksim.pte.X86Pte.pteSwpClearUffdWp;
+import static io.forksim.pte.X86Pte.pteSwpExclusive;
+import static io.forksim.pte.X86Pte.pteSwpMkexclusive;
+import static io.forksim.pte.X86Pte.pteSwpMksoftDirty;
+import static io.forksim.pte.X86Pte.pteSwpMkuffdWp;
+import static io.forksim.pte.X86Pte.pteSwpOffset;
+import static io.forksim.pte.X86Pte.pteSwpSoftDirty;
+import static io.forksim.pte.X86Pte.pteSwpType;
+import static io.forksim.pte.X86Pte.pteSwpUffdWp;
+import static io.forksim.pte.X86Pte.pteUffdWp;
+import static io.forksim.pte.X86Pte.pteWrite;
+import static io.forksim.pte.X86Pte.pteWrprotect;
+import static io.forksim.pte.X86Pte.pteYoung;
+import static io.forksim.pte.X86Pte.swpEntryToPte;
+import static io.forksim.pte.X86Pte.tableEntryPfn;
+import static io.forksim.pte.X86Pte.tableEntryPresent;
+import static io.forksim.pte.X86Pte.vmGetPageProt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,26 +87,32 @@ import org.junit.jupiter.params.provider.ValueSource;
  * made young/old and dirty/clean, must satisfy the inverse-pair laws. The exact words are
  * computed by hand from {@code pgtable_types.h} / {@code pgtable_64.h}; each says how.
  */
-class X86PteTest {
+class X86PteTest
+{
 
     /** Any PFN well inside the 40-bit field; debug_vm_pgtable uses a real kernel-text PFN. */
     private static final long FIXED_PFN = 0x1234;
 
     /** One starting PTE of the debug_vm_pgtable sweep, named for the test report. */
-    record Case(String name, long pte) {
+    record Case(String name, long pte)
+    {
         @Override
-        public String toString() {
+        public String toString()
+        {
             return name + " = 0x" + Long.toHexString(pte);
         }
     }
 
     /** The 16 protection_map entries x young/old x dirty/clean, built like the kernel test does. */
-    static Stream<Case> sweep() {
+    static Stream<Case> sweep()
+    {
         List<Case> cases = new ArrayList<>();
-        for (int idx = 0; idx < 16; idx++) {
+        for (int idx = 0; idx < 16; idx++)
+        {
             boolean r = (idx & 1) != 0, w = (idx & 2) != 0, x = (idx & 4) != 0, s = (idx & 8) != 0;
             long base = pfnPte(FIXED_PFN, vmGetPageProt(r, w, x, s));
-            for (int yd = 0; yd < 4; yd++) {
+            for (int yd = 0; yd < 4; yd++)
+            {
                 boolean young = (yd & 1) != 0, dirty = (yd & 2) != 0;
                 long p = young ? pteMkyoung(base) : pteMkold(base);
                 p = dirty ? pteMkdirty(p) : pteMkclean(p);
@@ -55,9 +124,11 @@ class X86PteTest {
         return cases.stream();
     }
 
-    static Stream<Arguments> freshProts() {
+    static Stream<Arguments> freshProts()
+    {
         List<Arguments> args = new ArrayList<>();
-        for (int idx = 0; idx < 16; idx++) {
+        for (int idx = 0; idx < 16; idx++)
+        {
             long prot = vmGetPageProt((idx & 1) != 0, (idx & 2) != 0, (idx & 4) != 0, (idx & 8) != 0);
             args.add(Arguments.of(idx, prot));
         }
@@ -72,37 +143,43 @@ class X86PteTest {
 
     @Nested
     @DisplayName("debug_vm_pgtable laws, for every protection x young x dirty")
-    class DebugVmPgtableLaws {
+    class DebugVmPgtableLaws
+    {
 
         @ParameterizedTest(name = "vm_flags {0}")
         @MethodSource("io.forksim.pte.X86PteTest#freshProts")
-        void freshPteFromVmGetPageProtIsNotDirtyAfterWrprotect(int idx, long prot) {
+        void freshPteFromVmGetPageProtIsNotDirtyAfterWrprotect(final int idx, final long prot)
+        {
             assertThat(pteDirty(pteWrprotect(pfnPte(FIXED_PFN, prot)))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void ptesAreSameAsThemselves(Case c) {
+        void ptesAreSameAsThemselves(final Case c)
+        {
             assertThat(pteSame(c.pte(), c.pte())).isTrue();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void mkyoungAfterMkoldIsYoungAndMkoldAfterMkyoungIsOld(Case c) {
+        void mkyoungAfterMkoldIsYoungAndMkoldAfterMkyoungIsOld(final Case c)
+        {
             assertThat(pteYoung(pteMkyoung(pteMkold(c.pte())))).isTrue();
             assertThat(pteYoung(pteMkold(pteMkyoung(c.pte())))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void mkdirtyAfterMkcleanIsDirtyAndMkcleanAfterMkdirtyIsClean(Case c) {
+        void mkdirtyAfterMkcleanIsDirtyAndMkcleanAfterMkdirtyIsClean(final Case c)
+        {
             assertThat(pteDirty(pteMkdirty(pteMkclean(c.pte())))).isTrue();
             assertThat(pteDirty(pteMkclean(pteMkdirty(c.pte())))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void mkwriteIsWritableAndWrprotectAfterMkwriteIsNot(Case c) {
+        void mkwriteIsWritableAndWrprotectAfterMkwriteIsNot(final Case c)
+        {
             assertThat(pteWrite(pteMkwrite(c.pte()))).isTrue();
             assertThat(pteWrite(pteMkwrite(pteWrprotect(c.pte())))).isTrue();
             assertThat(pteWrite(pteWrprotect(pteMkwrite(c.pte())))).isFalse();
@@ -110,14 +187,16 @@ class X86PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void dirtySurvivesWrprotectAndCleanStaysClean(Case c) {
+        void dirtySurvivesWrprotectAndCleanStaysClean(final Case c)
+        {
             assertThat(pteDirty(pteWrprotect(pteMkdirty(c.pte())))).isTrue();
             assertThat(pteDirty(pteWrprotect(pteMkclean(c.pte())))).isFalse();
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void mkwriteKeepsDirtinessAsItWas(Case c) {
+        void mkwriteKeepsDirtinessAsItWas(final Case c)
+        {
             // The Oct 2025 additions to debug_vm_pgtable (written against pte_mkwrite_novma).
             assertThat(pteDirty(pteMkwrite(pteMkdirty(c.pte())))).isTrue();
             assertThat(pteDirty(pteMkwrite(pteMkclean(c.pte())))).isFalse();
@@ -126,15 +205,18 @@ class X86PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void pfnSurvivesTheRoundTripThroughPfnPteAndPgprot(Case c) {
+        void pfnSurvivesTheRoundTripThroughPfnPteAndPgprot(final Case c)
+        {
             assertThat(ptePfn(c.pte())).isEqualTo(FIXED_PFN);
             assertThat(pfnPte(ptePfn(c.pte()), ptePgprot(c.pte()))).isEqualTo(c.pte());
         }
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void advancePfnMovesOnlyThePfn(Case c) {
-            for (long n : new long[] {1, 15, 16, 511}) {
+        void advancePfnMovesOnlyThePfn(final Case c)
+        {
+            for (long n : new long[] {1, 15, 16, 511})
+            {
                 long next = pteAdvancePfn(c.pte(), n);
                 assertThat(ptePfn(next)).isEqualTo(FIXED_PFN + n);
                 assertThat(ptePgprot(next)).isEqualTo(ptePgprot(c.pte()));
@@ -144,11 +226,14 @@ class X86PteTest {
 
         @ParameterizedTest(name = "{0}")
         @MethodSource("io.forksim.pte.X86PteTest#sweep")
-        void dirtyLivesInDWhileWritableAndInSavedDirtyWhileNot(Case c) {
+        void dirtyLivesInDWhileWritableAndInSavedDirtyWhileNot(final Case c)
+        {
             // Write=0,Dirty=1 is a shadow-stack PTE to a CET CPU, so no helper may create it;
             // and a writable PTE keeps its dirtiness in D, never in SavedDirty.
-            for (LongUnaryOperator first : MODIFIERS) {
-                for (LongUnaryOperator second : MODIFIERS) {
+            for (LongUnaryOperator first : MODIFIERS)
+            {
+                for (LongUnaryOperator second : MODIFIERS)
+                {
                     long p = second.applyAsLong(first.applyAsLong(c.pte()));
                     assertThat(p & (RW | DIRTY)).as("RW|D of 0x%x", p).isNotEqualTo(DIRTY);
                     assertThat(p & (RW | SAVED_DIRTY)).as("RW|SVD of 0x%x", p)
@@ -160,10 +245,12 @@ class X86PteTest {
 
     @Nested
     @DisplayName("exact words from the kernel definitions")
-    class ExactWords {
+    class ExactWords
+    {
 
         @Test
-        void protectionConstantsMatchPgtableTypes() {
+        void protectionConstantsMatchPgtableTypes()
+        {
             // PAGE_NONE = _PAGE_PROTNONE(0x100) | _PAGE_ACCESSED(0x20)
             assertThat(PAGE_NONE).isEqualTo(0x120L);
             // P(1) | US(4) | A(0x20) | NX(1<<63)
@@ -182,7 +269,8 @@ class X86PteTest {
         }
 
         @Test
-        void vmGetPageProtFollowsProtectionMap() {
+        void vmGetPageProtFollowsProtectionMap()
+        {
             assertThat(vmGetPageProt(false, false, false, false)).isEqualTo(PAGE_NONE);
             assertThat(vmGetPageProt(true, false, false, false)).isEqualTo(PAGE_READONLY);
             assertThat(vmGetPageProt(true, true, false, false)).isEqualTo(PAGE_COPY);
@@ -198,13 +286,15 @@ class X86PteTest {
         }
 
         @Test
-        void privateWritableMappingsStartReadOnlyAndSharedWritableOnesWritable() {
+        void privateWritableMappingsStartReadOnlyAndSharedWritableOnesWritable()
+        {
             assertThat(pteWrite(pfnPte(FIXED_PFN, vmGetPageProt(true, true, false, false)))).isFalse();
             assertThat(pteWrite(pfnPte(FIXED_PFN, vmGetPageProt(true, true, false, true)))).isTrue();
         }
 
         @Test
-        void pfnPteOfPageCopyPutsPfnAtBit12UnderTheProtection() {
+        void pfnPteOfPageCopyPutsPfnAtBit12UnderTheProtection()
+        {
             // 0x1234 << 12 = 0x1234000, | PAGE_COPY 0x8000000000000025
             assertThat(pfnPte(0x1234, PAGE_COPY)).isEqualTo(0x8000000001234025L);
             // | PAGE_SHARED 0x8000000000000027
@@ -212,7 +302,8 @@ class X86PteTest {
         }
 
         @Test
-        void mkTableEntryIsThePhysicalAddressUnderPageTable() {
+        void mkTableEntryIsThePhysicalAddressUnderPageTable()
+        {
             // 0x5678 << 12 = 0x5678000, | _PAGE_TABLE 0x67
             long e = mkTableEntry(0x5678);
             assertThat(e).isEqualTo(0x5678067L);
@@ -224,13 +315,15 @@ class X86PteTest {
 
     @Nested
     @DisplayName("SavedDirty (bit 58) keeps dirtiness while RW is clear")
-    class SavedDirty {
+    class SavedDirty
+    {
 
         /** A dirty, writable shared PTE as the CPU leaves it: 0x8000000001234027 | D(0x40). */
         private static final long DIRTY_WRITABLE = 0x8000000001234067L;
 
         @Test
-        void wrprotectOfDirtyPteMovesDirtyIntoSavedDirty() {
+        void wrprotectOfDirtyPteMovesDirtyIntoSavedDirty()
+        {
             // clear RW (2) -> ...065; D (0x40) moves to bit 58 (0x0400000000000000) -> ...025
             long p = pteWrprotect(DIRTY_WRITABLE);
             assertThat(p).isEqualTo(0x8400000001234025L);
@@ -241,18 +334,21 @@ class X86PteTest {
         }
 
         @Test
-        void mkwriteMovesSavedDirtyBackIntoDirty() {
+        void mkwriteMovesSavedDirtyBackIntoDirty()
+        {
             long p = pteMkwrite(0x8400000001234025L);
             assertThat(p).isEqualTo(DIRTY_WRITABLE);
         }
 
         @Test
-        void wrprotectOfCleanPteOnlyClearsRw() {
+        void wrprotectOfCleanPteOnlyClearsRw()
+        {
             assertThat(pteWrprotect(0x8000000001234027L)).isEqualTo(0x8000000001234025L);
         }
 
         @Test
-        void mkdirtyOnReadOnlyPteSetsSavedDirtyAndSoftDirtyButNotD() {
+        void mkdirtyOnReadOnlyPteSetsSavedDirtyAndSoftDirtyButNotD()
+        {
             // PAGE_COPY pte 0x8000000001234025 | D | SOFT_DIRTY(0x800) = ...865, D -> bit 58
             long p = pteMkdirty(pfnPte(0x1234, PAGE_COPY));
             assertThat(p).isEqualTo(0x8400000001234825L);
@@ -260,19 +356,22 @@ class X86PteTest {
         }
 
         @Test
-        void mkdirtyOnWritablePteSetsDAndSoftDirty() {
+        void mkdirtyOnWritablePteSetsDAndSoftDirty()
+        {
             assertThat(pteMkdirty(0x8000000001234027L)).isEqualTo(0x8000000001234867L);
         }
 
         @Test
-        void mkcleanClearsBothDirtyBitsButKeepsSoftDirty() {
+        void mkcleanClearsBothDirtyBitsButKeepsSoftDirty()
+        {
             long p = pteMkclean(0x8400000001234825L);
             assertThat(p).isEqualTo(0x8000000001234825L);
             assertThat(pteDirty(pteMkclean(DIRTY_WRITABLE))).isFalse();
         }
 
         @Test
-        void mkuffdWpMarksAndWriteProtectsKeepingDirtiness() {
+        void mkuffdWpMarksAndWriteProtectsKeepingDirtiness()
+        {
             // | UFFD_WP (0x400), clear RW, D -> SavedDirty
             long p = pteMkuffdWp(DIRTY_WRITABLE);
             assertThat(p).isEqualTo(0x8400000001234425L);
@@ -283,10 +382,12 @@ class X86PteTest {
 
     @Nested
     @DisplayName("PROT_NONE stores the PFN inverted (L1TF)")
-    class ProtNone {
+    class ProtNone
+    {
 
         @Test
-        void pfnPteOfPageNoneInvertsThePfnField() {
+        void pfnPteOfPageNoneInvertsThePfnField()
+        {
             // ~(0x1234 << 12) & PFN_MASK = 0x000FFFFFFEDCB000, | PAGE_NONE 0x120
             long p = pfnPte(0x1234, PAGE_NONE);
             assertThat(p).isEqualTo(0x000FFFFFFEDCB120L);
@@ -297,7 +398,8 @@ class X86PteTest {
         }
 
         @Test
-        void advancePfnOnAnInvertedPteDecrementsTheWord() {
+        void advancePfnOnAnInvertedPteDecrementsTheWord()
+        {
             long p = pfnPte(0x1234, PAGE_NONE);
             long next = pteAdvancePfn(p, 1);
             assertThat(next).isEqualTo(p - 0x1000);
@@ -305,23 +407,27 @@ class X86PteTest {
         }
 
         @Test
-        void theZeroWordIsNeverInverted() {
+        void theZeroWordIsNeverInverted()
+        {
             assertThat(ptePfn(0)).isZero();
             assertThat(pteNone(0)).isTrue();
         }
 
         @Test
-        void presentPtesAreNotProtnone() {
+        void presentPtesAreNotProtnone()
+        {
             assertThat(pteProtnone(pfnPte(0x1234, PAGE_COPY))).isFalse();
         }
     }
 
     @Nested
     @DisplayName("pte_none")
-    class None {
+    class None
+    {
 
         @Test
-        void noneIgnoresAccessedAndDirtyLikeTheKnightsLandingErratumWorkaround() {
+        void noneIgnoresAccessedAndDirtyLikeTheKnightsLandingErratumWorkaround()
+        {
             assertThat(pteNone(ACCESSED | DIRTY)).isTrue();
             assertThat(pteNone(PRESENT)).isFalse();
             assertThat(isSwapPte(ACCESSED)).isFalse();
@@ -330,42 +436,51 @@ class X86PteTest {
 
     @Nested
     @DisplayName("swap entries")
-    class Swap {
+    class Swap
+    {
 
         @Test
-        void typeZeroOffsetZeroIsAllOnesInTheOffsetField() {
+        void typeZeroOffsetZeroIsAllOnesInTheOffsetField()
+        {
             // ~0 << 14 >>> 5 = bits 9..58 set; type 0
             assertThat(swpEntryToPte(0, 0)).isEqualTo(0x07FFFFFFFFFFFE00L);
         }
 
         @Test
-        void typeOneOffsetOne() {
+        void typeOneOffsetOne()
+        {
             // ~1 << 14 >>> 5 = 0x07FFFFFFFFFFFC00, | 1 << 59
             assertThat(swpEntryToPte(1, 1)).isEqualTo(0x0FFFFFFFFFFFFC00L);
         }
 
         @Test
-        void typeThirtyOneOffset0x123() {
+        void typeThirtyOneOffset0x123()
+        {
             // (~0x123 & (2^50-1)) << 9 = 0x07FFFFFFFFFDB800, | 31 << 59 = 0xF800000000000000
             assertThat(swpEntryToPte(31, 0x123)).isEqualTo(0xFFFFFFFFFFFDB800L);
         }
 
         @Test
-        void maxSwapfilesLeavesTheTopEightTypesToNonSwapEntries() {
+        void maxSwapfilesLeavesTheTopEightTypesToNonSwapEntries()
+        {
             assertThat(MAX_SWAPFILES).isEqualTo(24);
             assertThat(SWP_HWPOISON).isEqualTo(MAX_SWAPFILES);
             assertThat(SWP_MIGRATION_WRITE).isEqualTo(27);
             assertThat(SWP_PTE_MARKER).isEqualTo(31);
         }
 
-        static Stream<Arguments> extremes() {
+        static Stream<Arguments> extremes()
+        {
             int[] types = {0, 1, MAX_SWAPFILES - 1, SWP_HWPOISON, SWP_MIGRATION_READ,
                 SWP_MIGRATION_WRITE, SWP_DEVICE_EXCLUSIVE, SWP_PTE_MARKER};
             long[] offsets = {0, 1, 0x12345, 0xFFFF_FFFFL, MAX_SWP_OFFSET - 1, MAX_SWP_OFFSET};
             List<Arguments> args = new ArrayList<>();
-            for (int t : types) {
-                for (long o : offsets) {
-                    if (!(t == 0 && o == MAX_SWP_OFFSET)) {
+            for (int t : types)
+            {
+                for (long o : offsets)
+                {
+                    if (!(t == 0 && o == MAX_SWP_OFFSET))
+                    {
                         args.add(Arguments.of(t, o));
                     }
                 }
@@ -375,17 +490,22 @@ class X86PteTest {
 
         @ParameterizedTest(name = "type {0} offset {1}")
         @MethodSource("extremes")
-        void typeAndOffsetRoundTripUnderEveryFlagCombination(int type, long offset) {
+        void typeAndOffsetRoundTripUnderEveryFlagCombination(final int type, final long offset)
+        {
             long base = swpEntryToPte(type, offset);
-            for (int flags = 0; flags < 8; flags++) {
+            for (int flags = 0; flags < 8; flags++)
+            {
                 long p = base;
-                if ((flags & 1) != 0) {
+                if ((flags & 1) != 0)
+                {
                     p = pteSwpMkexclusive(p);
                 }
-                if ((flags & 2) != 0) {
+                if ((flags & 2) != 0)
+                {
                     p = pteSwpMkuffdWp(p);
                 }
-                if ((flags & 4) != 0) {
+                if ((flags & 4) != 0)
+                {
                     p = pteSwpMksoftDirty(p);
                 }
                 assertThat(isSwapPte(p)).as("isSwapPte 0x%x", p).isTrue();
@@ -401,7 +521,8 @@ class X86PteTest {
         }
 
         @Test
-        void swapFlagsSitInBitsOneToThree() {
+        void swapFlagsSitInBitsOneToThree()
+        {
             assertThat(SWP_SOFT_DIRTY).isEqualTo(1L << 1);
             assertThat(SWP_UFFD_WP).isEqualTo(1L << 2);
             assertThat(SWP_EXCLUSIVE).isEqualTo(1L << 3);
@@ -411,11 +532,13 @@ class X86PteTest {
 
     @Nested
     @DisplayName("bad input is rejected with the value in the message")
-    class BadInput {
+    class BadInput
+    {
 
         @ParameterizedTest
         @ValueSource(longs = {1L << 40, -1L, Long.MAX_VALUE})
-        void pfnThatDoesNotFitFortyBits(long pfn) {
+        void pfnThatDoesNotFitFortyBits(final long pfn)
+        {
             assertThatThrownBy(() -> pfnPte(pfn, PAGE_COPY))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("pfn=" + pfn);
@@ -425,12 +548,14 @@ class X86PteTest {
         }
 
         @Test
-        void largestPfnIsAccepted() {
+        void largestPfnIsAccepted()
+        {
             assertThat(ptePfn(pfnPte(MAX_PFN, PAGE_COPY))).isEqualTo(MAX_PFN);
         }
 
         @Test
-        void advancingPastTheLargestPfn() {
+        void advancingPastTheLargestPfn()
+        {
             long p = pfnPte(MAX_PFN, PAGE_COPY);
             assertThatThrownBy(() -> pteAdvancePfn(p, 1))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -438,7 +563,8 @@ class X86PteTest {
         }
 
         @Test
-        void protWithPfnBits() {
+        void protWithPfnBits()
+        {
             assertThatThrownBy(() -> pfnPte(1, PAGE_COPY | 0x1000))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("prot=0x8000000000001025");
@@ -446,7 +572,8 @@ class X86PteTest {
 
         @ParameterizedTest
         @ValueSource(longs = {1L << 50, -1L})
-        void swapOffsetThatDoesNotFitFiftyBits(long offset) {
+        void swapOffsetThatDoesNotFitFiftyBits(final long offset)
+        {
             assertThatThrownBy(() -> swpEntryToPte(1, offset))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("swap offset out of range: offset=" + offset);
@@ -454,14 +581,16 @@ class X86PteTest {
 
         @ParameterizedTest
         @ValueSource(ints = {32, -1, Integer.MIN_VALUE})
-        void swapTypeOutsideFiveBits(int type) {
+        void swapTypeOutsideFiveBits(final int type)
+        {
             assertThatThrownBy(() -> swpEntryToPte(type, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("type=" + type);
         }
 
         @Test
-        void swapEntryThatWouldReadAsNone() {
+        void swapEntryThatWouldReadAsNone()
+        {
             assertThatThrownBy(() -> swpEntryToPte(0, MAX_SWP_OFFSET))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("offset=" + MAX_SWP_OFFSET);
@@ -473,12 +602,15 @@ class X86PteTest {
     // -------------------------------------------------------------------------------------------
 
     @Test
-    void anyEncodableSwapEntryRoundTrips() {
+    void anyEncodableSwapEntryRoundTrips()
+    {
         SplittableRandom rnd = new SplittableRandom(0x5EED_0001L);
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 20_000; i++)
+        {
             int type = rnd.nextInt(MAX_SWP_TYPE + 1);
             long offset = rnd.nextLong(MAX_SWP_OFFSET + 1) >>> rnd.nextInt(50);
-            if (type == 0 && offset == MAX_SWP_OFFSET) {
+            if (type == 0 && offset == MAX_SWP_OFFSET)
+            {
                 continue; // would encode to the none PTE; rejected, tested above
             }
             long p = swpEntryToPte(type, offset);
@@ -489,9 +621,11 @@ class X86PteTest {
     }
 
     @Test
-    void anyPfnRoundTripsUnderAnyProtection() {
+    void anyPfnRoundTripsUnderAnyProtection()
+    {
         SplittableRandom rnd = new SplittableRandom(0x5EED_0002L);
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 20_000; i++)
+        {
             long pfn = rnd.nextLong(MAX_PFN + 1) >>> rnd.nextInt(40);
             int idx = rnd.nextInt(16);
             long prot = vmGetPageProt((idx & 1) != 0, (idx & 2) != 0, (idx & 4) != 0, (idx & 8) != 0);
