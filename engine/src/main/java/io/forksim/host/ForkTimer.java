@@ -4,7 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 
 /**
- * Times the host kernel's {@code fork()} of this JVM with and without a region, the seed thread's method: {@code runs}
+ * Times the host kernel's {@code fork()} of this JVM with and without a region, the method of the linux-mm thread "mm: Batch-copy PTE ranges during fork()": {@code runs}
  * runs of {@code iterations} iterations; each iteration forks once with the region and once without it (the region
  * MADV_DONTFORK, so dup_mmap skips its VMA), in an order that alternates by iteration. Only {@code fork()} is timed,
  * with {@link System#nanoTime()} in the parent; the child does nothing but {@code _exit(0)} and is reaped (untimed)

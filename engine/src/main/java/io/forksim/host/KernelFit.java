@@ -69,7 +69,7 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
             if (!SimShapes.hasTwin(s))
             {
                 rows.add(new Row(k, null, null, false, Double.NaN, Double.NaN,
-                    "no simulator twin: the engine has no PMD-mapped THP yet"));
+                    "outside the model: its events have no feature for copy_huge_pmd's per-THP work yet"));
                 continue;
             }
             messages.accept("simulating " + s.name() + " (" + arch + " folio-batch)");
@@ -83,7 +83,8 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
             rows.add(new Row(k, f.events(), perPage, outside == null, Double.NaN, Double.NaN, outside));
         }
         final List<String> notes = new ArrayList<>();
-        notes.add("order-9-pmd is outside the fit: the engine has no PMD-mapped THP yet, so it has no simulated events");
+        notes.add("order-9-pmd is outside the fit: the engine forks PMD-mapped THPs (pmd_copy events), but the model has no"
+            + " feature for copy_huge_pmd's per-THP work yet");
         notes.add("order-0: legacy, arch-batch and folio-batch have identical events on x86_64, so the model predicts"
             + " 0% between them; an instruction-level overhead (the thread's 3-5% for a non-constant batch size) is"
             + " outside it");

@@ -104,7 +104,7 @@ public final class KernelReport
                 out.add(String.format(Locale.ROOT, "| %-12s | %10.2f | %10.2f | %11.2f | %19.1f%% | %s", s.name(), l.nsPerPage(),
                     a.nsPerPage(), f.nsPerPage(), change(l, f), published(s)));
             }
-            out.add("  (ns/page; arch-batch against legacy is what the seed thread measured, folio-batch against legacy what David did)");
+            out.add("  (ns/page; arch-batch against legacy is what the linux-mm thread's seed patch measured, folio-batch against legacy what David did)");
             out.add("");
             out.addAll(goals(fit));
         }

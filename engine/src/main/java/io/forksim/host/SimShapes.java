@@ -75,7 +75,7 @@ public final class SimShapes
     {
         if (!hasTwin(shape))
         {
-            throw new IllegalArgumentException("the simulator has no twin of " + shape.name() + " (no PMD-mapped THP in the engine)");
+            throw new IllegalArgumentException("the cost model has no twin of " + shape.name() + " (no feature for copy_huge_pmd's work yet)");
         }
         final long ram = sizeBytes + sizeBytes / 256 + (64L << 20);
         try (Machine m = new Machine(Machine.Config.of(arch, ram)))

@@ -74,7 +74,8 @@ class KernelReportTest
         assertThat(t).anyMatch(s -> s.startsWith("  costs:   pte_table ") && s.contains("pte_wrprotect not fitted"));
         assertThat(t).anyMatch(s -> s.startsWith("  goal:    leave-one-out error <= 10% on every shape: "));
         assertThat(t).anyMatch(s -> s.startsWith("  goal:    order-9-pte legacy->folio-batch within 10 points of David's -30%: "));
-        assertThat(t).contains("  note: order-9-pmd is outside the fit: the engine has no PMD-mapped THP yet, so it has no simulated events");
+        assertThat(t).contains("  note: order-9-pmd is outside the fit: the engine forks PMD-mapped THPs (pmd_copy events), but the model has no"
+            + " feature for copy_huge_pmd's per-THP work yet");
 
         final JsonNode j = new ObjectMapper().readTree(KernelReport.json(HOST, SIZE, 8, 100, recorded(), fit));
         assertThat(j.at("/host/kernel_release").asText()).isEqualTo("6.18.44-test");
@@ -87,7 +88,7 @@ class KernelReportTest
         assertThat(j.at("/shapes/0/model_ns_per_page").isNumber()).isTrue();
         assertThat(j.at("/shapes/0/loo_error_pct").isNumber()).isTrue();
         assertThat(j.at("/shapes/2/not_built").asText()).endsWith("hugepages-64kB/enabled is never");
-        assertThat(j.at("/shapes/3/outside_fit").asText()).isEqualTo("no simulator twin: the engine has no PMD-mapped THP yet");
+        assertThat(j.at("/shapes/3/outside_fit").asText()).isEqualTo("outside the model: its events have no feature for copy_huge_pmd's per-THP work yet");
         assertThat(j.at("/costs_ns/pte").isNumber()).isTrue();
         assertThat(j.at("/costs_ns").has("pte_wrprotect")).isFalse();
         assertThat(j.at("/r2").isNumber()).isTrue();

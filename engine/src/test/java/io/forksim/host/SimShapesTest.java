@@ -56,6 +56,6 @@ class SimShapesTest
         assertThat(SimShapes.hasTwin(Shape.ORDER_9_PMD)).isFalse();
         assertThatThrownBy(() -> SimShapes.fork(Shape.ORDER_9_PMD, SIZE, "x86_64", Strategy.FOLIO_BATCH))
             .isInstanceOf(IllegalArgumentException.class)
-            .hasMessage("the simulator has no twin of order-9-pmd (no PMD-mapped THP in the engine)");
+            .hasMessage("the cost model has no twin of order-9-pmd (no feature for copy_huge_pmd's work yet)");
     }
 }
