@@ -21,7 +21,6 @@ import io.forksim.harness.Workers;
 import io.forksim.host.SimShapes;
 import io.forksim.host.ThpSysfs;
 import io.forksim.pgtable.PageTables;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,7 +35,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -82,18 +80,18 @@ public final class ForkCommand implements Callable<Integer>
     long size;
 
     @Option(names = "--orders", paramLabel = "ORDERS", split = ",", defaultValue = "0,4,9,9pmd",
-        converter = OrderConverter.class,
+        converter = Converters.OrderConverter.class,
         description = "Folio orders to populate with, each 0..9 or 9pmd: 0 = 4 KiB pages, 4 = 64 KiB (one contpte block),"
             + " 9 = PTE-mapped 2 MiB, 9pmd = PMD-mapped 2 MiB THPs (default: ${DEFAULT-VALUE}).")
     List<Integer> orders;
 
     @Option(names = "--arch", paramLabel = "ARCHES", split = ",", defaultValue = "x86_64,arm64",
-        converter = ArchConverter.class,
+        converter = Converters.ArchConverter.class,
         description = "Simulated architectures: x86_64, arm64 (default: ${DEFAULT-VALUE}).")
     List<String> archs;
 
     @Option(names = "--strategy", paramLabel = "STRATEGIES", split = ",", defaultValue = "legacy,arch-batch,folio-batch",
-        converter = StrategyConverter.class,
+        converter = Converters.StrategyConverter.class,
         description = "Copy strategies: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default: ${DEFAULT-VALUE}).")
     List<StrategyChoice> strategies;
 
@@ -171,57 +169,6 @@ public final class ForkCommand implements Callable<Integer>
 
     @Option(names = "--worker", hidden = true, description = "Internal: run as the worker JVM of one arch.")
     boolean worker;
-
-    /** For --arch: x86_64 or arm64 (aliases x86-64, amd64, aarch64). */
-    /** For --orders: {@link FolioOrder} codes. */
-    public static final class OrderConverter implements CommandLine.ITypeConverter<Integer>
-    {
-        @Override
-        public Integer convert(final String value)
-        {
-            try
-            {
-                return FolioOrder.parse(value);
-            }
-            catch (final IllegalArgumentException e)
-            {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    public static final class ArchConverter implements CommandLine.ITypeConverter<String>
-    {
-        @Override
-        public String convert(final String value)
-        {
-            final String v = value.trim().toLowerCase(Locale.ROOT);
-            return switch (v)
-            {
-                case "x86_64", "x86-64", "amd64", "x86" -> "x86_64";
-                case "arm64", "aarch64" -> "arm64";
-                default -> throw new CommandLine.TypeConversionException("unknown arch '" + value + "' (expected x86_64 or arm64)");
-            };
-        }
-    }
-
-    /** For --strategy: the engine's names. */
-    public static final class StrategyConverter implements CommandLine.ITypeConverter<StrategyChoice>
-    {
-        @Override
-        public StrategyChoice convert(final String value)
-        {
-            try
-            {
-                return StrategyChoice.parse(value);
-            }
-            catch (final IllegalArgumentException e)
-            {
-                throw new CommandLine.TypeConversionException("unknown strategy '" + value
-                    + "' (expected legacy, arch-batch, folio-batch or contpte-basic)");
-            }
-        }
-    }
 
     private Main.UsageException bad(final String message)
     {

@@ -213,7 +213,7 @@ public final class SnapshotCommand implements Runnable
         @Parameters(index = "0", paramLabel = "FILE", description = "The snapshot file.")
         Path file;
 
-        @Option(names = "--strategy", defaultValue = "folio-batch", converter = ForkCommand.StrategyConverter.class,
+        @Option(names = "--strategy", defaultValue = "folio-batch", converter = Converters.StrategyConverter.class,
             description = "Copy strategy of the test fork (default: ${DEFAULT-VALUE}; contpte-basic machines always use contpte-basic).")
         StrategyChoice strategy;
 

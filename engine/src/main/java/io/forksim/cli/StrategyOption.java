@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 public final class StrategyOption
 {
     @Option(names = "--strategy", paramLabel = "STRATEGY", defaultValue = "folio-batch",
-        converter = ForkCommand.StrategyConverter.class,
+        converter = Converters.StrategyConverter.class,
         description = "Fork copy strategy: legacy, arch-batch, folio-batch, contpte-basic (arm64 only) (default:"
             + " ${DEFAULT-VALUE}).")
     StrategyChoice strategy;
