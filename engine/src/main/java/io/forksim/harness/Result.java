@@ -1,5 +1,6 @@
 package io.forksim.harness;
 
+import io.forksim.stats.RunStatistics;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,7 +2,7 @@ package io.forksim.host;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.forksim.harness.RunStatistics;
+import io.forksim.stats.RunStatistics;
 
 /**
  * The host kernel's fork() cost for one shape, as a worker JVM measured it (one JSON line on its stdout).

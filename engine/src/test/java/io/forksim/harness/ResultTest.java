@@ -1,5 +1,6 @@
 package io.forksim.harness;
 
+import io.forksim.stats.RunStatistics;
 import io.forksim.stats.Events;
 import org.junit.jupiter.api.Test;
 

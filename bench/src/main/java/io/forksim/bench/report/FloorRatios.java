@@ -1,6 +1,6 @@
 package io.forksim.bench.report;
 
-import io.forksim.harness.RunStatistics;
+import io.forksim.stats.RunStatistics;
 
 import java.util.ArrayList;
 import java.util.List;

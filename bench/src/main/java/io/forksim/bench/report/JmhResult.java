@@ -3,7 +3,7 @@ package io.forksim.bench.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.forksim.harness.RunStatistics;
+import io.forksim.stats.RunStatistics;
 
 import java.io.IOException;
 import java.nio.file.Files;

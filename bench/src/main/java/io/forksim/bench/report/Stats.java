@@ -1,6 +1,6 @@
 package io.forksim.bench.report;
 
-import io.forksim.harness.RunStatistics;
+import io.forksim.stats.RunStatistics;
 
 /**
  * Which samples of a JMH metric the gate's ratios are computed over; the statistics themselves are

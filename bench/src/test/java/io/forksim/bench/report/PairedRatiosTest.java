@@ -2,7 +2,7 @@ package io.forksim.bench.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.forksim.harness.RunStatistics;
+import io.forksim.stats.RunStatistics;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.forksim.harness;
+package io.forksim.stats;
 
 import org.hipparchus.distribution.continuous.TDistribution;
 import org.hipparchus.stat.descriptive.DescriptiveStatistics;

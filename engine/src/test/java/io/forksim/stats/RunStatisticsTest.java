@@ -1,7 +1,7 @@
-package io.forksim.harness;
+package io.forksim.stats;
 
-import io.forksim.harness.RunStatistics.Ratio;
-import io.forksim.harness.RunStatistics.Verdict;
+import io.forksim.stats.RunStatistics.Ratio;
+import io.forksim.stats.RunStatistics.Verdict;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
