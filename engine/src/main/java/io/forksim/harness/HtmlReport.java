@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * {@code forksim fork --html FILE}: the results as one self-contained HTML page. It holds the header of the text
@@ -125,47 +126,39 @@ public final class HtmlReport
     private static void relativeTable(final StringBuilder b, final String arch, final List<Result> rs, final List<Integer> orders,
         final List<String> strategies)
     {
-        b.append("<table class=\"thread\">\n<tr><th rowspan=\"2\">").append(Html.escape(arch)).append(" / fork / microbench</th>");
-        for (final int o : orders)
-        {
-            b.append("<th colspan=\"2\">").append(FolioOrder.column(o)).append("</th>");
-        }
-        b.append("</tr>\n<tr>");
-        for (int i = 0; i < orders.size(); i++)
-        {
-            b.append("<th>mean</th><th>stdev</th>");
-        }
-        b.append("</tr>\n");
-        for (final String s : strategies)
-        {
-            if (rs.stream().noneMatch(r -> r.strategy().equals(s)))
-            {
-                continue;
-            }
-            b.append("<tr><td>").append(Html.escape(s)).append("</td>");
-            for (final int o : orders)
-            {
-                final Result r = find(rs, o, s);
-                num(b, r == null ? "" : pct(r.vsLegacyPct()));
-                num(b, r == null ? "" : pct(r.stdevPct()));
-            }
-            b.append("</tr>\n");
-        }
-        b.append("</table>\n");
+        table(b, "thread", arch + " / fork / microbench", rs, orders, strategies, List.of("mean", "stdev"),
+            r -> List.of(pct(r.vsLegacyPct()), pct(r.stdevPct())));
     }
 
     private static void absoluteTable(final StringBuilder b, final List<Result> rs, final List<Integer> orders,
         final List<String> strategies)
     {
-        b.append("<table class=\"absolute\">\n<tr><th rowspan=\"2\">strategy</th>");
+        table(b, "absolute", "strategy", rs, orders, strategies, List.of("ns/page", "ms/fork", "teardown ms"),
+            r -> List.of(String.format(Locale.ROOT, "%.2f", r.nsPerPage()), String.format(Locale.ROOT, "%.3f", r.meanNs() / 1e6),
+                String.format(Locale.ROOT, "%.3f", r.teardownNs() / 1e6)));
+    }
+
+    /**
+     * One table: a row per strategy that has results, a column group per order with {@code heads} under it, and the
+     * cells {@code cells} gives for each result (empty where a strategy has no result at an order).
+     */
+    private static void table(final StringBuilder b, final String cssClass, final String corner, final List<Result> rs,
+        final List<Integer> orders, final List<String> strategies, final List<String> heads,
+        final Function<Result, List<String>> cells)
+    {
+        b.append("<table class=\"").append(cssClass).append("\">\n<tr><th rowspan=\"2\">").append(Html.escape(corner))
+            .append("</th>");
         for (final int o : orders)
         {
-            b.append("<th colspan=\"3\">").append(FolioOrder.column(o)).append("</th>");
+            b.append("<th colspan=\"").append(heads.size()).append("\">").append(FolioOrder.column(o)).append("</th>");
         }
         b.append("</tr>\n<tr>");
         for (int i = 0; i < orders.size(); i++)
         {
-            b.append("<th>ns/page</th><th>ms/fork</th><th>teardown ms</th>");
+            for (final String h : heads)
+            {
+                b.append("<th>").append(h).append("</th>");
+            }
         }
         b.append("</tr>\n");
         for (final String s : strategies)
@@ -178,9 +171,10 @@ public final class HtmlReport
             for (final int o : orders)
             {
                 final Result r = find(rs, o, s);
-                num(b, r == null ? "" : String.format(Locale.ROOT, "%.2f", r.nsPerPage()));
-                num(b, r == null ? "" : String.format(Locale.ROOT, "%.3f", r.meanNs() / 1e6));
-                num(b, r == null ? "" : String.format(Locale.ROOT, "%.3f", r.teardownNs() / 1e6));
+                for (int i = 0; i < heads.size(); i++)
+                {
+                    num(b, r == null ? "" : cells.apply(r).get(i));
+                }
             }
             b.append("</tr>\n");
         }

@@ -49,8 +49,12 @@ final class SplitFolio
     {
         final MemMap memmap = m.memmap();
         final int nr = 1 << memmap.order(head);
-        final boolean[] mapped = mappedPages(m, mm, head, nr);
         final List<long[]> unmapped = unmapFolio(m, mm, head, nr);
+        final boolean[] mapped = new boolean[nr];
+        for (final long[] e : unmapped)
+        {
+            mapped[(int)(m.arch().ptePfn(e[2]) - head)] = true;
+        }
         final int flags = memmap.flags(head) & ~(PageDescriptor.ORDER_MASK | PageDescriptor.PG_HEAD | PageDescriptor.PG_TAIL
             | PageDescriptor.PG_MM_IDS_SHARED);
         for (int i = 0; i < nr; i++)
@@ -116,36 +120,5 @@ final class SplitFolio
         {
             arch.setPtes(m.events(), pt.segment(e[0]), pt.base(e[0]), (int)e[1], arch.pteMknoncont(e[2]), 1);
         }
-    }
-
-    /** Which pages of the folio a PTE of {@code mm} maps (one walk of mm's page tables). */
-    private static boolean[] mappedPages(final Machine m, final Mm mm, final long head, final int nr)
-    {
-        final Arch arch = m.arch();
-        final PageTables pt = m.pageTables();
-        final boolean[] mapped = new boolean[nr];
-        for (final Vma v : mm.vmas.values())
-        {
-            pt.forEachPteTable(mm.pgd, v.start, v.end, (table, tableVa) ->
-            {
-                final long from = Math.max(v.start, tableVa);
-                final long to = Math.min(v.end, tableVa + PageTables.PMD_SIZE);
-                final int i0 = PageTables.pteIndex(from);
-                final int n = (int)((to - from) >>> Arch.PAGE_SHIFT);
-                for (int i = i0; i < i0 + n; i++)
-                {
-                    final long pte = Arch.peek(pt.segment(table), pt.base(table), i);
-                    if (!arch.pteNone(pte) && arch.ptePresent(pte))
-                    {
-                        final long pfn = arch.ptePfn(pte);
-                        if (pfn >= head && pfn < head + nr)
-                        {
-                            mapped[(int)(pfn - head)] = true;
-                        }
-                    }
-                }
-            });
-        }
-        return mapped;
     }
 }
