@@ -1,6 +1,7 @@
 package io.forksim.harness;
 
 import io.forksim.mem.CopyBandwidth;
+import io.forksim.mem.LastLevelCache;
 import io.forksim.mem.OffHeapArena;
 
 import java.util.ArrayList;
@@ -48,6 +49,12 @@ public final class ScaleReport
                 l.repeat().medianWall() * l.pages() / 1e9)));
         final CopyBandwidth.Floor f = r.floor();
         out.add(row("bytes a fork touches", touched(f, b.pages()), touched(f, l.pages())));
+        final LastLevelCache.Cache llc = LastLevelCache.host();
+        if (llc != null)
+        {
+            out.add(row("host L" + llc.level() + " cache " + Units.formatSize(llc.bytes()), fits(f, b.pages(), llc),
+                fits(f, l.pages(), llc)));
+        }
         out.add(row("bandwidth floor (FFM)", String.format(Locale.ROOT, "%.2f ns/page, %.1f GB/s", f.nsPerPage(),
             f.bytesPerSecond() / 1e9), String.format(Locale.ROOT, "loop over %s pages' worth (%s)", String.format(Locale.ROOT,
             "%,d", f.pages()), Units.formatSize((long)(f.pages() * f.bytesPerPage())))));
@@ -75,6 +82,12 @@ public final class ScaleReport
     private static String touched(final CopyBandwidth.Floor f, final long pages)
     {
         return String.format(Locale.ROOT, "%s (%.1f B/page)", Units.formatSize((long)(f.bytesPerPage() * pages)), f.bytesPerPage());
+    }
+
+    /** Whether a fork of {@code pages} touches less than the cache holds (then it runs from the cache, not from DRAM). */
+    private static String fits(final CopyBandwidth.Floor f, final long pages, final LastLevelCache.Cache llc)
+    {
+        return f.bytesPerPage() * pages < llc.bytes() ? "fork's bytes fit" : "fork's bytes do not fit";
     }
 
     private static String floorMultiple(final ScaleRun.Measured m, final CopyBandwidth.Floor f)
