@@ -24,11 +24,11 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
 {
     /**
      * Model event priority, the order in which columns enter the fit: small_folio_pte, large_folio_pte,
-     * large_folio_call, pte_table, zero_pte, huge_pmd, pte_wrprotect. The folio kinds come first because the shapes
-     * are mostly made of them and legacy and folio-batch differ in large_folio_call alone, so the predictions rest
-     * on them.
+     * large_folio_call, pte_table, zero_pte, large_folio, huge_pmd, pte_wrprotect. The folio kinds come first
+     * because the shapes are mostly made of them and legacy and folio-batch differ in large_folio_call alone, so
+     * the predictions rest on them.
      */
-    static final int[] PRIORITY = {2, 3, 4, 0, 1, 5, 6};
+    static final int[] PRIORITY = {2, 3, 4, 0, 1, 5, 6, 7};
     /** The main job's shapes the predictions are made for. */
     public static final List<Shape> PREDICTED_SHAPES = List.of(Shape.ORDER_0, Shape.mthp(4), Shape.ORDER_9_PTE);
 
@@ -83,7 +83,7 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
             + " outside it");
         notes.add("legacy on a large folio is charged large_folio_call per PTE: the cost of a 6.18 copy_present_ptes call"
             + " on a large folio (folio_pte_batch set-up, folio_ref_add, folio_add_large_mapcount), which order-9-pte-half"
-            + " and the mTHP orders measure; Linux 6.8's loop did a folio_get and one _mapcount atomic per PTE instead,"
+            + " and order-9-pte-holes measure; Linux 6.8's loop did a folio_get and one _mapcount atomic per PTE instead,"
             + " so where 6.18's call does more, the predicted legacy cost is too high");
         if (fitRows.size() < 2)
         {

@@ -239,7 +239,7 @@ public final class ShapeBuilder
                 }
                 return Outcome.ok(true, smaps + ", " + faults);
             }
-            case PTE_MAPPED_THP, PTE_MAPPED_THP_HALF ->
+            case PTE_MAPPED_THP, PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES ->
             {
                 if (built.anonHugeBytes() != len)
                 {
@@ -265,9 +265,9 @@ public final class ShapeBuilder
                 {
                     return Outcome.notBuilt("PTE-mapped 2 MiB folios did not come out: " + after, "none");
                 }
-                if (shape.kind() == Shape.Kind.PTE_MAPPED_THP_HALF)
+                if (shape.holeStride() != 0)
                 {
-                    return zapOddPages(start, len, pages, exact, faults + "; " + after, sysfs, splitPmdBefore);
+                    return zapHoles(shape, start, len, pages, exact, faults + "; " + after, sysfs, splitPmdBefore);
                 }
                 return Outcome.ok(c != null || nrAnonPmdBefore >= 0, faults + "; " + after);
             }
@@ -276,28 +276,30 @@ public final class ShapeBuilder
     }
 
     /**
-     * order-9-pte-half: MADV_DONTNEED of every odd page of the PTE-mapped 2 MiB folios. A zap of some PTEs of a large
-     * folio splits nothing (the folio only goes on the deferred split queue), so each folio keeps its 512 pages, 256
-     * of them mapped: every copy_present_ptes call then copies one PTE of a large folio.
+     * order-9-pte-half and order-9-pte-holes: MADV_DONTNEED of one page per {@link Shape#holeStride()} of the
+     * PTE-mapped 2 MiB folios. A zap of some PTEs of a large folio splits nothing (the folio only goes on the
+     * deferred split queue), so each folio keeps its 512 pages and every hole ends a folio batch.
      *
      * <p>Precondition: {@code [start, start + len)} is PTE-mapped 2 MiB folios, verified.
      */
-    private static Outcome zapOddPages(final long start, final long len, final long pages, final boolean exact,
+    private static Outcome zapHoles(final Shape shape, final long start, final long len, final long pages, final boolean exact,
         final String before, final ThpSysfs sysfs, final long splitPmdBefore)
     {
-        for (long o = HostRegion.PAGE; o < len; o += 2 * HostRegion.PAGE)
+        for (long o = shape.holeOffset(); o < len; o += shape.holeStride())
         {
             LibC.madvise(start + o, HostRegion.PAGE, LibC.MADV_DONTNEED);
         }
+        final long mapped = len - len / shape.holeStride() * HostRegion.PAGE;
         final Smaps z = Smaps.of(start);
         final FolioCensus c = exact ? FolioCensus.of(start, len, Shape.PMD_ORDER) : null;
         final long splits = sysfs.stat(ThpSysfs.PMD_KB, "split") - splitPmdBefore;
-        final String after = "after MADV_DONTNEED of every odd page: Rss " + (z.rssBytes() >> 10) + " kB, AnonHugePages "
-            + (z.anonHugeBytes() >> 10) + " kB, " + (c != null ? c.describe(Shape.PMD_ORDER) : "2048K split +" + splits + " (global counter)");
-        if (z.end() - z.start() != len || z.rssBytes() != len / 2 || z.anonHugeBytes() != 0
-            || (c != null ? !c.isHoled(pages / 2, len / HostRegion.PMD_SIZE) : splits != 0))
+        final String after = "after MADV_DONTNEED of one page per " + (shape.holeStride() >> 10) + " KiB: Rss " + (z.rssBytes() >> 10)
+            + " kB, AnonHugePages " + (z.anonHugeBytes() >> 10) + " kB, "
+            + (c != null ? c.describe(Shape.PMD_ORDER) : "2048K split +" + splits + " (global counter)");
+        if (z.end() - z.start() != len || z.rssBytes() != mapped || z.anonHugeBytes() != 0
+            || (c != null ? !c.isHoled(mapped / HostRegion.PAGE, len / HostRegion.PMD_SIZE) : splits != 0))
         {
-            return Outcome.notBuilt("2 MiB folios with every other page mapped did not come out: " + after, "none");
+            return Outcome.notBuilt("2 MiB folios with holes did not come out: " + after, "none");
         }
         return Outcome.ok(c != null, before + "; " + after);
     }

@@ -37,6 +37,10 @@ import java.util.Map;
  *   large_folio_call  a copy_present_ptes call on a large folio (one per batch): vm_normal_page, the batch set-up,
  *                     folio_ref_add and folio_add_large_mapcount on the folio's head lines (counted as the
  *                     engine's batches less the zero-page and order-0 calls)
+ *   large_folio       a large folio with PTEs in the region: the first touch of its struct pages (a memmap cache
+ *                     miss at a new place; its later pages' lines follow in address order). Folio-batch makes one
+ *                     call per folio unless holes break the batch, so order-9-pte-half and order-9-pte-holes are
+ *                     the shapes that tell this apart from large_folio_call
  *   huge_pmd          a PMD-mapped THP copy_huge_pmd shares (Events pmd_copy): the deposited PTE table (alloc and
  *                     zero), the PMD write-protect and store, folio_get, the rmap dup
  *   pte_wrprotect     parent PTEs write-protected, an atomic each (Events pte_atomic; zero in the steady state)
@@ -44,13 +48,14 @@ import java.util.Map;
  * Finer kernel work is a fixed combination of these for every shape that can be built: PTEs scanned are 512 per
  * table, present PTEs are zero_pte + small_folio_pte + large_folio_pte, copy_present_ptes calls are zero_pte +
  * small_folio_pte + large_folio_call, struct pages touched and atomics are fixed multiples of the folio kinds. A
- * model with them as separate costs would have columns no set of shapes can tell apart; these seven are the
+ * model with them as separate costs would have columns no set of shapes can tell apart; these eight are the
  * independent ones.
  */
 public final class SimShapes
 {
     public static final String[] FEATURES = {
-        "pte_table", "zero_pte", "small_folio_pte", "large_folio_pte", "large_folio_call", "huge_pmd", "pte_wrprotect"};
+        "pte_table", "zero_pte", "small_folio_pte", "large_folio_pte", "large_folio_call", "large_folio", "huge_pmd",
+        "pte_wrprotect"};
     /** Where the simulated region starts. */
     static final long BASE_VA = 1L << 40;
     private static final long PMD_SIZE = 2L << 20;
@@ -123,10 +128,10 @@ public final class SimShapes
                         parent.populate(a, PMD_SIZE, Shape.PMD_ORDER, FolioMapping.PMD);
                     }
                 }
-                case PTE_MAPPED_THP_HALF ->
+                case PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES ->
                 {
                     parent.populate(BASE_VA, sizeBytes, Shape.PMD_ORDER);
-                    for (long a = BASE_VA + Arch.PAGE_SIZE; a < end; a += 2 * Arch.PAGE_SIZE)
+                    for (long a = BASE_VA + shape.holeOffset(); a < end; a += shape.holeStride())
                     {
                         parent.madvise(a, Arch.PAGE_SIZE, Advice.DONTNEED);
                     }
@@ -144,7 +149,8 @@ public final class SimShapes
             child.exit();
             final long[] kinds = pteKinds(m, parent, sizeBytes);
             final double[] f = {
-                e.ptPagesAlloc - e.pmdCopy, kinds[0], kinds[1], kinds[2], e.batches - kinds[0] - kinds[1], e.pmdCopy, e.pteAtomic};
+                e.ptPagesAlloc - e.pmdCopy, kinds[0], kinds[1], kinds[2], e.batches - kinds[0] - kinds[1], kinds[3], e.pmdCopy,
+                e.pteAtomic};
             final Map<String, Long> ev = new LinkedHashMap<>();
             final long[] v = e.toArray();
             for (int i = 0; i < v.length; i++)
@@ -160,13 +166,14 @@ public final class SimShapes
 
     /**
      * The present PTEs of the parent's region by what they map: {zero page, a page of an order-0 folio, a page of a
-     * large folio}. PMD leaves are not PTEs and are not counted.
+     * large folio}, and the large folios those map. PMD leaves are not PTEs and are not counted.
      */
     private static long[] pteKinds(final Machine m, final Mm parent, final long sizeBytes)
     {
         final Arch arch = m.arch();
         final MemMap memmap = m.memmap();
-        final long[] n = new long[3];
+        final long[] n = new long[4];
+        long lastHead = -1;
         for (long a = BASE_VA; a < BASE_VA + sizeBytes; a += Arch.PAGE_SIZE)
         {
             final long pte = parent.peekPte(a);
@@ -174,7 +181,23 @@ public final class SimShapes
             {
                 continue;
             }
-            n[arch.pteSpecial(pte) ? 0 : memmap.order(arch.ptePfn(pte)) == 0 ? 1 : 2]++;
+            if (arch.pteSpecial(pte))
+            {
+                n[0]++;
+                continue;
+            }
+            final long pfn = arch.ptePfn(pte);
+            if (memmap.order(pfn) == 0)
+            {
+                n[1]++;
+                continue;
+            }
+            n[2]++;
+            if (memmap.folioHead(pfn) != lastHead)
+            {
+                lastHead = memmap.folioHead(pfn);
+                n[3]++;
+            }
         }
         return n;
     }
