@@ -43,9 +43,9 @@ public final class KernelReport
             + " _exit(0), a child alive after 1 s is killed and its sample dropped");
         out.add("");
         final boolean withModel = fit != null && fit.fit() != null;
-        out.add(String.format(Locale.ROOT, "| %-16s | %14s | %7s | %11s | %7s | %11s | %7s | %8s |%s", "shape", "kernel ns/page",
+        out.add(String.format(Locale.ROOT, "| %-17s | %14s | %7s | %11s | %7s | %11s | %7s | %8s |%s", "shape", "kernel ns/page",
             "stdev", "cpu ns/page", "stdev", "baseline ms", "dropped", "verified", withModel ? String.format(Locale.ROOT, " %13s | %9s |", "model ns/page", "LOO error") : ""));
-        out.add("|" + "-".repeat(18) + "|" + "-".repeat(16) + "|" + "-".repeat(9) + "|" + "-".repeat(13) + "|" + "-".repeat(9)
+        out.add("|" + "-".repeat(19) + "|" + "-".repeat(16) + "|" + "-".repeat(9) + "|" + "-".repeat(13) + "|" + "-".repeat(9)
             + "|" + "-".repeat(13) + "|" + "-".repeat(9)
             + "|" + "-".repeat(10) + "|" + (withModel ? "-".repeat(15) + "|" + "-".repeat(11) + "|" : ""));
         final List<String> notBuilt = new ArrayList<>();
@@ -65,7 +65,7 @@ public final class KernelReport
                 model = r.inFit() ? String.format(Locale.ROOT, " %13.2f | %8.1f%% |", r.modelNsPerPage(), r.looErrorPct())
                     : String.format(Locale.ROOT, " %13s | %9s |", "not fitted", "-");
             }
-            out.add(String.format(Locale.ROOT, "| %-16s | %14.2f | %6.1f%% | %11.2f | %6.1f%% | %11.3f | %7d | %8s |%s", k.shape(),
+            out.add(String.format(Locale.ROOT, "| %-17s | %14.2f | %6.1f%% | %11.2f | %6.1f%% | %11.3f | %7d | %8s |%s", k.shape(),
                 k.nsPerPage(), k.stdevPct(), k.cpuNsPerPage(), k.cpuStdevPct(), k.baselineMs(), k.droppedSamples(), k.folioOrderVerified() ? "yes" : "no", model));
         }
         out.addAll(notBuilt);

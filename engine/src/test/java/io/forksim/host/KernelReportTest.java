@@ -45,9 +45,9 @@ class KernelReportTest
         final List<String> t = KernelReport.text(HOST, SIZE, 8, 100, recorded(), null);
         assertThat(t.get(0)).isEqualTo("  host:    Linux 6.18.44-test, AMD EPYC (2 CPUs, virtualized: hypervisor flag set), CONFIG_PARAVIRT_XXL=y");
         assertThat(t).contains(
-            "| shape            | kernel ns/page |   stdev | cpu ns/page |   stdev | baseline ms | dropped | verified |",
-            "| order-0          |          38.60 |    2.5% |       37.60 |    1.5% |       3.100 |       1 |      yes |",
-            "| order-9-pmd      |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |",
+            "| shape             | kernel ns/page |   stdev | cpu ns/page |   stdev | baseline ms | dropped | verified |",
+            "| order-0           |          38.60 |    2.5% |       37.60 |    1.5% |       3.100 |       1 |      yes |",
+            "| order-9-pmd       |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |",
             "  not built: order-4: /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled is never; to enable: echo madvise >"
                 + " /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled (or run with --configure-thp)");
     }
@@ -73,7 +73,7 @@ class KernelReportTest
         assertThat(fit.prediction("legacy", "order-0").vsFolioBatchPct()).isEqualTo(0);
 
         final List<String> t = KernelReport.text(HOST, SIZE, 8, 100, recorded(), fit);
-        assertThat(t).anyMatch(s -> s.startsWith("| order-9-pmd      |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |"));
+        assertThat(t).anyMatch(s -> s.startsWith("| order-9-pmd       |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |"));
         assertThat(t).anyMatch(s -> s.startsWith("  costs:   pte_table ") && s.contains("pte_wrprotect not fitted"));
         assertThat(t).anyMatch(s -> s.startsWith("  goal:    leave-one-out error <= 10% on every shape: "));
         assertThat(t).anyMatch(s -> s.startsWith("  goal:    order-9-pte legacy->folio-batch within 10 points of David's -30%: "));
