@@ -31,9 +31,12 @@ import java.util.List;
  *                    folios stay whole (a zap splits nothing), and every     folios still whole (heads present, every
  *                    copy_present_ptes call copies one PTE of a large folio  present page in one)
  *   order-9-pmd-half a PMD THP in every even 2 MiB, the odd ones none        AnonHugePages = Rss = SIZE / 2
- *   order-9-pte-holes order-9-pte, then MADV_DONTNEED of page 8 of every 16:  Rss = SIZE * 15/16, AnonHugePages 0;
- *                    33 batches of 7..15 PTEs per whole 2 MiB folio: about  512-page folios still whole
- *                    order-4's calls per page, on one folio's struct pages
+ *   order-9-pte-holes16  order-9-pte, then MADV_DONTNEED of page 8 of every   Rss = SIZE * 15/16, AnonHugePages 0;
+ *                    16: 33 batches of 7..15 PTEs per whole 2 MiB folio      512-page folios still whole
+ *                    (about order-4's calls per page, on one folio's struct
+ *                    pages)
+ *   order-9-pte-holes4   the same with page 2 of every 4: 129 batches of 1..3 Rss = SIZE * 3/4, as above
+ *                    PTEs per folio
  * </pre>
  *
  * @param name the CLI name
@@ -56,7 +59,8 @@ public record Shape(String name, Kind kind, int order)
         ZERO_HALF,
         PTE_MAPPED_THP_HALF,
         PMD_MAPPED_THP_HALF,
-        PTE_MAPPED_THP_HOLES
+        PTE_MAPPED_THP_HOLES16,
+        PTE_MAPPED_THP_HOLES4
     }
 
     public static final int PMD_ORDER = 9;
@@ -72,9 +76,11 @@ public record Shape(String name, Kind kind, int order)
     public static final Shape ZERO_HALF = new Shape("zero-half", Kind.ZERO_HALF, 0);
     public static final Shape ORDER_9_PTE_HALF = new Shape("order-9-pte-half", Kind.PTE_MAPPED_THP_HALF, PMD_ORDER);
     public static final Shape ORDER_9_PMD_HALF = new Shape("order-9-pmd-half", Kind.PMD_MAPPED_THP_HALF, PMD_ORDER);
-    public static final Shape ORDER_9_PTE_HOLES = new Shape("order-9-pte-holes", Kind.PTE_MAPPED_THP_HOLES, PMD_ORDER);
+    public static final Shape ORDER_9_PTE_HOLES16 = new Shape("order-9-pte-holes16", Kind.PTE_MAPPED_THP_HOLES16, PMD_ORDER);
+    public static final Shape ORDER_9_PTE_HOLES4 = new Shape("order-9-pte-holes4", Kind.PTE_MAPPED_THP_HOLES4, PMD_ORDER);
     private static final List<Shape> NAMED = List.of(ORDER_0, ORDER_9_PTE, ORDER_9_PMD, ORDER_0_RO, ORDER_0_SPARSE,
-        ORDER_0_SPARSE16, ZERO, ORDER_0_HALF, ZERO_HALF, ORDER_9_PTE_HALF, ORDER_9_PMD_HALF, ORDER_9_PTE_HOLES);
+        ORDER_0_SPARSE16, ZERO, ORDER_0_HALF, ZERO_HALF, ORDER_9_PTE_HALF, ORDER_9_PMD_HALF, ORDER_9_PTE_HOLES16,
+        ORDER_9_PTE_HOLES4);
 
     /** The mTHP shape of folio order {@code order} (1..8). */
     public static Shape mthp(final int order)
@@ -108,7 +114,8 @@ public record Shape(String name, Kind kind, int order)
         out.add(ZERO_HALF);
         out.add(ORDER_9_PTE_HALF);
         out.add(ORDER_9_PMD_HALF);
-        out.add(ORDER_9_PTE_HOLES);
+        out.add(ORDER_9_PTE_HOLES16);
+        out.add(ORDER_9_PTE_HOLES4);
         return out;
     }
 
@@ -132,7 +139,7 @@ public record Shape(String name, Kind kind, int order)
         }
         throw new IllegalArgumentException("unknown shape '" + name + "' (order-0, order-1..order-8, order-9-pte, order-9-pmd,"
             + " order-0-ro, order-0-sparse, order-0-sparse16, zero, order-0-half, zero-half, order-9-pte-half, order-9-pmd-half,"
-            + " order-9-pte-holes)");
+            + " order-9-pte-holes16, order-9-pte-holes4)");
     }
 
     /** The distance between written pages of the sparse shapes (0 for the others). */
@@ -151,19 +158,25 @@ public record Shape(String name, Kind kind, int order)
     public boolean needsThp()
     {
         return kind == Kind.MTHP || kind == Kind.PTE_MAPPED_THP || kind == Kind.PMD_MAPPED_THP
-            || kind == Kind.PTE_MAPPED_THP_HALF || kind == Kind.PMD_MAPPED_THP_HALF || kind == Kind.PTE_MAPPED_THP_HOLES;
+            || kind == Kind.PTE_MAPPED_THP_HALF || kind == Kind.PMD_MAPPED_THP_HALF || holeStride() != 0;
     }
 
     /** The PTE-mapped 2 MiB shapes with holes: the distance between zapped pages (0 for the others). */
     public long holeStride()
     {
-        return kind == Kind.PTE_MAPPED_THP_HALF ? 2 * 4096L : kind == Kind.PTE_MAPPED_THP_HOLES ? 16 * 4096L : 0;
+        return switch (kind)
+        {
+            case PTE_MAPPED_THP_HALF -> 2 * 4096L;
+            case PTE_MAPPED_THP_HOLES4 -> 4 * 4096L;
+            case PTE_MAPPED_THP_HOLES16 -> 16 * 4096L;
+            default -> 0;
+        };
     }
 
     /** The PTE-mapped 2 MiB shapes with holes: the offset of the first zapped page. */
     public long holeOffset()
     {
-        return kind == Kind.PTE_MAPPED_THP_HALF ? 4096L : kind == Kind.PTE_MAPPED_THP_HOLES ? 8 * 4096L : 0;
+        return holeStride() / 2;
     }
 
     /** Whether the shape's folios are PMD-mapped (order-9-pmd and its half). */

@@ -239,7 +239,7 @@ public final class ShapeBuilder
                 }
                 return Outcome.ok(true, smaps + ", " + faults);
             }
-            case PTE_MAPPED_THP, PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES ->
+            case PTE_MAPPED_THP, PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES16, PTE_MAPPED_THP_HOLES4 ->
             {
                 if (built.anonHugeBytes() != len)
                 {
@@ -276,7 +276,7 @@ public final class ShapeBuilder
     }
 
     /**
-     * order-9-pte-half and order-9-pte-holes: MADV_DONTNEED of one page per {@link Shape#holeStride()} of the
+     * order-9-pte-half and the order-9-pte-holes shapes: MADV_DONTNEED of one page per {@link Shape#holeStride()} of the
      * PTE-mapped 2 MiB folios. A zap of some PTEs of a large folio splits nothing (the folio only goes on the
      * deferred split queue), so each folio keeps its 512 pages and every hole ends a folio batch.
      *

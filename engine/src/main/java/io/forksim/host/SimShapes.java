@@ -39,8 +39,8 @@ import java.util.Map;
  *                     engine's batches less the zero-page and order-0 calls)
  *   large_folio       a large folio with PTEs in the region: the first touch of its struct pages (a memmap cache
  *                     miss at a new place; its later pages' lines follow in address order). Folio-batch makes one
- *                     call per folio unless holes break the batch, so order-9-pte-half and order-9-pte-holes are
- *                     the shapes that tell this apart from large_folio_call
+ *                     call per folio unless holes break the batch, so order-9-pte-half and the order-9-pte-holes
+ *                     shapes are the ones that tell this apart from large_folio_call
  *   huge_pmd          a PMD-mapped THP copy_huge_pmd shares (Events pmd_copy): the deposited PTE table (alloc and
  *                     zero), the PMD write-protect and store, folio_get, the rmap dup
  *   pte_wrprotect     parent PTEs write-protected, an atomic each (Events pte_atomic; zero in the steady state)
@@ -128,7 +128,7 @@ public final class SimShapes
                         parent.populate(a, PMD_SIZE, Shape.PMD_ORDER, FolioMapping.PMD);
                     }
                 }
-                case PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES ->
+                case PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES16, PTE_MAPPED_THP_HOLES4 ->
                 {
                     parent.populate(BASE_VA, sizeBytes, Shape.PMD_ORDER);
                     for (long a = BASE_VA + shape.holeOffset(); a < end; a += shape.holeStride())

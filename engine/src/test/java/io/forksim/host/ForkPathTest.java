@@ -61,7 +61,8 @@ class ForkPathTest
         assumeTrue(pmd, "2 MiB THP not allowed with madvise");
         final java.util.Map<Shape, String> evidence = java.util.Map.of(
             Shape.ORDER_9_PTE_HALF, "after MADV_DONTNEED of one page per 8 KiB: Rss 4096 kB, AnonHugePages 0 kB",
-            Shape.ORDER_9_PTE_HOLES, "after MADV_DONTNEED of one page per 64 KiB: Rss 7680 kB, AnonHugePages 0 kB",
+            Shape.ORDER_9_PTE_HOLES16, "after MADV_DONTNEED of one page per 64 KiB: Rss 7680 kB, AnonHugePages 0 kB",
+            Shape.ORDER_9_PTE_HOLES4, "after MADV_DONTNEED of one page per 16 KiB: Rss 6144 kB, AnonHugePages 0 kB",
             Shape.ORDER_9_PMD_HALF, "Rss 4096 kB, AnonHugePages 4096 kB");
         for (final Shape s : evidence.keySet())
         {

@@ -45,9 +45,9 @@ class KernelReportTest
         final List<String> t = KernelReport.text(HOST, SIZE, 8, 100, recorded(), null);
         assertThat(t.get(0)).isEqualTo("  host:    Linux 6.18.44-test, AMD EPYC (2 CPUs, virtualized: hypervisor flag set), CONFIG_PARAVIRT_XXL=y");
         assertThat(t).contains(
-            "| shape             | kernel ns/page |   stdev | cpu ns/page |   stdev | baseline ms | dropped | verified |",
-            "| order-0           |          38.60 |    2.5% |       37.60 |    1.5% |       3.100 |       1 |      yes |",
-            "| order-9-pmd       |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |",
+            "| shape               | kernel ns/page |   stdev | cpu ns/page |   stdev | baseline ms | dropped | verified |",
+            "| order-0             |          38.60 |    2.5% |       37.60 |    1.5% |       3.100 |       1 |      yes |",
+            "| order-9-pmd         |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |",
             "  not built: order-4: /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled is never; to enable: echo madvise >"
                 + " /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled (or run with --configure-thp)");
     }
@@ -71,12 +71,17 @@ class KernelReportTest
         assertThat(a.nsPerPage()).as("x86 arch-batch has legacy's events").isEqualTo(l.nsPerPage());
         assertThat(f.nsPerPage()).isCloseTo(27.3, within(3.0));
         assertThat(fit.prediction("legacy", "order-0").vsFolioBatchPct()).isEqualTo(0);
+        final KernelFit.Prediction z = fit.prediction("legacy-zero-call", "order-9-pte");
+        final double[] legacyEvents = {515, 0, 0, 262144, 262144, 512, 0, 0};
+        assertThat(z.nsPerPage()).as("legacy with its calls priced as zero-page PTEs")
+            .isCloseTo(fit.fit().predict(KernelFit.callsAsZeroPage(legacyEvents)) / 262144, within(1e-9));
 
         final List<String> t = KernelReport.text(HOST, SIZE, 8, 100, recorded(), fit);
-        assertThat(t).anyMatch(s -> s.startsWith("| order-9-pmd       |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |"));
+        assertThat(t).anyMatch(s -> s.startsWith("| order-9-pmd         |           3.80 |    2.5% |        2.80 |    1.5% |       3.100 |       1 |      yes |"));
         assertThat(t).anyMatch(s -> s.startsWith("  costs:   pte_table ") && s.contains("pte_wrprotect not fitted"));
         assertThat(t).anyMatch(s -> s.startsWith("  goal:    leave-one-out error <= 10% on every shape: "));
-        assertThat(t).anyMatch(s -> s.startsWith("  goal:    order-9-pte legacy->folio-batch within 10 points of David's -30%: "));
+        assertThat(t).anyMatch(s -> s.startsWith("  goal:    order-9-pte legacy->folio-batch within 10 points of David's -30%: ")
+            && s.contains("; against legacy-zero-call "));
         assertThat(t).anyMatch(s -> s.startsWith("  note: legacy on a large folio is charged large_folio_call per PTE"));
 
         final JsonNode j = new ObjectMapper().readTree(KernelReport.json(HOST, SIZE, 8, 100, recorded(), fit));
@@ -95,7 +100,8 @@ class KernelReportTest
         assertThat(j.at("/costs_ns/huge_pmd").isNumber()).isTrue();
         assertThat(j.at("/costs_ns").has("pte_wrprotect")).isFalse();
         assertThat(j.at("/r2").isNumber()).isTrue();
-        assertThat(j.at("/predicted")).hasSize(9);
+        assertThat(j.at("/predicted")).hasSize(12);
+        assertThat(j.at("/predicted/1/strategy").asText()).isEqualTo("legacy-zero-call");
         assertThat(j.at("/predicted/0/strategy").asText()).isEqualTo("legacy");
         assertThat(j.at("/predicted/0/shape").asText()).isEqualTo("order-0");
         assertThat(j.at("/predicted/0/vs_folio_batch_pct").asDouble()).isEqualTo(0);

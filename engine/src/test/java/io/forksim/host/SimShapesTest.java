@@ -74,9 +74,11 @@ class SimShapesTest
     }
 
     @Test
-    void order9PteHolesBreaksEach2MiBFolioInto33BatchesOf7To15Ptes()
+    void theHolesShapesBreakEach2MiBFolioInto33BatchesOf7To15PtesOr129Of1To3()
     {
         // page 8 of every 16 zapped: [0..7], 31 x [9..23 + 16k], [505..511] per folio, 480 PTEs
-        assertThat(features(Shape.ORDER_9_PTE_HOLES, Strategy.FOLIO_BATCH)).containsExactly(5, 0, 0, 960, 66, 2, 0, 0);
+        assertThat(features(Shape.ORDER_9_PTE_HOLES16, Strategy.FOLIO_BATCH)).containsExactly(5, 0, 0, 960, 66, 2, 0, 0);
+        // page 2 of every 4 zapped: [0..1], 127 x [3..5 + 4k], [511] per folio, 384 PTEs
+        assertThat(features(Shape.ORDER_9_PTE_HOLES4, Strategy.FOLIO_BATCH)).containsExactly(5, 0, 0, 768, 258, 2, 0, 0);
     }
 }
