@@ -90,8 +90,9 @@ public record KernelFit(List<Row> rows, CostModel.Fit fit, List<Prediction> pred
             + " on a large folio (folio_pte_batch set-up, folio_ref_add, folio_add_large_mapcount), which order-9-pte-half"
             + " and the order-9-pte-holes shapes measure; Linux 6.8's loop did a folio_get and one _mapcount atomic per PTE"
             + " instead, so where 6.18's call does more, that legacy cost is too high. " + LEGACY_ZERO_CALL + " prices each"
-            + " such call as a zero-page PTE's (zero_pte: no struct page, no atomic), legacy without its per-call folio work:"
-            + " the two bracket 6.8's loop on this host");
+            + " such call as a zero-page PTE's (zero_pte: no struct page, no atomic): legacy without its per-call folio work"
+            + " (and with one PTE store counted twice, in zero_pte and in large_folio_pte); 6.8's loop lies between the"
+            + " two where that store is small next to the call");
         if (fitRows.size() < 2)
         {
             notes.add("no fit: " + fitRows.size() + " shape(s) measured with a twin; at least 2 are needed");
