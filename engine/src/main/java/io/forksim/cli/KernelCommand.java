@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "kernel", mixinStandardHelpOptions = true,
     description = {"Measures this host's real fork() on anonymous memory of several shapes (order-0, mTHP sizes, PTE- and"
-        + " PMD-mapped 2 MiB THP, read-only, sparse, zero page), and with --fit calibrates a cost model of forksim's events"
+        + " PMD-mapped 2 MiB THP, read-only, sparse, zero page, and halves of them with every other page none), and with --fit calibrates a cost model of forksim's events"
         + " on it."})
 public final class KernelCommand implements Callable<Integer>
 {
@@ -50,7 +50,8 @@ public final class KernelCommand implements Callable<Integer>
 
     @Option(names = "--shapes", paramLabel = "SHAPES", split = ",",
         description = "Shapes to measure (default: every shape this host offers): order-0, order-1..order-8, order-9-pte,"
-            + " order-9-pmd, order-0-ro, order-0-sparse, zero.")
+            + " order-9-pmd, order-0-ro, order-0-sparse, order-0-sparse16, zero, order-0-half, zero-half, order-9-pte-half,"
+            + " order-9-pmd-half.")
     List<String> shapes;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "8", description = "Runs per shape (default: ${DEFAULT-VALUE}).")

@@ -28,8 +28,9 @@ import java.nio.file.StandardOpenOption;
  * @param order0 present pages that are neither head nor tail (nor the zero page)
  * @param misaligned heads whose PFN is not a multiple of the folio size asked about, or whose tail run in the
  *     region is not 2^N − 1 consecutive PFNs
+ * @param largePages present pages of a large folio (heads and tails)
  */
-public record FolioCensus(long present, long zeroPage, long heads, long order0, long misaligned)
+public record FolioCensus(long present, long zeroPage, long heads, long order0, long misaligned, long largePages)
 {
     public static final Path PAGEMAP = Path.of("/proc/self/pagemap");
     public static final Path KPAGEFLAGS = Path.of("/proc/kpageflags");
@@ -95,6 +96,7 @@ public record FolioCensus(long present, long zeroPage, long heads, long order0, 
             long heads = 0;
             long order0 = 0;
             long misaligned = 0;
+            long large = 0;
             final long nr = 1L << order;
             for (int i = 0; i < pages; i++)
             {
@@ -115,6 +117,7 @@ public record FolioCensus(long present, long zeroPage, long heads, long order0, 
                 else if ((f & KPF_HEAD) != 0)
                 {
                     heads++;
+                    large++;
                     boolean ok = (pfn[i] & (nr - 1)) == 0 && i + nr <= pages;
                     for (int k = 1; ok && k < nr; k++)
                     {
@@ -126,8 +129,12 @@ public record FolioCensus(long present, long zeroPage, long heads, long order0, 
                 {
                     order0++;
                 }
+                else
+                {
+                    large++;
+                }
             }
-            return new FolioCensus(nPresent, zero, heads, order0, misaligned);
+            return new FolioCensus(nPresent, zero, heads, order0, misaligned, large);
         }
         catch (final IOException e)
         {
@@ -159,10 +166,20 @@ public record FolioCensus(long present, long zeroPage, long heads, long order0, 
         return present == pages && heads == pages >> order && misaligned == 0 && order0 == 0 && zeroPage == 0;
     }
 
-    /** "kpageflags: 262144 present, 512 heads of order 9 aligned, 0 order-0, 0 zero page". */
+    /**
+     * Whether the region is {@code present} present pages, each a page of a large folio, with {@code heads} folio
+     * heads among them (folios with holes: their heads are present, some tails are not).
+     */
+    public boolean isHoled(final long present, final long heads)
+    {
+        return this.present == present && largePages == present && this.heads == heads && order0 == 0 && zeroPage == 0;
+    }
+
+    /** "kpageflags: 262144 present, 512 large-folio heads (0 not a whole aligned order-9 folio), 262144 in large folios, 0 order-0, 0 zero page". */
     public String describe(final int order)
     {
         return "kpageflags: " + present + " present, " + heads + " large-folio heads" + (order > 0 ? " (" + misaligned
-            + " not a whole aligned order-" + order + " folio)" : "") + ", " + order0 + " order-0, " + zeroPage + " zero page";
+            + " not a whole aligned order-" + order + " folio)" : "") + ", " + largePages + " in large folios, " + order0 + " order-0, "
+            + zeroPage + " zero page";
     }
 }

@@ -70,8 +70,8 @@ public final class KernelWorker
     /** The shape must still be what was timed (khugepaged could have collapsed it): null if so. */
     private static ShapeBuilder.Outcome stillAsBuilt(final Shape shape, final HostRegion region, final Smaps s)
     {
-        final boolean pmd = shape.kind() == Shape.Kind.PMD_MAPPED_THP;
-        if (s.anonHugeBytes() != (pmd ? region.len() : 0))
+        final long pmdMapped = !shape.pmdMapped() ? 0 : shape.half() ? region.len() / 2 : region.len();
+        if (s.anonHugeBytes() != pmdMapped)
         {
             return new ShapeBuilder.Outcome(false, false, null, "the shape changed while it was timed: AnonHugePages "
                 + (s.anonHugeBytes() >> 10) + " kB afterwards (khugepaged?)", "none");

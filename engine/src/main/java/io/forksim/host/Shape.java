@@ -22,6 +22,21 @@ import java.util.List;
  *   zero             one page written and MADV_DONTNEED (the VMA gets an     Rss 0
  *                    anon_vma, so fork copies its PTEs), then every page
  *                    read: every PTE maps the shared zero page
+ *
+ *   the half shapes: every other 4 KiB page (or 2 MiB for order-9-pmd-half) left none, so that each cost of the
+ *   model rests on two shapes that mix it differently with the others
+ *   order-0-half     order-0 with only the even pages written               Rss = SIZE / 2, all order-0
+ *   zero-half        zero with only the even pages read                     Rss 0, SIZE / 8K zero-page PTEs
+ *   order-9-pte-half order-9-pte, then MADV_DONTNEED of every odd page: the  Rss = SIZE / 2, AnonHugePages 0; 512-page
+ *                    folios stay whole (a zap splits nothing), and every     folios still whole (heads present, every
+ *                    copy_present_ptes call copies one PTE of a large folio  present page in one)
+ *   order-9-pmd-half a PMD THP in every even 2 MiB, the odd ones none        AnonHugePages = Rss = SIZE / 2
+ *   order-9-pte-holes16  order-9-pte, then MADV_DONTNEED of page 8 of every   Rss = SIZE * 15/16, AnonHugePages 0;
+ *                    16: 33 batches of 7..15 PTEs per whole 2 MiB folio      512-page folios still whole
+ *                    (about order-4's calls per page, on one folio's struct
+ *                    pages)
+ *   order-9-pte-holes4   the same with page 2 of every 4: 129 batches of 1..3 Rss = SIZE * 3/4, as above
+ *                    PTEs per folio
  * </pre>
  *
  * @param name the CLI name
@@ -39,7 +54,13 @@ public record Shape(String name, Kind kind, int order)
         ORDER0_RO,
         SPARSE,
         SPARSE16,
-        ZERO
+        ZERO,
+        ORDER0_HALF,
+        ZERO_HALF,
+        PTE_MAPPED_THP_HALF,
+        PMD_MAPPED_THP_HALF,
+        PTE_MAPPED_THP_HOLES16,
+        PTE_MAPPED_THP_HOLES4
     }
 
     public static final int PMD_ORDER = 9;
@@ -51,6 +72,15 @@ public record Shape(String name, Kind kind, int order)
     public static final Shape ORDER_0_SPARSE = new Shape("order-0-sparse", Kind.SPARSE, 0);
     public static final Shape ORDER_0_SPARSE16 = new Shape("order-0-sparse16", Kind.SPARSE16, 0);
     public static final Shape ZERO = new Shape("zero", Kind.ZERO, 0);
+    public static final Shape ORDER_0_HALF = new Shape("order-0-half", Kind.ORDER0_HALF, 0);
+    public static final Shape ZERO_HALF = new Shape("zero-half", Kind.ZERO_HALF, 0);
+    public static final Shape ORDER_9_PTE_HALF = new Shape("order-9-pte-half", Kind.PTE_MAPPED_THP_HALF, PMD_ORDER);
+    public static final Shape ORDER_9_PMD_HALF = new Shape("order-9-pmd-half", Kind.PMD_MAPPED_THP_HALF, PMD_ORDER);
+    public static final Shape ORDER_9_PTE_HOLES16 = new Shape("order-9-pte-holes16", Kind.PTE_MAPPED_THP_HOLES16, PMD_ORDER);
+    public static final Shape ORDER_9_PTE_HOLES4 = new Shape("order-9-pte-holes4", Kind.PTE_MAPPED_THP_HOLES4, PMD_ORDER);
+    private static final List<Shape> NAMED = List.of(ORDER_0, ORDER_9_PTE, ORDER_9_PMD, ORDER_0_RO, ORDER_0_SPARSE,
+        ORDER_0_SPARSE16, ZERO, ORDER_0_HALF, ZERO_HALF, ORDER_9_PTE_HALF, ORDER_9_PMD_HALF, ORDER_9_PTE_HOLES16,
+        ORDER_9_PTE_HOLES4);
 
     /** The mTHP shape of folio order {@code order} (1..8). */
     public static Shape mthp(final int order)
@@ -80,6 +110,12 @@ public record Shape(String name, Kind kind, int order)
         out.add(ORDER_0_SPARSE);
         out.add(ORDER_0_SPARSE16);
         out.add(ZERO);
+        out.add(ORDER_0_HALF);
+        out.add(ZERO_HALF);
+        out.add(ORDER_9_PTE_HALF);
+        out.add(ORDER_9_PMD_HALF);
+        out.add(ORDER_9_PTE_HOLES16);
+        out.add(ORDER_9_PTE_HOLES4);
         return out;
     }
 
@@ -90,7 +126,7 @@ public record Shape(String name, Kind kind, int order)
      */
     public static Shape parse(final String name)
     {
-        for (final Shape s : List.of(ORDER_0, ORDER_9_PTE, ORDER_9_PMD, ORDER_0_RO, ORDER_0_SPARSE, ORDER_0_SPARSE16, ZERO))
+        for (final Shape s : NAMED)
         {
             if (s.name.equals(name))
             {
@@ -102,7 +138,8 @@ public record Shape(String name, Kind kind, int order)
             return mthp(name.charAt(6) - '0');
         }
         throw new IllegalArgumentException("unknown shape '" + name + "' (order-0, order-1..order-8, order-9-pte, order-9-pmd,"
-            + " order-0-ro, order-0-sparse, order-0-sparse16, zero)");
+            + " order-0-ro, order-0-sparse, order-0-sparse16, zero, order-0-half, zero-half, order-9-pte-half, order-9-pmd-half,"
+            + " order-9-pte-holes16, order-9-pte-holes4)");
     }
 
     /** The distance between written pages of the sparse shapes (0 for the others). */
@@ -120,6 +157,38 @@ public record Shape(String name, Kind kind, int order)
     /** Whether the shape needs a THP size enabled (its {@link #folioKb()}). */
     public boolean needsThp()
     {
-        return kind == Kind.MTHP || kind == Kind.PTE_MAPPED_THP || kind == Kind.PMD_MAPPED_THP;
+        return kind == Kind.MTHP || kind == Kind.PTE_MAPPED_THP || kind == Kind.PMD_MAPPED_THP
+            || kind == Kind.PTE_MAPPED_THP_HALF || kind == Kind.PMD_MAPPED_THP_HALF || holeStride() != 0;
+    }
+
+    /** The PTE-mapped 2 MiB shapes with holes: the distance between zapped pages (0 for the others). */
+    public long holeStride()
+    {
+        return switch (kind)
+        {
+            case PTE_MAPPED_THP_HALF -> 2 * 4096L;
+            case PTE_MAPPED_THP_HOLES4 -> 4 * 4096L;
+            case PTE_MAPPED_THP_HOLES16 -> 16 * 4096L;
+            default -> 0;
+        };
+    }
+
+    /** The PTE-mapped 2 MiB shapes with holes: the offset of the first zapped page. */
+    public long holeOffset()
+    {
+        return holeStride() / 2;
+    }
+
+    /** Whether the shape's folios are PMD-mapped (order-9-pmd and its half). */
+    public boolean pmdMapped()
+    {
+        return kind == Kind.PMD_MAPPED_THP || kind == Kind.PMD_MAPPED_THP_HALF;
+    }
+
+    /** Whether every other page (2 MiB for order-9-pmd-half) of the region is left none. */
+    public boolean half()
+    {
+        return kind == Kind.ORDER0_HALF || kind == Kind.ZERO_HALF || kind == Kind.PTE_MAPPED_THP_HALF
+            || kind == Kind.PMD_MAPPED_THP_HALF;
     }
 }

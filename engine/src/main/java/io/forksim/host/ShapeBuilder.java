@@ -80,6 +80,11 @@ public final class ShapeBuilder
         }
         final long start = region.start();
         final long len = region.len();
+        if (shape.kind() == Shape.Kind.PMD_MAPPED_THP_HALF && len % (2 * HostRegion.PMD_SIZE) != 0)
+        {
+            return Outcome.notBuilt(shape.name() + " maps every other 2 MiB: the size " + len + " is not a multiple of 4 MiB",
+                "--size a multiple of 4 MiB");
+        }
         final List<Integer> sizes = sysfs.anonSizesKb();
         final long[] allocBefore = sysfs.stats("anon_fault_alloc");
         final long nrAnonPmdBefore = sysfs.stat(ThpSysfs.PMD_KB, "nr_anon");
@@ -94,9 +99,17 @@ public final class ShapeBuilder
                 // without one); then every page is read: every PTE maps the zero page
                 m.set(ValueLayout.JAVA_BYTE, 0, (byte)1);
                 LibC.madvise(start, HostRegion.PAGE, LibC.MADV_DONTNEED);
-                readEveryPage(m);
+                readEvery(m, HostRegion.PAGE);
+            }
+            case ZERO_HALF ->
+            {
+                m.set(ValueLayout.JAVA_BYTE, 0, (byte)1);
+                LibC.madvise(start, HostRegion.PAGE, LibC.MADV_DONTNEED);
+                readEvery(m, 2 * HostRegion.PAGE);
             }
             case SPARSE, SPARSE16 -> writeEvery(m, shape.sparseStride());
+            case ORDER0_HALF -> writeEvery(m, 2 * HostRegion.PAGE);
+            case PMD_MAPPED_THP_HALF -> writeEvery(m, 2 * HostRegion.PMD_SIZE);
             default -> writeEvery(m, HostRegion.PAGE);
         }
         final Smaps built = Smaps.of(start);
@@ -173,6 +186,37 @@ public final class ShapeBuilder
                 }
                 return Outcome.ok(c != null, smaps + " (every page read: the zero page)" + (c == null ? "" : ", " + c.describe(0)));
             }
+            case ORDER0_HALF ->
+            {
+                final FolioCensus c = exact ? FolioCensus.of(start, len, 0) : null;
+                if (built.rssBytes() != len / 2 || built.anonHugeBytes() != 0 || (c != null ? c.present() != pages / 2
+                    || c.order0() != pages / 2 : otherAllocs != 0))
+                {
+                    return Outcome.notBuilt("order-0 memory on every other page did not come out: " + smaps
+                        + (c == null ? ", " + faults : ", " + c.describe(0)) + ", expected Rss " + (len / 2 >> 10) + " kB", "none");
+                }
+                return Outcome.ok(c != null || otherAllocs == 0, smaps + " (every other page written)" + (c == null ? "" : ", " + c.describe(0)));
+            }
+            case ZERO_HALF ->
+            {
+                final FolioCensus c = exact ? FolioCensus.of(start, len, 0) : null;
+                if (built.rssBytes() != 0 || built.anonHugeBytes() != 0 || (c != null && (c.zeroPage() != pages / 2 || c.present() != pages / 2)))
+                {
+                    return Outcome.notBuilt("read faults on every other page did not map the zero page: " + smaps
+                        + (c == null ? "" : ", " + c.describe(0)) + " (use_zero_page: " + sysfs.read("use_zero_page") + ")",
+                        "echo 1 > " + sysfs.root().resolve("use_zero_page"));
+                }
+                return Outcome.ok(c != null, smaps + " (every other page read: the zero page)" + (c == null ? "" : ", " + c.describe(0)));
+            }
+            case PMD_MAPPED_THP_HALF ->
+            {
+                if (built.anonHugeBytes() != len / 2 || built.rssBytes() != len / 2)
+                {
+                    return Outcome.notBuilt("PMD THP in every other 2 MiB did not come out: " + smaps + ", " + faults
+                        + ", expected AnonHugePages " + (len / 2 >> 10) + " kB", "check " + sysfs.root().resolve("defrag") + " and free memory");
+                }
+                return Outcome.ok(true, smaps + ", " + faults);
+            }
             case MTHP ->
             {
                 final long want = len / (shape.folioKb() * 1024L);
@@ -195,7 +239,7 @@ public final class ShapeBuilder
                 }
                 return Outcome.ok(true, smaps + ", " + faults);
             }
-            case PTE_MAPPED_THP ->
+            case PTE_MAPPED_THP, PTE_MAPPED_THP_HALF, PTE_MAPPED_THP_HOLES16, PTE_MAPPED_THP_HOLES4 ->
             {
                 if (built.anonHugeBytes() != len)
                 {
@@ -221,10 +265,43 @@ public final class ShapeBuilder
                 {
                     return Outcome.notBuilt("PTE-mapped 2 MiB folios did not come out: " + after, "none");
                 }
+                if (shape.holeStride() != 0)
+                {
+                    return zapHoles(shape, start, len, pages, exact, faults + "; " + after, sysfs, splitPmdBefore);
+                }
                 return Outcome.ok(c != null || nrAnonPmdBefore >= 0, faults + "; " + after);
             }
             default -> throw new IllegalStateException("unhandled shape kind " + shape.kind());
         }
+    }
+
+    /**
+     * order-9-pte-half and the order-9-pte-holes shapes: MADV_DONTNEED of one page per {@link Shape#holeStride()} of the
+     * PTE-mapped 2 MiB folios. A zap of some PTEs of a large folio splits nothing (the folio only goes on the
+     * deferred split queue), so each folio keeps its 512 pages and every hole ends a folio batch.
+     *
+     * <p>Precondition: {@code [start, start + len)} is PTE-mapped 2 MiB folios, verified.
+     */
+    private static Outcome zapHoles(final Shape shape, final long start, final long len, final long pages, final boolean exact,
+        final String before, final ThpSysfs sysfs, final long splitPmdBefore)
+    {
+        for (long o = shape.holeOffset(); o < len; o += shape.holeStride())
+        {
+            LibC.madvise(start + o, HostRegion.PAGE, LibC.MADV_DONTNEED);
+        }
+        final long mapped = len - len / shape.holeStride() * HostRegion.PAGE;
+        final Smaps z = Smaps.of(start);
+        final FolioCensus c = exact ? FolioCensus.of(start, len, Shape.PMD_ORDER) : null;
+        final long splits = sysfs.stat(ThpSysfs.PMD_KB, "split") - splitPmdBefore;
+        final String after = "after MADV_DONTNEED of one page per " + (shape.holeStride() >> 10) + " KiB: Rss " + (z.rssBytes() >> 10)
+            + " kB, AnonHugePages " + (z.anonHugeBytes() >> 10) + " kB, "
+            + (c != null ? c.describe(Shape.PMD_ORDER) : "2048K split +" + splits + " (global counter)");
+        if (z.end() - z.start() != len || z.rssBytes() != mapped || z.anonHugeBytes() != 0
+            || (c != null ? !c.isHoled(mapped / HostRegion.PAGE, len / HostRegion.PMD_SIZE) : splits != 0))
+        {
+            return Outcome.notBuilt("2 MiB folios with holes did not come out: " + after, "none");
+        }
+        return Outcome.ok(c != null, before + "; " + after);
     }
 
     private static void protectIfAsked(final Shape shape, final long start, final long len)
@@ -245,10 +322,10 @@ public final class ShapeBuilder
 
     private static volatile long sink;
 
-    private static void readEveryPage(final MemorySegment m)
+    private static void readEvery(final MemorySegment m, final long stride)
     {
         long s = 0;
-        for (long o = 0; o < m.byteSize(); o += HostRegion.PAGE)
+        for (long o = 0; o < m.byteSize(); o += stride)
         {
             s += m.get(ValueLayout.JAVA_BYTE, o);
         }
