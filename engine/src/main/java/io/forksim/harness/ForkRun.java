@@ -93,6 +93,8 @@ public final class ForkRun
     private final List<ParentSource> parents = new ArrayList<>();
     /** Page faults and preemptions of the measuring thread around each timed fork (created on that thread). */
     private final ThreadUsage usage = new ThreadUsage();
+    /** The diagnostic trace ({@code -Dforksim.diag=DIR}); off by default. */
+    private final RunDiagnostics diag = RunDiagnostics.open();
 
     private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -106,6 +108,12 @@ public final class ForkRun
      * through {@code FORKSIM_JAVA_OPTS}; worker JVMs inherit it), for comparing pinned and unpinned runs.
      */
     public static final String PIN_PROPERTY = "forksim.pin";
+
+    /**
+     * The JVM system property that maps the machines' memmap and table arenas without transparent huge pages
+     * ({@code -Dforksim.hugePages=false}; default true), for comparing the two placements.
+     */
+    public static final String HUGE_PAGES_PROPERTY = "forksim.hugePages";
 
     /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
     public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
@@ -125,6 +133,7 @@ public final class ForkRun
         {
             pin.ifPresent(CpuAffinity.Pin::close);
             b.usage.close();
+            b.diag.close();
         }
         return new Outcome(results, b.problems, b.parents);
     }
@@ -139,7 +148,8 @@ public final class ForkRun
     static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
         final java.util.function.Consumer<String> status, final java.util.function.Consumer<ParentSource> parents)
     {
-        Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
+        Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes())
+            .withHugePages(Boolean.parseBoolean(System.getProperty(HUGE_PAGES_PROPERTY, "true")));
         if (arch.equals("arm64"))
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
@@ -226,7 +236,9 @@ public final class ForkRun
                 warmUpSmall(order, slots);
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
+            diag.anonHugePages(orderLabel + " populated:");
             final int warmupRounds = warmUp(orderLabel, order, slots, floor);
+            diag.line("%s warm-up rounds %d", orderLabel, warmupRounds);
 
             final double[] floorRunMeans = new double[plan.runs()];
             final int n = slots.size();
@@ -239,6 +251,7 @@ public final class ForkRun
                     if (which == n)
                     {
                         floorRunMeans[r] = floorRun(floor, order);
+                        diag.line("%s run %d pos %d floor %.1f", orderLabel, r, k, floorRunMeans[r]);
                         continue;
                     }
                     final Slot slot = slots.get(which);
@@ -250,6 +263,7 @@ public final class ForkRun
                         sum += forkOnce(slot, true, i);
                     }
                     slot.runMeans[r] = (double)sum / plan.iterations();
+                    diag.line("%s run %d pos %d %s %.1f", orderLabel, r, k, slot.strategy.cliName(), slot.runMeans[r]);
                     listener.runDone(arch, order, slot.strategy, r + 1);
                 }
             }
@@ -317,6 +331,15 @@ public final class ForkRun
                 floorWarm.add(floorPass(floor, order));
             }
             allSteady &= floorWarm.steady();
+            if (diag.on())
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (final Slot slot : slots)
+                {
+                    sb.append(' ').append(slot.strategy.cliName()).append(String.format(" %.0f", slot.warm.lastMedian()));
+                }
+                diag.line("%s warm-up round %d:%s floor %.0f%s", orderLabel, round, sb, floorWarm.lastMedian(), allSteady ? " steady" : "");
+            }
             if (allSteady)
             {
                 return round;
