@@ -33,7 +33,8 @@ import java.util.Map;
  *       {@link SteadyState steady} in the same round (capped);</li>
  *   <li>runs, interleaved: run r of every strategy and of the {@link FloorLoop} before run r+1, and within run r
  *       the order starts at position {@code r mod (S + 1)} (rotation), so no strategy always follows the same one;</li>
- *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after;</li>
+ *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after, and the
+ *       JVM's other threads (JIT compilers, GC) are moved off that CPU meanwhile;</li>
  *   <li>one run of a strategy = {@code iterations} forks, each timed with {@link System#nanoTime()} around
  *       {@link Fork#fork} only and recorded in the configuration's HdrHistogram; then the child exits (timed separately: tear-down) and, in the default mode, the
  *       parent is restored to its freshly populated state (untimed). With {@code --reuse-parent} the parent is
@@ -67,7 +68,10 @@ public final class ForkRun
         {
         }
 
-        /** After each timed fork (its events and time). */
+        /**
+         * After each fork of the real parent, warm-up forks included ({@code iteration} 0 for them): its events and
+         * time. The warm-up calls it too so that the timed forks run the code the warm-up compiled.
+         */
         default void fork(final long[] events, final long forkNs, final int iteration)
         {
         }
@@ -110,6 +114,13 @@ public final class ForkRun
     public static final String PIN_PROPERTY = "forksim.pin";
 
     /**
+     * The JVM system property that keeps the JVM's other threads (JIT compilers, GC) on the measuring thread's CPU
+     * ({@code -Dforksim.isolate=false}; default true: {@link CpuAffinity#moveOtherThreadsOff} while pinned), for
+     * comparison.
+     */
+    public static final String ISOLATE_PROPERTY = "forksim.isolate";
+
+    /**
      * The JVM system property that maps the machines' memmap and table arenas without transparent huge pages
      * ({@code -Dforksim.hugePages=false}; default true), for comparing the two placements.
      */
@@ -122,6 +133,11 @@ public final class ForkRun
         final List<RawResult> results = new ArrayList<>();
         final java.util.Optional<CpuAffinity.Pin> pin = Boolean.parseBoolean(System.getProperty(PIN_PROPERTY, "true"))
             ? CpuAffinity.pinToLastAllowedCpu() : java.util.Optional.empty();
+        final java.util.Optional<CpuAffinity.Moved> moved = pin.isPresent()
+            && Boolean.parseBoolean(System.getProperty(ISOLATE_PROPERTY, "true"))
+            ? CpuAffinity.moveOtherThreadsOff(pin.get().cpu()) : java.util.Optional.empty();
+        b.diag.line("%s pinned to CPU %d; %d other threads moved off it", arch, pin.map(CpuAffinity.Pin::cpu).orElse(-1),
+            moved.map(CpuAffinity.Moved::threads).orElse(0));
         try
         {
             for (final int order : plan.orders())
@@ -131,6 +147,7 @@ public final class ForkRun
         }
         finally
         {
+            moved.ifPresent(CpuAffinity.Moved::close);
             pin.ifPresent(CpuAffinity.Pin::close);
             b.usage.close();
             b.diag.close();
@@ -216,6 +233,17 @@ public final class ForkRun
             this.setup = setup;
             this.label = arch + " " + FolioOrder.name(order) + " " + strategy.cliName();
         }
+
+        /** Forgets the times and usage the warm-up forks recorded (the events check keeps its first fork). */
+        void resetTimes()
+        {
+            forkTimes.reset();
+            forkFaults = 0;
+            preemptedForks = 0;
+            teardownSum = 0;
+            restoreSum = 0;
+            teardownCount = 0;
+        }
     }
 
     private List<RawResult> runOrder(final int order, final int pinnedCpu)
@@ -238,6 +266,10 @@ public final class ForkRun
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             diag.anonHugePages(orderLabel + " populated:");
             final int warmupRounds = warmUp(orderLabel, order, slots, floor);
+            for (final Slot slot : slots)
+            {
+                slot.resetTimes();
+            }
             diag.line("%s warm-up rounds %d", orderLabel, warmupRounds);
 
             final double[] floorRunMeans = new double[plan.runs()];
@@ -260,7 +292,7 @@ public final class ForkRun
                     long sum = 0;
                     for (int i = 0; i < plan.iterations(); i++)
                     {
-                        sum += forkOnce(slot, true, i);
+                        sum += forkOnce(slot, i + 1);
                     }
                     slot.runMeans[r] = (double)sum / plan.iterations();
                     diag.line("%s run %d pos %d %s %.1f", orderLabel, r, k, slot.strategy.cliName(), slot.runMeans[r]);
@@ -308,7 +340,7 @@ public final class ForkRun
             slot.setup.checkpoint().restore();
             for (int w = 0; w < plan.warmup(); w++)
             {
-                forkOnce(slot, false, -1);
+                forkOnce(slot, 0);
             }
             slot.warmupForks = plan.warmup();
         }
@@ -321,7 +353,7 @@ public final class ForkRun
                 slot.setup.checkpoint().restore();
                 for (int w = 0; w < SteadyState.WINDOW; w++)
                 {
-                    slot.warm.add(forkOnce(slot, false, -1));
+                    slot.warm.add(forkOnce(slot, 0));
                 }
                 slot.warmupForks += SteadyState.WINDOW;
                 allSteady &= slot.warm.steady();
@@ -375,14 +407,30 @@ public final class ForkRun
 
     /** Size of the parent of {@link #warmUpSmall}. */
     static final long SMALL_PARENT_BYTES = 32L << 20;
-    /** Untimed forks per strategy of {@link #warmUpSmall}. */
+    /** Untimed forks per strategy of {@link #warmUpSmall}, at least. */
     static final int SMALL_WARMUP_FORKS = 30;
+    /**
+     * Entries (PTEs, or PMDs for a PMD-mapped parent) the forks of {@link #warmUpSmall} copy per strategy, at least:
+     * twice C2's {@code Tier4BackEdgeThreshold} (40000), so that the per-entry loops are compiled by C2 before the
+     * real parent's warm-up, also for a PMD-mapped parent, whose 32 MiB fork copies 16 entries only.
+     */
+    static final long SMALL_WARMUP_ENTRIES = 80_000;
+
+    /** The forks of {@link #warmUpSmall} for folios of {@code order}: {@link #SMALL_WARMUP_ENTRIES}, at least 30. */
+    static int smallWarmupForks(final int order)
+    {
+        final long entrySize = FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PMD
+            ? ForkPlan.PAGE_SIZE << FolioOrder.order(order) : ForkPlan.PAGE_SIZE;
+        final long entries = SMALL_PARENT_BYTES / entrySize;
+        return (int)Math.max(SMALL_WARMUP_FORKS, (SMALL_WARMUP_ENTRIES + entries - 1) / entries);
+    }
 
     /**
      * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
      * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
      * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks would leave the first timed
-     * runs partly in C1 code. Same arch, order and strategies as the timed
+     * runs partly in C1 code; a PMD-mapped parent gets enough forks for {@link #SMALL_WARMUP_ENTRIES} PMD copies (with
+     * 30 forks, the first timed runs of a 1 GiB PMD-mapped parent ran code the JIT had not finished compiling). Same arch, order and strategies as the timed
      * machine; nothing of it is measured or kept.
      */
     private void warmUpSmall(final int order, final List<Slot> slots)
@@ -398,7 +446,8 @@ public final class ForkRun
             for (final Slot slot : slots)
             {
                 final PopulatedParent s = setups.forStrategy(slot.strategy);
-                for (int w = 0; w < SMALL_WARMUP_FORKS; w++)
+                final int forks = smallWarmupForks(order);
+                for (int w = 0; w < forks; w++)
                 {
                     Fork.fork(s.parent(), slot.strategy.strategy()).exit();
                     s.checkpoint().restore();
@@ -470,8 +519,16 @@ public final class ForkRun
         }
     }
 
-    /** One fork of the slot's parent: returns the fork's time in ns; tears the child down and restores the parent. */
-    private long forkOnce(final Slot slot, final boolean timed, final int iteration)
+    /**
+     * One fork of the slot's parent: returns the fork's time in ns; tears the child down and restores the parent.
+     * Warm-up forks and timed forks take this same path through the same code, recording into the slot (the
+     * warm-up's records are {@link Slot#resetTimes reset} before the runs): a branch that only timed forks took would
+     * be compiled by C2 as an uncommon trap during the warm-up and deoptimise at the first timed fork, so the first
+     * run would time the recompilation of this method.
+     *
+     * @param iteration the fork's 1-based iteration in its run, 0 for a warm-up fork
+     */
+    private long forkOnce(final Slot slot, final int iteration)
     {
         final PopulatedParent s = slot.setup;
         final Events ev = s.machine().events();
@@ -502,10 +559,6 @@ public final class ForkRun
         {
             slot.delta[i] = after[i] - before[i];
         }
-        if (!timed)
-        {
-            return t1 - t0;
-        }
         slot.forkTimes.recordValue(t1 - t0);
         slot.forkFaults += usage.faults() - faults0;
         if (usage.preemptions() != preempt0)
@@ -526,7 +579,7 @@ public final class ForkRun
             problems.add("per-fork events of " + slot.label + " differ between iterations (fresh parent each time, so they must not): "
                 + describeDiff(slot.first, slot.delta));
         }
-        listener.fork(slot.delta, t1 - t0, iteration + 1);
+        listener.fork(slot.delta, t1 - t0, iteration);
         return t1 - t0;
     }
 

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * The fork harness's diagnostic trace, for finding where run-to-run noise comes from: with
  * {@code -Dforksim.diag=DIR} (e.g. through {@code FORKSIM_JAVA_OPTS}; worker JVMs inherit it) every JVM that runs
  * {@link ForkRun} appends lines to {@code DIR/diag-<pid>.txt}: the process's {@code AnonHugePages} after populating,
- * every warm-up window median and every run mean in the order it ran. Off by default; when off, {@link #line} is a
+ * every warm-up window median and every run mean in the order it ran, each line after the JVM's uptime. Off by default; when off, {@link #line} is a
  * no-op and nothing is formatted. Every call happens outside the timed section.
  */
 final class RunDiagnostics implements AutoCloseable
@@ -57,7 +57,7 @@ final class RunDiagnostics implements AutoCloseable
     {
         if (out != null)
         {
-            out.println(String.format(format, args));
+            out.println(uptime() + String.format(format, args));
         }
     }
 
@@ -68,6 +68,12 @@ final class RunDiagnostics implements AutoCloseable
         {
             out.println(label + " AnonHugePages " + (OffHeapArena.anonHugePagesBytes() >> 20) + " MiB");
         }
+    }
+
+    /** The JVM's uptime in seconds, as {@code -Xlog}'s {@code uptime} decoration prints it, so the two logs line up. */
+    private static String uptime()
+    {
+        return String.format("[%.3fs] ", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0);
     }
 
     @Override
