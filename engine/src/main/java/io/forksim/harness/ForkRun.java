@@ -323,10 +323,11 @@ public final class ForkRun
 
     /**
      * The warm-up of one order: {@link ForkPlan#warmup()} untimed forks per strategy, then rounds of
-     * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) until every one of them was steady in
-     * the same round, at most {@link SteadyState#MAX_ROUNDS} rounds. Nothing with {@code --warmup 0}.
+     * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) for at least
+     * {@link #MIN_WARMUP_NANOS}, then until every one of them was steady in the same round, at most
+     * {@link SteadyState#MAX_ROUNDS} rounds after the minimum time. Nothing with {@code --warmup 0}.
      *
-     * @return the rounds of windows it took (MAX_ROUNDS when it stopped at the cap)
+     * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
     private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final FloorLoop floor)
     {
@@ -345,8 +346,15 @@ public final class ForkRun
             slot.warmupForks = plan.warmup();
         }
         final SteadyState floorWarm = new SteadyState();
-        for (int round = 1; round <= SteadyState.MAX_ROUNDS; round++)
+        final long start = System.nanoTime();
+        int round = 0;
+        for (int all = 1; round < SteadyState.MAX_ROUNDS; all++)
         {
+            final boolean minimumDone = System.nanoTime() - start >= MIN_WARMUP_NANOS;
+            if (minimumDone)
+            {
+                round++;
+            }
             boolean allSteady = true;
             for (final Slot slot : slots)
             {
@@ -370,15 +378,22 @@ public final class ForkRun
                 {
                     sb.append(' ').append(slot.strategy.cliName()).append(String.format(" %.0f", slot.warm.lastMedian()));
                 }
-                diag.line("%s warm-up round %d:%s floor %.0f%s", orderLabel, round, sb, floorWarm.lastMedian(), allSteady ? " steady" : "");
+                diag.line("%s warm-up round %d:%s floor %.0f%s", orderLabel, all, sb, floorWarm.lastMedian(), allSteady ? " steady" : "");
             }
-            if (allSteady)
+            if (allSteady && minimumDone)
             {
                 return round;
             }
         }
         return SteadyState.MAX_ROUNDS;
     }
+
+    /**
+     * The shortest warm-up by windows, in ns: 0.5 s. Windows of a few fast forks (a PMD-mapped parent forks in tens
+     * of microseconds) look steady long before the JIT's background compilations of the fork's once-per-fork paths
+     * have landed; timing.md has the run that showed it.
+     */
+    static final long MIN_WARMUP_NANOS = 500_000_000L;
 
     /** One run of the floor loop: {@code iterations} timed passes, each after an untimed restore; the mean in ns. */
     private double floorRun(final FloorLoop floor, final int order)
