@@ -27,10 +27,11 @@ import java.util.Map;
  * whose region of {@code --size} at {@link ForkPlan#BASE_VA} is populated with folios of that order, then
  * {@link ProcessCheckpoint#capture captured}. Then:
  * <ol>
- *   <li>warm-up (JIT): {@link #SMALL_WARMUP_FORKS} untimed forks per strategy of a 32 MiB parent on a machine of its
+ *   <li>warm-up (JIT): {@link #smallWarmupForks} untimed forks per strategy of a 32 MiB parent on a machine of its
  *       own ({@link #warmUpSmall}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
- *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes until all of them were
- *       {@link SteadyState steady} in the same round (capped);</li>
+ *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes for at least
+ *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round (capped);
+ *       warm-up forks take the timed forks' code path;</li>
  *   <li>runs, interleaved: run r of every strategy and of the {@link FloorLoop} before run r+1, and within run r
  *       the order starts at position {@code r mod (S + 1)} (rotation), so no strategy always follows the same one;</li>
  *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after, and the
