@@ -29,11 +29,13 @@ public final class CpuAffinity
 
     private static final MethodHandle GET;
     private static final MethodHandle SET;
+    private static final MethodHandle GETTID;
 
     static
     {
         MethodHandle g = null;
         MethodHandle s = null;
+        MethodHandle t = null;
         try
         {
             final Linker linker = Linker.nativeLinker();
@@ -47,6 +49,11 @@ public final class CpuAffinity
                 g = linker.downcallHandle(gs.get(), fd);
                 s = linker.downcallHandle(ss.get(), fd);
             }
+            final Optional<MemorySegment> ts = libc.find("gettid");
+            if (ts.isPresent())
+            {
+                t = linker.downcallHandle(ts.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            }
         }
         catch (final RuntimeException | LinkageError e)
         {
@@ -54,6 +61,7 @@ public final class CpuAffinity
         }
         GET = g;
         SET = s;
+        GETTID = t;
     }
 
     private CpuAffinity()
@@ -139,11 +147,112 @@ public final class CpuAffinity
         }
     }
 
+    /**
+     * The other threads of this JVM, moved off one CPU: their previous masks; closing gives each thread that still
+     * exists its mask back.
+     */
+    public static final class Moved implements AutoCloseable
+    {
+        private final java.util.Map<Integer, byte[]> previous;
+
+        Moved(final java.util.Map<Integer, byte[]> previous)
+        {
+            this.previous = previous;
+        }
+
+        /** How many threads were moved. */
+        public int threads()
+        {
+            return previous.size();
+        }
+
+        @Override
+        public void close()
+        {
+            try (Arena a = Arena.ofConfined())
+            {
+                final MemorySegment m = a.allocate(SET_BYTES);
+                for (final java.util.Map.Entry<Integer, byte[]> e : previous.entrySet())
+                {
+                    MemorySegment.copy(e.getValue(), 0, m, ValueLayout.JAVA_BYTE, 0, SET_BYTES);
+                    set(e.getKey(), m); // a thread that has exited since is gone with its mask
+                }
+            }
+        }
+    }
+
+    /**
+     * Takes {@code cpu} out of the affinity mask of every other thread of this JVM (JIT compiler, GC, the stderr
+     * and stdout pumps, ...), so that none of them preempts the measuring thread pinned there; threads they start
+     * later inherit the reduced mask. A thread whose mask holds {@code cpu} only is left alone. Call it from the
+     * pinned thread (which keeps its own mask).
+     *
+     * @param cpu a CPU this thread is pinned to, 0..1023
+     * @return the moved threads (close to restore them), or empty when affinity or {@code /proc/self/task} is
+     *         unavailable
+     */
+    public static Optional<Moved> moveOtherThreadsOff(final int cpu)
+    {
+        if (GET == null || GETTID == null || cpu < 0 || cpu >= SET_BYTES * 8)
+        {
+            return Optional.empty();
+        }
+        final java.util.Map<Integer, byte[]> previous = new java.util.LinkedHashMap<>();
+        try (Arena a = Arena.ofConfined();
+             java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task")))
+        {
+            final int self = (int)GETTID.invokeExact();
+            final MemorySegment m = a.allocate(SET_BYTES);
+            for (final java.nio.file.Path task : (Iterable<java.nio.file.Path>)tasks::iterator)
+            {
+                final int tid = Integer.parseInt(task.getFileName().toString());
+                if (tid == self || (int)GET.invokeExact(tid, (long)SET_BYTES, m) != 0)
+                {
+                    continue;
+                }
+                final byte[] old = m.toArray(ValueLayout.JAVA_BYTE);
+                final byte bit = (byte)(1 << (cpu & 7));
+                if ((old[cpu >>> 3] & bit) == 0)
+                {
+                    continue;
+                }
+                m.set(ValueLayout.JAVA_BYTE, cpu >>> 3, (byte)(old[cpu >>> 3] & ~bit));
+                if (!isEmpty(m) && set(tid, m))
+                {
+                    previous.put(tid, old);
+                }
+            }
+            return Optional.of(new Moved(previous));
+        }
+        catch (final Throwable t)
+        {
+            new Moved(previous).close();
+            return Optional.empty();
+        }
+    }
+
+    private static boolean isEmpty(final MemorySegment mask)
+    {
+        for (long i = 0; i < SET_BYTES; i++)
+        {
+            if (mask.get(ValueLayout.JAVA_BYTE, i) != 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean set(final MemorySegment mask)
+    {
+        return set(0, mask);
+    }
+
+    private static boolean set(final int tid, final MemorySegment mask)
     {
         try
         {
-            return (int)SET.invokeExact(0, (long)SET_BYTES, mask) == 0;
+            return (int)SET.invokeExact(tid, (long)SET_BYTES, mask) == 0;
         }
         catch (final Throwable t)
         {

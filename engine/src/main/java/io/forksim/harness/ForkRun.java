@@ -27,13 +27,15 @@ import java.util.Map;
  * whose region of {@code --size} at {@link ForkPlan#BASE_VA} is populated with folios of that order, then
  * {@link ProcessCheckpoint#capture captured}. Then:
  * <ol>
- *   <li>warm-up (JIT): {@link #SMALL_WARMUP_FORKS} untimed forks per strategy of a 32 MiB parent on a machine of its
+ *   <li>warm-up (JIT): {@link #smallWarmupForks} untimed forks per strategy of a 32 MiB parent on a machine of its
  *       own ({@link #warmUpSmall}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
- *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes until all of them were
- *       {@link SteadyState steady} in the same round (capped);</li>
+ *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes for at least
+ *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round (capped);
+ *       warm-up forks take the timed forks' code path;</li>
  *   <li>runs, interleaved: run r of every strategy and of the {@link FloorLoop} before run r+1, and within run r
  *       the order starts at position {@code r mod (S + 1)} (rotation), so no strategy always follows the same one;</li>
- *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after;</li>
+ *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after, and the
+ *       JVM's other threads (JIT compilers, GC) are moved off that CPU meanwhile;</li>
  *   <li>one run of a strategy = {@code iterations} forks, each timed with {@link System#nanoTime()} around
  *       {@link Fork#fork} only and recorded in the configuration's HdrHistogram; then the child exits (timed separately: tear-down) and, in the default mode, the
  *       parent is restored to its freshly populated state (untimed). With {@code --reuse-parent} the parent is
@@ -67,7 +69,10 @@ public final class ForkRun
         {
         }
 
-        /** After each timed fork (its events and time). */
+        /**
+         * After each fork of the real parent, warm-up forks included ({@code iteration} 0 for them): its events and
+         * time. The warm-up calls it too so that the timed forks run the code the warm-up compiled.
+         */
         default void fork(final long[] events, final long forkNs, final int iteration)
         {
         }
@@ -93,6 +98,8 @@ public final class ForkRun
     private final List<ParentSource> parents = new ArrayList<>();
     /** Page faults and preemptions of the measuring thread around each timed fork (created on that thread). */
     private final ThreadUsage usage = new ThreadUsage();
+    /** The diagnostic trace ({@code -Dforksim.diag=DIR}); off by default. */
+    private final RunDiagnostics diag = RunDiagnostics.open();
 
     private ForkRun(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -107,6 +114,19 @@ public final class ForkRun
      */
     public static final String PIN_PROPERTY = "forksim.pin";
 
+    /**
+     * The JVM system property that keeps the JVM's other threads (JIT compilers, GC) on the measuring thread's CPU
+     * ({@code -Dforksim.isolate=false}; default true: {@link CpuAffinity#moveOtherThreadsOff} while pinned), for
+     * comparison.
+     */
+    public static final String ISOLATE_PROPERTY = "forksim.isolate";
+
+    /**
+     * The JVM system property that maps the machines' memmap and table arenas without transparent huge pages
+     * ({@code -Dforksim.hugePages=false}; default true), for comparing the two placements.
+     */
+    public static final String HUGE_PAGES_PROPERTY = "forksim.hugePages";
+
     /** Measures every (order, strategy) of {@code arch} under {@code plan}. */
     public static Outcome run(final ForkPlan plan, final String arch, final Listener listener)
     {
@@ -114,6 +134,11 @@ public final class ForkRun
         final List<RawResult> results = new ArrayList<>();
         final java.util.Optional<CpuAffinity.Pin> pin = Boolean.parseBoolean(System.getProperty(PIN_PROPERTY, "true"))
             ? CpuAffinity.pinToLastAllowedCpu() : java.util.Optional.empty();
+        final java.util.Optional<CpuAffinity.Moved> moved = pin.isPresent()
+            && Boolean.parseBoolean(System.getProperty(ISOLATE_PROPERTY, "true"))
+            ? CpuAffinity.moveOtherThreadsOff(pin.get().cpu()) : java.util.Optional.empty();
+        b.diag.line("%s pinned to CPU %d; %d other threads moved off it", arch, pin.map(CpuAffinity.Pin::cpu).orElse(-1),
+            moved.map(CpuAffinity.Moved::threads).orElse(0));
         try
         {
             for (final int order : plan.orders())
@@ -123,8 +148,10 @@ public final class ForkRun
         }
         finally
         {
+            moved.ifPresent(CpuAffinity.Moved::close);
             pin.ifPresent(CpuAffinity.Pin::close);
             b.usage.close();
+            b.diag.close();
         }
         return new Outcome(results, b.problems, b.parents);
     }
@@ -139,7 +166,8 @@ public final class ForkRun
     static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
         final java.util.function.Consumer<String> status, final java.util.function.Consumer<ParentSource> parents)
     {
-        Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes());
+        Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes())
+            .withHugePages(Boolean.parseBoolean(System.getProperty(HUGE_PAGES_PROPERTY, "true")));
         if (arch.equals("arm64"))
         {
             cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
@@ -206,6 +234,17 @@ public final class ForkRun
             this.setup = setup;
             this.label = arch + " " + FolioOrder.name(order) + " " + strategy.cliName();
         }
+
+        /** Forgets the times and usage the warm-up forks recorded (the events check keeps its first fork). */
+        void resetTimes()
+        {
+            forkTimes.reset();
+            forkFaults = 0;
+            preemptedForks = 0;
+            teardownSum = 0;
+            restoreSum = 0;
+            teardownCount = 0;
+        }
     }
 
     private List<RawResult> runOrder(final int order, final int pinnedCpu)
@@ -226,7 +265,13 @@ public final class ForkRun
                 warmUpSmall(order, slots);
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
+            diag.anonHugePages(orderLabel + " populated:");
             final int warmupRounds = warmUp(orderLabel, order, slots, floor);
+            for (final Slot slot : slots)
+            {
+                slot.resetTimes();
+            }
+            diag.line("%s warm-up rounds %d", orderLabel, warmupRounds);
 
             final double[] floorRunMeans = new double[plan.runs()];
             final int n = slots.size();
@@ -239,6 +284,7 @@ public final class ForkRun
                     if (which == n)
                     {
                         floorRunMeans[r] = floorRun(floor, order);
+                        diag.line("%s run %d pos %d floor %.1f", orderLabel, r, k, floorRunMeans[r]);
                         continue;
                     }
                     final Slot slot = slots.get(which);
@@ -247,9 +293,10 @@ public final class ForkRun
                     long sum = 0;
                     for (int i = 0; i < plan.iterations(); i++)
                     {
-                        sum += forkOnce(slot, true, i);
+                        sum += forkOnce(slot, i + 1);
                     }
                     slot.runMeans[r] = (double)sum / plan.iterations();
+                    diag.line("%s run %d pos %d %s %.1f", orderLabel, r, k, slot.strategy.cliName(), slot.runMeans[r]);
                     listener.runDone(arch, order, slot.strategy, r + 1);
                 }
             }
@@ -277,10 +324,11 @@ public final class ForkRun
 
     /**
      * The warm-up of one order: {@link ForkPlan#warmup()} untimed forks per strategy, then rounds of
-     * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) until every one of them was steady in
-     * the same round, at most {@link SteadyState#MAX_ROUNDS} rounds. Nothing with {@code --warmup 0}.
+     * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) for at least
+     * {@link #MIN_WARMUP_NANOS}, then until every one of them was steady in the same round, at most
+     * {@link SteadyState#MAX_ROUNDS} rounds after the minimum time. Nothing with {@code --warmup 0}.
      *
-     * @return the rounds of windows it took (MAX_ROUNDS when it stopped at the cap)
+     * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
     private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final FloorLoop floor)
     {
@@ -294,20 +342,27 @@ public final class ForkRun
             slot.setup.checkpoint().restore();
             for (int w = 0; w < plan.warmup(); w++)
             {
-                forkOnce(slot, false, -1);
+                forkOnce(slot, 0);
             }
             slot.warmupForks = plan.warmup();
         }
         final SteadyState floorWarm = new SteadyState();
-        for (int round = 1; round <= SteadyState.MAX_ROUNDS; round++)
+        final long start = System.nanoTime();
+        int round = 0;
+        for (int all = 1; round < SteadyState.MAX_ROUNDS; all++)
         {
+            final boolean minimumDone = System.nanoTime() - start >= MIN_WARMUP_NANOS;
+            if (minimumDone)
+            {
+                round++;
+            }
             boolean allSteady = true;
             for (final Slot slot : slots)
             {
                 slot.setup.checkpoint().restore();
                 for (int w = 0; w < SteadyState.WINDOW; w++)
                 {
-                    slot.warm.add(forkOnce(slot, false, -1));
+                    slot.warm.add(forkOnce(slot, 0));
                 }
                 slot.warmupForks += SteadyState.WINDOW;
                 allSteady &= slot.warm.steady();
@@ -317,13 +372,29 @@ public final class ForkRun
                 floorWarm.add(floorPass(floor, order));
             }
             allSteady &= floorWarm.steady();
-            if (allSteady)
+            if (diag.on())
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (final Slot slot : slots)
+                {
+                    sb.append(' ').append(slot.strategy.cliName()).append(String.format(" %.0f", slot.warm.lastMedian()));
+                }
+                diag.line("%s warm-up round %d:%s floor %.0f%s", orderLabel, all, sb, floorWarm.lastMedian(), allSteady ? " steady" : "");
+            }
+            if (allSteady && minimumDone)
             {
                 return round;
             }
         }
         return SteadyState.MAX_ROUNDS;
     }
+
+    /**
+     * The shortest warm-up by windows, in ns: 0.5 s. Windows of a few fast forks (a PMD-mapped parent forks in tens
+     * of microseconds) look steady long before the JIT's background compilations of the fork's once-per-fork paths
+     * have landed; timing.md has the run that showed it.
+     */
+    static final long MIN_WARMUP_NANOS = 500_000_000L;
 
     /** One run of the floor loop: {@code iterations} timed passes, each after an untimed restore; the mean in ns. */
     private double floorRun(final FloorLoop floor, final int order)
@@ -352,14 +423,30 @@ public final class ForkRun
 
     /** Size of the parent of {@link #warmUpSmall}. */
     static final long SMALL_PARENT_BYTES = 32L << 20;
-    /** Untimed forks per strategy of {@link #warmUpSmall}. */
+    /** Untimed forks per strategy of {@link #warmUpSmall}, at least. */
     static final int SMALL_WARMUP_FORKS = 30;
+    /**
+     * Entries (PTEs, or PMDs for a PMD-mapped parent) the forks of {@link #warmUpSmall} copy per strategy, at least:
+     * twice C2's {@code Tier4BackEdgeThreshold} (40000), so that the per-entry loops are compiled by C2 before the
+     * real parent's warm-up, also for a PMD-mapped parent, whose 32 MiB fork copies 16 entries only.
+     */
+    static final long SMALL_WARMUP_ENTRIES = 80_000;
+
+    /** The forks of {@link #warmUpSmall} for folios of {@code order}: {@link #SMALL_WARMUP_ENTRIES}, at least 30. */
+    static int smallWarmupForks(final int order)
+    {
+        final long entrySize = FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PMD
+            ? ForkPlan.PAGE_SIZE << FolioOrder.order(order) : ForkPlan.PAGE_SIZE;
+        final long entries = SMALL_PARENT_BYTES / entrySize;
+        return (int)Math.max(SMALL_WARMUP_FORKS, (SMALL_WARMUP_ENTRIES + entries - 1) / entries);
+    }
 
     /**
      * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
      * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
      * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks would leave the first timed
-     * runs partly in C1 code. Same arch, order and strategies as the timed
+     * runs partly in C1 code; a PMD-mapped parent gets enough forks for {@link #SMALL_WARMUP_ENTRIES} PMD copies (with
+     * 30 forks, the first timed runs of a 1 GiB PMD-mapped parent ran code the JIT had not finished compiling). Same arch, order and strategies as the timed
      * machine; nothing of it is measured or kept.
      */
     private void warmUpSmall(final int order, final List<Slot> slots)
@@ -375,7 +462,8 @@ public final class ForkRun
             for (final Slot slot : slots)
             {
                 final PopulatedParent s = setups.forStrategy(slot.strategy);
-                for (int w = 0; w < SMALL_WARMUP_FORKS; w++)
+                final int forks = smallWarmupForks(order);
+                for (int w = 0; w < forks; w++)
                 {
                     Fork.fork(s.parent(), slot.strategy.strategy()).exit();
                     s.checkpoint().restore();
@@ -447,8 +535,16 @@ public final class ForkRun
         }
     }
 
-    /** One fork of the slot's parent: returns the fork's time in ns; tears the child down and restores the parent. */
-    private long forkOnce(final Slot slot, final boolean timed, final int iteration)
+    /**
+     * One fork of the slot's parent: returns the fork's time in ns; tears the child down and restores the parent.
+     * Warm-up forks and timed forks take this same path through the same code, recording into the slot (the
+     * warm-up's records are {@link Slot#resetTimes reset} before the runs): a branch that only timed forks took would
+     * be compiled by C2 as an uncommon trap during the warm-up and deoptimise at the first timed fork, so the first
+     * run would time the recompilation of this method.
+     *
+     * @param iteration the fork's 1-based iteration in its run, 0 for a warm-up fork
+     */
+    private long forkOnce(final Slot slot, final int iteration)
     {
         final PopulatedParent s = slot.setup;
         final Events ev = s.machine().events();
@@ -479,10 +575,6 @@ public final class ForkRun
         {
             slot.delta[i] = after[i] - before[i];
         }
-        if (!timed)
-        {
-            return t1 - t0;
-        }
         slot.forkTimes.recordValue(t1 - t0);
         slot.forkFaults += usage.faults() - faults0;
         if (usage.preemptions() != preempt0)
@@ -503,7 +595,7 @@ public final class ForkRun
             problems.add("per-fork events of " + slot.label + " differ between iterations (fresh parent each time, so they must not): "
                 + describeDiff(slot.first, slot.delta));
         }
-        listener.fork(slot.delta, t1 - t0, iteration + 1);
+        listener.fork(slot.delta, t1 - t0, iteration);
         return t1 - t0;
     }
 

@@ -67,7 +67,7 @@ public final class HtmlReport
             final List<Result> rs = results.stream().filter(r -> r.arch().equals(arch)).toList();
             final List<Integer> orders = orders(plan, rs);
             b.append("<h2>").append(Html.escape(arch)).append("</h2>\n");
-            b.append(chart(arch, rs, orders, strategies));
+            b.append(chart(arch, rs, orders, strategies, plan.runs()));
             b.append("<h3>The thread's table: fork time relative to legacy</h3>\n");
             relativeTable(b, arch, rs, orders, strategies);
             b.append("<h3>Absolute times</h3>\n");
@@ -87,8 +87,9 @@ public final class HtmlReport
         return b.toString();
     }
 
-    /** The chart of one arch: ns/page by order, one bar per strategy. */
-    static String chart(final String arch, final List<Result> rs, final List<Integer> orders, final List<String> strategies)
+    /** The chart of one arch: ns/page by order, one bar per strategy, error bars from {@code runs} run means each. */
+    static String chart(final String arch, final List<Result> rs, final List<Integer> orders, final List<String> strategies,
+        final int runs)
     {
         final List<String> groups = orders.stream().map(o -> "order-" + FolioOrder.order(o) + " ("
             + Units.formatSize(ForkPlan.PAGE_SIZE << FolioOrder.order(o))
@@ -108,7 +109,7 @@ public final class HtmlReport
                     v[g] = lo[g] = hi[g] = Double.NaN;
                     continue;
                 }
-                final double[] bar = ErrorBars.of(r);
+                final double[] bar = ErrorBars.of(r, runs);
                 v[g] = r.nsPerPage();
                 lo[g] = bar[0];
                 hi[g] = bar[1];

@@ -224,18 +224,27 @@ public final class LiveCounters implements AutoCloseable
         manager.setCounterValue(runId, run);
     }
 
-    /** Once per timed fork, outside the timed section: the fork's events and time. */
+    /**
+     * Once per fork, outside the timed section: the fork's events and time. The "last fork" counters show every fork,
+     * the totals and "forks done" only timed ones. Branch-free on purpose: the warm-up's forks call this too (so
+     * that C2 compiles the timed forks' path during the warm-up), and a branch they never took would be compiled as
+     * an uncommon trap that the first timed fork hits.
+     *
+     * @param iteration the fork's 1-based iteration in its run, 0 for a warm-up fork (not negative)
+     */
     public void onFork(final long[] forkEvents, final long forkNs, final int iteration)
     {
+        final long timed = Math.min(iteration, 1);
         for (int i = 0; i < forkEvents.length; i++)
         {
-            totals[i] += forkEvents[i];
+            totals[i] += forkEvents[i] * timed;
             manager.setCounterValue(lastIds[i], forkEvents[i]);
             manager.setCounterValue(totalIds[i], totals[i]);
         }
         manager.setCounterValue(lastForkNsId, forkNs);
         manager.setCounterValue(iterationId, iteration);
-        manager.setCounterValue(forksDoneId, ++forksDone);
+        forksDone += timed;
+        manager.setCounterValue(forksDoneId, forksDone);
         header.putLongRelease(HEARTBEAT_MS_OFFSET, System.currentTimeMillis());
     }
 

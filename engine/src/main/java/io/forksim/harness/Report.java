@@ -30,10 +30,11 @@ public final class Report
         return (inProcess ? "all arches in this JVM (--in-process)" : "one worker JVM per arch and order (monomorphic arch call sites; code"
             + " compiled for that order)")
             + "; per order a fresh machine and parent, JIT warm-up on a 32 MiB parent, " + (plan.warmup() == 0
-                ? "no warm-up forks" : "at least " + plan.warmup() + " untimed warm-up forks per strategy, then until"
-                + " steady (the median of each strategy's last " + SteadyState.WINDOW + " forks within "
-                + Math.round(SteadyState.TOLERANCE * 100) + "% of the " + SteadyState.WINDOW + " before, at most "
-                + SteadyState.MAX_ROUNDS + " rounds)")
+                ? "no warm-up forks" : "at least " + plan.warmup() + " untimed warm-up forks per strategy, then windows for at least "
+                + ForkRun.MIN_WARMUP_NANOS / 1_000_000 + " ms and until steady (the median of each strategy's last " + SteadyState.WINDOW + " forks within "
+                + Math.round(SteadyState.TOLERANCE * 100) + "% of the " + SteadyState.WINDOW + " before's or the two not"
+                + " significantly different by Mann-Whitney at " + Math.round(SteadyState.ALPHA * 100) + "%, at most "
+                + SteadyState.MAX_ROUNDS + " rounds after that)")
             + ", then run r of every strategy and of the floor loop before run r+1, the first of run r rotating by r";
     }
 

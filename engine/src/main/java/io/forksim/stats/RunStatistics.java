@@ -139,6 +139,29 @@ public final class RunStatistics
     }
 
     /**
+     * The half-width of the Student t confidence interval of a mean: {@code t(confidence, n - 1) * stdev / sqrt(n)},
+     * e.g. 3.182 * stdev / 2 for 0.95 and four values.
+     *
+     * @param stdev      the sample standard deviation of the values, finite and not negative
+     * @param n          the number of values, at least 2
+     * @param confidence in (0, 1)
+     * @throws IllegalArgumentException when {@code n < 2} or {@code stdev} is negative or not finite (the message
+     *                                  names the value)
+     */
+    public static double meanHalfWidth(final double stdev, final int n, final double confidence)
+    {
+        if (n < 2)
+        {
+            throw new IllegalArgumentException("a confidence interval of a mean needs at least two values, not " + n);
+        }
+        if (!(stdev >= 0 && Double.isFinite(stdev)))
+        {
+            throw new IllegalArgumentException("a standard deviation must be finite and not negative: " + stdev);
+        }
+        return tQuantile(confidence, n - 1) * stdev / Math.sqrt(n);
+    }
+
+    /**
      * The paired ratio of {@code a} to {@code b} (see the class comment): a t interval on the per-run log ratios,
      * transformed back. With one run the interval is NaN and the verdict "no significant change".
      *

@@ -90,6 +90,27 @@ class LiveCountersTest
     }
 
     @Test
+    void aWarmUpForkShowsAsTheLastForkButIsNotCounted(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("c.dat");
+        final long[] timed = new long[Events.NAMES.length];
+        timed[0] = 512;
+        final long[] warm = new long[Events.NAMES.length];
+        warm[0] = 7;
+        try (LiveCounters c = LiveCounters.create(file, 10))
+        {
+            c.onFork(timed, 100, 1);
+            c.onFork(warm, 200, 0);
+        }
+        try (LiveCounters.Reader r = LiveCounters.Reader.open(file).orElseThrow())
+        {
+            assertThat(byLabel(r)).containsEntry("forks done (timed)", 1L).containsEntry("all timed forks: ptep_get", 512L)
+                .containsEntry("last fork: ptep_get", 7L).containsEntry("last fork ns", 200L)
+                .containsEntry("iteration of the current run", 0L);
+        }
+    }
+
+    @Test
     void aForkRunPublishesEveryTimedFork(@TempDir final Path dir) throws Exception
     {
         final Path file = dir.resolve("c.dat");

@@ -113,13 +113,22 @@ class HtmlReportTest
     }
 
     @Test
-    void theErrorBarSpansTheStdevOfTheRunMeans()
+    void theErrorBarIsTheNinetyFivePercentConfidenceIntervalOfTheMean()
     {
+        // two runs, stdev 0.4 ns/page: 4.00 -+ t(0.975, 1) * 0.4 / sqrt(2) = 4.00 -+ 12.706 * 0.283 = 4.00 -+ 3.594
         final Result legacy = results(List.of("x86_64")).getFirst();
         assertThat(legacy.stdevPct()).isCloseTo(10.0, org.assertj.core.data.Offset.offset(1e-9));
-        final double[] bar = ErrorBars.of(legacy);
-        assertThat(bar[0]).isCloseTo(3.6, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(bar[1]).isCloseTo(4.4, org.assertj.core.data.Offset.offset(1e-9));
+        final double[] bar = ErrorBars.of(legacy, PLAN.runs());
+        assertThat(bar[0]).isCloseTo(0.40614, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(bar[1]).isCloseTo(7.59386, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(ErrorBars.LEGEND).contains("95% confidence interval of the mean");
+    }
+
+    @Test
+    void oneRunHasNoErrorBar()
+    {
+        final Result legacy = results(List.of("x86_64")).getFirst();
+        assertThat(ErrorBars.of(legacy, 1)).containsExactly(4.0, 4.0);
     }
 
     @Test

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The warm-up's stopping rule: window medians within 2% of each other. */
+/** The warm-up's stopping rule: window medians within 2% of each other, or windows that do not differ significantly. */
 class SteadyStateTest
 {
     private static void window(final SteadyState s, final long... ns)
@@ -46,6 +46,24 @@ class SteadyStateTest
         assertThat(s.steady()).isFalse();
         window(s, 100, 100, 101, 99, 99);
         assertThat(s.steady()).isTrue();
+    }
+
+    @Test
+    void jitterWithoutDriftIsSteadyThoughTheMediansDifferByThreePercent()
+    {
+        final SteadyState s = new SteadyState();
+        window(s, 1200, 1150, 1260, 1180, 1230);
+        window(s, 1240, 1170, 1290, 1235, 1160); // median 1235: +2.9%, but the two windows interleave
+        assertThat(s.steady()).isTrue();
+    }
+
+    @Test
+    void aWholeWindowAboveTheOneBeforeIsDriftEvenAtFourPercent()
+    {
+        final SteadyState s = new SteadyState();
+        window(s, 1200, 1210, 1190, 1205, 1195);
+        window(s, 1250, 1260, 1240, 1255, 1245); // every fork slower: p = 0.008
+        assertThat(s.steady()).isFalse();
     }
 
     @Test

@@ -55,6 +55,18 @@ class RunStatisticsTest
         assertThat(RunStatistics.tQuantile(0.95, 0.5)).isInfinite();
     }
 
+    @Test
+    void theConfidenceIntervalOfAMeanIsStudentsT()
+    {
+        // eight runs with a stdev of 2: t(0.975, 7) * 2 / sqrt(8) = 2.3646 * 0.7071 = 1.6720
+        assertThat(RunStatistics.meanHalfWidth(2, 8, RunStatistics.CONFIDENCE_95)).isCloseTo(1.6720, within(1e-4));
+        assertThat(RunStatistics.meanHalfWidth(0, 4, RunStatistics.CONFIDENCE_95)).isZero();
+        assertThatThrownBy(() -> RunStatistics.meanHalfWidth(2, 1, RunStatistics.CONFIDENCE_95))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 1");
+        assertThatThrownBy(() -> RunStatistics.meanHalfWidth(-1, 4, RunStatistics.CONFIDENCE_95))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1.0");
+    }
+
     /**
      * Worked example. Legacy runs 100, 200, 300, 400 ns; the strategy's runs are those times e^-0.10, e^-0.05,
      * e^-0.15, e^-0.10, so the per-run log ratios are d = -0.10, -0.05, -0.15, -0.10:
