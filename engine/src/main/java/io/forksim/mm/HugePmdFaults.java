@@ -2,6 +2,7 @@ package io.forksim.mm;
 
 import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
+import io.forksim.mem.PhysMem;
 import io.forksim.pgtable.PageTables;
 import io.forksim.pgtable.PmdLeaves;
 
@@ -17,6 +18,8 @@ import java.lang.foreign.MemorySegment;
  *       4 KiB page ({@code do_wp_page}; after a fork the folio is maybe shared, so it copies one page);</li>
  *   <li>any other fault on a leaf: {@code huge_pmd_set_accessed} (young, and dirty for a write);</li>
  *   <li>user loads and stores: the MMU sets the leaf's accessed (and dirty) bit; the token is the 4 KiB page's.</li>
+ *   <li>longterm pins ({@code follow_huge_pmd}): FOLL_WRITE as a write fault; without FOLL_WRITE an unshare fault
+ *       ({@code FAULT_FLAG_UNSHARE}) when the leaf is read-only and its head not PageAnonExclusive.</li>
  * </ul>
  * {@link Mm#read}, {@link Mm#write} and {@link Mm#pin} come here for a PMD-mapped address, {@link Faults#fault} for
  * any fault; each entry checks the VMA's permissions as {@link Faults} does.
@@ -56,7 +59,7 @@ final class HugePmdFaults
         final long base = pt.base(pmdTable);
         if (write && !ops.pmdWrite(pmd))
         {
-            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, haddr);
+            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, haddr, false);
         }
         long entry = ops.pmdMkyoung(pmd);
         if (write)
@@ -68,12 +71,18 @@ final class HugePmdFaults
     }
 
     /**
-     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf.
+     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf, for a write fault or, with {@code unshare},
+     * for {@code FAULT_FLAG_UNSHARE} (a R/O longterm pin). The folio may be reused when the head page is
+     * PageAnonExclusive, or when the folio's only reference is this mapping ({@code folio_ref_count == 1}: then
+     * PageAnonExclusive is set on the head). Reuse for a write makes the leaf young, dirty and (VM_WRITE) writable;
+     * reuse for unshare leaves the leaf word as it is. Otherwise {@code __split_huge_pmd} and
+     * {@code VM_FAULT_FALLBACK}. Precondition: {@code pmd} is the read-only anon leaf at {@code idx} of
+     * {@code pmdTable}, mapping {@code haddr}.
      *
      * @return {@link FaultResult#REUSED}, or null after the fallback split (the PTE path continues)
      */
     private static FaultResult doHugePmdWpPage(final Machine m, final Mm mm, final Vma vma, final long pmdTable,
-        final int idx, final long pmd, final long haddr)
+        final int idx, final long pmd, final long haddr, final boolean unshare)
     {
         final PmdOps ops = PmdOps.of(m.arch());
         final MemMap memmap = m.memmap();
@@ -88,13 +97,17 @@ final class HugePmdFaults
             }
             memmap.setAnonExclusive(head);                   // folio_move_anon_rmap + SetPageAnonExclusive
         }
+        m.events().cowReuses++;
+        if (unshare)
+        {
+            return FaultResult.REUSED;
+        }
         long entry = ops.pmdMkdirty(ops.pmdMkyoung(pmd));
         if ((vma.flags & VmFlags.VM_WRITE) != 0)
         {
             entry = ops.pmdMkwrite(entry);
         }
         ops.pmdpSetAccessFlags(pt.segment(pmdTable), pt.base(pmdTable), idx, entry);
-        m.events().cowReuses++;
         return FaultResult.REUSED;
     }
 
@@ -166,7 +179,43 @@ final class HugePmdFaults
                 return Gup.pin(m, mm, page, true);
             }
         }
-        final long pfn = ops.pmdPfn(leaf(m, mm, page)) + pageIndex(page);
+        return pinLeafPage(m, mm, page, leaf(m, mm, page));
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_LONGTERM)} without FOLL_WRITE of a PMD-mapped page ({@code follow_huge_pmd}).
+     * {@code gup_must_unshare} holds for a read-only leaf whose head page is not PageAnonExclusive; then gup takes
+     * an unshare fault ({@code -EMLINK}, {@code FAULT_FLAG_UNSHARE}: one fault, {@link #doHugePmdWpPage} with
+     * unshare): a folio this leaf alone references is reused (head PageAnonExclusive, the leaf word unchanged,
+     * {@code cowReuses} + 1) and pinned as PMD-mapped; any other is split ({@code pmdSplit} + 1) and
+     * {@code NO_PFN} is returned: the caller pins the 4 KiB page through the PTE path, whose {@code do_wp_page}
+     * finishes the same fault. A writable leaf or an exclusive head is pinned at once, without a fault. The pin
+     * never touches the leaf (pin_user_pages sets no FOLL_TOUCH). Preconditions: {@code vma} maps {@code page}
+     * readable; {@code pmd} is the leaf mapping it.
+     *
+     * @return the pinned PFN, or {@code PhysMem.NO_PFN} after the fallback split
+     */
+    static long pinReadOnly(final Machine m, final Mm mm, final Vma vma, final long page, final long pmd)
+    {
+        final PmdOps ops = PmdOps.of(m.arch());
+        if (!ops.pmdWrite(pmd) && !m.memmap().testAnonExclusive(ops.pmdPfn(pmd)))
+        {
+            final PageTables pt = m.pageTables();
+            final long haddr = page & -HugeMemory.HPAGE_PMD_SIZE;
+            final long pmdTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr);
+            if (doHugePmdWpPage(m, mm, vma, pmdTable, PageTables.pmdIndex(haddr), pmd, haddr, true) == null)
+            {
+                return PhysMem.NO_PFN;                // the PTE path's do_wp_page counts this fault
+            }
+            m.events().faults++;
+        }
+        return pinLeafPage(m, mm, page, pmd);
+    }
+
+    /** The pin of the 4 KiB page {@code page} of the leaf {@code pmd}: large folio pincount + 1, refcount + 1. */
+    private static long pinLeafPage(final Machine m, final Mm mm, final long page, final long pmd)
+    {
+        final long pfn = PmdOps.of(m.arch()).pmdPfn(pmd) + pageIndex(page);
         Folios.pin(m, pfn);
         mm.hasPinned = true;
         mm.pins.add(new Mm.Pin(page, pfn));
