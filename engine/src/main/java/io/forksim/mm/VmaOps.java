@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * The address-space operations on VMAs: mmap (MAP_FIXED without overlap), munmap, mprotect, madvise and
- * mremap (MREMAP_MAYMOVE | MREMAP_FIXED), with the VMA splits they need. A VMA whose flags mprotect or
- * madvise changed, and the range mremap moved, merge with compatible neighbours as the kernel's do
- * ({@link VmaMerge}); mmap does not merge (every mmap stays its own VMA until such an operation).
+ * mremap (MREMAP_MAYMOVE | MREMAP_FIXED), with the VMA splits they need. A new mapping, a VMA whose flags
+ * mprotect or madvise changed, and the range mremap moved merge with compatible neighbours as the kernel's do
+ * ({@link VmaMerge}).
  *
  * <p>Every operation validates all of its arguments before it changes anything.
  */
@@ -179,9 +179,7 @@ final class VmaOps
         {
             pgoff = addr >>> Arch.PAGE_SHIFT;
         }
-        final Vma v = new Vma(addr, addr + len, flags, f, pgoff, pageProt(m.arch(), flags));
-        mm.vmas.put(addr, v);
-        return v;
+        return VmaMerge.mergeNew(mm, new Vma(addr, addr + len, flags, f, pgoff, pageProt(m.arch(), flags)));
     }
 
     static void munmap(final Machine m, final Mm mm, final long addr, final long len, final boolean batched)

@@ -599,6 +599,7 @@ final class RefModel
                 final MVma nv = new MVma(a, a + b, (int)op.c(), shared, f, pgoff);
                 nv.account = !shared && (op.c() & 2) != 0;
                 p.vmas.put(a, nv);
+                ModelMerge.merge(p, nv, false);             // __mmap_region: vma_merge_new_range
             }
             case MUNMAP ->
             {
