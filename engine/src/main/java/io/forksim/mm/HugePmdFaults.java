@@ -14,8 +14,8 @@ import java.lang.foreign.MemorySegment;
  * <ul>
  *   <li>a write (or FOLL_WRITE pin) on a read-only leaf: {@code do_huge_pmd_wp_page}: reuse when the head page is
  *       PageAnonExclusive, or when the folio's only reference is this mapping (then PageAnonExclusive is set on the
- *       head); otherwise {@code __split_huge_pmd} and {@code VM_FAULT_FALLBACK}: the PTE fault path handles the
- *       4 KiB page ({@code do_wp_page}; after a fork the folio is maybe shared, so it copies one page);</li>
+ *       head); otherwise {@code __split_huge_pmd} and {@code VM_FAULT_FALLBACK}, then the PTE level's
+ *       {@code do_wp_page} on the 4 KiB page (after a fork the folio is maybe shared, so it copies one page);</li>
  *   <li>any other fault on a leaf: {@code huge_pmd_set_accessed} (young, and dirty for a write);</li>
  *   <li>user loads and stores: the MMU sets the leaf's accessed (and dirty) bit; the token is the 4 KiB page's.</li>
  *   <li>longterm pins ({@code follow_huge_pmd}): FOLL_WRITE as a write fault; without FOLL_WRITE an unshare fault
@@ -40,8 +40,7 @@ final class HugePmdFaults
     /**
      * The PMD part of {@code __handle_mm_fault}. Precondition: {@code vma} allows the access.
      *
-     * @return the result, or null if {@code addr} is not PMD-mapped (any more: a fallback split it) and the PTE
-     *         path must handle the fault
+     * @return the result, or null if {@code addr} is not PMD-mapped and the PTE path must handle the fault
      */
     static FaultResult fault(final Machine m, final Mm mm, final Vma vma, final long addr, final boolean write)
     {
@@ -59,7 +58,7 @@ final class HugePmdFaults
         final long base = pt.base(pmdTable);
         if (write && !ops.pmdWrite(pmd))
         {
-            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, haddr, false);
+            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, addr, false);
         }
         long entry = ops.pmdMkyoung(pmd);
         if (write)
@@ -71,18 +70,21 @@ final class HugePmdFaults
     }
 
     /**
-     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf, for a write fault or, with {@code unshare},
-     * for {@code FAULT_FLAG_UNSHARE} (a R/O longterm pin). The folio may be reused when the head page is
-     * PageAnonExclusive, or when the folio's only reference is this mapping ({@code folio_ref_count == 1}: then
-     * PageAnonExclusive is set on the head). Reuse for a write makes the leaf young, dirty and (VM_WRITE) writable;
-     * reuse for unshare leaves the leaf word as it is. Otherwise {@code __split_huge_pmd} and
-     * {@code VM_FAULT_FALLBACK}. Precondition: {@code pmd} is the read-only anon leaf at {@code idx} of
-     * {@code pmdTable}, mapping {@code haddr}.
+     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf, for a write fault at {@code addr} or, with
+     * {@code unshare}, for {@code FAULT_FLAG_UNSHARE} (a R/O longterm pin). The folio may be reused when the head
+     * page is PageAnonExclusive, or when the folio's only reference is this mapping ({@code folio_ref_count == 1}:
+     * then PageAnonExclusive is set on the head). Reuse for a write makes the leaf young, dirty and (VM_WRITE)
+     * writable; reuse for unshare leaves the leaf word as it is. Otherwise {@code __split_huge_pmd} and
+     * {@code VM_FAULT_FALLBACK}, and the PTE path's {@code do_wp_page} (with the same unshare flag) on the 4 KiB page
+     * of {@code addr}, done here. The page that {@code do_wp_page} may copy into is allocated before the split, so
+     * that running out of simulated RAM leaves the leaf as it was. Precondition: {@code pmd} is the read-only anon
+     * leaf at {@code idx} of {@code pmdTable}, mapping {@code addr}.
      *
-     * @return {@link FaultResult#REUSED}, or null after the fallback split (the PTE path continues)
+     * @return {@link FaultResult#REUSED}, or what {@code do_wp_page} did after the split
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if the fallback's page cannot be allocated (nothing changed)
      */
     private static FaultResult doHugePmdWpPage(final Machine m, final Mm mm, final Vma vma, final long pmdTable,
-        final int idx, final long pmd, final long haddr, final boolean unshare)
+        final int idx, final long pmd, final long addr, final boolean unshare)
     {
         final PmdOps ops = PmdOps.of(m.arch());
         final MemMap memmap = m.memmap();
@@ -92,8 +94,14 @@ final class HugePmdFaults
         {
             if (memmap.rawRefcount(head) > 1)
             {
-                HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
-                return null;
+                final long prealloc = Folios.alloc(m, 0, Folios.ANON_FLAGS);
+                if (prealloc == PhysMem.NO_PFN)
+                {
+                    throw Faults.oom(m, 0);
+                }
+                HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, addr & -HugeMemory.HPAGE_PMD_SIZE);
+                final Tables.Slot s = Tables.lookup(m, mm, addr);
+                return Faults.doWpPage(m, mm, vma, s, s.peek(), prealloc, unshare);
             }
             memmap.setAnonExclusive(head);                   // folio_move_anon_rmap + SetPageAnonExclusive
         }
@@ -187,9 +195,9 @@ final class HugePmdFaults
      * {@code gup_must_unshare} holds for a read-only leaf whose head page is not PageAnonExclusive; then gup takes
      * an unshare fault ({@code -EMLINK}, {@code FAULT_FLAG_UNSHARE}: one fault, {@link #doHugePmdWpPage} with
      * unshare): a folio this leaf alone references is reused (head PageAnonExclusive, the leaf word unchanged,
-     * {@code cowReuses} + 1) and pinned as PMD-mapped; any other is split ({@code pmdSplit} + 1) and
-     * {@code NO_PFN} is returned: the caller pins the 4 KiB page through the PTE path, whose {@code do_wp_page}
-     * finishes the same fault. A writable leaf or an exclusive head is pinned at once, without a fault. The pin
+     * {@code cowReuses} + 1) and pinned as PMD-mapped; any other is split ({@code pmdSplit} + 1), the 4 KiB page
+     * unshared by {@code do_wp_page} (a read-only, clean, exclusive copy) and {@code NO_PFN} is returned: the caller
+     * pins that copy through the PTE path, which finds nothing left to unshare. A writable leaf or an exclusive head is pinned at once, without a fault. The pin
      * never touches the leaf (pin_user_pages sets no FOLL_TOUCH). Preconditions: {@code vma} maps {@code page}
      * readable; {@code pmd} is the leaf mapping it.
      *
@@ -203,11 +211,12 @@ final class HugePmdFaults
             final PageTables pt = m.pageTables();
             final long haddr = page & -HugeMemory.HPAGE_PMD_SIZE;
             final long pmdTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr);
-            if (doHugePmdWpPage(m, mm, vma, pmdTable, PageTables.pmdIndex(haddr), pmd, haddr, true) == null)
-            {
-                return PhysMem.NO_PFN;                // the PTE path's do_wp_page counts this fault
-            }
             m.events().faults++;
+            doHugePmdWpPage(m, mm, vma, pmdTable, PageTables.pmdIndex(haddr), pmd, page, true);
+            if (leaf(m, mm, page) == 0)
+            {
+                return PhysMem.NO_PFN;                // split and unshared at PTE level: the PTE path pins the copy
+            }
         }
         return pinLeafPage(m, mm, page, pmd);
     }

@@ -16,7 +16,8 @@ import java.util.Arrays;
  * the old range and its new address is 2 MiB-aligned, i.e. the move distance is a multiple of 2 MiB) moves as it is
  * ({@code move_pgt_entry(HPAGE_PMD)} → {@code move_huge_pmd}); every other leaf, and one whose destination PMD entry
  * is not none ({@code move_huge_pmd} returns false), is split ({@code split_huge_pmd}) so that {@code move_ptes}
- * moves its PTEs.
+ * moves its PTEs. forksim plans first and allocates every destination table before it splits or moves anything,
+ * so that running out of simulated RAM changes nothing.
  *
  * <p>{@code move_huge_pmd} of one leaf: {@code pmdp_huge_get_and_clear} of the old entry; if the old and new entries
  * lie in different PMD-table pages (split PMD locks differ: {@code pmd_move_must_withdraw} for an anon VMA), the
@@ -31,42 +32,49 @@ final class MoveHugePmd
     {
     }
 
+    /** The leaves of an mremap'd range by their 2 MiB-aligned old addresses, in address order: moved whole or split. */
+    record Plan(long[] move, long[] split)
+    {
+    }
+
     /**
-     * Splits every leaf of {@code [start, end)} that cannot move whole by {@code delta} bytes, and returns the
-     * 2 MiB-aligned old addresses of those that can, in address order. Precondition: {@code [start, end)} lies in
-     * one VMA of {@code mm}, and {@code [start + delta, end + delta)} holds no VMA.
+     * Which leaves of {@code [start, end)} move whole by {@code delta} bytes and which split (changes nothing).
+     * Precondition: {@code [start, end)} lies in one VMA of {@code mm}, and {@code [start + delta, end + delta)}
+     * holds no VMA.
      */
-    static long[] splitUnmovable(final Machine m, final Mm mm, final long start, final long end, final long delta)
+    static Plan plan(final Machine m, final Mm mm, final long start, final long end, final long delta)
     {
         final PageTables pt = m.pageTables();
-        final long[] movable = new long[(int)((end - start) / HugeMemory.HPAGE_PMD_SIZE) + 1];
-        final int[] n = {0};
+        final int max = (int)((end - start) / HugeMemory.HPAGE_PMD_SIZE) + 2;
+        final long[] move = new long[max];
+        final long[] split = new long[max];
+        final int[] n = {0, 0};
         PmdLeaves.forEach(pt, PmdOps.of(m.arch()), mm.pgd, start, end, (pmdTable, idx, pmd, haddr) ->
         {
             if ((delta & (HugeMemory.HPAGE_PMD_SIZE - 1)) == 0 && haddr >= start && haddr + HugeMemory.HPAGE_PMD_SIZE <= end
                 && PmdLeaves.pmdEntry(pt, mm.pgd, haddr + delta) == 0)
             {
-                movable[n[0]++] = haddr;
+                move[n[0]++] = haddr;
             }
             else
             {
-                HugeMemory.splitHugePmd(m, mm, mm.findVma(haddr), pmdTable, idx, haddr);
+                split[n[1]++] = haddr;
             }
         });
-        return Arrays.copyOf(movable, n[0]);
+        return new Plan(Arrays.copyOf(move, n[0]), Arrays.copyOf(split, n[1]));
     }
 
     /**
-     * {@code alloc_new_pmd} for each leaf of {@code haddrs}: the PMD-table pages (and above) at their new
-     * addresses, recorded in {@code created}.
+     * The destination tables {@code plan} needs, recorded in {@code created}: {@code alloc_new_pmd} for each leaf
+     * that moves whole; for each leaf that splits, the PTE tables its pages of {@code [start, end)} move into.
      *
      * @return false if simulated RAM ran out (the tables allocated so far stay recorded, for {@link Tables#unwind})
      */
-    static boolean allocDestinations(final Machine m, final Mm mm, final long[] haddrs, final long delta,
-        final Tables.Created created)
+    static boolean allocDestinations(final Machine m, final Mm mm, final Plan plan, final long start, final long end,
+        final long delta, final Tables.Created created)
     {
         final PageTables pt = m.pageTables();
-        for (final long haddr : haddrs)
+        for (final long haddr : plan.move())
         {
             final long va = haddr + delta;
             final long pud = Tables.level(pt, m.arch(), m.events(), mm.pgd, PageTables.pgdIndex(va), created);
@@ -76,21 +84,42 @@ final class MoveHugePmd
                 return false;
             }
         }
+        for (final long haddr : plan.split())
+        {
+            final long to = Math.min(end, haddr + HugeMemory.HPAGE_PMD_SIZE);
+            for (long a = Math.max(start, haddr); a < to; a = PageTables.pmdAddrEnd(a + delta, to + delta) - delta)
+            {
+                if (Tables.pteAlloc(m, mm, a + delta, created) == PageTables.NO_TABLE)
+                {
+                    return false;
+                }
+            }
+        }
         return true;
     }
 
+    /** {@code split_huge_pmd} of each leaf {@code plan} splits (needs no memory: each uses its deposit). */
+    static void split(final Machine m, final Mm mm, final Plan plan)
+    {
+        final PageTables pt = m.pageTables();
+        for (final long haddr : plan.split())
+        {
+            final long pmdTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr);
+            HugeMemory.splitHugePmd(m, mm, mm.findVma(haddr), pmdTable, PageTables.pmdIndex(haddr), haddr);
+        }
+    }
+
     /**
-     * {@code move_huge_pmd} of each leaf of {@code haddrs} by {@code delta} bytes (see the class comment).
-     * Preconditions: each address holds a leaf; {@link #allocDestinations} succeeded for them, and each destination
-     * entry is none.
+     * {@code move_huge_pmd} of each leaf {@code plan} moves, by {@code delta} bytes (see the class comment).
+     * Preconditions: {@link #allocDestinations} succeeded for {@code plan}; each destination entry is none.
      */
-    static void move(final Machine m, final Mm mm, final long[] haddrs, final long delta)
+    static void move(final Machine m, final Mm mm, final Plan plan, final long delta)
     {
         final PageTables pt = m.pageTables();
         final PmdOps ops = PmdOps.of(m.arch());
         final MemMap memmap = m.memmap();
         final Events ev = m.events();
-        for (final long haddr : haddrs)
+        for (final long haddr : plan.move())
         {
             final long oldTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr);
             final long newTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr + delta);

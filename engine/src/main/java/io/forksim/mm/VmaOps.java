@@ -487,7 +487,7 @@ final class VmaOps
         final Arch arch = m.arch();
         final Events ev = m.events();
         final long delta = newAddr - oldAddr;
-        final long[] leaves = MoveHugePmd.splitUnmovable(m, mm, oldAddr, oldAddr + len, delta);
+        final MoveHugePmd.Plan leaves = MoveHugePmd.plan(m, mm, oldAddr, oldAddr + len, delta);
         // Allocate every destination table first, so that running out of RAM changes nothing.
         final Tables.Created created = new Tables.Created();
         final boolean[] failed = {false};
@@ -503,11 +503,12 @@ final class VmaOps
                 }
             }
         });
-        if (failed[0] || !MoveHugePmd.allocDestinations(m, mm, leaves, delta, created))
+        if (failed[0] || !MoveHugePmd.allocDestinations(m, mm, leaves, oldAddr, oldAddr + len, delta, created))
         {
             Tables.unwind(m, created);
             throw Faults.oom(m, 0);
         }
+        MoveHugePmd.split(m, mm, leaves);
         splitAround(mm, oldAddr, oldAddr + len);
         MoveHugePmd.move(m, mm, leaves, delta);
         final Vma piece = mm.findVma(oldAddr);

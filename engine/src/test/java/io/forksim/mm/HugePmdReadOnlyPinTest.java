@@ -1,6 +1,8 @@
 package io.forksim.mm;
 
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
+import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.MemMap;
 import io.forksim.stats.Events;
@@ -18,6 +20,7 @@ import static io.forksim.mm.HugePmdTest.head;
 import static io.forksim.mm.HugePmdTest.parentAfterFork;
 import static io.forksim.mm.HugePmdTest.thpProcess;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Longterm pins without FOLL_WRITE of a PMD-mapped THP, as 6.18's {@code follow_huge_pmd} takes them: no fault when
@@ -119,6 +122,32 @@ class HugePmdReadOnlyPinTest
             parent.unpin(A + 3 * PAGE);
             child.exit();
             parent.exit();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void aCowFaultOrReadOnlyPinOfASharedLeafThatRunsOutOfRamLeavesTheLeafUnsplit(final String arch)
+    {
+        try (Machine m = Fixtures.machine(arch))
+        {
+            final Mm parent = thpProcess(m, THP);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            final long leaf = child.peekPmd(A);
+            final MachineImage before = MachineImage.of(m);
+            m.phys().failAllocationsAfter(0);
+            try
+            {
+                assertThatThrownBy(() -> child.write(A + PAGE, 1)).isInstanceOf(OutOfSimulatedMemoryException.class);
+                assertThatThrownBy(() -> child.pin(A + PAGE, false)).isInstanceOf(OutOfSimulatedMemoryException.class);
+            }
+            finally
+            {
+                m.phys().clearFailureInjection();
+            }
+            assertThat(MachineImage.of(m)).isEqualTo(before);
+            assertThat(child.peekPmd(A)).isEqualTo(leaf);
+            consistent(m);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.forksim.mm;
 
+import io.forksim.check.MachineImage;
 import io.forksim.fork.Fork;
+import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.fork.Strategy;
 import io.forksim.mem.MemMap;
 import io.forksim.pte.Arm64Pte;
@@ -22,6 +24,7 @@ import static io.forksim.mm.HugePmdTest.head;
 import static io.forksim.mm.HugePmdTest.parentAfterFork;
 import static io.forksim.mm.HugePmdTest.thpProcess;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * mremap of PMD-mapped THPs as 6.18's {@code move_page_tables} does it: a leaf the range covers whole, moved by a
@@ -162,6 +165,33 @@ class MoveHugePmdTest
             assertThat(mm.vmas()).hasSize(2);
             consistent(m);
             mm.exit();
+            consistent(m);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    void runningOutOfRamForADestinationTableLeavesTheLeafUnsplitAndUnmoved(final String arch)
+    {
+        try (Machine m = Fixtures.machine(arch))
+        {
+            final Mm mm = thpProcess(m, THP);
+            final long leaf = mm.peekPmd(A);
+            for (final long to : new long[] {B, B + 16 * PAGE})
+            {
+                final MachineImage before = MachineImage.of(m);
+                m.phys().failAllocationsAfter(0);
+                try
+                {
+                    assertThatThrownBy(() -> mm.mremap(A, THP, to)).isInstanceOf(OutOfSimulatedMemoryException.class);
+                }
+                finally
+                {
+                    m.phys().clearFailureInjection();
+                }
+                assertThat(MachineImage.of(m)).as("to 0x%x", to).isEqualTo(before);
+                assertThat(mm.peekPmd(A)).isEqualTo(leaf);
+            }
             consistent(m);
         }
     }
