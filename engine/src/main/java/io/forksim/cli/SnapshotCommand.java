@@ -4,8 +4,10 @@ import io.forksim.arch.ArchVariant;
 import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
 import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.FolioOrder;
 import io.forksim.harness.ForkPlan;
 import io.forksim.harness.Units;
+import io.forksim.mm.FolioMapping;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.snapshot.Snapshot;
@@ -80,8 +82,9 @@ public final class SnapshotCommand implements Runnable
             description = "Populated anon memory of the parent (default: ${DEFAULT-VALUE}).")
         long size;
 
-        @Option(names = "--order", defaultValue = "0", description = "Folio order 0..9 (default: ${DEFAULT-VALUE}).")
-        int order;
+        @Option(names = "--order", defaultValue = "0", converter = Converters.OrderConverter.class,
+            description = "Folio order 0..9 (PTE-mapped folios) or 9pmd (PMD-mapped 2 MiB THPs) (default: ${DEFAULT-VALUE}).")
+        int orderCode;
 
         @Option(names = "--ram", converter = SizeConverter.class,
             description = "Simulated RAM (default: as 'forksim fork': max(4G, 2.5 x SIZE rounded up to 1G)).")
@@ -99,11 +102,14 @@ public final class SnapshotCommand implements Runnable
         @Override
         public Integer call() throws IOException
         {
-            final long folio = 4096L << Math.max(0, order);
-            if (order < 0 || order > 9 || size <= 0 || size % folio != 0)
+            final int order = FolioOrder.order(orderCode);
+            final FolioMapping mapping = FolioOrder.mapping(orderCode);
+            final long folio = 4096L << order;
+            if (size <= 0 || size % folio != 0)
             {
-                throw new Main.UsageException(spec.commandLine(), "Invalid --order " + order + " / --size " + Units.formatSize(size)
-                    + " (order 0..9; the size a positive multiple of the folio size)");
+                throw new Main.UsageException(spec.commandLine(), "Invalid --order " + FolioOrder.label(orderCode) + " / --size "
+                    + Units.formatSize(size) + " (the size must be a positive multiple of the folio size, "
+                    + Units.formatSize(folio) + ")");
             }
             if (contpteBasic && !arch.arch().equals("arm64"))
             {
@@ -129,12 +135,12 @@ public final class SnapshotCommand implements Runnable
             try (Machine m = new Machine(cfg))
             {
                 err.println("forksim snapshot: populating " + Units.formatSize(size) + " of order-" + order + " folios ("
-                    + arch.arch() + ", " + Units.formatSize(r) + " of RAM) ...");
+                    + mapping.jsonName() + "-mapped, " + arch.arch() + ", " + Units.formatSize(r) + " of RAM) ...");
                 err.flush();
                 final long t0 = System.nanoTime();
-                SnapshotCache.populateForkParent(m, ForkPlan.BASE_VA, size, order);
+                SnapshotCache.populateForkParent(m, ForkPlan.BASE_VA, size, order, mapping);
                 final double popS = (System.nanoTime() - t0) / 1e9;
-                final Snapshot.Info info = Snapshot.save(m, file, SnapshotCache.meta(ForkPlan.BASE_VA, size, order));
+                final Snapshot.Info info = Snapshot.save(m, file, SnapshotCache.meta(ForkPlan.BASE_VA, size, order, mapping));
                 out.println(String.format(Locale.ROOT, "saved %s: %s in %.2f s (populating took %.2f s; %.0f MiB/s)", info.file(),
                     Units.formatSize(info.fileBytes()), info.elapsedNanos() / 1e9, popS,
                     info.fileBytes() / (info.elapsedNanos() / 1e9) / (1 << 20)));

@@ -1,7 +1,6 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
-import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
@@ -17,7 +16,9 @@ import io.forksim.pgtable.PageTableLocks;
  * R/O pin (no FOLL_WRITE)   needs VM_READ; a read fault first if nothing is mapped; then, where
  *                           gup_must_unshare says so (an anon page that is not PageAnonExclusive; the zero page
  *                           or a page-cache page in a COW mapping), an unshare fault (FAULT_FLAG_UNSHARE,
- *                           do_wp_page): reuse marks the page exclusive, else a copy is mapped read-only and clean
+ *                           do_wp_page): reuse marks the page exclusive, else a copy is mapped read-only and clean;
+ *                           a PMD-mapped THP unshares at PMD level first (do_huge_pmd_wp_page: reuse if exclusive
+ *                           or only this leaf references it, else split and unshare the 4 KiB page)
  * both                      VM_PFNMAP cannot be pinned (-EFAULT)
  * </pre>
  *
@@ -69,19 +70,10 @@ final class Gup
         final long pmd = HugePmdFaults.leaf(m, mm, page);
         if (pmd != 0)
         {
-            if (write)
+            final long pfn = write ? HugePmdFaults.pin(m, mm, page, pmd) : HugePmdFaults.pinReadOnly(m, mm, vma, page, pmd);
+            if (pfn != PhysMem.NO_PFN)
             {
-                return HugePmdFaults.pin(m, mm, page, pmd);
-            }
-            if (!m.memmap().testAnonExclusive(PmdOps.of(m.arch()).pmdPfn(pmd)))
-            {
-                // FAULT_FLAG_UNSHARE of a PMD-mapped THP that may be shared: split, then unshare the one page
-                final long haddr = page & -HugeMemory.HPAGE_PMD_SIZE;
-                HugeMemory.splitHugePmds(m, mm, haddr, haddr + HugeMemory.HPAGE_PMD_SIZE, false);
-            }
-            else
-            {
-                return HugePmdFaults.pin(m, mm, page, pmd);
+                return pfn;
             }
         }
         final long pfn = faultIn(m, mm, vma, page, write);

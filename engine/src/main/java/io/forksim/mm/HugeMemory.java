@@ -29,7 +29,8 @@ import java.util.List;
  *                                 put); __split_huge_pmd for a leaf the range covers only in part
  * VMA split at an unaligned       vma_adjust_trans_huge: __split_huge_pmd of the leaf straddling it
  * mprotect                        change_huge_pmd on whole leaves (after the VMA split)
- * mremap                          every leaf of the moved range is split first (see below)
+ * mremap                          move_huge_pmd of a whole leaf moved by a multiple of 2 MiB, else a split
+ *                                 ({@link MoveHugePmd})
  * write fault                     do_huge_pmd_wp_page ({@link HugePmdFaults})
  * MADV_PAGEOUT                    {@link #pageoutHugePmds}
  * </pre>
@@ -41,8 +42,7 @@ import java.util.List;
  * {@code contpte_set_ptes}: 32 CONT blocks), then the PMD entry points at the table. {@code nr_ptes} is unchanged.
  *
  * <p><b>Not modelled</b> (each refused or replaced as said): the huge zero page (a PMD populate needs VM_WRITE);
- * PMD migration entries; {@code move_huge_pmd} (mremap splits every leaf of the range, so the moved memory is
- * PTE-mapped afterwards, where the kernel moves a whole aligned leaf as it is); folio splits
+ * PMD migration entries; folio splits
  * ({@code split_folio}: a partial MADV_PAGEOUT splits only the mapping); page-table locks (PMD leaves exist only on
  * single-threaded machines: {@link #populatePmd} refuses a concurrent one).
  */

@@ -2,6 +2,7 @@ package io.forksim.mm;
 
 import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
+import io.forksim.mem.PhysMem;
 import io.forksim.pgtable.PageTables;
 import io.forksim.pgtable.PmdLeaves;
 
@@ -13,10 +14,12 @@ import java.lang.foreign.MemorySegment;
  * <ul>
  *   <li>a write (or FOLL_WRITE pin) on a read-only leaf: {@code do_huge_pmd_wp_page}: reuse when the head page is
  *       PageAnonExclusive, or when the folio's only reference is this mapping (then PageAnonExclusive is set on the
- *       head); otherwise {@code __split_huge_pmd} and {@code VM_FAULT_FALLBACK}: the PTE fault path handles the
- *       4 KiB page ({@code do_wp_page}; after a fork the folio is maybe shared, so it copies one page);</li>
+ *       head); otherwise {@code __split_huge_pmd} and {@code VM_FAULT_FALLBACK}, then the PTE level's
+ *       {@code do_wp_page} on the 4 KiB page (after a fork the folio is maybe shared, so it copies one page);</li>
  *   <li>any other fault on a leaf: {@code huge_pmd_set_accessed} (young, and dirty for a write);</li>
  *   <li>user loads and stores: the MMU sets the leaf's accessed (and dirty) bit; the token is the 4 KiB page's.</li>
+ *   <li>longterm pins ({@code follow_huge_pmd}): FOLL_WRITE as a write fault; without FOLL_WRITE an unshare fault
+ *       ({@code FAULT_FLAG_UNSHARE}) when the leaf is read-only and its head not PageAnonExclusive.</li>
  * </ul>
  * {@link Mm#read}, {@link Mm#write} and {@link Mm#pin} come here for a PMD-mapped address, {@link Faults#fault} for
  * any fault; each entry checks the VMA's permissions as {@link Faults} does.
@@ -37,8 +40,7 @@ final class HugePmdFaults
     /**
      * The PMD part of {@code __handle_mm_fault}. Precondition: {@code vma} allows the access.
      *
-     * @return the result, or null if {@code addr} is not PMD-mapped (any more: a fallback split it) and the PTE
-     *         path must handle the fault
+     * @return the result, or null if {@code addr} is not PMD-mapped and the PTE path must handle the fault
      */
     static FaultResult fault(final Machine m, final Mm mm, final Vma vma, final long addr, final boolean write)
     {
@@ -56,7 +58,7 @@ final class HugePmdFaults
         final long base = pt.base(pmdTable);
         if (write && !ops.pmdWrite(pmd))
         {
-            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, haddr);
+            return doHugePmdWpPage(m, mm, vma, pmdTable, idx, pmd, addr, false);
         }
         long entry = ops.pmdMkyoung(pmd);
         if (write)
@@ -68,12 +70,21 @@ final class HugePmdFaults
     }
 
     /**
-     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf.
+     * {@code do_huge_pmd_wp_page} on a present, read-only anon leaf, for a write fault at {@code addr} or, with
+     * {@code unshare}, for {@code FAULT_FLAG_UNSHARE} (a R/O longterm pin). The folio may be reused when the head
+     * page is PageAnonExclusive, or when the folio's only reference is this mapping ({@code folio_ref_count == 1}:
+     * then PageAnonExclusive is set on the head). Reuse for a write makes the leaf young, dirty and (VM_WRITE)
+     * writable; reuse for unshare leaves the leaf word as it is. Otherwise {@code __split_huge_pmd} and
+     * {@code VM_FAULT_FALLBACK}, and the PTE path's {@code do_wp_page} (with the same unshare flag) on the 4 KiB page
+     * of {@code addr}, done here. The page that {@code do_wp_page} may copy into is allocated before the split, so
+     * that running out of simulated RAM leaves the leaf as it was. Precondition: {@code pmd} is the read-only anon
+     * leaf at {@code idx} of {@code pmdTable}, mapping {@code addr}.
      *
-     * @return {@link FaultResult#REUSED}, or null after the fallback split (the PTE path continues)
+     * @return {@link FaultResult#REUSED}, or what {@code do_wp_page} did after the split
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if the fallback's page cannot be allocated (nothing changed)
      */
     private static FaultResult doHugePmdWpPage(final Machine m, final Mm mm, final Vma vma, final long pmdTable,
-        final int idx, final long pmd, final long haddr)
+        final int idx, final long pmd, final long addr, final boolean unshare)
     {
         final PmdOps ops = PmdOps.of(m.arch());
         final MemMap memmap = m.memmap();
@@ -83,10 +94,21 @@ final class HugePmdFaults
         {
             if (memmap.rawRefcount(head) > 1)
             {
-                HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
-                return null;
+                final long prealloc = Folios.alloc(m, 0, Folios.ANON_FLAGS);
+                if (prealloc == PhysMem.NO_PFN)
+                {
+                    throw Faults.oom(m, 0);
+                }
+                HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, addr & -HugeMemory.HPAGE_PMD_SIZE);
+                final Tables.Slot s = Tables.lookup(m, mm, addr);
+                return Faults.doWpPage(m, mm, vma, s, s.peek(), prealloc, unshare);
             }
             memmap.setAnonExclusive(head);                   // folio_move_anon_rmap + SetPageAnonExclusive
+        }
+        m.events().cowReuses++;
+        if (unshare)
+        {
+            return FaultResult.REUSED;
         }
         long entry = ops.pmdMkdirty(ops.pmdMkyoung(pmd));
         if ((vma.flags & VmFlags.VM_WRITE) != 0)
@@ -94,7 +116,6 @@ final class HugePmdFaults
             entry = ops.pmdMkwrite(entry);
         }
         ops.pmdpSetAccessFlags(pt.segment(pmdTable), pt.base(pmdTable), idx, entry);
-        m.events().cowReuses++;
         return FaultResult.REUSED;
     }
 
@@ -166,7 +187,44 @@ final class HugePmdFaults
                 return Gup.pin(m, mm, page, true);
             }
         }
-        final long pfn = ops.pmdPfn(leaf(m, mm, page)) + pageIndex(page);
+        return pinLeafPage(m, mm, page, leaf(m, mm, page));
+    }
+
+    /**
+     * {@code pin_user_pages(FOLL_LONGTERM)} without FOLL_WRITE of a PMD-mapped page ({@code follow_huge_pmd}).
+     * {@code gup_must_unshare} holds for a read-only leaf whose head page is not PageAnonExclusive; then gup takes
+     * an unshare fault ({@code -EMLINK}, {@code FAULT_FLAG_UNSHARE}: one fault, {@link #doHugePmdWpPage} with
+     * unshare): a folio this leaf alone references is reused (head PageAnonExclusive, the leaf word unchanged,
+     * {@code cowReuses} + 1) and pinned as PMD-mapped; any other is split ({@code pmdSplit} + 1), the 4 KiB page
+     * unshared by {@code do_wp_page} (a read-only, clean, exclusive copy) and {@code NO_PFN} is returned: the caller
+     * pins that copy through the PTE path, which finds nothing left to unshare. A writable leaf or an exclusive head is pinned at once, without a fault. The pin
+     * never touches the leaf (pin_user_pages sets no FOLL_TOUCH). Preconditions: {@code vma} maps {@code page}
+     * readable; {@code pmd} is the leaf mapping it.
+     *
+     * @return the pinned PFN, or {@code PhysMem.NO_PFN} after the fallback split
+     */
+    static long pinReadOnly(final Machine m, final Mm mm, final Vma vma, final long page, final long pmd)
+    {
+        final PmdOps ops = PmdOps.of(m.arch());
+        if (!ops.pmdWrite(pmd) && !m.memmap().testAnonExclusive(ops.pmdPfn(pmd)))
+        {
+            final PageTables pt = m.pageTables();
+            final long haddr = page & -HugeMemory.HPAGE_PMD_SIZE;
+            final long pmdTable = PmdLeaves.pmdOffset(pt, mm.pgd, haddr);
+            m.events().faults++;
+            doHugePmdWpPage(m, mm, vma, pmdTable, PageTables.pmdIndex(haddr), pmd, page, true);
+            if (leaf(m, mm, page) == 0)
+            {
+                return PhysMem.NO_PFN;                // split and unshared at PTE level: the PTE path pins the copy
+            }
+        }
+        return pinLeafPage(m, mm, page, pmd);
+    }
+
+    /** The pin of the 4 KiB page {@code page} of the leaf {@code pmd}: large folio pincount + 1, refcount + 1. */
+    private static long pinLeafPage(final Machine m, final Mm mm, final long page, final long pmd)
+    {
+        final long pfn = PmdOps.of(m.arch()).pmdPfn(pmd) + pageIndex(page);
         Folios.pin(m, pfn);
         mm.hasPinned = true;
         mm.pins.add(new Mm.Pin(page, pfn));

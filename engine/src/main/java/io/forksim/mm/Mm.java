@@ -135,7 +135,9 @@ public final class Mm
      * file, off)}. Flags as {@code do_mmap} sets them: the prot bits, {@code VM_MAYREAD|VM_MAYWRITE|VM_MAYEXEC};
      * shared: {@code VM_SHARED|VM_MAYSHARE}; private writable: {@code VM_ACCOUNT}. A shared anonymous mapping is
      * backed by a new shmem file ({@code shmem_zero_setup}). Anonymous private VMAs get {@code vm_pgoff = addr >> 12}.
+     * The new range merges with an adjacent compatible VMA ({@code vma_merge_new_range}, see {@link VmaMerge}).
      *
+     * @return the VMA that now covers the range (a neighbour it merged with, or a new one)
      * @param prot {@code VM_READ|VM_WRITE|VM_EXEC} bits
      * @param file the file to map, or null for anonymous memory
      * @param fileOffsetBytes page-aligned offset into {@code file} (0 for anonymous memory)

@@ -4,7 +4,8 @@ import io.forksim.arch.Arch;
 
 /**
  * VMA merging as mm/vma.c (Linux 6.18) does it after mprotect, madvise and mremap ({@code vma_modify} /
- * {@code vma_merge_existing_range} and, for mremap's new range, {@code copy_vma} / {@code vma_merge_new_range}),
+ * {@code vma_merge_existing_range}), for a new mapping ({@code __mmap_region} / {@code vma_merge_new_range}: the
+ * new VMA has no anon_vma yet) and for mremap's new range ({@code copy_vma} / {@code vma_merge_new_range}),
  * and the anon_vma choice of the first anon fault ({@code anon_vma_prepare} / {@code find_mergeable_anon_vma}).
  *
  * <p>A VMA merges with an adjacent neighbour ({@code prev->vm_end == start}, {@code end == next->vm_start}) when
@@ -45,8 +46,9 @@ final class VmaMerge
     }
 
     /**
-     * {@code vma_merge_new_range} as {@code copy_vma} runs it for mremap's destination: {@code moved} (not yet
-     * in the tree, with the source's flags, file, pgoff and anon_vma) merges with the VMAs around it.
+     * {@code vma_merge_new_range} as {@code __mmap_region} runs it for a new mapping and {@code copy_vma} for
+     * mremap's destination: {@code moved} (not yet in the tree; for mremap with the source's flags, file, pgoff and
+     * anon_vma) merges with the VMAs around it. A shared anonymous mapping never merges: its shmem file is new.
      *
      * @return the VMA that now covers {@code moved}'s range; {@code moved} itself is put into the tree if it
      *         merged with nothing
@@ -56,7 +58,7 @@ final class VmaMerge
         final Vma prev = prevTouching(mm, moved.start);
         final Vma next = nextTouching(mm, moved.end);
         mm.vmas.put(moved.start, moved);
-        // copy_vma: no middle VMA, so vma_had_uncowed_parents(src) is false whatever moved's chain is
+        // no middle VMA, so vma_had_uncowed_parents(src) is false whatever moved's chain is
         return merge(mm, moved, prev, next, moved.anonVma, false);
     }
 

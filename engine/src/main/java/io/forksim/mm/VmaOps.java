@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * The address-space operations on VMAs: mmap (MAP_FIXED without overlap), munmap, mprotect, madvise and
- * mremap (MREMAP_MAYMOVE | MREMAP_FIXED), with the VMA splits they need. A VMA whose flags mprotect or
- * madvise changed, and the range mremap moved, merge with compatible neighbours as the kernel's do
- * ({@link VmaMerge}); mmap does not merge (every mmap stays its own VMA until such an operation).
+ * mremap (MREMAP_MAYMOVE | MREMAP_FIXED), with the VMA splits they need. A new mapping, a VMA whose flags
+ * mprotect or madvise changed, and the range mremap moved merge with compatible neighbours as the kernel's do
+ * ({@link VmaMerge}).
  *
  * <p>Every operation validates all of its arguments before it changes anything.
  */
@@ -179,9 +179,7 @@ final class VmaOps
         {
             pgoff = addr >>> Arch.PAGE_SHIFT;
         }
-        final Vma v = new Vma(addr, addr + len, flags, f, pgoff, pageProt(m.arch(), flags));
-        mm.vmas.put(addr, v);
-        return v;
+        return VmaMerge.mergeNew(mm, new Vma(addr, addr + len, flags, f, pgoff, pageProt(m.arch(), flags)));
     }
 
     static void munmap(final Machine m, final Mm mm, final long addr, final long len, final boolean batched)
@@ -457,6 +455,8 @@ final class VmaOps
      * range: {@code move_page_tables} moves present and swap entries as they are (no folio is split, no
      * refcount or rmap changes; x86 marks moved entries soft-dirty, {@code move_soft_dirty_pte}); on arm64 a
      * contpte block of one large folio moves as a batch ({@code mremap_folio_pte_batch}, FPB_RESPECT_WRITE).
+     * A PMD leaf moves whole when the range covers it and the distance is a multiple of 2 MiB, else it is split
+     * first ({@link MoveHugePmd}).
      * One TLB flush of the old range if a present entry moved; emptied tables of the old range are freed.
      */
     static Vma mremap(final Machine m, final Mm mm, final long oldAddr, final long len, final long newAddr)
@@ -486,8 +486,8 @@ final class VmaOps
         final PageTables pt = m.pageTables();
         final Arch arch = m.arch();
         final Events ev = m.events();
-        HugeMemory.splitHugePmds(m, mm, oldAddr, oldAddr + len, false); // move_huge_pmd is not modelled
         final long delta = newAddr - oldAddr;
+        final MoveHugePmd.Plan leaves = MoveHugePmd.plan(m, mm, oldAddr, oldAddr + len, delta);
         // Allocate every destination table first, so that running out of RAM changes nothing.
         final Tables.Created created = new Tables.Created();
         final boolean[] failed = {false};
@@ -503,12 +503,14 @@ final class VmaOps
                 }
             }
         });
-        if (failed[0])
+        if (failed[0] || !MoveHugePmd.allocDestinations(m, mm, leaves, oldAddr, oldAddr + len, delta, created))
         {
             Tables.unwind(m, created);
             throw Faults.oom(m, 0);
         }
+        MoveHugePmd.split(m, mm, leaves);
         splitAround(mm, oldAddr, oldAddr + len);
+        MoveHugePmd.move(m, mm, leaves, delta);
         final Vma piece = mm.findVma(oldAddr);
         // copy_vma: an anon VMA never faulted takes the new address as its pgoff, to merge more often
         final long movedPgoff = piece.file == null && piece.anonVma == null ? newAddr >>> Arch.PAGE_SHIFT : piece.pgoff;

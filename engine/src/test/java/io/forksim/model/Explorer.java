@@ -41,7 +41,12 @@ final class Explorer
      */
     String explore(final ModelRun.Setup setup, final long seed, final int length, final long shrinkBudgetMillis)
     {
-        final Gen g = new Gen(seed);
+        return explore(setup, new Gen(seed), seed, length, shrinkBudgetMillis);
+    }
+
+    /** As {@link #explore(ModelRun.Setup, long, int, long)} with the generator {@code g} (made from {@code seed}). */
+    String explore(final ModelRun.Setup setup, final Gen g, final long seed, final int length, final long shrinkBudgetMillis)
+    {
         final List<Op> ops = new ArrayList<>();
         ModelRun.Failure failure = null;
         try (ModelRun r = new ModelRun(setup))

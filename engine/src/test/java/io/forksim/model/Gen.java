@@ -34,6 +34,8 @@ final class Gen
     private final boolean inject;
     /** Processes below this index are not touched (the shared zygote of the concurrent stress). */
     private final int minProc;
+    /** Biased to PMD-mapped THPs: many 2 MiB-aligned private anon RW mmaps of 2 or 4 MiB, most populates PMD-mapped. */
+    private final boolean thp;
 
     Gen(final long seed)
     {
@@ -42,6 +44,12 @@ final class Gen
 
     Gen(final long seed, final boolean anonOnly, final boolean inject, final int minProc)
     {
+        this(seed, anonOnly, inject, minProc, false);
+    }
+
+    Gen(final long seed, final boolean anonOnly, final boolean inject, final int minProc, final boolean thp)
+    {
+        this.thp = thp;
         this.rnd = new Random(seed);
         this.tokens = 0x7700_0000_0000L + ((seed & 0xffff) << 24);
         this.anonOnly = anonOnly;
@@ -351,6 +359,11 @@ final class Gen
 
     private Op mmap(final RefModel.MProc p, final int pi)
     {
+        if (thp && p(0.5))
+        {
+            final long len = 512 * PAGE * (1 + n(2));
+            return Op.mmap(pi, freeSpot(p, len, 512 * PAGE), len, Op.PROT_R | Op.PROT_W, false, Op.ANON, 0);
+        }
         final long pages = switch (n(6))
         {
             case 0 -> 1 + n(4);
@@ -384,6 +397,14 @@ final class Gen
 
     private Op populate(final RefModel.MProc p, final int pi)
     {
+        if (!anonOnly && p(thp ? 0.8 : 0.15))
+        {
+            final Op pmd = pmdPopulate(p, pi);
+            if (pmd != null)
+            {
+                return pmd;
+            }
+        }
         final int order = switch (n(8))
         {
             case 0, 1, 2 -> 0;
@@ -415,10 +436,38 @@ final class Gen
             final int k = 1 + n(Math.min(4, (int)((v.end - s) / size)));
             if (p.pages.subMap(s, s + k * size).isEmpty() || t == 11)
             {
-                return Op.populate(pi, s, k * size, order);
+                // order 9 in a private anon writable VMA: half of the time PMD-mapped (never on a concurrent machine)
+                final boolean pmd = order == 9 && !anonOnly && v.file == null && !v.shared && (v.prot & 2) != 0 && p(0.5);
+                return pmd ? Op.populatePmd(pi, s, k * size) : Op.populate(pi, s, k * size, order);
             }
         }
         throw new IllegalStateException();
+    }
+
+    /** A PMD-mapped populate of one or two empty 2 MiB steps of a private anon writable VMA, or null if none fits. */
+    private Op pmdPopulate(final RefModel.MProc p, final int pi)
+    {
+        final long thp = 512 * PAGE;
+        final List<Long> slots = new ArrayList<>();
+        for (final RefModel.MVma v : p.vmas.values())
+        {
+            if (v.file == null && !v.shared && (v.prot & 2) != 0)
+            {
+                for (long s = (v.start + thp - 1) & -thp; s + thp <= v.end; s += thp)
+                {
+                    if (p.pages.subMap(s, s + thp).isEmpty())
+                    {
+                        slots.add(s);
+                    }
+                }
+            }
+        }
+        if (slots.isEmpty())
+        {
+            return null;
+        }
+        final long s = pick(slots);
+        return Op.populatePmd(pi, s, slots.contains(s + thp) && p(0.3) ? 2 * thp : thp);
     }
 
     private Op hostileOp(final RefModel m, final int pi)

@@ -36,7 +36,10 @@ class ModelBasedTest
         assertThat(failures).as("model-based run on " + arch + (basic ? " contpte-basic" : "")).isEmpty();
     }
 
-    /** Checks that the run exercised what it is meant to: every op accepted and refused, OOMs, swap-out and -in. */
+    /**
+     * Checks that the run exercised what it is meant to: every op accepted and refused, OOMs, PMD-mapped populates,
+     * swap-out and -in.
+     */
     private static void assertCoverage(final Explorer ex)
     {
         for (final Op.K k : Op.K.values())
@@ -44,7 +47,8 @@ class ModelBasedTest
             assertThat(ex.stats.getOrDefault("OK " + k, 0L)).as("successful " + k + " ops; stats " + ex.stats).isPositive();
         }
         for (final String s : List.of("IAE MMAP", "IAE MPROTECT", "IAE MADVISE", "IAE MREMAP", "IAE POPULATE", "IAE FORK",
-            "IAE PIN", "IAE UNPIN", "ISE EXIT", "SEGV READ", "SEGV WRITE", "SEGV FAULT", "OOM POPULATE", "OOM FORK"))
+            "IAE PIN", "IAE UNPIN", "ISE EXIT", "SEGV READ", "SEGV WRITE", "SEGV FAULT", "OOM POPULATE", "OOM FORK",
+            "OK POPULATE PMD"))
         {
             assertThat(ex.stats.getOrDefault(s, 0L)).as(s + "; stats " + ex.stats).isPositive();
         }
@@ -73,6 +77,33 @@ class ModelBasedTest
     {
         final Explorer ex = Explorer.create();
         run("arm64", true, Integer.getInteger("forksim.model.seeds", 40) / 2, 0x5EED_2000L, ex);
+    }
+
+    /**
+     * Sequences biased to PMD-mapped THPs (2 MiB-aligned anon mmaps, PMD populates, then every other op on them: COW
+     * faults, pins, partial munmap/mprotect/madvise, mremap, pageout, fork) on a 16 MiB machine, on both arches.
+     */
+    @Test
+    void pmdMappedThps()
+    {
+        final Explorer ex = Explorer.create();
+        final List<String> failures = new ArrayList<>();
+        final int seeds = Math.max(2, Integer.getInteger("forksim.model.seeds", 40) / 10);
+        for (final String arch : List.of("x86_64", "arm64"))
+        {
+            for (int i = 0; i < seeds && failures.isEmpty(); i++)
+            {
+                final long seed = 0x5EED_3000L + i;
+                final String f = ex.explore(ModelRun.Setup.of(arch, false, 16L << 20, 1L << 20),
+                    new Gen(seed, false, true, 0, true), seed, LENGTH, 30_000);
+                if (f != null)
+                {
+                    failures.add(f);
+                }
+            }
+        }
+        assertThat(failures).as("PMD-biased model-based run").isEmpty();
+        assertThat(ex.stats.getOrDefault("OK POPULATE PMD", 0L)).as("stats " + ex.stats).isGreaterThanOrEqualTo(2L * seeds);
     }
 
     /** Replays one seed given on the command line (does nothing otherwise). */

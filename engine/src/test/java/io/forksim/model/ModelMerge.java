@@ -4,7 +4,7 @@ import java.util.Map;
 
 /**
  * The reference model's VMA merging, written from mm/vma.c (6.18) independently of the engine's: a VMA whose
- * attributes an operation changed, or mremap's destination, joins an adjacent neighbour with equal attributes
+ * attributes an operation changed, a new mapping, or mremap's destination, joins an adjacent neighbour with equal attributes
  * (prot, shared, DONTFORK, WIPEONFORK, VM_ACCOUNT), the same file and a contiguous page offset, when their
  * anon_vmas fit (the same one, or one side has none and the other was not cloned by fork). The left neighbour
  * survives a left merge, else the right one. A first anon fault reuses a compatible neighbour's anon_vma.

@@ -8,7 +8,9 @@ import io.forksim.fork.Fork;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.OutOfSimulatedMemoryException;
 import io.forksim.mem.PageDescriptor;
+import io.forksim.arch.PmdOps;
 import io.forksim.mm.FaultResult;
+import io.forksim.mm.FolioMapping;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.SimFile;
@@ -16,6 +18,7 @@ import io.forksim.mm.SwapSpace;
 import io.forksim.mm.VmFlags;
 import io.forksim.mm.Vma;
 import io.forksim.pgtable.PageTables;
+import io.forksim.pgtable.PmdLeaves;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -41,7 +44,8 @@ import java.util.TreeMap;
  *   <li><b>Results.</b> {@code read} returns the model's token; {@code fault} returns SWAPPED_IN exactly for a
  *       swapped-out page.</li>
  *   <li><b>Observable state</b> ({@link #compare}): the live processes; per process its VMAs (range, prot, shared,
- *       DONTFORK, WIPEONFORK, anon_vma, file and page offset); per page that is not none its kind (zero page,
+ *       DONTFORK, WIPEONFORK, anon_vma, file and page offset); per page that is not none (mapped by a PTE or by a
+ *       PMD leaf) its kind (zero page,
  *       page-cache page of the right file and index, own anon page, swap entry) and the token a load would return
  *       (a swap entry's from the swap cache or the slot); per file (regular, and the shmem files of live shared
  *       anonymous mappings) the token of every page; the pins (address, in order) and that each attached pin
@@ -122,6 +126,7 @@ public final class ModelRun implements AutoCloseable
         }
         mms.add(m.newProcess());
         model.apply(Op.newProcess());
+        model.pmdNone = (pi, a) -> mms.get(pi).peekPmd(a) == 0;
     }
 
     private ModelRun(final Setup setup, final Machine m, final RefModel model, final List<Mm> mms, final int firstOwn)
@@ -310,6 +315,10 @@ public final class ModelRun implements AutoCloseable
             return new Failure(i, "accepted invalid op", op + " succeeded (result " + result + ") but the model expects " + expect);
         }
         count("OK " + op.k());
+        if (op.pmdMapped())
+        {
+            count("OK POPULATE PMD");
+        }
         switch (op.k())
         {
             case READ ->
@@ -443,7 +452,7 @@ public final class ModelRun implements AutoCloseable
             case MREMAP:
                 return mm.mremap(a, b, op.c());
             case POPULATE:
-                mm.populate(a, b, (int)op.c());
+                mm.populate(a, b, (int)op.c(), op.pmdMapped() ? FolioMapping.PMD : FolioMapping.PTE);
                 return null;
             case FAULT:
                 return mm.fault(a, op.c() != 0);
@@ -555,6 +564,29 @@ public final class ModelRun implements AutoCloseable
             n++;
         }
 
+        /** Puts the entries in address order (PMD leaves and PTE tables are walked one after the other). */
+        void sortByAddress()
+        {
+            final Integer[] ix = new Integer[n];
+            for (int i = 0; i < n; i++)
+            {
+                ix[i] = i;
+            }
+            java.util.Arrays.sort(ix, (x, y) -> Long.compare(addr[x], addr[y]));
+            final long[] a2 = new long[addr.length];
+            final int[] k2 = new int[addr.length];
+            final long[] t2 = new long[addr.length];
+            for (int i = 0; i < n; i++)
+            {
+                a2[i] = addr[ix[i]];
+                k2[i] = kind[ix[i]];
+                t2[i] = token[ix[i]];
+            }
+            addr = a2;
+            kind = k2;
+            token = t2;
+        }
+
         String describe(final int j)
         {
             return kind[j] == BAD ? bad.get(addr[j]) : KIND[kind[j]] + " " + Op.hex(token[j]);
@@ -575,9 +607,27 @@ public final class ModelRun implements AutoCloseable
         final SwapSpace swap = m.swap();
         // the bits a user access depends on: hardware valid (bit 0 on both), user, execute-never
         final long accessBits = arch instanceof io.forksim.arch.X86_64 ? 1L | 1L << 2 | 1L << 63 : 1L | 1L << 6 | 1L << 54;
+        final PmdOps ops = PmdOps.of(arch);
         for (final Vma v : mm.vmas())
         {
             final boolean vmWrite = (v.flags() & VmFlags.VM_WRITE) != 0;
+            // PMD leaves: 512 pages each, the access bits sit where a PTE has them on both arches
+            PmdLeaves.forEach(pt, ops, mm.pgd(), v.start(), v.end(), (pmdTable, idx, leaf, haddr) ->
+            {
+                final long head = ops.pmdPfn(leaf);
+                final boolean bad = ops.pmdWrite(leaf) && !vmWrite || (leaf & accessBits) != (arch.pfnPte(head, v.pageProt()) & accessBits)
+                    || (memmap.flags(head) & PageDescriptor.PG_ANON) == 0;
+                for (long a = Math.max(v.start(), haddr); a < Math.min(v.end(), haddr + PageTables.PMD_SIZE); a += RefModel.PAGE)
+                {
+                    if (bad)
+                    {
+                        out.add(a, BAD, 0);
+                        out.bad.put(a, "pmd leaf 0x" + Long.toHexString(leaf) + " is not an anon leaf " + v + " allows");
+                        continue;
+                    }
+                    out.add(a, ANON, memmap.token(head + ((a - haddr) >>> 12)));
+                }
+            });
             pt.forEachPteTable(mm.pgd(), v.start(), v.end(), (table, tableVa) ->
             {
                 final long from = Math.max(v.start(), tableVa);
@@ -638,6 +688,7 @@ public final class ModelRun implements AutoCloseable
                 }
             });
         }
+        out.sortByAddress();
         return out;
     }
 
@@ -756,7 +807,11 @@ public final class ModelRun implements AutoCloseable
                 if (mpin.at >= 0)
                 {
                     final long pte = mm.peekPte(mpin.at);
-                    final long mapped = m.arch().ptePresent(pte) ? m.arch().ptePfn(pte) : -1;
+                    final long leaf = mm.peekPmd(mpin.at);
+                    final PmdOps ops = PmdOps.of(m.arch());
+                    final long mapped = leaf != 0 && ops.pmdTransHuge(leaf)
+                        ? ops.pmdPfn(leaf) + ((mpin.at & (PageTables.PMD_SIZE - 1)) >>> 12)
+                        : m.arch().ptePresent(pte) ? m.arch().ptePfn(pte) : -1;
                     if (mapped != pfn)
                     {
                         d.add("p" + i + " pin #" + j + " (pinned at " + Op.hex(mpin.pinAddr) + ") holds pfn " + pfn

@@ -60,6 +60,18 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
         return new Op(K.POPULATE, p, addr, len, order, 0, 0, 0);
     }
 
+    /** populate(addr, len, 9, FolioMapping.PMD): PMD-mapped order-9 THPs. */
+    public static Op populatePmd(final int p, final long addr, final long len)
+    {
+        return new Op(K.POPULATE, p, addr, len, 9, 1, 0, 0);
+    }
+
+    /** Whether a POPULATE asks for PMD-mapped THPs. */
+    public boolean pmdMapped()
+    {
+        return k == K.POPULATE && d != 0;
+    }
+
     public static Op fault(final int p, final long addr, final boolean write)
     {
         return new Op(K.FAULT, p, addr, 0, write ? 1 : 0, 0, 0, 0);
@@ -188,7 +200,9 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
             case MPROTECT -> "mprotect(" + p + ", " + hex(a) + ", " + hex(b) + ", " + prot(c) + ")";
             case MADVISE -> "madvise(" + p + ", " + hex(a) + ", " + hex(b) + ", " + (advice() == null ? "null" : "Advice." + advice()) + ")";
             case MREMAP -> "mremap(" + p + ", " + hex(a) + ", " + hex(b) + ", " + hex(c) + ")";
-            case POPULATE -> "populate(" + p + ", " + hex(a) + ", " + hex(b) + ", " + c + ")";
+            case POPULATE -> d != 0 && c == 9 ? "populatePmd(" + p + ", " + hex(a) + ", " + hex(b) + ")"
+                : d != 0 ? "new Op(Op.K.POPULATE, " + p + ", " + hex(a) + ", " + hex(b) + ", " + c + ", 1, 0, 0)"
+                : "populate(" + p + ", " + hex(a) + ", " + hex(b) + ", " + c + ")";
             case FAULT -> "fault(" + p + ", " + hex(a) + ", " + (c != 0) + ")";
             case READ -> "read(" + p + ", " + hex(a) + ")";
             case WRITE -> "write(" + p + ", " + hex(a) + ", " + hex(c) + ")";
@@ -246,6 +260,10 @@ public record Op(K k, int p, long a, long b, long c, long d, long e, long f)
             }
             case POPULATE ->
             {
+                if (d != 0)
+                {
+                    out.add(new Op(k, p, a, b, c, 0, e, f));
+                }
                 if (c > 0 && c <= 9)
                 {
                     out.add(new Op(k, p, a, b, 0, d, e, f));

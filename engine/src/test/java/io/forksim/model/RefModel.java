@@ -235,11 +235,38 @@ final class RefModel
      * counter every thread advances) the runner supplies the tokens the engine wrote, after checking them.
      */
     java.util.function.LongSupplier tokenSource = () -> nextToken++;
+    /**
+     * Whether the PMD entry of (process, address) is none: a PMD-mapped populate needs it, and the model does not
+     * model the page-table shape (which tables exist), so the runner answers from the engine before the op.
+     */
+    java.util.function.BiPredicate<Integer, Long> pmdNone = (p, a) -> true;
 
     RefModel(final boolean contpteBasic, final long nextToken)
     {
         this.contpteBasic = contpteBasic;
         this.nextToken = nextToken;
+    }
+
+    /**
+     * A PMD-mapped populate: order 9; a 2 MiB-aligned range of whole 2 MiB steps, each inside one private anonymous
+     * writable VMA, with a none PMD entry (no page-table entry of any kind below it).
+     */
+    private Expect expectPmdPopulate(final int pi, final MProc p, final long a, final long b, final long order)
+    {
+        final long thp = PAGE << 9;
+        if (order != 9 || a < 0 || (a & (thp - 1)) != 0 || b <= 0 || (b & (thp - 1)) != 0 || a + b > TASK_SIZE || a + b < a)
+        {
+            return Expect.IAE;
+        }
+        for (long x = a; x < a + b; x += thp)
+        {
+            final MVma v = p.vma(x);
+            if (v == null || v.file != null || v.shared || (v.prot & 2) == 0 || x + thp > v.end || !pmdNone.test(pi, x))
+            {
+                return Expect.IAE;
+            }
+        }
+        return Expect.OK;
     }
 
     MProc proc(final int p)
@@ -382,6 +409,10 @@ final class RefModel
             }
             case POPULATE ->
             {
+                if (op.pmdMapped())
+                {
+                    return expectPmdPopulate(op.p(), p, a, b, op.c());
+                }
                 final long order = op.c();
                 if (order < 0 || order > 9)
                 {
@@ -599,6 +630,7 @@ final class RefModel
                 final MVma nv = new MVma(a, a + b, (int)op.c(), shared, f, pgoff);
                 nv.account = !shared && (op.c() & 2) != 0;
                 p.vmas.put(a, nv);
+                ModelMerge.merge(p, nv, false);             // __mmap_region: vma_merge_new_range
             }
             case MUNMAP ->
             {

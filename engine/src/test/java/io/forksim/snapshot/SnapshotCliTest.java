@@ -77,6 +77,40 @@ class SnapshotCliTest
     }
 
     @Test
+    void saveOrder9pmdWritesPmdLeavesThatInfoCheckAndTheForkCacheAccept() throws Exception
+    {
+        final Path f = dir.resolve("pmd.snap");
+        final Run save = run("snapshot", "save", f.toString(), "--arch", "x86_64", "--size", "16M", "--order", "9pmd", "--ram", "256M");
+        assertThat(save.code()).as(save.err()).isZero();
+        assertThat(save.err()).contains("16 MiB of order-9 folios (pmd-mapped, x86_64");
+
+        final Run info = run("snapshot", "info", f.toString());
+        assertThat(info.code()).as(info.err()).isZero();
+        assertThat(info.out()).contains("anon 4,096", "meta fork.order = 9", "meta fork.mapping = pmd",
+            "verified: every checksum and the state's consistency");
+
+        final Run check = run("snapshot", "check", f.toString());
+        assertThat(check.code()).as(check.err()).isZero();
+        assertThat(check.out()).contains("invariants hold", "nothing leaked");
+
+        final SnapshotCache.Loaded l = SnapshotCache.loadOrCreate(f, io.forksim.mm.Machine.Config.of("x86_64", 256L << 20),
+            1L << 40, 16L << 20, 9, io.forksim.mm.FolioMapping.PMD, s -> { });
+        try (l)
+        {
+            assertThat(l.reused()).isTrue();
+            assertThat(io.forksim.arch.PmdOps.of(l.machine().arch()).pmdTransHuge(l.parent().peekPmd(1L << 40))).isTrue();
+        }
+
+        final Run bad = run("snapshot", "save", dir.resolve("x.snap").toString(), "--size", "3M", "--order", "9pmd");
+        assertThat(bad.code()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(bad.err()).contains("Invalid --order 9pmd / --size 3 MiB", "2 MiB");
+        final Run badOrder = run("snapshot", "save", dir.resolve("y.snap").toString(), "--order", "4pmd");
+        assertThat(badOrder.code()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(badOrder.err()).contains("4pmd");
+        assertThat(Files.exists(dir.resolve("x.snap")) || Files.exists(dir.resolve("y.snap"))).isFalse();
+    }
+
+    @Test
     void aBadFileIsOneLineAndExit2() throws Exception
     {
         final Path f = dir.resolve("bad.snap");
