@@ -1,9 +1,11 @@
 package io.forksim.arch;
 
+import io.forksim.mem.RawMemory;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
  * The per-architecture operations the core mm calls, with the kernel's generic fallbacks as the
@@ -34,16 +36,26 @@ public abstract sealed class Arch permits X86_64, Arm64
     public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
     public static final int PTRS_PER_TABLE = 512;
 
-    /** Raw load of entry {@code idx}; counts nothing (callers count). */
+    /**
+     * Raw load of entry {@code idx}; counts nothing (callers count). Through {@link RawMemory} at the table's
+     * absolute address, with the bounds check against {@code t} kept (one compare) and no liveness check:
+     * precondition: {@code t} is a live native segment (a {@code TableStore} chunk or a test's table).
+     */
     protected static long loadRaw(final MemorySegment t, final long base, final int idx)
     {
-        return t.get(PTE, base + ((long)idx << 3));
+        return RawMemory.getLong(t.address() + entryOffset(t, base, idx));
     }
 
-    /** Raw store of entry {@code idx}; counts nothing (callers count). */
+    /** Raw store of entry {@code idx}; counts nothing (callers count). Precondition: as {@link #loadRaw}. */
     protected static void storeRaw(final MemorySegment t, final long base, final int idx, final long pte)
     {
-        t.set(PTE, base + ((long)idx << 3), pte);
+        RawMemory.setLong(t.address() + entryOffset(t, base, idx), pte);
+    }
+
+    /** The byte offset of entry {@code idx} in {@code t}, checked to lie inside it. */
+    private static long entryOffset(final MemorySegment t, final long base, final int idx)
+    {
+        return Objects.checkIndex(base + ((long)idx << 3), t.byteSize() - 7);
     }
 
     /** Reads an entry without arch semantics and without counting: for checkers, snapshots, tests. */
