@@ -242,21 +242,32 @@ public abstract sealed class Arch permits X86_64, Arm64
         }
         else
         {
-            // range-check the last PFN once; the entries in between differ by a constant step
-            Staging.storeRawRamp(t, base, idx, pte, (pteAdvancePfn(pte, nr - 1) - pte) / (nr - 1), nr);
+            // range-check the last PFN once; the entries in between differ by a constant step, one page's
+            pteAdvancePfn(pte, nr - 1);
+            Staging.storeRawRamp(t, base, idx, pte, pteAdvancePfn(pte, 1) - pte, nr);
         }
         ev.pteStore += nr;
     }
 
     /**
-     * {@code set_ptes(nr = 1)} (= {@code set_pte_at}) for hot loops that count the entry's store in a local (see
-     * the accounting contract): counts only what goes beyond that one store (arm64: the probe load, an unfold,
-     * a fold). Generic: one store, nothing to count.
+     * {@code set_ptes(nr = 1)} (= {@code set_pte_at}) for hot loops that count the entry's store and its
+     * {@link #setPteProbeLoads} in locals (see the accounting contract): counts only what goes beyond them (arm64: an
+     * unfold, a fold). Generic: one store, nothing to count.
      * Precondition: as {@link #setPtes} with nr = 1.
      */
     public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
         storeRaw(t, base, idx, pte);
+    }
+
+    /**
+     * The plain loads {@code set_ptes(nr = 1)} issues before its store on every call, which {@link #setPteNoAcct}
+     * leaves to its caller: a constant per arch (generic 0; arm64 1, the unfold probe), so a loop multiplies its
+     * count of calls once per table instead of adding to a shared counter per entry.
+     */
+    public int setPteProbeLoads()
+    {
+        return 0;
     }
 
     /**

@@ -424,14 +424,24 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
     final void setPte(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
         setPteNoAcct(ev, t, base, idx, pte);
+        ev.pteLoad++;
         ev.pteStore++;
     }
 
-    /** {@code set_ptes(nr = 1)}: probe (pteLoad 1), unfold a valid CONT block, store (the caller counts it), fold check. */
+    /** One probe load per {@code set_ptes(nr = 1)}: the {@code __ptep_get} of {@code contpte_try_unfold}. */
+    @Override
+    public int setPteProbeLoads()
+    {
+        return 1;
+    }
+
+    /**
+     * {@code set_ptes(nr = 1)}: probe (pteLoad 1, counted by the caller: {@link #setPteProbeLoads}), unfold a valid
+     * CONT block, store (the caller counts it), fold check.
+     */
     @Override
     public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
-        ev.pteLoad++;
         final long old = loadRaw(t, base, idx);
         if ((old & VALID_CONT) == VALID_CONT)
         {
