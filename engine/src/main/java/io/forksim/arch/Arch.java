@@ -272,12 +272,16 @@ public abstract sealed class Arch permits X86_64, Arm64
 
     /**
      * {@code wrprotect_ptes(nr = 1)} (= {@code ptep_set_wrprotect}) for hot loops that count the entry's atomic in a
-     * local: counts only what goes beyond it (arm64: an unfold, a failed cmpxchg). Generic: one read-modify-write.
-     * Precondition: as {@link #wrprotectPtes} with nr = 1.
+     * local: counts only what goes beyond it (arm64: an unfold, a failed cmpxchg). Generic: one read-modify-write
+     * whose read is {@code pte}: x86's {@code ptep_set_wrprotect} reads the entry and cmpxchgs in
+     * {@code pte_wrprotect} of it, and under the PTL that read returns what the caller's {@code ptep_get} (a plain
+     * load here) just returned, so the value is not loaded twice.
+     * Precondition: as {@link #wrprotectPtes} with nr = 1; {@code pte} is what {@link #ptepGetNoAcct} returned for
+     * this entry, with no store to the entry since.
      */
-    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
-        storeRaw(t, base, idx, pteWrprotect(loadRaw(t, base, idx)));
+        storeRaw(t, base, idx, pteWrprotect(pte));
     }
 
     /**

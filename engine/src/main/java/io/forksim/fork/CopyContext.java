@@ -143,7 +143,7 @@ final class CopyContext
         int atomics = 0;
         if (isCow && arch.pteWrite(pte))
         {
-            arch.wrprotectPteNoAcct(ev, st, sb, idx);
+            arch.wrprotectPteNoAcct(ev, st, sb, idx, pte);
             atomics = 1;
             child = arch.pteWrprotect(pte);
         }
@@ -162,7 +162,7 @@ final class CopyContext
         int atomics = 0;
         if (isCow && arch.pteWrite(pte))
         {
-            arch.wrprotectPteNoAcct(ev, st, sb, idx);
+            arch.wrprotectPteNoAcct(ev, st, sb, idx, pte);
             atomics = 1;
             child = arch.pteWrprotect(pte);
         }
