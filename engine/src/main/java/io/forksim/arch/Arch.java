@@ -1,9 +1,11 @@
 package io.forksim.arch;
 
+import io.forksim.mem.RawMemory;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
  * The per-architecture operations the core mm calls, with the kernel's generic fallbacks as the
@@ -34,16 +36,26 @@ public abstract sealed class Arch permits X86_64, Arm64
     public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
     public static final int PTRS_PER_TABLE = 512;
 
-    /** Raw load of entry {@code idx}; counts nothing (callers count). */
+    /**
+     * Raw load of entry {@code idx}; counts nothing (callers count). Through {@link RawMemory} at the table's
+     * absolute address, with the bounds check against {@code t} kept (one compare) and no liveness check:
+     * precondition: {@code t} is a live native segment (a {@code TableStore} chunk or a test's table).
+     */
     protected static long loadRaw(final MemorySegment t, final long base, final int idx)
     {
-        return t.get(PTE, base + ((long)idx << 3));
+        return RawMemory.getLong(t.address() + entryOffset(t, base, idx));
     }
 
-    /** Raw store of entry {@code idx}; counts nothing (callers count). */
+    /** Raw store of entry {@code idx}; counts nothing (callers count). Precondition: as {@link #loadRaw}. */
     protected static void storeRaw(final MemorySegment t, final long base, final int idx, final long pte)
     {
-        t.set(PTE, base + ((long)idx << 3), pte);
+        RawMemory.setLong(t.address() + entryOffset(t, base, idx), pte);
+    }
+
+    /** The byte offset of entry {@code idx} in {@code t}, checked to lie inside it. */
+    private static long entryOffset(final MemorySegment t, final long base, final int idx)
+    {
+        return Objects.checkIndex(base + ((long)idx << 3), t.byteSize() - 7);
     }
 
     /** Reads an entry without arch semantics and without counting: for checkers, snapshots, tests. */
@@ -230,16 +242,17 @@ public abstract sealed class Arch permits X86_64, Arm64
         }
         else
         {
-            // range-check the last PFN once; the entries in between differ by a constant step
-            Staging.storeRawRamp(t, base, idx, pte, (pteAdvancePfn(pte, nr - 1) - pte) / (nr - 1), nr);
+            // range-check the last PFN once; the entries in between differ by a constant step, one page's
+            pteAdvancePfn(pte, nr - 1);
+            Staging.storeRawRamp(t, base, idx, pte, pteAdvancePfn(pte, 1) - pte, nr);
         }
         ev.pteStore += nr;
     }
 
     /**
-     * {@code set_ptes(nr = 1)} (= {@code set_pte_at}) for hot loops that count the entry's store in a local (see
-     * the accounting contract): counts only what goes beyond that one store (arm64: the probe load, an unfold,
-     * a fold). Generic: one store, nothing to count.
+     * {@code set_ptes(nr = 1)} (= {@code set_pte_at}) for hot loops that count the entry's store and its
+     * {@link #setPteProbeLoads} in locals (see the accounting contract): counts only what goes beyond them (arm64: an
+     * unfold, a fold). Generic: one store, nothing to count.
      * Precondition: as {@link #setPtes} with nr = 1.
      */
     public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
@@ -248,13 +261,27 @@ public abstract sealed class Arch permits X86_64, Arm64
     }
 
     /**
-     * {@code wrprotect_ptes(nr = 1)} (= {@code ptep_set_wrprotect}) for hot loops that count the entry's atomic in a
-     * local: counts only what goes beyond it (arm64: an unfold, a failed cmpxchg). Generic: one read-modify-write.
-     * Precondition: as {@link #wrprotectPtes} with nr = 1.
+     * The plain loads {@code set_ptes(nr = 1)} issues before its store on every call, which {@link #setPteNoAcct}
+     * leaves to its caller: a constant per arch (generic 0; arm64 1, the unfold probe), so a loop multiplies its
+     * count of calls once per table instead of adding to a shared counter per entry.
      */
-    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    public int setPteProbeLoads()
     {
-        storeRaw(t, base, idx, pteWrprotect(loadRaw(t, base, idx)));
+        return 0;
+    }
+
+    /**
+     * {@code wrprotect_ptes(nr = 1)} (= {@code ptep_set_wrprotect}) for hot loops that count the entry's atomic in a
+     * local: counts only what goes beyond it (arm64: an unfold, a failed cmpxchg). Generic: one read-modify-write
+     * whose read is {@code pte}: x86's {@code ptep_set_wrprotect} reads the entry and cmpxchgs in
+     * {@code pte_wrprotect} of it, and under the PTL that read returns what the caller's {@code ptep_get} (a plain
+     * load here) just returned, so the value is not loaded twice.
+     * Precondition: as {@link #wrprotectPtes} with nr = 1; {@code pte} is what {@link #ptepGetNoAcct} returned for
+     * this entry, with no store to the entry since.
+     */
+    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        storeRaw(t, base, idx, pteWrprotect(pte));
     }
 
     /**

@@ -424,14 +424,24 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
     final void setPte(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
         setPteNoAcct(ev, t, base, idx, pte);
+        ev.pteLoad++;
         ev.pteStore++;
     }
 
-    /** {@code set_ptes(nr = 1)}: probe (pteLoad 1), unfold a valid CONT block, store (the caller counts it), fold check. */
+    /** One probe load per {@code set_ptes(nr = 1)}: the {@code __ptep_get} of {@code contpte_try_unfold}. */
+    @Override
+    public int setPteProbeLoads()
+    {
+        return 1;
+    }
+
+    /**
+     * {@code set_ptes(nr = 1)}: probe (pteLoad 1, counted by the caller: {@link #setPteProbeLoads}), unfold a valid
+     * CONT block, store (the caller counts it), fold check.
+     */
     @Override
     public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
-        ev.pteLoad++;
         final long old = loadRaw(t, base, idx);
         if ((old & VALID_CONT) == VALID_CONT)
         {
@@ -445,13 +455,22 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
     /** The nr == 1 branch of {@code wrprotect_ptes} (= {@code ptep_set_wrprotect}). */
     final void wrprotectPte(final Events ev, final MemorySegment t, final long base, final int idx)
     {
-        wrprotectPteNoAcct(ev, t, base, idx);
+        wrprotectPteRaw(ev, t, base, idx);
         ev.pteAtomic++;
     }
 
-    /** {@code wrprotect_ptes(nr = 1)}: unfold a CONT block first, then the cmpxchg (the caller counts its atomic). */
+    /**
+     * {@code wrprotect_ptes(nr = 1)}: unfold a CONT block first, then the cmpxchg (the caller counts its atomic). The
+     * entry is read again: {@code pte}, a {@code ptep_get} result, may carry AF/dirty gathered over a CONT block.
+     */
     @Override
-    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx)
+    public void wrprotectPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        wrprotectPteRaw(ev, t, base, idx);
+    }
+
+    /** {@link #wrprotectPteNoAcct} from the entry as it is in the table. */
+    private void wrprotectPteRaw(final Events ev, final MemorySegment t, final long base, final int idx)
     {
         long pte = loadRaw(t, base, idx);
         if ((pte & CONT) != 0)

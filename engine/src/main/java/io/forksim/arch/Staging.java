@@ -13,11 +13,11 @@ import java.lang.foreign.MemorySegment;
 public final class Staging
 {
     /**
-     * Batches of at least this many entries go through the staging array. The same loop over the segment, once
-     * C2 has inlined it into the big fork loop ({@code CopyPteRange.folioBatch}), keeps an FFM bounds and
-     * liveness check per entry, while a loop over an array compiles to unrolled, check-free code in any context;
+     * Batches of at least this many entries go through the staging array. The same loop over the table, once
+     * C2 has inlined it into the big fork loop ({@code CopyPteRange.folioBatch}), keeps a bounds check per entry
+     * ({@link Arch#loadRaw}), while a loop over an array compiles to unrolled, check-free code in any context;
      * below this size the thread-local lookup and the two copies cost more than they save. The commits that set
-     * it (measured per order) carry the numbers.
+     * it (measured per order, when the table accesses also carried an FFM liveness check) carry the numbers.
      */
     public static final int STAGED_MIN_NR = 64;
     private static final ThreadLocal<long[]> STAGING = ThreadLocal.withInitial(() -> new long[Arch.PTRS_PER_TABLE]);

@@ -130,8 +130,9 @@ final class CopyContext
     /**
      * {@code __copy_present_ptes} of one entry as the hot loops count it (Linux 6.9+; 6.8's {@code copy_present_pte}
      * bits): write-protect the parent's entry ({@code wrprotect_ptes(nr = 1)}) if the mapping is COW and the entry
-     * writable, then {@code set_ptes(nr = 1)} the child's. The caller counts the child's store; returns the atomics
-     * to count (1 if the parent's entry was write-protected, else 0).
+     * writable, then {@code set_ptes(nr = 1)} the child's. The caller counts the child's store and its
+     * {@code arch.setPteProbeLoads()}; returns the atomics to count (1 if the parent's entry was write-protected,
+     * else 0).
      * Precondition: {@code pte} is the present entry at {@code idx}; {@code arch}, {@code ev} and {@code isCow} are
      * {@code c}'s.
      */
@@ -142,7 +143,7 @@ final class CopyContext
         int atomics = 0;
         if (isCow && arch.pteWrite(pte))
         {
-            arch.wrprotectPteNoAcct(ev, st, sb, idx);
+            arch.wrprotectPteNoAcct(ev, st, sb, idx, pte);
             atomics = 1;
             child = arch.pteWrprotect(pte);
         }
@@ -161,7 +162,7 @@ final class CopyContext
         int atomics = 0;
         if (isCow && arch.pteWrite(pte))
         {
-            arch.wrprotectPteNoAcct(ev, st, sb, idx);
+            arch.wrprotectPteNoAcct(ev, st, sb, idx, pte);
             atomics = 1;
             child = arch.pteWrprotect(pte);
         }

@@ -115,6 +115,8 @@ final class CopyPteRange
                 break;
             }
         }
+        // every store of this loop went through set_ptes(nr = 1): its probe loads, one multiply per table
+        ev.pteLoad += stores * arch.setPteProbeLoads();
         c.publish(reads, stores, atomics, anon, anon, anon, anon);
         return ret;
     }
@@ -306,6 +308,7 @@ final class CopyPteRange
         }
         // an order-0 anon PTE of the loop: one store, one batch, one refcount and one rmap update (copyPresentPtes
         // counts itself)
+        ev.pteLoad += singles * arch.setPteProbeLoads();   // every single went through set_ptes(nr = 1): its probe loads
         c.publish(reads, singles, atomics, singles, singles, singles, singles);
         return ret;
     }

@@ -16,6 +16,7 @@ import static io.forksim.mem.PageDescriptor.TOKEN_SHIFT;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /**
  * forksim's {@code struct page} array (the kernel's vmemmap): per-PFN folio metadata in three
@@ -23,9 +24,12 @@ import java.lang.invoke.VarHandle;
  * mapcount, aux), an 8-byte content token and a PageAnonExclusive byte per PFN, 25 bytes per page. No Java
  * object exists per page.
  *
- * <p>The accessors are small and allocation-free so that the fork copy loop can call them; they do
- * no bounds logic beyond the segments' own. The hot loop may also read the segments directly with
- * {@link #INT} / {@link #LONG} and the offsets of {@link PageDescriptor}.
+ * <p>The accessors are small and allocation-free so that the fork copy loop can call them. The plain (non-atomic)
+ * per-page accessors read and write at absolute addresses through {@link RawMemory}, after checking the PFN against
+ * {@link #nrPages} (an {@code IndexOutOfBoundsException} names a bad PFN, as the segments' own check did); they do
+ * not check that the map is still open: precondition of every accessor, the map is not closed. The bulk and
+ * atomic paths go through the segments. Other code may also read the segments directly with {@link #INT} /
+ * {@link #LONG} and the offsets of {@link PageDescriptor}.
  *
  * <p><b>Plain or atomic.</b> A map built with {@code atomic = false} (every single-threaded machine) updates
  * counters, flag bits and PageAnonExclusive with plain reads and writes. A map built with
@@ -66,6 +70,9 @@ public final class MemMap implements AutoCloseable
     private final MemorySegment records;
     private final MemorySegment tokens;
     private final MemorySegment anonExclusive;
+    /** Absolute addresses of {@link #records} and {@link #anonExclusive}, for the hot accessors ({@link RawMemory}). */
+    private final long recordsAddress;
+    private final long anonExclusiveAddress;
     /** Concurrent machine: atomic counter / bit updates and the large-mapcount folio lock. */
     private final boolean atomic;
     /** The large-folio mapcount with MM ids, and its folio locks. */
@@ -123,6 +130,18 @@ public final class MemMap implements AutoCloseable
             throw e;
         }
         this.arena = a;
+        this.recordsAddress = records.address();
+        this.anonExclusiveAddress = anonExclusive.address();
+    }
+
+    /**
+     * The absolute address of field {@code fieldOffset} of {@code pfn}'s record, for the hot accessors: the PFN is
+     * checked against {@link #nrPages} (one compare, as the segment's own check was); the segments' liveness is
+     * not (precondition of every accessor: the map is not closed).
+     */
+    private long recordAddress(final long pfn, final int fieldOffset)
+    {
+        return recordsAddress + (Objects.checkIndex(pfn, nrPages) << RECORD_SHIFT) + fieldOffset;
     }
 
     /** Number of PFNs described (0..nrPages-1). */
@@ -159,11 +178,11 @@ public final class MemMap implements AutoCloseable
 
     // ---- raw record fields ----------------------------------------------------------------------
 
-    public int flags(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET); }
+    public int flags(final long pfn) { return RawMemory.getInt(recordAddress(pfn, FLAGS_OFFSET)); }
 
     public void setFlags(final long pfn, final int flags)
     {
-        records.set(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, flags);
+        RawMemory.setInt(recordAddress(pfn, FLAGS_OFFSET), flags);
     }
 
     /**
@@ -194,7 +213,7 @@ public final class MemMap implements AutoCloseable
     }
 
     /** Order of the folio containing {@code pfn} (stored in every page of an allocated folio). */
-    public int order(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + FLAGS_OFFSET) & ORDER_MASK; }
+    public int order(final long pfn) { return RawMemory.getInt(recordAddress(pfn, FLAGS_OFFSET)) & ORDER_MASK; }
 
     /** Head PFN of the folio containing {@code pfn}: {@code pfn & -(1 << order)}, one load. */
     public long folioHead(final long pfn) { return pfn & -(1L << order(pfn)); }
@@ -209,13 +228,16 @@ public final class MemMap implements AutoCloseable
      */
     public int rawRefcount(final long pfn)
     {
-        final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
-        return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
+        if (atomic)
+        {
+            return (int) INT_VH.getVolatile(records, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET);
+        }
+        return RawMemory.getInt(recordAddress(pfn, REFCOUNT_OFFSET));
     }
 
     public void setRefcount(final long pfn, final int refcount)
     {
-        records.set(INT, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET, refcount);
+        RawMemory.setInt(recordAddress(pfn, REFCOUNT_OFFSET), refcount);
     }
 
     /**
@@ -225,13 +247,13 @@ public final class MemMap implements AutoCloseable
      */
     public int refAdd(final long pfn, final int delta)
     {
-        final long off = (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET;
         if (atomic)
         {
-            return (int) INT_VH.getAndAdd(records, off, delta) + delta;
+            return (int) INT_VH.getAndAdd(records, (pfn << RECORD_SHIFT) + REFCOUNT_OFFSET, delta) + delta;
         }
-        final int v = records.get(INT, off) + delta;
-        records.set(INT, off, v);
+        final long a = recordAddress(pfn, REFCOUNT_OFFSET);
+        final int v = RawMemory.getInt(a) + delta;
+        RawMemory.setInt(a, v);
         return v;
     }
 
@@ -242,13 +264,16 @@ public final class MemMap implements AutoCloseable
      */
     public int rawMapcount(final long pfn)
     {
-        final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
-        return atomic ? (int) INT_VH.getVolatile(records, off) : records.get(INT, off);
+        if (atomic)
+        {
+            return (int) INT_VH.getVolatile(records, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET);
+        }
+        return RawMemory.getInt(recordAddress(pfn, MAPCOUNT_OFFSET));
     }
 
     public void setMapcount(final long pfn, final int mapcount)
     {
-        records.set(INT, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET, mapcount);
+        RawMemory.setInt(recordAddress(pfn, MAPCOUNT_OFFSET), mapcount);
     }
 
     /**
@@ -257,21 +282,21 @@ public final class MemMap implements AutoCloseable
      */
     public int mapcountAdd(final long pfn, final int delta)
     {
-        final long off = (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET;
         if (atomic)
         {
-            return (int) INT_VH.getAndAdd(records, off, delta) + delta;
+            return (int) INT_VH.getAndAdd(records, (pfn << RECORD_SHIFT) + MAPCOUNT_OFFSET, delta) + delta;
         }
-        final int v = records.get(INT, off) + delta;
-        records.set(INT, off, v);
+        final long a = recordAddress(pfn, MAPCOUNT_OFFSET);
+        final int v = RawMemory.getInt(a) + delta;
+        RawMemory.setInt(a, v);
         return v;
     }
 
-    public int aux(final long pfn) { return records.get(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET); }
+    public int aux(final long pfn) { return RawMemory.getInt(recordAddress(pfn, AUX_OFFSET)); }
 
     void setAux(final long pfn, final int aux)
     {
-        records.set(INT, (pfn << RECORD_SHIFT) + AUX_OFFSET, aux);
+        RawMemory.setInt(recordAddress(pfn, AUX_OFFSET), aux);
     }
 
     /**
@@ -360,7 +385,7 @@ public final class MemMap implements AutoCloseable
         {
             return (byte) BYTE_VH.getVolatile(anonExclusive, pfn) != 0;
         }
-        return anonExclusive.get(ValueLayout.JAVA_BYTE, pfn) != 0;
+        return RawMemory.getByte(anonExclusiveAddress + Objects.checkIndex(pfn, nrPages)) != 0;
     }
 
     /** SetPageAnonExclusive: a byte store of 1 (volatile when {@link #atomic}). */
@@ -371,7 +396,7 @@ public final class MemMap implements AutoCloseable
             BYTE_VH.setVolatile(anonExclusive, pfn, PAE);
             return;
         }
-        anonExclusive.set(ValueLayout.JAVA_BYTE, pfn, PAE);
+        RawMemory.setByte(anonExclusiveAddress + Objects.checkIndex(pfn, nrPages), PAE);
     }
 
     /**
@@ -385,7 +410,7 @@ public final class MemMap implements AutoCloseable
             BYTE_VH.setVolatile(anonExclusive, pfn, (byte) 0);
             return;
         }
-        anonExclusive.set(ValueLayout.JAVA_BYTE, pfn, (byte) 0);
+        RawMemory.setByte(anonExclusiveAddress + Objects.checkIndex(pfn, nrPages), (byte) 0);
     }
 
     /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive: 8 bytes per load where aligned. */
@@ -427,6 +452,12 @@ public final class MemMap implements AutoCloseable
      */
     public void clearAnonExclusiveRange(final long pfn, final long nr)
     {
+        if (!atomic && nr > 0)
+        {
+            Objects.checkFromIndexSize(pfn, nr, nrPages);
+            clearAnonExclusiveRangePlain(anonExclusiveAddress + pfn, nr);
+            return;
+        }
         final MemorySegment s = anonExclusive;
         final long end = pfn + Math.max(nr, 0);
         long p = pfn;
@@ -454,6 +485,38 @@ public final class MemMap implements AutoCloseable
         for (; p < end; p++)
         {
             clearIfSet(s, p);
+        }
+    }
+
+    /**
+     * The plain form of {@link #clearAnonExclusiveRange} over the {@code nr} bytes at absolute address {@code a}: the
+     * same tests and stores, byte by byte up to an 8-byte boundary, then word by word, then the tail.
+     * Precondition: the range lies inside the PageAnonExclusive map.
+     */
+    private static void clearAnonExclusiveRangePlain(final long a, final long nr)
+    {
+        final long end = a + nr;
+        long p = a;
+        for (; p < end && (p & 7) != 0; p++)
+        {
+            if (RawMemory.getByte(p) != 0)
+            {
+                RawMemory.setByte(p, (byte) 0);
+            }
+        }
+        for (; end - p >= 8; p += 8)
+        {
+            if (RawMemory.getLong(p) != 0)
+            {
+                RawMemory.setLong(p, 0L);
+            }
+        }
+        for (; p < end; p++)
+        {
+            if (RawMemory.getByte(p) != 0)
+            {
+                RawMemory.setByte(p, (byte) 0);
+            }
         }
     }
 

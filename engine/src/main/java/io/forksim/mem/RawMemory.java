@@ -1,0 +1,73 @@
+package io.forksim.mem;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Absolute-address access to native memory for the fork copy loops: one constant segment spanning the whole
+ * address space ({@code MemorySegment.NULL.reinterpret(Long.MAX_VALUE)}), read and written at
+ * {@code segment.address() + offset}.
+ *
+ * <p>Why. An access through a segment that is not a compile-time constant carries, per access, a bounds check
+ * against that segment's size, a liveness check of its arena, and an unknown heap base: C2 must assume the store
+ * may hit any Java object, so it reloads every heap field the loop uses (the segments' own fields, the
+ * {@code Events} counters, the {@code CopyContext} flags) after each store and keeps memory-carried chains
+ * through them. Through this constant segment the base is known to be null: the accesses touch raw memory only,
+ * which C2 keeps apart from the Java heap, the liveness check is the global arena's (never closed) and the bounds
+ * check compares with a constant.
+ *
+ * <p>What it gives up. The segment's own bounds and liveness checks: the callers guarantee them. Every method
+ * states that as its precondition: {@code address} lies inside a live native segment with room for the value.
+ * Heap segments have no absolute address and must never reach these methods.
+ *
+ * <p>Byte order: little-endian, as the memmap's layouts ({@link PageDescriptor#INT_LAYOUT}) and the page tables
+ * (forksim runs on little-endian hosts only; the layouts say so explicitly).
+ */
+public final class RawMemory
+{
+    /** The whole address space; its base is null, its scope the global arena's. */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private RawMemory()
+    {
+    }
+
+    /** The 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */
+    public static long getLong(final long address)
+    {
+        return ALL.get(LONG, address);
+    }
+
+    /** Stores 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */
+    public static void setLong(final long address, final long value)
+    {
+        ALL.set(LONG, address, value);
+    }
+
+    /** The 4 bytes at {@code address}. Precondition: they lie inside a live native segment. */
+    public static int getInt(final long address)
+    {
+        return ALL.get(INT, address);
+    }
+
+    /** Stores 4 bytes at {@code address}. Precondition: they lie inside a live native segment. */
+    public static void setInt(final long address, final int value)
+    {
+        ALL.set(INT, address, value);
+    }
+
+    /** The byte at {@code address}. Precondition: it lies inside a live native segment. */
+    public static byte getByte(final long address)
+    {
+        return ALL.get(ValueLayout.JAVA_BYTE, address);
+    }
+
+    /** Stores one byte at {@code address}. Precondition: it lies inside a live native segment. */
+    public static void setByte(final long address, final byte value)
+    {
+        ALL.set(ValueLayout.JAVA_BYTE, address, value);
+    }
+}

@@ -1,0 +1,65 @@
+package io.forksim.mem;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.forksim.arch.Arch;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import org.junit.jupiter.api.Test;
+
+class RawMemoryTest
+{
+    @Test
+    void writesAtAnAbsoluteAddressAreTheSegmentsLittleEndianBytes()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment s = arena.allocate(32, 8);
+            RawMemory.setLong(s.address() + 8, 0x1122334455667788L);
+            RawMemory.setInt(s.address() + 20, 0xCAFEBABE);
+            RawMemory.setByte(s.address() + 31, (byte)7);
+            assertThat(s.get(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 8)).isEqualTo(0x1122334455667788L);
+            assertThat(s.get(ValueLayout.JAVA_BYTE, 8)).isEqualTo((byte)0x88);
+            assertThat(s.get(ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN), 20)).isEqualTo(0xCAFEBABE);
+            assertThat(RawMemory.getLong(s.address() + 8)).isEqualTo(0x1122334455667788L);
+            assertThat(RawMemory.getInt(s.address() + 20)).isEqualTo(0xCAFEBABE);
+            assertThat(RawMemory.getByte(s.address() + 31)).isEqualTo((byte)7);
+            assertThat(RawMemory.getLong(s.address())).isZero();
+        }
+    }
+
+    @Test
+    void aTableEntryOutsideItsSegmentIsRefusedAndNothingIsWritten()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment t = arena.allocate(4096, 4096);
+            Arch.poke(t, 0, 511, 0x1234L);
+            assertThat(Arch.peek(t, 0, 511)).isEqualTo(0x1234L);
+            assertThatThrownBy(() -> Arch.poke(t, 0, 512, 1L)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> Arch.peek(t, 8, 511)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> Arch.peek(t, 0, -1)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+
+    @Test
+    void aPfnBeyondTheMemmapIsRefusedByEveryPlainAccessor()
+    {
+        try (MemMap m = new MemMap(64))
+        {
+            m.setRefcount(63, 3);
+            assertThat(m.refAdd(63, 2)).isEqualTo(5);
+            assertThatThrownBy(() -> m.flags(64)).isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("64");
+            assertThatThrownBy(() -> m.refAdd(64, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.mapcountAdd(-1, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.clearAnonExclusive(64)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.clearAnonExclusiveRange(60, 5)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(m.rawRefcount(63)).isEqualTo(5);
+        }
+    }
+}
