@@ -606,11 +606,18 @@ public final class MemMap implements AutoCloseable
         clearBlock(pfn, order);
     }
 
-    /** {@link #clearFolio} without validation, for {@link PhysMem}. */
+    /** Zeroed records of the largest block, copied over a freed block's ({@link #clearBlock}): no slice per free. */
+    private static final MemorySegment ZERO_RECORDS =
+        MemorySegment.ofArray(new byte[(1 << PageDescriptor.MAX_ORDER) << RECORD_SHIFT]);
+
+    /**
+     * {@link #clearFolio} without validation, for {@link PhysMem}. Allocates nothing on the Java heap (a slice and
+     * {@code fill} would allocate the slice until C2 compiles the caller). Precondition: {@code order <= MAX_ORDER}.
+     */
     void clearBlock(final long pfn, final int order)
     {
         final long nr = 1L << order;
-        records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
+        MemorySegment.copy(ZERO_RECORDS, 0, records, pfn << RECORD_SHIFT, nr << RECORD_SHIFT);
         clearAnonExclusiveRange(pfn, nr);
     }
 
