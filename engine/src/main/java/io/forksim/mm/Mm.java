@@ -20,6 +20,11 @@ import java.util.List;
  *
  * <p>VMAs are never merged: they stay as mapped or split (see {@link VmaOps}).
  *
+ * <p>Lifecycle: {@link Machine#newProcess()} (or fork) creates a process, {@link #exit()} tears its address space
+ * down ({@code exit_mmap}) and leaves the object readable as exited, and {@link #mmdrop()} hands the object, its VMAs
+ * and their anon_vmas back to the machine's slab caches, from which the next process and fork take them: a caller
+ * that forks and exits in a loop and drops each child allocates nothing per fork on the Java heap.
+ *
  * <p>Folio conventions (the memmap model): a private anon folio of order k mapped by nr PTEs of this mm has
  * refcount nr (+1024 per pin for order 0, +1 per pin and {@code _pincount} for a large folio), mapcount /
  * {@code large_mapcount} nr (MM-ID slot of this mm for large folios), {@code PG_ANON | PG_SWAPBACKED}, and
