@@ -22,7 +22,11 @@ import io.forksim.mm.Vma;
  *   flush_tlb_mm(parent)   exactly once, after all VMAs (also when the copy failed)
  * </pre>
  *
- * A failure (simulated RAM exhausted for a table page or an eager copy) tears the partial child down and
+ * The child's mm, VMAs and anon_vmas come from the machine's slab caches when processes dropped with
+ * {@link Mm#mmdrop()} left some there, and the per-VMA copy state is the calling thread's ({@link PteTableCopy}): a
+ * fork into a recycled mm allocates nothing on the Java heap.
+ *
+ * <p>A failure (simulated RAM exhausted for a table page or an eager copy) tears the partial child down and
  * throws {@link OutOfSimulatedMemoryException}; the parent stays valid (write-protected entries stay so,
  * as in the kernel, and fault back in as reuses).
  */
