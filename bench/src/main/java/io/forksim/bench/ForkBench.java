@@ -135,7 +135,11 @@ public class ForkBench
     {
         if (child != null)
         {
-            child.exit();
+            if (!child.exited())
+            {
+                child.exit();
+            }
+            child.mmdrop();   // the mm and its VMAs go back to the machine's slab caches for the next fork
             child = null;
         }
         if (fresh)
@@ -169,6 +173,5 @@ public class ForkBench
     public void teardown()
     {
         child.exit();
-        child = null;
     }
 }

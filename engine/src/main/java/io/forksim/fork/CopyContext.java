@@ -15,7 +15,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * What {@code copy_pte_range} needs about one (src VMA, dst VMA) pair, resolved once per VMA so that the
- * per-PTE loops read only final fields and locals, plus the pieces shared by every strategy: the
+ * per-PTE loops read only fields set before the loop and locals, plus the pieces shared by every strategy: the
  * single-PTE path, non-present entries and the eager copy of maybe-pinned pages.
  *
  * <p>Version notes. Counters follow forksim's memmap model for every strategy (refcount +1 per mapping;
@@ -28,25 +28,25 @@ final class CopyContext
     static final int OK = 0;
     static final int ENOMEM = -12;
 
-    final Arch arch;
-    final MemMap memmap;
-    final PhysMem phys;
-    final SwapSpace swap;
-    final Events ev;
-    final Mm dstMm;
-    final int dstMmId;
-    final Vma srcVma;
-    final Vma dstVma;
+    Arch arch;
+    MemMap memmap;
+    PhysMem phys;
+    SwapSpace swap;
+    Events ev;
+    Mm dstMm;
+    int dstMmId;
+    Vma srcVma;
+    Vma dstVma;
     /** {@code is_cow_mapping(src_vma->vm_flags)}. */
-    final boolean isCow;
+    boolean isCow;
     /** {@code src_vma->vm_flags & VM_SHARED}. */
-    final boolean isShared;
+    boolean isShared;
     /** {@code userfaultfd_wp(dst_vma)}: keep uffd-wp bits in the child. */
-    final boolean dstUffdWp;
+    boolean dstUffdWp;
     /** {@code MMF_HAS_PINNED} on the source mm: only then can a folio be "maybe pinned" for fork. */
-    final boolean srcHasPinned;
-    final long dstPageProt;
-    final boolean dstVmWrite;
+    boolean srcHasPinned;
+    long dstPageProt;
+    boolean dstVmWrite;
     /** Child RSS accumulated over the VMA ({@code add_mm_rss_vec} once per table in the kernel). */
     final long[] rss = new long[4];
     long batches;
@@ -54,7 +54,11 @@ final class CopyContext
     long rmapUpdates;
     long eagerCopies;
 
-    CopyContext(final Machine machine, final Mm srcMm, final Vma srcVma, final Mm dstMm, final Vma dstVma)
+    /**
+     * Resolves what the copy of {@code srcVma} into {@code dstVma} needs; a context is set up once per VMA and reused
+     * for the next one (fork allocates none per VMA). Precondition: the previous VMA's copy was {@link #flush()}ed.
+     */
+    CopyContext init(final Machine machine, final Mm srcMm, final Vma srcVma, final Mm dstMm, final Vma dstVma)
     {
         this.arch = machine.arch();
         this.memmap = machine.memmap();
@@ -71,6 +75,20 @@ final class CopyContext
         this.srcHasPinned = srcMm.hasPinned();
         this.dstPageProt = dstVma.pageProt();
         this.dstVmWrite = (dstVma.flags() & VmFlags.VM_WRITE) != 0;
+        return this;
+    }
+
+    /** Drops the references {@link #init} took, so that a context kept for reuse holds no machine or mm. */
+    void release()
+    {
+        arch = null;
+        memmap = null;
+        phys = null;
+        swap = null;
+        ev = null;
+        dstMm = null;
+        srcVma = null;
+        dstVma = null;
     }
 
     /** Publishes the per-VMA accumulators (child RSS, loop-level events). */

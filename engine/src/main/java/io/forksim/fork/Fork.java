@@ -8,10 +8,6 @@ import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.VmFlags;
 import io.forksim.mm.Vma;
-import io.forksim.pgtable.PageTableLocks;
-import io.forksim.pgtable.PageTables;
-
-import java.lang.foreign.MemorySegment;
 
 /**
  * {@code fork()}'s address-space copy: {@code dup_mmap} (mm/mmap.c) down to {@code copy_pte_range}.
@@ -26,7 +22,11 @@ import java.lang.foreign.MemorySegment;
  *   flush_tlb_mm(parent)   exactly once, after all VMAs (also when the copy failed)
  * </pre>
  *
- * A failure (simulated RAM exhausted for a table page or an eager copy) tears the partial child down and
+ * The child's mm, VMAs and anon_vmas come from the machine's slab caches when processes dropped with
+ * {@link Mm#mmdrop()} left some there, and the per-VMA copy state is the calling thread's ({@link PteTableCopy}): a
+ * fork into a recycled mm allocates nothing on the Java heap.
+ *
+ * <p>A failure (simulated RAM exhausted for a table page or an eager copy) tears the partial child down and
  * throws {@link OutOfSimulatedMemoryException}; the parent stays valid (write-protected entries stay so,
  * as in the kernel, and fault back in as reuses).
  */
@@ -77,13 +77,14 @@ public final class Fork
 
     private static int dupMmap(final Machine machine, final Mm parent, final Mm child, final Strategy strategy)
     {
-        for (final Vma vma : parent.vmas())
+        for (int i = 0; i < parent.mapCount(); i++)
         {
+            final Vma vma = parent.vmaAt(i);
             if ((vma.flags() & VmFlags.VM_DONTCOPY) != 0)
             {
                 continue;
             }
-            final Vma dst = HOOKS.dupVma(vma);
+            final Vma dst = HOOKS.dupVma(child, vma);
             HOOKS.setVmaFlags(child, dst, vma.flags() & ~VmFlags.VM_LOCKED);
             if ((vma.flags() & VmFlags.VM_WIPEONFORK) != 0)
             {
@@ -91,6 +92,7 @@ public final class Fork
                 HOOKS.addVmaForFork(child, dst);
                 continue;
             }
+            HOOKS.anonVmaFork(child, dst);
             HOOKS.addVmaForFork(child, dst);
             if (vmaNeedsCopy(dst, vma))
             {
@@ -122,9 +124,8 @@ public final class Fork
     }
 
     /**
-     * {@code copy_page_range}: one VMA, table by table. On a concurrent machine each table is copied under the
-     * child's (dst) PTL with the parent's (src) PTL nested, as {@code copy_pte_range} does; a single-threaded
-     * machine has no PTLs ({@code ptl == null}) and the loop takes no lock.
+     * {@code copy_page_range}: one VMA, the PMD leaves ({@link HugeMemory#copyHugePmds}) and then table by table
+     * ({@link PteTableCopy}).
      */
     static int copyPageRange(final Machine machine, final Mm dstMm, final Vma dstVma, final Mm srcMm, final Vma srcVma,
         final Strategy strategy)
@@ -133,60 +134,6 @@ public final class Fork
         {
             return CopyContext.ENOMEM;
         }
-        final PageTables pt = machine.pageTables();
-        final PageTableLocks ptl = pt.ptl();
-        final CopyContext c = new CopyContext(machine, srcMm, srcVma, dstMm, dstVma);
-        final long start = srcVma.start();
-        final long end = srcVma.end();
-        final int[] ret = {CopyContext.OK};
-        try
-        {
-            pt.forEachPteTable(srcMm.pgd(), start, end, (srcTable, tableVa) ->
-            {
-                if (ret[0] != CopyContext.OK)
-                {
-                    return;
-                }
-                final long from = Math.max(start, tableVa);
-                final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
-                final long dstTable = pt.pteAlloc(c.ev, dstMm.pgd(), from);
-                if (dstTable == PageTables.NO_TABLE)
-                {
-                    ret[0] = CopyContext.ENOMEM;
-                    return;
-                }
-                final MemorySegment st = pt.segment(srcTable);
-                final long sb = pt.base(srcTable);
-                final MemorySegment dt = pt.segment(dstTable);
-                final long db = pt.base(dstTable);
-                final int fromIdx = PageTables.pteIndex(from);
-                final int toIdx = fromIdx + (int)((to - from) >>> Arch.PAGE_SHIFT);
-                if (ptl != null)
-                {
-                    ptl.lockNested(dstTable, srcTable);
-                }
-                try
-                {
-                    ret[0] = switch (strategy)
-                    {
-                        case LEGACY -> CopyPteRange.legacy(c, st, sb, dt, db, fromIdx, toIdx);
-                        case ARCH_BATCH -> CopyPteRange.archBatch(c, st, sb, dt, db, fromIdx, toIdx);
-                        case FOLIO_BATCH -> CopyPteRange.folioBatch(c, st, sb, dt, db, fromIdx, toIdx);
-                    };
-                }
-                finally
-                {
-                    if (ptl != null)
-                    {
-                        ptl.unlockNested(dstTable, srcTable);
-                    }
-                }
-            });
-        }
-        finally
-        {
-            c.flush();
-        }
-        return ret[0];
+        return PteTableCopy.current().copy(machine, dstMm, dstVma, srcMm, srcVma, strategy);
     }
 }

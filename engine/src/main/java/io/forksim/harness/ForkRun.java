@@ -465,7 +465,9 @@ public final class ForkRun
                 final int forks = smallWarmupForks(order);
                 for (int w = 0; w < forks; w++)
                 {
-                    Fork.fork(s.parent(), slot.strategy.strategy()).exit();
+                    final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
+                    child.exit();
+                    child.mmdrop();
                     s.checkpoint().restore();
                 }
             }
@@ -560,6 +562,7 @@ public final class ForkRun
         final long t2 = System.nanoTime();
         child.exit();
         final long t3 = System.nanoTime();
+        child.mmdrop();   // untimed: the mm and its VMAs go back to the machine's slab caches for the next fork
         if (!plan.reuseParent())
         {
             // the child's exit already put the folio records back; every 16th restore (and the first) checks that

@@ -525,6 +525,7 @@ public final class ForkTree
                 for (final Node n : s.live)
                 {
                     n.mm.exit();
+                    n.mm.mmdrop();   // the node goes: its mm returns to the machine's slab caches
                 }
                 s.live.clear();
             }
@@ -658,6 +659,7 @@ public final class ForkTree
         private void exit(final Subtree s, final Node n)
         {
             n.mm.exit();
+            n.mm.mmdrop();   // the node goes: another worker's next fork may reuse its mm (the caches take locks)
             s.live.remove(n);
             liveNow--;
             counts.exits++;

@@ -554,16 +554,12 @@ public final class MemMap implements AutoCloseable
     /** folio_test_large: the folio containing {@code pfn} has order &gt;= 1. */
     public boolean folioTestLarge(final long pfn) { return order(pfn) != 0; }
 
-    /**
-     * folio_test_anon for the folio containing {@code pfn}: PG_ANON is a type flag that
-     * {@link #prepFolio} copies into every page, so any page answers with one load.
-     */
+    /** folio_test_anon of {@code pfn}'s folio: {@link #prepFolio} copies the type flag PG_ANON into every page. */
     public boolean folioTestAnon(final long pfn) { return (flags(pfn) & PG_ANON) != 0; }
 
     /**
-     * folio_maybe_dma_pinned (include/linux/mm.h): a large folio is pinned iff its
-     * {@code _pincount} &gt; 0 (exact); an order-0 folio maybe is iff its refcount, read unsigned,
-     * is at least GUP_PIN_COUNTING_BIAS (1024), which gives false positives for many plain refs.
+     * folio_maybe_dma_pinned (include/linux/mm.h): a large folio is pinned iff its {@code _pincount} &gt; 0 (exact); an
+     * order-0 folio iff its refcount, read unsigned, is at least GUP_PIN_COUNTING_BIAS (1024): false positives possible.
      */
     public boolean folioMaybeDmaPinned(final long head)
     {
@@ -669,11 +665,14 @@ public final class MemMap implements AutoCloseable
         clearBlock(pfn, order);
     }
 
-    /** {@link #clearFolio} without validation, for {@link PhysMem}. */
+    /** Zeroed records of the largest block, copied over a freed block's: a slice to fill would allocate. */
+    private static final MemorySegment ZERO_RECORDS = MemorySegment.ofArray(new byte[(1 << PageDescriptor.MAX_ORDER) << RECORD_SHIFT]);
+
+    /** {@link #clearFolio} without validation, for {@link PhysMem}; allocates nothing. Precondition: order <= MAX_ORDER. */
     void clearBlock(final long pfn, final int order)
     {
         final long nr = 1L << order;
-        records.asSlice(pfn << RECORD_SHIFT, nr << RECORD_SHIFT).fill((byte) 0);
+        MemorySegment.copy(ZERO_RECORDS, 0, records, pfn << RECORD_SHIFT, nr << RECORD_SHIFT);
         clearAnonExclusiveRange(pfn, nr);
     }
 

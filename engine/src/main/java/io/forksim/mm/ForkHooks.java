@@ -31,10 +31,22 @@ public final class ForkHooks
         return INSTANCE;
     }
 
-    /** {@code vm_area_dup}: a copy of {@code vma} to be placed in a child mm. */
-    public Vma dupVma(final Vma vma)
+    /**
+     * {@code vm_area_dup}: a copy of {@code vma} to be placed in {@code child} (from the machine's {@code vm_area_cachep}
+     * when it has one), still pointing at the parent's anon_vma until {@link #anonVmaFork} or {@link #setHasAnonVma}.
+     */
+    public Vma dupVma(final Mm child, final Vma vma)
     {
-        return Mm.dupVma(vma);
+        return child.dupVma(vma);
+    }
+
+    /**
+     * {@code anon_vma_fork}: the child's copy of a VMA with an anon_vma gets its own (chained to the parent's).
+     * Precondition: {@code vma} came from {@link #dupVma} for {@code child}.
+     */
+    public void anonVmaFork(final Mm child, final Vma vma)
+    {
+        child.anonVmaFork(vma);
     }
 
     /** Replaces the flags of the child's {@code vma} with {@code flags}. Precondition: {@code vma} belongs to {@code child}. */

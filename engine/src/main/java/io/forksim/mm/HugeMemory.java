@@ -202,7 +202,7 @@ public final class HugeMemory
      * tables: a leaf whose folio is PageAnonExclusive and maybe DMA-pinned while the source mm has pinned pages is
      * split in the parent ({@code -EAGAIN}), so the PTE copy that follows copies it page by page; every other leaf
      * is shared with the child at PMD level. Precondition: {@code dstVma} is the child's copy of {@code srcVma} and
-     * has no page tables yet. Allocates nothing on the Java heap per leaf.
+     * has no page tables yet. Allocates nothing on the Java heap (the visitor is the calling thread's, reused).
      *
      * @return 0, or {@code -ENOMEM} when a table for the child could not be allocated (the caller unwinds the child)
      */
@@ -210,25 +210,35 @@ public final class HugeMemory
     {
         final PageTables pt = m.pageTables();
         final PmdOps ops = PmdOps.of(m.arch());
-        final HugeCopy copy = new HugeCopy(m, ops, dstMm, dstVma, srcMm, srcVma);
-        PmdLeaves.forEach(pt, ops, srcMm.pgd, srcVma.start, srcVma.end, copy);
-        return copy.ret;
+        final HugeCopy copy = HUGE_COPY.get().init(m, ops, dstMm, dstVma, srcMm, srcVma);
+        try
+        {
+            PmdLeaves.forEach(pt, ops, srcMm.pgd, srcVma.start, srcVma.end, copy);
+            return copy.ret;
+        }
+        finally
+        {
+            copy.release();
+        }
     }
 
-    /** The per-VMA state of {@link #copyHugePmds}: one visitor instance per VMA, nothing allocated per leaf. */
+    /** Each thread's {@link HugeCopy} (a thread runs one fork at a time; the kernel keeps this on the stack). */
+    private static final ThreadLocal<HugeCopy> HUGE_COPY = ThreadLocal.withInitial(HugeCopy::new);
+
+    /** The per-VMA state of {@link #copyHugePmds}: one visitor per thread, set up per VMA, nothing allocated per leaf. */
     private static final class HugeCopy implements PmdLeaves.Visitor
     {
-        final Machine m;
-        final Arch arch;
-        final PmdOps ops;
-        final PageTables pt;
-        final MemMap memmap;
-        final Events ev;
-        final Mm dstMm;
-        final Mm srcMm;
-        final Vma srcVma;
-        final boolean srcHasPinned;
-        final boolean dstUffdWp;
+        Machine m;
+        Arch arch;
+        PmdOps ops;
+        PageTables pt;
+        MemMap memmap;
+        Events ev;
+        Mm dstMm;
+        Mm srcMm;
+        Vma srcVma;
+        boolean srcHasPinned;
+        boolean dstUffdWp;
         int ret;
         /** The child's PMD table of the last leaf and the 1 GiB (PUD entry) it covers: one pmd_alloc per PUD entry. */
         long dstPmdTable = PageTables.NO_TABLE;
@@ -240,7 +250,8 @@ public final class HugeMemory
         MemorySegment srcSeg;
         long srcBase;
 
-        HugeCopy(final Machine m, final PmdOps ops, final Mm dstMm, final Vma dstVma, final Mm srcMm, final Vma srcVma)
+        /** Sets up the copy of {@code srcVma}'s leaves into {@code dstMm}. */
+        HugeCopy init(final Machine m, final PmdOps ops, final Mm dstMm, final Vma dstVma, final Mm srcMm, final Vma srcVma)
         {
             this.m = m;
             this.arch = m.arch();
@@ -253,6 +264,26 @@ public final class HugeMemory
             this.srcVma = srcVma;
             this.srcHasPinned = srcMm.hasPinned;
             this.dstUffdWp = (dstVma.flags & VmFlags.VM_UFFD_WP) != 0;
+            this.ret = 0;
+            this.dstPmdTable = PageTables.NO_TABLE;
+            this.dstPud = -1;
+            this.srcPmdTable = PageTables.NO_TABLE;
+            return this;
+        }
+
+        /** Drops the references {@link #init} took (a kept visitor holds no machine or mm). */
+        void release()
+        {
+            m = null;
+            arch = null;
+            pt = null;
+            memmap = null;
+            ev = null;
+            dstMm = null;
+            srcMm = null;
+            srcVma = null;
+            dstSeg = null;
+            srcSeg = null;
         }
 
         @Override
@@ -310,26 +341,8 @@ public final class HugeMemory
 
     // ---------------------------------------------------------------- zap
 
-    /**
-     * The PMD part of {@code zap_pmd_range} over {@code [start, end)} of {@code vma}, run before the PTE tables are
-     * zapped: {@code zap_huge_pmd} for each leaf the range covers whole, {@code __split_huge_pmd} for a leaf it
-     * covers in part (its PTEs in the range are then zapped by the PTE walk that follows).
-     */
-    static void zapHugePmds(final Machine m, final Mm mm, final Vma vma, final long start, final long end, final Zap.Gather g)
-    {
-        final PmdOps ops = PmdOps.of(m.arch());
-        PmdLeaves.forEach(m.pageTables(), ops, mm.pgd, start, end, (pmdTable, idx, pmd, haddr) ->
-        {
-            if (haddr < start || haddr + HPAGE_PMD_SIZE > end)
-            {
-                splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
-            }
-            else
-            {
-                zapHugePmd(m, mm, pmdTable, idx, haddr, g);
-            }
-        });
-    }
+    // The PMD part of zap_pmd_range (zap_huge_pmd for each leaf a range covers whole, __split_huge_pmd for one it
+    // covers in part) is Zap.Gather#leaf, run by Zap.zapVmaRange before the PTE tables are zapped.
 
     /**
      * {@code zap_huge_pmd} of a present anon leaf: clear it, {@code folio_remove_rmap_pmd}, withdraw and free the

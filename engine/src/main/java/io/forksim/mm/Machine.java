@@ -118,7 +118,15 @@ public final class Machine implements AutoCloseable
     /** Concurrent machine: guards {@link #processes}, MM-ID allocation and {@link #files}; null when single-threaded. */
     private final ReentrantLock lock;
     private final List<Mm> processes = new ArrayList<>();
+    /** {@code mm_cachep}: mms freed by {@link Mm#mmdrop()}, reused by {@link #newProcess()}. */
+    final KmemCache<Mm> mmCachep;
+    /** {@code vm_area_cachep}: the VMAs of dropped mms, reused by fork's {@code vm_area_dup}. */
+    final KmemCache<Vma> vmAreaCachep;
+    /** {@code anon_vma_cachep}: the anon_vmas of dropped mms, reused by fork's {@code anon_vma_fork}. */
+    final KmemCache<AnonVma> anonVmaCachep;
     private final List<SimFile> files = new ArrayList<>();
+    /** Objects each slab cache keeps at most (freed beyond that go to the garbage collector). */
+    private static final int SLAB_LIMIT = 1024;
     private int nextMmId = 1;
     private long nextToken = 1;
     private static final VarHandle NEXT_TOKEN;
@@ -148,6 +156,9 @@ public final class Machine implements AutoCloseable
         this.swap = new SwapSpace(Math.max(2, config.swapBytes() >>> Arch.PAGE_SHIFT), config.concurrent());
         this.lock = config.concurrent() ? new ReentrantLock() : null;
         this.threadEvents = config.concurrent() ? ThreadLocal.withInitial(this::registerEvents) : null;
+        this.mmCachep = new KmemCache<>("mm_cachep", SLAB_LIMIT, config.concurrent());
+        this.vmAreaCachep = new KmemCache<>("vm_area_cachep", SLAB_LIMIT, config.concurrent());
+        this.anonVmaCachep = new KmemCache<>("anon_vma_cachep", SLAB_LIMIT, config.concurrent());
     }
 
     /** Snapshot hook: see {@link #restore}. */
@@ -163,6 +174,9 @@ public final class Machine implements AutoCloseable
         this.swap = swap;
         this.lock = config.concurrent() ? new ReentrantLock() : null;
         this.threadEvents = config.concurrent() ? ThreadLocal.withInitial(this::registerEvents) : null;
+        this.mmCachep = new KmemCache<>("mm_cachep", SLAB_LIMIT, config.concurrent());
+        this.vmAreaCachep = new KmemCache<>("vm_area_cachep", SLAB_LIMIT, config.concurrent());
+        this.anonVmaCachep = new KmemCache<>("anon_vma_cachep", SLAB_LIMIT, config.concurrent());
         this.nextMmId = counters.nextMmId();
         this.nextToken = counters.nextToken();
         this.nextFileId = counters.nextFileId();
@@ -270,7 +284,10 @@ public final class Machine implements AutoCloseable
         return nextToken++;
     }
 
-    /** A new, empty process (exec'd with no mappings). */
+    /**
+     * A new, empty process (exec'd with no mappings): an mm from the {@code mm_cachep} if a dropped one is there
+     * ({@link Mm#mmdrop()}), else a new object.
+     */
     public Mm newProcess()
     {
         final long pgd = pageTables.allocTable(events);
@@ -278,10 +295,11 @@ public final class Machine implements AutoCloseable
         {
             throw new io.forksim.mem.OutOfSimulatedMemoryException(0, phys.freePageCount());
         }
+        final Mm cached = mmCachep.alloc();
         lock();
         try
         {
-            final Mm mm = new Mm(this, allocMmId(), pgd);
+            final Mm mm = cached != null ? cached.reinit(allocMmId(), pgd) : new Mm(this, allocMmId(), pgd);
             processes.add(mm);
             return mm;
         }
@@ -300,9 +318,9 @@ public final class Machine implements AutoCloseable
             final int id = nextMmId;
             nextMmId = nextMmId == 65535 ? 1 : nextMmId + 1;
             boolean used = false;
-            for (final Mm mm : processes)
+            for (int i = 0; i < processes.size(); i++)   // indexed: no iterator per fork
             {
-                if (mm.id() == id)
+                if (processes.get(i).id() == id)
                 {
                     used = true;
                     break;
@@ -388,11 +406,12 @@ public final class Machine implements AutoCloseable
      */
     boolean isMapped(final SimFile file)
     {
-        for (final Mm mm : processes)
+        for (int p = 0; p < processes.size(); p++)
         {
-            for (final Vma v : mm.vmas.values())
+            final VmaTree t = processes.get(p).vmas;
+            for (int i = 0; i < t.size(); i++)
             {
-                if (v.file == file)
+                if (t.get(i).file == file)
                 {
                     return true;
                 }
@@ -443,23 +462,29 @@ public final class Machine implements AutoCloseable
     {
         for (final Vma v : removed)
         {
-            if (v.file == null || !v.file.isShmem())
+            dropUnmappedShmem(v);
+        }
+    }
+
+    /** Drops the shmem file of {@code v} if it is a shared anonymous mapping that no live process maps any more. */
+    void dropUnmappedShmem(final Vma v)
+    {
+        if (v.file == null || !v.file.isShmem())
+        {
+            return;   // anon and regular-file VMAs: nothing to drop, no lock
+        }
+        lock();
+        try
+        {
+            if (files.contains(v.file) && !isMapped(v.file))
             {
-                continue;   // anon and regular-file VMAs: nothing to drop, no lock
+                Folios.truncate(this, v.file);
+                files.remove(v.file);
             }
-            lock();
-            try
-            {
-                if (files.contains(v.file) && !isMapped(v.file))
-                {
-                    Folios.truncate(this, v.file);
-                    files.remove(v.file);
-                }
-            }
-            finally
-            {
-                unlock();
-            }
+        }
+        finally
+        {
+            unlock();
         }
     }
 
@@ -587,7 +612,7 @@ public final class Machine implements AutoCloseable
             }
             final Vma v = new Vma(s.start(), s.end(), s.flags(), s.file(), s.pgoff(), s.pageProt());
             v.anonVma = s.hasAnonVma() ? new AnonVma() : null; // identity is not saved: one per VMA, singular chain
-            mm.vmas.put(v.start, v);
+            mm.vmas.insert(v);
             prevEnd = s.end();
         }
         System.arraycopy(rss, 0, mm.rss, 0, 4);

@@ -6,8 +6,6 @@ import io.forksim.pgtable.PageTables;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A simulated process address space ({@code struct mm_struct}): a sorted, non-overlapping VMA tree and
@@ -21,6 +19,11 @@ import java.util.TreeMap;
  * throw {@link IllegalStateException} naming it.
  *
  * <p>VMAs are never merged: they stay as mapped or split (see {@link VmaOps}).
+ *
+ * <p>Lifecycle: {@link Machine#newProcess()} (or fork) creates a process, {@link #exit()} tears its address space
+ * down ({@code exit_mmap}) and leaves the object readable as exited, and {@link #mmdrop()} hands the object, its VMAs
+ * and their anon_vmas back to the machine's slab caches, from which the next process and fork take them: a caller
+ * that forks and exits in a loop and drops each child allocates nothing per fork on the Java heap.
  *
  * <p>Folio conventions (the memmap model): a private anon folio of order k mapped by nr PTEs of this mm has
  * refcount nr (+1024 per pin for order 0, +1 per pin and {@code _pincount} for a large folio), mapcount /
@@ -36,12 +39,17 @@ public final class Mm
     public static final int MM_SHMEMPAGES = 3;
 
     final Machine machine;
-    final int id;
-    final long pgd;
-    final TreeMap<Long, Vma> vmas = new TreeMap<>();
+    /** Set at creation, again when the {@code mm_cachep} hands the object out for a new process ({@link #reinit}). */
+    int id;
+    long pgd;
+    final VmaTree vmas = new VmaTree();
     /** MMF_HAS_PINNED: set on the first GUP pin, never cleared. */
     boolean hasPinned;
     boolean exited;
+    /** {@link #mmdrop()} freed this mm to the {@code mm_cachep}. */
+    boolean dropped;
+    /** The exit's {@code struct mmu_gather} (on the kernel's stack): kept with the mm so that exit allocates nothing. */
+    private final Zap.Gather exitGather = new Zap.Gather();
     final long[] rss = new long[4];
     /** Outstanding GUP pins taken through this process, oldest first. */
     final List<Pin> pins = new ArrayList<>();
@@ -76,34 +84,59 @@ public final class Mm
     public List<Pin> pins() { return Collections.unmodifiableList(new ArrayList<>(pins)); }
 
     /** VMAs in address order (a snapshot list). */
-    public List<Vma> vmas() { return new ArrayList<>(vmas.values()); }
+    public List<Vma> vmas() { return vmas.toList(); }
+
+    /** {@code mm->map_count}: the number of VMAs. */
+    public int mapCount() { return vmas.size(); }
+
+    /** The {@code i}-th VMA in address order (no copy). Precondition: {@code 0 <= i < mapCount()}. */
+    public Vma vmaAt(final int i) { return vmas.get(i); }
 
     /** The VMA containing {@code addr}, or null. */
     public Vma findVma(final long addr)
     {
-        final Map.Entry<Long, Vma> e = vmas.floorEntry(addr);
-        return e != null && e.getValue().contains(addr) ? e.getValue() : null;
+        final Vma v = vmas.floor(addr);
+        return v != null && v.contains(addr) ? v : null;
     }
 
     /** For fork ({@link ForkHooks}): adds a duplicated VMA to this (child) mm. Precondition: it overlaps nothing. */
     void addVmaForFork(final Vma vma)
     {
-        vmas.put(vma.start, vma);
+        vmas.insert(vma);
     }
 
     /**
-     * For fork ({@link ForkHooks}): a copy of {@code vma} to be placed in a child mm; one with an anon_vma gets a new one whose
-     * chain holds the parent's too ({@code anon_vma_fork}).
+     * For fork ({@link ForkHooks}): {@code vm_area_dup} for this (child) mm: a copy of {@code vma}, from the machine's
+     * {@code vm_area_cachep} when it has one, still holding the parent's anon_vma pointer (see {@link #anonVmaFork}).
      */
-    static Vma dupVma(final Vma vma)
+    Vma dupVma(final Vma vma)
     {
-        final Vma v = vma.copy();
-        if (v.anonVma != null)
+        final Vma cached = machine.vmAreaCachep.alloc();
+        return cached != null ? cached.dupFrom(vma) : new Vma(0, 0, 0, null, 0, 0).dupFrom(vma);
+    }
+
+    /**
+     * For fork ({@link ForkHooks}): {@code anon_vma_fork}: a duplicated VMA of this (child) mm that has an anon_vma gets
+     * its own (from the {@code anon_vma_cachep} when it has one), whose chain holds the parent's too.
+     */
+    void anonVmaFork(final Vma vma)
+    {
+        if (vma.anonVma != null)
         {
-            v.anonVma = new AnonVma(); // anon_vma_fork: the child's own anon_vma, chained to the parent's
-            v.anonVmaForked = true;
+            vma.anonVma = newAnonVma();
+            vma.anonVmaForked = true;
         }
-        return v;
+    }
+
+    private AnonVma newAnonVma()
+    {
+        final AnonVma cached = machine.anonVmaCachep.alloc();
+        if (cached == null)
+        {
+            return new AnonVma();
+        }
+        cached.freed = false;
+        return cached;
     }
 
     /** For fork ({@link ForkHooks}): adds the child's RSS counted by copy_pte_range ({@code add_mm_rss_vec}). */
@@ -118,7 +151,7 @@ public final class Mm
     /** For fork ({@link ForkHooks}): sets whether {@code vma} (of this mm) has an anon_vma. */
     void setHasAnonVma(final Vma vma, final boolean value)
     {
-        vma.anonVma = value ? new AnonVma() : null;
+        vma.anonVma = value ? newAnonVma() : null;
         vma.anonVmaForked = false;
     }
 
@@ -400,9 +433,10 @@ public final class Mm
     public void exit(final boolean batched)
     {
         checkAlive();
-        final Zap.Gather g = new Zap.Gather();
-        for (final Vma v : vmas.values())
+        final Zap.Gather g = exitGather.reset();
+        for (int i = 0; i < vmas.size(); i++)
         {
+            final Vma v = vmas.get(i);
             Zap.zapVmaRange(machine, this, v, v.start, v.end, batched, g);
         }
         machine.arch().flushTlbMm(machine.events());
@@ -411,11 +445,64 @@ public final class Mm
         {
             Folios.unpin(machine, pins.remove(pins.size() - 1).pfn());
         }
-        final List<Vma> removed = new ArrayList<>(vmas.values());
         exited = true;
         machine.unregister(this);   // first: a concurrent machine's isMapped() reads live processes' VMA trees
-        vmas.clear();
-        machine.dropUnmappedShmem(removed);
+        vmas.detachAll();
+        for (int i = 0; i < vmas.detachedCount(); i++)
+        {
+            machine.dropUnmappedShmem(vmas.detached(i));
+        }
+    }
+
+    /**
+     * {@code mmdrop}: the caller lets go of this exited process for good, and the mm, the VMAs it had at exit and
+     * their anon_vmas go back to the machine's slab caches ({@code mm_cachep}, {@code vm_area_cachep},
+     * {@code anon_vma_cachep}) for the next {@link Machine#newProcess()} and fork to reuse. Without it an exited mm
+     * stays as it is (readable, {@link #exited()}) until the garbage collector takes it.
+     *
+     * <p>Precondition: the caller holds the last reference to this mm and to its VMAs (nothing reads them
+     * afterwards: the objects become another process's).
+     *
+     * @throws IllegalStateException naming the process if it has not exited or was dropped already
+     */
+    public void mmdrop()
+    {
+        if (!exited)
+        {
+            throw new IllegalStateException("mmdrop of mm#" + id + ": the process has not exited");
+        }
+        if (dropped)
+        {
+            throw new IllegalStateException("mmdrop of mm#" + id + ": dropped already");
+        }
+        dropped = true;
+        for (int i = 0; i < vmas.detachedCount(); i++)
+        {
+            final Vma v = vmas.detached(i);
+            final AnonVma a = v.anonVma;
+            if (a != null && !a.freed)
+            {
+                a.freed = true;
+                machine.anonVmaCachep.free(a);
+            }
+            v.anonVma = null;
+            machine.vmAreaCachep.free(v);
+        }
+        vmas.release();
+        machine.mmCachep.free(this);
+    }
+
+    /** For {@link Machine#newProcess()}: this dropped mm becomes a new, empty process {@code id} rooted at {@code pgd}. */
+    Mm reinit(final int newId, final long newPgd)
+    {
+        id = newId;
+        pgd = newPgd;
+        hasPinned = false;
+        exited = false;
+        dropped = false;
+        java.util.Arrays.fill(rss, 0);
+        pins.clear();
+        return this;
     }
 
     /**

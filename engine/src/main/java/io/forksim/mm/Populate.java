@@ -213,8 +213,9 @@ final class Populate
         catch (final OutOfSimulatedMemoryException e)
         {
             final Zap.Gather g = new Zap.Gather();
-            for (final Vma v : mm.vmas.subMap(mm.vmas.floorKey(addr), true, mappedEnd, false).values())
+            for (int i = mm.vmas.firstFrom(addr); i < mm.vmas.size() && mm.vmas.get(i).start < mappedEnd; i++)
             {
+                final Vma v = mm.vmas.get(i);
                 final long zs = Math.max(addr, v.start);
                 final long ze = Math.min(mappedEnd, v.end);
                 if (zs < ze)

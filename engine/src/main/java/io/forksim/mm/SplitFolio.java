@@ -86,8 +86,9 @@ final class SplitFolio
         final Arch arch = m.arch();
         final PageTables pt = m.pageTables();
         final List<long[]> out = new ArrayList<>();
-        for (final Vma v : mm.vmas.values())
+        for (int vi = 0; vi < mm.vmas.size(); vi++)
         {
+            final Vma v = mm.vmas.get(vi);
             pt.forEachPteTable(mm.pgd, v.start, v.end, (table, tableVa) ->
             {
                 final long from = Math.max(v.start, tableVa);

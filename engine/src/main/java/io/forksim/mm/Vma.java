@@ -13,8 +13,8 @@ public final class Vma
     long start;
     long end;
     int flags;
-    /** The backing file, or null for anonymous memory. */
-    final SimFile file;
+    /** The backing file, or null for anonymous memory (set once, or again by {@link #dupFrom} of a recycled VMA). */
+    SimFile file;
     /** File page offset of {@link #start} (in pages); for anon VMAs the linear page index (kept for mremap). */
     long pgoff;
     /**
@@ -59,12 +59,21 @@ public final class Vma
         return pgoff + ((addr - start) >>> Arch.PAGE_SHIFT);
     }
 
-    Vma copy()
+    /**
+     * {@code vm_area_dup}'s copy: every field of {@code src} into this VMA (a new one or one from the
+     * {@code vm_area_cachep}), the anon_vma pointer included. Precondition: this VMA is in no tree.
+     */
+    Vma dupFrom(final Vma src)
     {
-        final Vma v = new Vma(start, end, flags, file, pgoff, pageProt);
-        v.anonVma = anonVma;
-        v.anonVmaForked = anonVmaForked;
-        return v;
+        start = src.start;
+        end = src.end;
+        flags = src.flags;
+        file = src.file;
+        pgoff = src.pgoff;
+        pageProt = src.pageProt;
+        anonVma = src.anonVma;
+        anonVmaForked = src.anonVmaForked;
+        return this;
     }
 
     @Override

@@ -57,8 +57,8 @@ final class VmaMerge
     {
         final Vma prev = prevTouching(mm, moved.start);
         final Vma next = nextTouching(mm, moved.end);
-        mm.vmas.put(moved.start, moved);
-        // no middle VMA, so vma_had_uncowed_parents(src) is false whatever moved's chain is
+        mm.vmas.insert(moved);
+        // copy_vma: no middle VMA, so vma_had_uncowed_parents(src) is false whatever moved's chain is
         return merge(mm, moved, prev, next, moved.anonVma, false);
     }
 
@@ -141,7 +141,7 @@ final class VmaMerge
         target.pgoff = pgoff;
         target.anonVma = keep;
         target.anonVmaForked = forked;
-        mm.vmas.put(start, target);
+        mm.vmas.insert(target);
         return target;
     }
 
@@ -170,13 +170,12 @@ final class VmaMerge
 
     private static Vma prevTouching(final Mm mm, final long start)
     {
-        final var e = mm.vmas.lowerEntry(start);
-        return e != null && e.getValue().end == start ? e.getValue() : null;
+        final Vma v = mm.vmas.lower(start);
+        return v != null && v.end == start ? v : null;
     }
 
     private static Vma nextTouching(final Mm mm, final long end)
     {
-        final Vma v = mm.vmas.get(end);
-        return v;
+        return mm.vmas.startingAt(end);
     }
 }

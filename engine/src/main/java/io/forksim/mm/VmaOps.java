@@ -60,9 +60,9 @@ final class VmaOps
     static List<Vma> vmasIn(final Mm mm, final long start, final long end)
     {
         final List<Vma> out = new ArrayList<>();
-        final Long first = mm.vmas.floorKey(start);
-        for (final Vma v : mm.vmas.tailMap(first == null ? start : first, true).values())
+        for (int i = mm.vmas.firstFrom(start); i < mm.vmas.size(); i++)
         {
+            final Vma v = mm.vmas.get(i);
             if (v.start >= end)
             {
                 break;
@@ -102,7 +102,7 @@ final class VmaOps
         hi.anonVma = vma.anonVma;
         hi.anonVmaForked = vma.anonVmaForked;
         vma.end = at;
-        mm.vmas.put(at, hi);
+        mm.vmas.insert(hi);
         return hi;
     }
 

@@ -1,11 +1,13 @@
 package io.forksim.mm;
 
 import io.forksim.arch.Arch;
+import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
 import io.forksim.mem.PhysMem;
 import io.forksim.pgtable.PageTableLocks;
 import io.forksim.pgtable.PageTables;
+import io.forksim.pgtable.PmdLeaves;
 import io.forksim.stats.Events;
 
 import java.lang.foreign.MemorySegment;
@@ -31,11 +33,70 @@ final class Zap
     {
     }
 
-    /** {@code struct mmu_gather}: the span of present PTEs cleared, flushed once at the end. */
-    static final class Gather
+    /**
+     * {@code struct mmu_gather}: the span of present PTEs cleared, flushed once at the end; also the walk state of
+     * the {@link #zapVmaRange} in progress (the table and PMD-leaf visitor), so that a zap allocates nothing per VMA.
+     * One gather serves one operation on one thread at a time.
+     */
+    static final class Gather implements PageTables.TableVisitor, PmdLeaves.Visitor
     {
         long lo = Long.MAX_VALUE;
         long hi = Long.MIN_VALUE;
+        /** The {@link #zapVmaRange} in progress: set by it, cleared when it returns. */
+        private Machine m;
+        private Mm mm;
+        private Vma vma;
+        private long start;
+        private long end;
+        private boolean batched;
+
+        /** An empty gather again (for an owner that reuses one, e.g. {@link Mm#exit()}). */
+        Gather reset()
+        {
+            lo = Long.MAX_VALUE;
+            hi = Long.MIN_VALUE;
+            return this;
+        }
+
+        /** {@code zap_pmd_range}'s PMD leaves of the range in progress: whole ones zapped, partial ones split. */
+        @Override
+        public void leaf(final long pmdTable, final int idx, final long pmd, final long haddr)
+        {
+            if (haddr < start || haddr + HugeMemory.HPAGE_PMD_SIZE > end)
+            {
+                HugeMemory.splitHugePmd(m, mm, vma, pmdTable, idx, haddr);
+            }
+            else
+            {
+                HugeMemory.zapHugePmd(m, mm, pmdTable, idx, haddr, this);
+            }
+        }
+
+        /** {@code zap_pte_range} of the part of one PTE table inside the range in progress, under its PTL if any. */
+        @Override
+        public void table(final long table, final long tableVa)
+        {
+            final PageTables pt = m.pageTables();
+            final PageTableLocks ptl = pt.ptl();
+            final long from = Math.max(start, tableVa);
+            final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
+            if (ptl != null)
+            {
+                ptl.lock(table);
+            }
+            try
+            {
+                zapPteRange(m, mm, pt.segment(table), pt.base(table), tableVa, PageTables.pteIndex(from),
+                    PageTables.pteIndex(from) + (int)((to - from) >>> Arch.PAGE_SHIFT), batched, this);
+            }
+            finally
+            {
+                if (ptl != null)
+                {
+                    ptl.unlock(table);
+                }
+            }
+        }
 
         void add(final long addr, final int nr)
         {
@@ -65,30 +126,23 @@ final class Zap
     static void zapVmaRange(final Machine m, final Mm mm, final Vma vma, final long start, final long end,
         final boolean batched, final Gather g)
     {
-        final PageTables pt = m.pageTables();
-        final PageTableLocks ptl = pt.ptl();
-        HugeMemory.zapHugePmds(m, mm, vma, start, end, g);
-        pt.forEachPteTable(mm.pgd, start, end, (table, tableVa) ->
+        g.m = m;
+        g.mm = mm;
+        g.vma = vma;
+        g.start = start;
+        g.end = end;
+        g.batched = batched;
+        try
         {
-            final long from = Math.max(start, tableVa);
-            final long to = Math.min(end, tableVa + PageTables.PMD_SIZE);
-            if (ptl != null)
-            {
-                ptl.lock(table);
-            }
-            try
-            {
-                zapPteRange(m, mm, pt.segment(table), pt.base(table), tableVa, PageTables.pteIndex(from),
-                    PageTables.pteIndex(from) + (int)((to - from) >>> Arch.PAGE_SHIFT), batched, g);
-            }
-            finally
-            {
-                if (ptl != null)
-                {
-                    ptl.unlock(table);
-                }
-            }
-        });
+            PmdLeaves.forEach(m.pageTables(), PmdOps.of(m.arch()), mm.pgd, start, end, g);   // HugeMemory's zap_huge_pmd
+            m.pageTables().forEachPteTable(mm.pgd, start, end, g);
+        }
+        finally
+        {
+            g.m = null;
+            g.mm = null;
+            g.vma = null;
+        }
     }
 
     /**
