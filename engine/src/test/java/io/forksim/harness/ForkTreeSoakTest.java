@@ -59,8 +59,8 @@ class ForkTreeSoakTest
     }
 
     /**
-     * Fork-heavy small trees, many seeds: two threads forking and exiting at once as often as possible (a PGD
-     * counted into one events instance shared by the threads lost an increment about once in 15 ForkTreeTest runs).
+     * Fork-heavy small trees, 8 seeds per configuration: two threads forking and exiting at once as often as
+     * possible, and every table page and folio counted exactly once over the whole run.
      */
     @ParameterizedTest(name = "{0} {1} order-{2}")
     @MethodSource("io.forksim.harness.ForkTreeTest#configs")
