@@ -109,8 +109,12 @@ public final class Machine implements AutoCloseable
     private final TableStore tableStore;
     private final PageTables pageTables;
     private final SwapSpace swap;
-    /** The events of a single-threaded machine (concurrent: the first thread's, see {@link #events()}). */
-    private final Events events = new Events();
+    /**
+     * The events of a single-threaded machine; null on a concurrent machine, where every count goes to the
+     * calling thread's instance ({@link #events()}): a plain {@code ++} on one instance shared by threads loses
+     * updates, so a stray use of this field there fails at once instead.
+     */
+    private final Events events;
     /** Concurrent machine: each thread's events; null when single-threaded. */
     private final ThreadLocal<Events> threadEvents;
     /** Concurrent machine: every per-thread {@link Events} handed out, summed by {@link #eventsTotal()}. */
@@ -148,6 +152,7 @@ public final class Machine implements AutoCloseable
     public Machine(final Config config)
     {
         this.config = config;
+        this.events = config.concurrent() ? null : new Events();
         this.memmap = new MemMap(config.ramBytes() >>> Arch.PAGE_SHIFT, config.concurrent(), config.hugePages());
         this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.phys = new PhysMem(memmap);
@@ -166,6 +171,7 @@ public final class Machine implements AutoCloseable
         final SwapSpace swap, final Counters counters)
     {
         this.config = config;
+        this.events = config.concurrent() ? null : new Events();
         this.arch = config.arch().create(config.tlbiRange(), memmap);   // contpte_try_fold needs folio bounds
         this.memmap = memmap;
         this.phys = phys;
@@ -207,7 +213,7 @@ public final class Machine implements AutoCloseable
      */
     public Events eventsTotal()
     {
-        final Events sum = events.copy();
+        final Events sum = events != null ? events.copy() : new Events();
         for (final Events e : allEvents)
         {
             sum.add(e);
@@ -290,7 +296,7 @@ public final class Machine implements AutoCloseable
      */
     public Mm newProcess()
     {
-        final long pgd = pageTables.allocTable(events);
+        final long pgd = pageTables.allocTable(events());
         if (pgd < 0)
         {
             throw new io.forksim.mem.OutOfSimulatedMemoryException(0, phys.freePageCount());

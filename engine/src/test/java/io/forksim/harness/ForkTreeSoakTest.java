@@ -54,6 +54,28 @@ class ForkTreeSoakTest
         assertThat(r.violations()).isEmpty();
         assertThat(r.leaks()).isEmpty();
         assertThat(r.runEvents().foliosFreed).isEqualTo(r.runEvents().foliosAllocated);
+        assertThat(r.runEvents().ptPagesFree).as("table pages freed = allocated").isEqualTo(r.runEvents().ptPagesAlloc);
         assertThat(r.total().forks).isGreaterThan(100);
+    }
+
+    /**
+     * Fork-heavy small trees, 8 seeds per configuration: two threads forking and exiting at once as often as
+     * possible, and every table page and folio counted exactly once over the whole run.
+     */
+    @ParameterizedTest(name = "{0} {1} order-{2}")
+    @MethodSource("io.forksim.harness.ForkTreeTest#configs")
+    void forkHeavyTreesBalanceTheirTableCounts(final String arch, final StrategyChoice s, final int order)
+    {
+        for (long seed = 1; seed <= 8; seed++)
+        {
+            final ForkTree.Config c = new ForkTree.Config(4, 2, 2L << 20, order, arch, s, 2, 2000, 0, 0, 4, seed,
+                new ForkTree.Mix(20, 10, 35, 35));
+            final ForkTree.Result r = ForkTree.run(c, null);
+            assertThat(r.ok()).as("seed %d: %s %s %s", seed, r.failures(), r.violations(), r.leaks()).isTrue();
+            assertThat(r.runEvents().ptPagesFree).as("seed %d: table pages freed = allocated", seed)
+                .isEqualTo(r.runEvents().ptPagesAlloc);
+            assertThat(r.runEvents().foliosFreed).as("seed %d: folios freed = allocated", seed)
+                .isEqualTo(r.runEvents().foliosAllocated);
+        }
     }
 }
