@@ -81,13 +81,21 @@ final class Gup
             }
             else
             {
-                return HugePmdFaults.pin(m, mm, page, pmd);
+                // gup_must_unshare is false for an exclusive THP: pin the page as mapped, write bit or not (the VMA
+                // may be read-only: FOLL_WRITE checks do not apply)
+                return pinMapped(m, mm, page, PmdOps.of(m.arch()).pmdPfn(pmd)
+                    + ((page & (HugeMemory.HPAGE_PMD_SIZE - 1)) >>> Arch.PAGE_SHIFT));
             }
         }
-        final long pfn = faultIn(m, mm, vma, page, write);
+        return pinMapped(m, mm, page, faultIn(m, mm, vma, page, write));
+    }
+
+    /** Takes the pin on {@code pfn}, the page mapped at {@code page}, and records it in {@code mm}. */
+    private static long pinMapped(final Machine m, final Mm mm, final long page, final long pfn)
+    {
         Folios.pin(m, pfn);
         mm.hasPinned = true;
-        mm.pins.add(new Mm.Pin(addr & -Arch.PAGE_SIZE, pfn));
+        mm.pins.add(new Mm.Pin(page, pfn));
         return pfn;
     }
 
