@@ -143,6 +143,67 @@ class CopyLoopCountsTest
     }
 
     /**
+     * The same folio under the seed patch's arch batch on x86_64 (one PTE per batch): each page takes its reference
+     * and tries page_try_dup_anon_rmap; page 5 gives its reference back (two refcount updates) and is copied eagerly.
+     */
+    @Test
+    void archBatchSharesAPinnedLargeFolioPageByPageAndCopiesItsExclusivePage()
+    {
+        try (Machine m = machine("x86_64"))
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, 16 * PAGE, RW, false, null, 0);
+            parent.populate(A, 16 * PAGE, 4);
+            final long head = m.arch().ptePfn(parent.peekPte(A));
+            Fork.fork(parent, Strategy.ARCH_BATCH).exit();
+            parent.pin(A + 5 * PAGE, true);
+            final Events before = m.events().copy();
+            final Mm child = Fork.fork(parent, Strategy.ARCH_BATCH);
+            final Events e = m.events().minus(before);
+            assertThat(child.rss(Mm.MM_ANONPAGES)).isEqualTo(16);
+            assertThat(m.arch().ptePfn(child.peekPte(A + 5 * PAGE))).isNotEqualTo(head + 5);
+            assertThat(m.arch().ptePfn(child.peekPte(A + 6 * PAGE))).isEqualTo(head + 6);
+            assertThat(e.batches).isEqualTo(16);
+            assertThat(e.refcountUpdate).isEqualTo(17);
+            assertThat(e.rmapUpdate).isEqualTo(15);
+            assertThat(e.eagerCopies).isEqualTo(1);
+            assertThat(e.foliosAllocated).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(head)).as("16 parent PTEs + 15 child PTEs + the pin").isEqualTo(32);
+            assertThat(InvariantChecker.violations(m)).isEmpty();
+        }
+    }
+
+    /**
+     * Page-cache pages of a private file mapping (copied because the VMA has an anon_vma): one batch, one reference
+     * and one rmap update each, counted as file RSS in the child.
+     */
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void pageCachePagesOfAPrivateFileMappingCostOneBatchReferenceAndRmapUpdateEach(final Strategy s)
+    {
+        try (Machine m = machine("x86_64"))
+        {
+            final Mm parent = m.newProcess();
+            final io.forksim.mm.SimFile f = m.createFile("f", 4 * PAGE);
+            parent.mmap(A, 4 * PAGE, RW, false, f, 0);
+            parent.write(A, 1);              // COW: an anon page and the anon_vma
+            for (long a = A + PAGE; a < A + 4 * PAGE; a += PAGE)
+            {
+                parent.read(a);
+            }
+            final Events before = m.events().copy();
+            final Mm child = Fork.fork(parent, s);
+            final Events e = m.events().minus(before);
+            assertThat(e.batches).isEqualTo(4);
+            assertThat(e.refcountUpdate).isEqualTo(4);
+            assertThat(e.rmapUpdate).isEqualTo(4);
+            assertThat(child.rss(Mm.MM_FILEPAGES)).isEqualTo(3);
+            assertThat(child.rss(Mm.MM_ANONPAGES)).isEqualTo(1);
+            assertThat(InvariantChecker.violations(m)).isEmpty();
+        }
+    }
+
+    /**
      * A fork that needs one page for the eager copy of a pinned page fails with every earlier allocation cut off:
      * 1 child PGD, its PUD, PMD and PTE table, then the copy. A failed fork frees all it took and leaves the parent's
      * pages and pin as they were (the kernel leaves the parent's PTEs write-protected, as here).
