@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * handle_mm_fault at its edges on x86_64: a fault on a PTE that already allows the access, a store that needs no
- * fault, a fault on a PMD-mapped THP, the PTL on a concurrent machine, and the write bit of what a fault maps in a
+ * fault, a mapping at address 0, a fault on a PMD-mapped THP, the PTL on a concurrent machine, and the write bit of what a fault maps in a
  * read-only mapping (swap-in, and the unshare of a R/O pin, by copy and by reuse).
  */
 class FaultEdgesTest
@@ -55,6 +55,20 @@ class FaultEdgesTest
             mm.write(A, 2);
             assertThat(m.events().minus(before).faults).isZero();
             assertThat(mm.read(A)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aMappingAtAddressZeroFaultsLikeAnyOther()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm mm = m.newProcess();
+            mm.mmap(0, PAGE, RW, false, null, 0);
+            mm.write(0, 9);
+            assertThat(mm.read(0)).isEqualTo(9);
+            assertThat(mm.rss(Mm.MM_ANONPAGES)).isEqualTo(1);
+            consistent(m);
         }
     }
 
