@@ -70,6 +70,26 @@ class ZapFlushSpanTest
     }
 
     @Test
+    void oneFlushCoversTheSpansOfTwoTablesFromTheFirstPresentEntryToTheLast()
+    {
+        try (Machine m = arm64WithoutTlbiRange())
+        {
+            final Mm mm = m.newProcess();
+            final long table1 = A + 2 * MIB;
+            mm.mmap(A, 4 * MIB, RW, false, null, 0);
+            mm.write(table1 - PAGE, 1);          // the last entry of the first table
+            mm.write(table1 + 2 * PAGE, 2);      // entries 2 and 3 of the second
+            mm.write(table1 + 3 * PAGE, 3);
+            final Events before = m.events().copy();
+            mm.munmap(A, 4 * MIB);
+            final Events e = m.events().minus(before);
+            assertThat(e.tlbiPage).as("[table1 - 1 page, table1 + 4 pages): 5 pages").isEqualTo(5);
+            assertThat(e.tlbiRange + e.tlbiAsid).isZero();
+            consistent(m);
+        }
+    }
+
+    @Test
     void dontneedOnAConcurrentMachineReleasesThePteTableLock()
     {
         try (Machine m = new Machine(new Machine.Config(ArchVariant.of("x86_64"), 64 * MIB, 64 * MIB, true, true)))
