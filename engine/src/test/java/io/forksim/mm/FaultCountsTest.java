@@ -2,6 +2,7 @@ package io.forksim.mm;
 
 import io.forksim.fork.Fork;
 import io.forksim.fork.Strategy;
+import io.forksim.mem.PageDescriptor;
 import io.forksim.stats.Events;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +13,7 @@ import static io.forksim.mm.Fixtures.PAGE;
 import static io.forksim.mm.Fixtures.R;
 import static io.forksim.mm.Fixtures.RW;
 import static io.forksim.mm.Fixtures.consistent;
+import static io.forksim.mm.Fixtures.pfnAt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -102,6 +104,11 @@ class FaultCountsTest
             mm.write(A, 1);
             mm.madvise(A, PAGE, Advice.PAGEOUT);
             expect(once(mm.machine(), () -> mm.read(A)), 1, 1, 0, 0, 1);
+            final long pfn = pfnAt(mm, A);
+            assertThat(mm.machine().memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE)
+                .as("the last swap reference: not kept in the swap cache").isZero();
+            assertThat(mm.machine().memmap().rawRefcount(pfn)).isEqualTo(1);
+            assertThat(mm.machine().memmap().testAnonExclusive(pfn)).isTrue();
         });
     }
 }
