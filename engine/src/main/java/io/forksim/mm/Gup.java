@@ -76,10 +76,15 @@ final class Gup
                 return pfn;
             }
         }
-        final long pfn = faultIn(m, mm, vma, page, write);
+        return pinMapped(m, mm, page, faultIn(m, mm, vma, page, write));
+    }
+
+    /** Takes the pin on {@code pfn}, the page mapped at {@code page}, and records it in {@code mm}. */
+    private static long pinMapped(final Machine m, final Mm mm, final long page, final long pfn)
+    {
         Folios.pin(m, pfn);
         mm.hasPinned = true;
-        mm.pins.add(new Mm.Pin(addr & -Arch.PAGE_SIZE, pfn));
+        mm.pins.add(new Mm.Pin(page, pfn));
         return pfn;
     }
 

@@ -37,11 +37,16 @@ class ModelBasedTest
     }
 
     /**
-     * Checks that the run exercised what it is meant to: every op accepted and refused, OOMs, PMD-mapped populates,
-     * swap-out and -in.
+     * Checks that the run exercised what it is meant to: every op accepted and refused, OOMs, PMD-mapped populates, swap-out and -in. The
+     * mutation profile runs a few seeds only ({@code -Dforksim.model.seeds=4}), too few to reach every outcome, and
+     * turns this check off with {@code -Dforksim.model.coverage=false}; the comparison with the model stays.
      */
     private static void assertCoverage(final Explorer ex)
     {
+        if (!Boolean.parseBoolean(System.getProperty("forksim.model.coverage", "true")))
+        {
+            return;
+        }
         for (final Op.K k : Op.K.values())
         {
             assertThat(ex.stats.getOrDefault("OK " + k, 0L)).as("successful " + k + " ops; stats " + ex.stats).isPositive();
