@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The order of the timed forks: in the default mode run r of every strategy and of the floor loop is interleaved
- * fork by fork, the first position rotating with the fork; with {@code --reuse-parent} run r is a block of forks per
- * strategy.
+ * fork by fork ({@link WilliamsOrder}); with {@code --reuse-parent} run r is a block of forks per strategy, the first
+ * block rotating with the run.
  */
 class InterleavedRunsTest
 {
@@ -20,9 +20,9 @@ class InterleavedRunsTest
         StrategyChoice.FOLIO_BATCH, StrategyChoice.CONTPTE_BASIC);
 
     @Test
-    void forkIOfEveryPositionRunsBackToBackAndTheFirstRotatesWithTheFork()
+    void reuseParentBlocksRotateWithTheRun()
     {
-        // three strategies and the floor (position 3): fork 0 of run 0, fork 1 of run 0, fork 0 of run 1
+        // three strategies and the floor (position 3): runs 0 to 4
         assertEquals(List.of(0, 1, 2, 3), order(0));
         assertEquals(List.of(1, 2, 3, 0), order(1));
         assertEquals(List.of(2, 3, 0, 1), order(2));
