@@ -39,7 +39,8 @@ public final class Report
                 ? ", then run r of every strategy and of the floor loop before run r+1, each a block of " + plan.iterations()
                     + " forks of one parent (--reuse-parent), the first block of run r rotating by r"
                 : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back,"
-                    + " ordered by row i + r of a Williams design: each first and after each other equally often), run r before"
+                    + " ordered by row i + r of a Williams design: each first equally often and, within the rows,"
+                    + " after each other equally often), run r before"
                     + " run r+1");
     }
 

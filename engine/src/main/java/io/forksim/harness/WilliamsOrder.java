@@ -11,6 +11,10 @@ package io.forksim.harness;
  *
  * <p>Construction (Williams 1949): the first row is 0, 1, P-1, 2, P-2, 3, ...; row j adds j to every entry mod P.
  * For an even P these P rows are balanced; for an odd P the P rows and their P reversals are (2P rows).
+ *
+ * <p>Not balanced: the boundary between consecutive rows (the last position of one fork's row precedes the first
+ * of the next). For 4 positions, row j's first position follows row j-1's last one, so one position per row gets
+ * the same predecessor twice in 4 forks; timing.md has the run where that showed (9pmd).
  */
 final class WilliamsOrder
 {
