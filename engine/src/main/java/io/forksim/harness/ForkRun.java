@@ -33,9 +33,9 @@ import java.util.Map;
  *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round (capped);
  *       warm-up forks take the timed forks' code path;</li>
  *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} is one interleaved pass
- *       ({@link #interleave}): fork i of every strategy and floor pass i back to back, in the order of row
- *       {@code i + r} of a {@link WilliamsOrder Williams design} over the S + 1 positions (each position at each place
- *       and, within the rows, after each other position equally often), so a drift of the shared machine (seconds to minutes) hits every
+ *       ({@link #interleave}): fork i of every strategy and floor pass i back to back, the strategies in the order of
+ *       row {@code i + r} of a {@link WilliamsOrder Williams design}, then the floor (each strategy follows the floor
+ *       and each other strategy equally often), so a drift of the shared machine (seconds to minutes) hits every
  *       strategy of the run alike and the paired ratios of run r compare forks made milliseconds apart; warm-up
  *       windows are interleaved the same way. With {@code --reuse-parent}, run r is a block of {@code iterations}
  *       forks per strategy (a true tight loop over one process), the blocks one after the other, the first at
@@ -276,7 +276,7 @@ public final class ForkRun
             diag.anonHugePages(orderLabel + " populated:");
             // fork i of position p (strategy p, the floor at position S) of the current pass; the passes allocate nothing
             final long[][] times = new long[slots.size() + 1][Math.max(plan.iterations(), SteadyState.WINDOW)];
-            williams = WilliamsOrder.rows(slots.size() + 1);
+            williams = WilliamsOrder.strategiesThenFloor(slots.size());
             final int warmupRounds = warmUp(orderLabel, order, slots, floor, times);
             for (final Slot slot : slots)
             {
@@ -411,8 +411,8 @@ public final class ForkRun
     /**
      * One interleaved pass of the default mode over the order's strategies and the floor loop: for i = 0 ..
      * {@code forks - 1}, fork i of every strategy and floor pass i run back to back, in the order of row
-     * {@code (i + rotation) mod rows} of {@link #williams} (S strategies, the floor at position S), so each position
-     * runs first and, within the rows, follows every other equally often, and a drift of the machine, on a time scale of seconds, hits every strategy of the pass
+     * {@code (i + rotation) mod rows} of {@link #williams} (S strategies, then the floor at position S), so each
+     * strategy follows the floor and every other strategy equally often, and a drift of the machine, on a time scale of seconds, hits every strategy of the pass
      * alike. {@code times[p][i]} gets the time of fork i of position p. Allocates nothing.
      *
      * <p>Preconditions: the default mode (not {@code --reuse-parent}): every fork restores its parent after the

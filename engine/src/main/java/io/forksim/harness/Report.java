@@ -38,10 +38,9 @@ public final class Report
             + (plan.reuseParent()
                 ? ", then run r of every strategy and of the floor loop before run r+1, each a block of " + plan.iterations()
                     + " forks of one parent (--reuse-parent), the first block of run r rotating by r"
-                : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back,"
-                    + " ordered by row i + r of a Williams design: each first equally often and, within the rows,"
-                    + " after each other equally often), run r before"
-                    + " run r+1");
+                : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back:"
+                    + " the strategies in the order of row i + r of a Williams design, then the floor loop, so each strategy"
+                    + " follows the floor and each other strategy equally often), run r before run r+1");
     }
 
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,

@@ -55,6 +55,42 @@ class WilliamsOrderTest
     }
 
     @Test
+    void threeStrategiesRunInTheirWilliamsRowsEachFollowedByTheFloor()
+    {
+        assertArrayEquals(new int[][] {{0, 1, 2, 3}, {1, 2, 0, 3}, {2, 0, 1, 3}, {2, 1, 0, 3}, {0, 2, 1, 3}, {1, 0, 2, 3}},
+            WilliamsOrder.strategiesThenFloor(3));
+    }
+
+    @Test
+    void runCyclicallyEveryStrategyFollowsTheFloorAndEveryOtherStrategyEquallyOften()
+    {
+        for (int s = 1; s <= 6; s++)
+        {
+            final int[][] rows = WilliamsOrder.strategiesThenFloor(s);
+            final int[][] follows = new int[s + 1][s + 1];
+            int previous = rows[rows.length - 1][s];
+            for (final int[] row : rows)
+            {
+                for (final int position : row)
+                {
+                    follows[previous][position]++;
+                    previous = position;
+                }
+            }
+            final int afterFloor = rows.length / s;
+            for (int b = 0; b < s; b++)
+            {
+                assertEquals(afterFloor, follows[s][b], s + " strategies: " + b + " after the floor");
+                assertEquals(afterFloor, follows[b][s], s + " strategies: the floor after " + b);
+                for (int a = 0; a < s; a++)
+                {
+                    assertEquals(a == b || s == 1 ? 0 : rows.length / s, follows[a][b], s + " strategies: " + b + " after " + a);
+                }
+            }
+        }
+    }
+
+    @Test
     void noPositionsIsRefusedNamingTheValue()
     {
         assertEquals("a Williams design needs at least one position, not 0",
