@@ -32,11 +32,17 @@ import java.util.Map;
  *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes for at least
  *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round (capped);
  *       warm-up forks take the timed forks' code path;</li>
- *   <li>runs, interleaved: run r of every strategy and of the {@link FloorLoop} before run r+1, and within run r
- *       the order starts at position {@code r mod (S + 1)} (rotation), so no strategy always follows the same one;</li>
+ *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} is one interleaved pass
+ *       ({@link #interleave}): fork i of every strategy and floor pass i back to back, the strategies in the order of
+ *       row {@code i + r} of a {@link WilliamsOrder Williams design}, then the floor (each strategy follows the floor
+ *       and each other strategy equally often), so a drift of the shared machine (seconds to minutes) hits every
+ *       strategy of the run alike and the paired ratios of run r compare forks made milliseconds apart; warm-up
+ *       windows are interleaved the same way. With {@code --reuse-parent}, run r is a block of {@code iterations}
+ *       forks per strategy (a true tight loop over one process), the blocks one after the other, the first at
+ *       position {@code r mod (S + 1)} ({@link #blocks});</li>
  *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after, and the
  *       JVM's other threads (JIT compilers, GC) are moved off that CPU meanwhile;</li>
- *   <li>one run of a strategy = {@code iterations} forks, each timed with {@link System#nanoTime()} around
+ *   <li>a run of a strategy = {@code iterations} forks (its run mean is what the reports pair and average), each timed with {@link System#nanoTime()} around
  *       {@link Fork#fork} only and recorded in the configuration's HdrHistogram; then the child exits (timed separately: tear-down) and, in the default mode, the
  *       parent is restored to its freshly populated state (untimed). With {@code --reuse-parent} the parent is
  *       restored only at the start of each run, so a run is a true tight loop over one process, as in the
@@ -96,6 +102,8 @@ public final class ForkRun
     private final Listener listener;
     private final List<String> problems = new ArrayList<>();
     private final List<ParentSource> parents = new ArrayList<>();
+    /** The orders of an interleaved pass's forks ({@link WilliamsOrder}), set per order of folios. */
+    private int[][] williams = WilliamsOrder.rows(1);
     /** Page faults and preemptions of the measuring thread around each timed fork (created on that thread). */
     private final ThreadUsage usage = new ThreadUsage();
     /** The diagnostic trace ({@code -Dforksim.diag=DIR}); off by default. */
@@ -250,7 +258,7 @@ public final class ForkRun
     private List<RawResult> runOrder(final int order, final int pinnedCpu)
     {
         final String orderLabel = arch + " " + FolioOrder.name(order);
-        try (Setups setups = new Setups(plan, order, orderLabel + ": ", listener::status, parents::add);
+        try (OrderSetups setups = new OrderSetups(plan, arch, order, orderLabel + ": ", listener::status, parents::add);
              FloorLoop floor = FloorLoop.allocate(Arena.ofConfined(), plan.pages(), true))
         {
             final List<Slot> slots = new ArrayList<>();
@@ -266,7 +274,10 @@ public final class ForkRun
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             diag.anonHugePages(orderLabel + " populated:");
-            final int warmupRounds = warmUp(orderLabel, order, slots, floor);
+            // fork i of position p (strategy p, the floor at position S) of the current pass; the passes allocate nothing
+            final long[][] times = new long[slots.size() + 1][Math.max(plan.iterations(), SteadyState.WINDOW)];
+            williams = WilliamsOrder.strategiesThenFloor(slots.size());
+            final int warmupRounds = warmUp(orderLabel, order, slots, floor, times);
             for (final Slot slot : slots)
             {
                 slot.resetTimes();
@@ -277,26 +288,24 @@ public final class ForkRun
             final int n = slots.size();
             for (int r = 0; r < plan.runs(); r++)
             {
-                // the floor takes its turn in the rotation like a strategy: position n
-                for (int k = 0; k <= n; k++)
+                if (plan.reuseParent())
                 {
-                    final int which = (k + r) % (n + 1);
-                    if (which == n)
-                    {
-                        floorRunMeans[r] = floorRun(floor, order);
-                        diag.line("%s run %d pos %d floor %.1f", orderLabel, r, k, floorRunMeans[r]);
-                        continue;
-                    }
-                    final Slot slot = slots.get(which);
-                    listener.configStart(slot.label + " run " + (r + 1) + "/" + plan.runs(), r + 1);
-                    slot.setup.checkpoint().restore();
-                    long sum = 0;
-                    for (int i = 0; i < plan.iterations(); i++)
-                    {
-                        sum += forkOnce(slot, i + 1);
-                    }
-                    slot.runMeans[r] = (double)sum / plan.iterations();
-                    diag.line("%s run %d pos %d %s %.1f", orderLabel, r, k, slot.strategy.cliName(), slot.runMeans[r]);
+                    blocks(slots, floor, order, plan.iterations(), r, r + 1, times);
+                }
+                else
+                {
+                    listener.configStart(orderLabel + " (" + n + " strategies and the floor, interleaved fork by fork) run "
+                        + (r + 1) + "/" + plan.runs(), r + 1);
+                    restoreAll(slots);
+                    interleave(slots, floor, order, plan.iterations(), r, 1, times);
+                }
+                floorRunMeans[r] = mean(times[n], plan.iterations());
+                diag.line("%s run %d floor %.1f", orderLabel, r, floorRunMeans[r]);
+                for (int p = 0; p < n; p++)
+                {
+                    final Slot slot = slots.get(p);
+                    slot.runMeans[r] = mean(times[p], plan.iterations());
+                    diag.line("%s run %d %s %.1f", orderLabel, r, slot.strategy.cliName(), slot.runMeans[r]);
                     listener.runDone(arch, order, slot.strategy, r + 1);
                 }
             }
@@ -330,7 +339,8 @@ public final class ForkRun
      *
      * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
-    private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final FloorLoop floor)
+    private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final FloorLoop floor,
+        final long[][] times)
     {
         if (plan.warmup() == 0)
         {
@@ -356,20 +366,29 @@ public final class ForkRun
             {
                 round++;
             }
-            boolean allSteady = true;
-            for (final Slot slot : slots)
+            if (plan.reuseParent())
             {
-                slot.setup.checkpoint().restore();
+                blocks(slots, floor, order, SteadyState.WINDOW, 0, 0, times);
+            }
+            else
+            {
+                restoreAll(slots);
+                interleave(slots, floor, order, SteadyState.WINDOW, all, 0, times);
+            }
+            boolean allSteady = true;
+            for (int p = 0; p < slots.size(); p++)
+            {
+                final Slot slot = slots.get(p);
                 for (int w = 0; w < SteadyState.WINDOW; w++)
                 {
-                    slot.warm.add(forkOnce(slot, 0));
+                    slot.warm.add(times[p][w]);
                 }
                 slot.warmupForks += SteadyState.WINDOW;
                 allSteady &= slot.warm.steady();
             }
             for (int w = 0; w < SteadyState.WINDOW; w++)
             {
-                floorWarm.add(floorPass(floor, order));
+                floorWarm.add(times[slots.size()][w]);
             }
             allSteady &= floorWarm.steady();
             if (diag.on())
@@ -390,22 +409,105 @@ public final class ForkRun
     }
 
     /**
+     * One interleaved pass of the default mode over the order's strategies and the floor loop: for i = 0 ..
+     * {@code forks - 1}, fork i of every strategy and floor pass i run back to back, in the order of row
+     * {@code (i + rotation) mod rows} of {@link #williams} (S strategies, then the floor at position S), so each
+     * strategy follows the floor and every other strategy equally often, and a drift of the machine, on a time scale of seconds, hits every strategy of the pass
+     * alike. {@code times[p][i]} gets the time of fork i of position p. Allocates nothing.
+     *
+     * <p>Preconditions: the default mode (not {@code --reuse-parent}): every fork restores its parent after the
+     * child's exit, so strategies sharing one machine each fork the same fresh parent; every parent was restored
+     * before the pass; {@code times} has S + 1 rows of at least {@code forks} entries.
+     *
+     * @param timed 1 for timed forks (the listener sees iteration i + 1), 0 for warm-up forks (iteration 0)
+     */
+    private void interleave(final List<Slot> slots, final FloorLoop floor, final int order, final int forks,
+        final int rotation, final int timed, final long[][] times)
+    {
+        final int n = slots.size();
+        for (int i = 0; i < forks; i++)
+        {
+            final int[] row = williams[(i + rotation) % williams.length];
+            for (int k = 0; k <= n; k++)
+            {
+                final int which = row[k];
+                times[which][i] = which == n ? floorPass(floor, order) : forkOnce(slots.get(which), (i + 1) * timed);
+            }
+        }
+    }
+
+    /**
+     * One pass of {@code --reuse-parent}: blocks of {@code forks} forks, strategy after strategy, each a true tight
+     * loop over one process (its parent restored once, before the block, and write-protected by its first fork),
+     * then the floor's block; the first block at position {@code rotation mod (S + 1)}. {@code times[p][i]} gets the
+     * time of fork i of position p. Precondition: {@code times} has S + 1 rows of at least {@code forks} entries.
+     *
+     * @param run the 1-based run for the listener's {@link Listener#configStart}, 0 for a warm-up pass (as timed 0)
+     */
+    private void blocks(final List<Slot> slots, final FloorLoop floor, final int order, final int forks,
+        final int rotation, final int run, final long[][] times)
+    {
+        final int n = slots.size();
+        final int timed = Math.min(run, 1);
+        for (int k = 0; k <= n; k++)
+        {
+            final int which = position(k, rotation, n + 1);
+            if (which == n)
+            {
+                for (int i = 0; i < forks; i++)
+                {
+                    times[n][i] = floorPass(floor, order);
+                }
+                continue;
+            }
+            final Slot slot = slots.get(which);
+            if (run > 0)
+            {
+                listener.configStart(slot.label + " run " + run + "/" + plan.runs(), run);
+            }
+            slot.setup.checkpoint().restore();
+            for (int i = 0; i < forks; i++)
+            {
+                times[which][i] = forkOnce(slot, (i + 1) * timed);
+            }
+        }
+    }
+
+    /**
+     * The position (strategy index, or S for the floor) that runs k-th when the rotation is {@code rotation}:
+     * {@code (k + rotation) mod positions}. Preconditions: {@code 0 <= k < positions}, {@code rotation >= 0}.
+     */
+    static int position(final int k, final int rotation, final int positions)
+    {
+        return (k + rotation) % positions;
+    }
+
+    /** Restores every strategy's parent in full (untimed), before an interleaved pass. */
+    private static void restoreAll(final List<Slot> slots)
+    {
+        for (final Slot slot : slots)
+        {
+            slot.setup.checkpoint().restore();
+        }
+    }
+
+    /** The mean of {@code t[0 .. count)}, in ns. Precondition: count &gt; 0. */
+    private static double mean(final long[] t, final int count)
+    {
+        long sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            sum += t[i];
+        }
+        return (double)sum / count;
+    }
+
+    /**
      * The shortest warm-up by windows, in ns: 0.5 s. Windows of a few fast forks (a PMD-mapped parent forks in tens
      * of microseconds) look steady long before the JIT's background compilations of the fork's once-per-fork paths
      * have landed; timing.md has the run that showed it.
      */
     static final long MIN_WARMUP_NANOS = 500_000_000L;
-
-    /** One run of the floor loop: {@code iterations} timed passes, each after an untimed restore; the mean in ns. */
-    private double floorRun(final FloorLoop floor, final int order)
-    {
-        long sum = 0;
-        for (int i = 0; i < plan.iterations(); i++)
-        {
-            sum += floorPass(floor, order);
-        }
-        return (double)sum / plan.iterations();
-    }
 
     private static long floorPass(final FloorLoop floor, final int order)
     {
@@ -457,7 +559,7 @@ public final class ForkRun
         }
         final ForkPlan small = new ForkPlan(SMALL_PARENT_BYTES, plan.orders(), plan.archs(), plan.strategies(), 1, 1,
             plan.ramBytes(), false, false, 0, plan.tlbiRange(), null);
-        try (Setups setups = new Setups(small, order, "", text -> { }, source -> { }))
+        try (OrderSetups setups = new OrderSetups(small, arch, order, "", text -> { }, source -> { }))
         {
             for (final Slot slot : slots)
             {
@@ -469,69 +571,6 @@ public final class ForkRun
                     child.exit();
                     child.mmdrop();
                     s.checkpoint().restore();
-                }
-            }
-        }
-    }
-
-    /**
-     * The populated machines of one order, made when a strategy first needs one: one for every strategy but
-     * contpte-basic, which needs an arm64 machine of its own. Closing closes both.
-     */
-    private final class Setups implements AutoCloseable
-    {
-        private final ForkPlan plan;
-        private final int order;
-        private final String label;
-        private final java.util.function.Consumer<String> status;
-        private final java.util.function.Consumer<ParentSource> parents;
-        private PopulatedParent main;
-        private PopulatedParent basic;
-
-        Setups(final ForkPlan plan, final int order, final String label, final java.util.function.Consumer<String> status,
-            final java.util.function.Consumer<ParentSource> parents)
-        {
-            this.parents = parents;
-            this.plan = plan;
-            this.order = order;
-            this.label = label;
-            this.status = status;
-        }
-
-        PopulatedParent forStrategy(final StrategyChoice strategy)
-        {
-            if (strategy == StrategyChoice.CONTPTE_BASIC)
-            {
-                if (basic == null)
-                {
-                    status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()) + " (contpte-basic machine)");
-                    basic = setup(plan, arch, order, true, status, parents);
-                }
-                return basic;
-            }
-            if (main == null)
-            {
-                status.accept(label + "populating " + Units.formatSize(plan.sizeBytes()));
-                main = setup(plan, arch, order, false, status, parents);
-            }
-            return main;
-        }
-
-        @Override
-        public void close()
-        {
-            try
-            {
-                if (main != null)
-                {
-                    main.close();
-                }
-            }
-            finally
-            {
-                if (basic != null)
-                {
-                    basic.close();
                 }
             }
         }

@@ -35,7 +35,12 @@ public final class Report
                 + Math.round(SteadyState.TOLERANCE * 100) + "% of the " + SteadyState.WINDOW + " before's or the two not"
                 + " significantly different by Mann-Whitney at " + Math.round(SteadyState.ALPHA * 100) + "%, at most "
                 + SteadyState.MAX_ROUNDS + " rounds after that)")
-            + ", then run r of every strategy and of the floor loop before run r+1, the first of run r rotating by r";
+            + (plan.reuseParent()
+                ? ", then run r of every strategy and of the floor loop before run r+1, each a block of " + plan.iterations()
+                    + " forks of one parent (--reuse-parent), the first block of run r rotating by r"
+                : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back:"
+                    + " the strategies in the order of row i + r of a Williams design, then the floor loop, so each strategy"
+                    + " follows the floor and each other strategy equally often), run r before run r+1");
     }
 
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,

@@ -78,7 +78,7 @@ final class ReportTables
             out.add(row.toString());
         }
         out.add("  (mean: the ratio of the mean fork times, the thread's column; 95% CI: Student t interval of the per-run"
-            + " ratios, run r of both back to back; verdict: faster or slower when the interval excludes 0%)");
+            + " ratios, run r of both " + (plan.reuseParent() ? "back to back" : "interleaved fork by fork") + "; verdict: faster or slower when the interval excludes 0%)");
         return out;
     }
 

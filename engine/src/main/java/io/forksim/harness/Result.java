@@ -11,7 +11,8 @@ import java.util.List;
  * statistics are {@link RunStatistics}'s.
  *
  * <p>The confidence interval against legacy pairs run {@code r} of the strategy with run {@code r} of legacy (they
- * ran back to back in the same round; {@link RunStatistics#pairedRatio}); its verdict is "faster", "slower" or "no
+ * ran in the same round, interleaved fork by fork, or back to back with {@code --reuse-parent};
+ * {@link RunStatistics#pairedRatio}); its verdict is "faster", "slower" or "no
  * significant change". The floor is the {@link FloorLoop} timed in the same rounds: {@code vsFloor} = mean fork time /
  * mean floor pass time over as many pages.
  *
