@@ -10,8 +10,9 @@ import org.hipparchus.stat.descriptive.DescriptiveStatistics;
  * ({@link DescriptiveStatistics}, {@link TDistribution}); this class only chooses what to compute.
  *
  * <h2>The paired ratio ({@link #pairedRatio}): the ratio against legacy</h2>
- * Run {@code r} of a strategy and run {@code r} of legacy run back to back, so whatever slowed the machine
- * during run {@code r} (another tenant, the host, a migration between cores) slowed both. The comparison is
+ * Run {@code r} of a strategy and run {@code r} of legacy run together (interleaved fork by fork in the default
+ * mode, back to back blocks with {@code --reuse-parent}), so whatever slowed the machine during run {@code r} (another
+ * tenant, the host, a migration between cores) slowed both. The comparison is
  * therefore made run by run: with {@code d_r = ln(a_r / b_r)} for the {@code n} runs,
  * <pre>
  *   ratio = exp(mean(d))                                  the geometric mean of the per-run ratios
