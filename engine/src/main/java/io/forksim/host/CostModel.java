@@ -16,7 +16,11 @@ import java.util.List;
  *
  * <p>The fit is non-negative least squares (Lawson and Hanson's active-set method; each unconstrained subproblem is
  * solved by Hipparchus's SVD least-squares solver, which also copes with columns that are collinear among the shapes
- * left in a leave-one-out fit). Each shape's residual is weighted by 1 / its kernel ns/page, so the fit minimises
+ * left in a leave-one-out fit). Hipparchus has no NNLS of its own: its quadratic-programming optimizer
+ * ({@code ADMMQPOptimizer}, hipparchus-optim 4.0.2) solves the same problem only to its tolerance, and its polishing
+ * step, which would make the answer exact, throws "matrix is singular" whenever a bound is active, i.e. whenever a
+ * cost is zero. So the exact active-set method stays here, and {@code NnlsCrossCheckTest} checks it against that library
+ * optimizer on random problems. Each shape's residual is weighted by 1 / its kernel ns/page, so the fit minimises
  * relative errors, the measure the report gives. Columns are scaled to unit norm first (NNLS does not depend on
  * that scaling; the SVD's rank decision does).
  *
