@@ -243,8 +243,8 @@ public final class ScaleRun
                     for (int i = 0; i < n; i++)
                     {
                         cp.restore();
-                        Fork.fork(parent, plan.strategy().strategy()).exit();
-                        Fork.fork(parent, plan.strategy().strategy()).exit();
+                        exitAndDrop(Fork.fork(parent, plan.strategy().strategy()));
+                        exitAndDrop(Fork.fork(parent, plan.strategy().strategy()));
                     }
                     for (int i = 0; i < n; i++)
                     {
@@ -254,10 +254,11 @@ public final class ScaleRun
                         final long t1 = System.nanoTime();
                         child.exit();
                         teardown[i] = (double)(System.nanoTime() - t1) / pages;
+                        child.mmdrop();
                     }
                     cp.restore();
                 }
-                Fork.fork(parent, plan.strategy().strategy()).exit();   // from now on the write-protected shape
+                exitAndDrop(Fork.fork(parent, plan.strategy().strategy()));   // from now on the write-protected shape
                 peak = Rss.peak();
             }
             catch (final RuntimeException | Error e)
@@ -276,7 +277,7 @@ public final class ScaleRun
             for (int i = 0; i < n; i++)
             {
                 m.tableStore().ensureCommitted(m.tableStore().slotsInUse());   // as before a large fork
-                timedFork(parent, plan.strategy(), pages, w, c, i).exit();
+                exitAndDrop(timedFork(parent, plan.strategy(), pages, w, c, i));
             }
             repeatWall.add(w);
             repeatCpu.add(c);
@@ -359,6 +360,7 @@ public final class ScaleRun
                 final long t2 = System.nanoTime();
                 child.exit();
                 teardown[i] = (double)(System.nanoTime() - t2) / pages;
+                child.mmdrop();
                 listener.step(1 + steps + i + 1, total, String.format(Locale.ROOT,
                     "fork %d/%d: %.2f ns/page (cpu %.2f), child tear-down %.2f ns/page", i + 1, n, wall[i], cpu[i], teardown[i]));
             }
@@ -383,4 +385,11 @@ public final class ScaleRun
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
+
+    /** The child exits and its mm goes back to the machine's slab caches (untimed), so the next fork allocates nothing. */
+    private static void exitAndDrop(final Mm child)
+    {
+        child.exit();
+        child.mmdrop();
+    }
 }
