@@ -167,6 +167,46 @@ class FaultReuseEdgesTest
         }
     }
 
+    @Test
+    void aReadFaultOnAPmdMappedThpReturnsMappedAndTakesNoPteTable()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm mm = HugePmdTest.thpProcess(m, Fixtures.THP);
+            final long pmd = mm.peekPmd(A);
+            assertThat(mm.fault(A + 3 * PAGE, false)).isEqualTo(FaultResult.MAPPED);
+            assertThat(mm.peekPmd(A)).as("still the leaf").isEqualTo(pmd | X86Pte.ACCESSED);
+            consistent(m);
+        }
+    }
+
+    @Test
+    void aReadSwapInOfASlotWhoseOtherReferenceIsGoneMapsAFreshExclusiveWritablePage()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, PAGE, RW, false, null, 0);
+            parent.populate(A, PAGE, 0);
+            parent.madvise(A, PAGE, Advice.PAGEOUT);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            child.exit();
+            final long swp = parent.peekPte(A);
+            assertThat(m.arch().pteSwpExclusive(swp)).as("fork cleared SWP_EXCLUSIVE").isFalse();
+            assertThat(m.swap().count(m.arch().pteSwpOffset(swp))).isEqualTo(1);
+            assertThat(parent.fault(A, false)).isEqualTo(FaultResult.SWAPPED_IN);
+            final long pfn = pfnAt(parent, A);
+            assertThat(parent.peekPte(A)).as("fresh page not exposed to the swapcache: certainly exclusive")
+                .isEqualTo((pfn << 12) | X86Pte.PRESENT | X86Pte.RW | X86Pte.USER | X86Pte.ACCESSED | X86Pte.SOFT_DIRTY
+                    | X86Pte.NX);
+            assertThat(m.memmap().testAnonExclusive(pfn)).isTrue();
+            assertThat(m.memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE).isZero();
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1);
+            assertThat(m.swap().used()).isZero();
+            consistent(m);
+        }
+    }
+
     /** Parent and child share one swap slot; the parent read-faults it in through the swap cache. */
     private static Mm swapCacheShared(final Machine m, final Mm parent)
     {
