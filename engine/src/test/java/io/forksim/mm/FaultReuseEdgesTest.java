@@ -168,6 +168,30 @@ class FaultReuseEdgesTest
     }
 
     @Test
+    void aWriteFaultOnALargeFolioWithAPinnedPageCopiesEvenThoughOnlyThisProcessMapsIt()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, 16 * PAGE, RW, false, null, 0);
+            parent.populate(A, 16 * PAGE, 4);
+            final long head = pfnAt(parent, A);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            child.exit();
+            assertThat(parent.pin(A, false)).as("the R/O pin unshares by reuse").isEqualTo(head);
+            final MemMap mem = m.memmap();
+            assertThat(mem.largeMapcount(head)).isEqualTo(16);
+            assertThat(mem.rawRefcount(head)).as("16 mappings + the pin").isEqualTo(17);
+            final Events before = m.events().copy();
+            assertThat(parent.fault(A + 5 * PAGE, true)).as("folio_ref_count != large mapcount").isEqualTo(FaultResult.COW_COPIED);
+            assertThat(m.events().minus(before).cowReuses).isZero();
+            assertThat(pfnAt(parent, A + 5 * PAGE)).isNotEqualTo(head + 5);
+            assertThat(mem.rawRefcount(head)).isEqualTo(16);
+            consistent(m);
+        }
+    }
+
+    @Test
     void aReadFaultOnAPmdMappedThpReturnsMappedAndTakesNoPteTable()
     {
         try (Machine m = Fixtures.x86())
