@@ -322,6 +322,38 @@ class FaultReuseEdgesTest
     }
 
     @Test
+    void aWriteSwapInOfTheLastReferenceToACachedFolioNeedsNoPageForACopy()
+    {
+        try (Machine m = Fixtures.x86())
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, PAGE, RW, false, null, 0);
+            parent.populate(A, PAGE, 0);
+            parent.madvise(A, PAGE, Advice.PAGEOUT);
+            final Mm child = Fork.fork(parent, Strategy.FOLIO_BATCH);
+            final long off = m.arch().pteSwpOffset(child.peekPte(A));
+            assertThat(parent.fault(A, true)).isEqualTo(FaultResult.SWAPPED_IN);
+            final long cached = m.swap().cachePfn(off);
+            assertThat(m.memmap().rawRefcount(cached)).as("only the swap cache").isEqualTo(1);
+            assertThat(m.swap().count(off)).isEqualTo(1);
+            m.phys().failAllocationsAfter(0);
+            try
+            {
+                assertThat(child.fault(A, true)).as("the cached folio is reused: no allocation").isEqualTo(FaultResult.SWAPPED_IN);
+            }
+            finally
+            {
+                m.phys().clearFailureInjection();
+            }
+            assertThat(pfnAt(child, A)).isEqualTo(cached);
+            assertThat(child.peekPte(A)).isEqualTo(anonRw("x86_64", cached));
+            assertThat(m.memmap().rawRefcount(cached)).isEqualTo(1);
+            assertThat(m.swap().used()).isZero();
+            consistent(m);
+        }
+    }
+
+    @Test
     void aWriteSwapInFromTheSwapCacheThatFindsNoPageForTheCopyKeepsTheCachedFolio()
     {
         try (Machine m = Fixtures.x86())
