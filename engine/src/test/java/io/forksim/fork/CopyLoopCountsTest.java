@@ -174,6 +174,44 @@ class CopyLoopCountsTest
     }
 
     /**
+     * The seed patch on arm64 over a CONT block of a pinned order-4 folio whose pages 0-4 are shared and page 5 is
+     * PageAnonExclusive (a R/O pin unshared it by reuse, leaving the block intact): the batch is trimmed to the 5
+     * shared pages (page_try_dup_anon_rmap fails at j = 5, the surplus references go back), page 5 is copied
+     * eagerly (its own batch fails at j = 0), and pages 6-15 are one more batch.
+     */
+    @Test
+    void archBatchTrimsAPinnedContBlockAtItsFirstExclusivePage()
+    {
+        try (Machine m = machine("arm64"))
+        {
+            final Mm parent = m.newProcess();
+            parent.mmap(A, 16 * PAGE, RW, false, null, 0);
+            parent.populate(A, 16 * PAGE, 4);
+            final long head = m.arch().ptePfn(parent.peekPte(A));
+            Fork.fork(parent, Strategy.ARCH_BATCH).exit();
+            assertThat(parent.pin(A + 5 * PAGE, false)).isEqualTo(head + 5);
+            assertThat(m.memmap().testAnonExclusive(head + 5)).isTrue();
+            assertThat(m.memmap().testAnonExclusive(head + 4)).isFalse();
+            final Events before = m.events().copy();
+            final Mm child = Fork.fork(parent, Strategy.ARCH_BATCH);
+            final Events e = m.events().minus(before);
+            assertThat(e.batches).as("pages 0-15 trimmed to 0-4, page 5 alone, pages 6-15").isEqualTo(3);
+            assertThat(e.refcountUpdate).as("+16 -11, +11 -11, +10").isEqualTo(5);
+            assertThat(e.rmapUpdate).isEqualTo(15);
+            assertThat(e.eagerCopies).isEqualTo(1);
+            assertThat(e.foliosAllocated).isEqualTo(1);
+            assertThat(m.memmap().rawRefcount(head)).as("16 parent PTEs + 15 child PTEs + the pin").isEqualTo(32);
+            assertThat(m.arch().ptePfn(child.peekPte(A + 4 * PAGE))).isEqualTo(head + 4);
+            assertThat(m.arch().ptePfn(child.peekPte(A + 5 * PAGE))).as("the pinned exclusive page is copied")
+                .isNotEqualTo(head + 5);
+            assertThat(m.arch().ptePfn(child.peekPte(A + 6 * PAGE))).isEqualTo(head + 6);
+            assertThat(m.memmap().testAnonExclusive(head + 5)).as("the parent keeps it exclusive").isTrue();
+            assertThat(child.rss(Mm.MM_ANONPAGES)).isEqualTo(16);
+            assertThat(InvariantChecker.violations(m)).isEmpty();
+        }
+    }
+
+    /**
      * Page-cache pages of a private file mapping (copied because the VMA has an anon_vma): one batch, one reference
      * and one rmap update each, counted as file RSS in the child.
      */
