@@ -452,14 +452,18 @@ public final class MemMap implements AutoCloseable
      */
     public void clearAnonExclusiveRange(final long pfn, final long nr)
     {
-        if (!atomic && nr > 0)
+        if (nr <= 0)
+        {
+            return;
+        }
+        if (!atomic)
         {
             Objects.checkFromIndexSize(pfn, nr, nrPages);
             clearAnonExclusiveRangePlain(anonExclusiveAddress + pfn, nr);
             return;
         }
         final MemorySegment s = anonExclusive;
-        final long end = pfn + Math.max(nr, 0);
+        final long end = pfn + nr;
         long p = pfn;
         for (; p < end && (p & 7) != 0; p++)
         {
@@ -469,16 +473,9 @@ public final class MemMap implements AutoCloseable
         {
             if (s.get(LONG, p) != 0)
             {
-                if (atomic)
+                for (int i = 0; i < 8; i++)
                 {
-                    for (int i = 0; i < 8; i++)
-                    {
-                        clearIfSet(s, p + i);
-                    }
-                }
-                else
-                {
-                    s.set(LONG, p, 0L);
+                    clearIfSet(s, p + i);
                 }
             }
         }

@@ -18,7 +18,8 @@ import java.util.List;
  * built before throwing {@link io.forksim.mem.OutOfSimulatedMemoryException}. Calls on an exited process
  * throw {@link IllegalStateException} naming it.
  *
- * <p>VMAs are never merged: they stay as mapped or split (see {@link VmaOps}).
+ * <p>VMAs split where an operation covers part of one, and merge with compatible neighbours where the kernel would
+ * ({@code vma_merge_new_range} on mmap, {@code vma_modify} on mprotect, madvise and mremap: see {@link VmaMerge}).
  *
  * <p>Lifecycle: {@link Machine#newProcess()} (or fork) creates a process, {@link #exit()} tears its address space
  * down ({@code exit_mmap}) and leaves the object readable as exited, and {@link #mmdrop()} hands the object, its VMAs
