@@ -6,11 +6,8 @@ import static io.forksim.mem.PageDescriptor.GUP_PIN_COUNTING_BIAS;
 import static io.forksim.mem.PageDescriptor.MAPCOUNT_OFFSET;
 import static io.forksim.mem.PageDescriptor.ORDER_MASK;
 import static io.forksim.mem.PageDescriptor.PG_ANON;
-import static io.forksim.mem.PageDescriptor.PG_HEAD;
-import static io.forksim.mem.PageDescriptor.PG_TAIL;
 import static io.forksim.mem.PageDescriptor.RECORD_SHIFT;
 import static io.forksim.mem.PageDescriptor.REFCOUNT_OFFSET;
-import static io.forksim.mem.PageDescriptor.STRUCTURAL_FLAGS_MASK;
 import static io.forksim.mem.PageDescriptor.TOKEN_SHIFT;
 
 import java.lang.foreign.MemorySegment;
@@ -607,88 +604,34 @@ public final class MemMap implements AutoCloseable
         return largeMapcounts.folioSubLargeMapcount(head, nr, mmId);
     }
 
-    // ---- folio lifecycle ------------------------------------------------------------------------
+    // ---- folio lifecycle (FolioLifecycle holds the code) ----------------------------------------
 
     /**
-     * prep_compound_page (mm/page_alloc.c): turns the clean, naturally aligned block at {@code pfn}
-     * into a folio of {@code order}. Order 0: flags = {@code extraFlags}. Order &gt;= 1: head flags
-     * {@code PG_HEAD | order | extraFlags}, tails {@code PG_TAIL | order} plus the type flags of
-     * {@code extraFlags} ({@link PageDescriptor#FOLIO_TYPE_FLAGS}: anon, swapbacked, file), so that
-     * any page tells its folio's type in one load. Refcount 1 on the head,
-     * every other count 0 (so page[1]'s MM-ID state is empty), PageAnonExclusive clear, tokens 0 (a fresh
-     * folio reads as zeroes, like __GFP_ZERO).
+     * prep_compound_page: turns the clean, naturally aligned block at {@code pfn} into a folio of {@code order} with
+     * head flags {@code extraFlags} (the layout is {@code FolioLifecycle.prepFolio}'s).
      *
-     * @param extraFlags folio flags for the head (PG_ANON, PG_SWAPBACKED, PG_FILE, PG_TABLE, ...);
-     *                   order, PG_HEAD/TAIL/BUDDY, PG_MM_IDS_SHARED and unassigned bits are refused
      * @throws IllegalArgumentException naming the order, pfn or flags if they are invalid
      */
     public void prepFolio(final long pfn, final int order, final int extraFlags)
     {
-        checkBlock(pfn, order);
-        if ((extraFlags & STRUCTURAL_FLAGS_MASK) != 0)
-        {
-            throw new IllegalArgumentException("extraFlags 0x" + Integer.toHexString(extraFlags)
-                    + " contain structural bits 0x" + Integer.toHexString(extraFlags & STRUCTURAL_FLAGS_MASK));
-        }
-        final long nr = 1L << order;
-        final long headFlags = (order == 0 ? extraFlags : (PG_HEAD | order | extraFlags)) & 0xFFFF_FFFFL;
-        // One record = two little-endian longs: [flags | refcount << 32], [mapcount | aux << 32].
-        long off = pfn << RECORD_SHIFT;
-        records.set(LONG, off, headFlags | (1L << 32));
-        records.set(LONG, off + 8, 0L);
-        final long tailFlags = PG_TAIL | order | (extraFlags & PageDescriptor.FOLIO_TYPE_FLAGS);
-        for (long i = 1; i < nr; i++)
-        {
-            off += PageDescriptor.RECORD_LENGTH;
-            records.set(LONG, off, tailFlags);
-            records.set(LONG, off + 8, 0L);
-        }
-        final long tokOff = pfn << TOKEN_SHIFT;
-        for (long i = 0; i < nr; i++)
-        {
-            tokens.set(LONG, tokOff + (i << TOKEN_SHIFT), 0L);
-        }
-        clearAnonExclusiveRange(pfn, nr);
+        FolioLifecycle.prepFolio(this, pfn, order, extraFlags);
     }
 
     /**
-     * Zeroes the records and PageAnonExclusive bytes of the naturally aligned block of {@code order} at
-     * {@code pfn}, as when a folio is freed. Tokens are left as they are (freed memory keeps its
-     * content until {@link #prepFolio} zeroes it).
+     * Zeroes the records and PageAnonExclusive bytes of the naturally aligned block of {@code order} at {@code pfn},
+     * as when a folio is freed; tokens keep their content.
+     *
+     * @throws IllegalArgumentException naming the order or pfn if they are invalid
      */
     public void clearFolio(final long pfn, final int order)
     {
-        checkBlock(pfn, order);
-        clearBlock(pfn, order);
+        FolioLifecycle.clearFolio(this, pfn, order);
     }
-
-    /** Zeroed records of the largest block, copied over a freed block's: a slice to fill would allocate. */
-    private static final MemorySegment ZERO_RECORDS = MemorySegment.ofArray(new byte[(1 << PageDescriptor.MAX_ORDER) << RECORD_SHIFT]);
 
     /** {@link #clearFolio} without validation, for {@link PhysMem}; allocates nothing. Precondition: order <= MAX_ORDER. */
     void clearBlock(final long pfn, final int order)
     {
-        final long nr = 1L << order;
-        MemorySegment.copy(ZERO_RECORDS, 0, records, pfn << RECORD_SHIFT, nr << RECORD_SHIFT);
-        clearAnonExclusiveRange(pfn, nr);
-    }
-
-    private void checkBlock(final long pfn, final int order)
-    {
-        PageDescriptor.checkOrder(order);
-        if (pfn < 0 || pfn >= nrPages)
-        {
-            throw new IllegalArgumentException("pfn " + pfn + " is out of range 0.." + (nrPages - 1));
-        }
-        if ((pfn & ((1L << order) - 1)) != 0)
-        {
-            throw new IllegalArgumentException("pfn " + pfn + " is not aligned to order " + order);
-        }
-        if (pfn + (1L << order) > nrPages)
-        {
-            throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
-                    + " runs past the last pfn " + (nrPages - 1));
-        }
+        FolioLifecycle.clearBlock(this, pfn, order);
     }
 
     @Override
