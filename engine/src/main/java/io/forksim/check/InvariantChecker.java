@@ -104,6 +104,11 @@ public final class InvariantChecker
         long anon = 0;
         for (long pfn = 1; pfn < memmap.nrPages(); )
         {
+            if (m.phys().isDeferred(pfn))
+            {
+                pfn += PhysMem.MAX_ORDER_NR_PAGES;
+                continue;
+            }
             final int f = memmap.flags(pfn);
             if ((f & PageDescriptor.PG_BUDDY) != 0)
             {
@@ -230,7 +235,8 @@ public final class InvariantChecker
             {
                 for (final Mm.Pin p : mm.pins())
                 {
-                    if (p.pfn() <= 0 || p.pfn() >= nrPages || (memmap.flags(p.pfn()) & PageDescriptor.PG_BUDDY) != 0)
+                    if (p.pfn() <= 0 || p.pfn() >= nrPages || (memmap.flags(p.pfn()) & PageDescriptor.PG_BUDDY) != 0
+                        || m.phys().isDeferred(p.pfn()))
                     {
                         add(name(mm) + " holds a pin on pfn " + p.pfn() + " which is not allocated");
                         continue;
@@ -485,6 +491,18 @@ public final class InvariantChecker
             long pfn = 1;
             while (pfn < nrPages)
             {
+                if (m.phys().isDeferred(pfn))
+                {
+                    // a deferred free max-order block: its head record must still be zero (the rest is not read)
+                    if (memmap.flags(pfn) != 0 || memmap.rawRefcount(pfn) != 0 || memmap.rawMapcount(pfn) != 0)
+                    {
+                        add("deferred free block pfn " + pfn + " has a record (flags 0x" + Integer.toHexString(memmap.flags(pfn))
+                            + ", refcount " + memmap.rawRefcount(pfn) + ", mapcount " + memmap.rawMapcount(pfn) + ")");
+                    }
+                    free += PhysMem.MAX_ORDER_NR_PAGES;
+                    pfn += PhysMem.MAX_ORDER_NR_PAGES;
+                    continue;
+                }
                 final int f = memmap.flags(pfn);
                 final int order = f & PageDescriptor.ORDER_MASK;
                 if ((f & PageDescriptor.PG_BUDDY) != 0)

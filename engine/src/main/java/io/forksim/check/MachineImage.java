@@ -4,6 +4,7 @@ import io.forksim.arch.Arch;
 import io.forksim.arch.PmdOps;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
 import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
 import io.forksim.mm.SimFile;
@@ -31,7 +32,8 @@ import java.util.Map;
  * <pre>
  *   kind        identity           value
  *   HEADER                         free pages, table slots in use
- *   FREE_BLOCK  pfn                flags (PG_BUDDY, order) of a free buddy block's first page
+ *   FREE_BLOCK  pfn                flags (PG_BUDDY, order) of a free buddy block's first page (a deferred
+ *                                  max-order block, see PhysMem, reads as PG_BUDDY | MAX_ORDER in both scopes)
  *   PAGE        pfn                flags, refcount, mapcount, aux, token, PageAnonExclusive (0/1)
  *   MM          id                 pgd, has pinned (0/1), exited (0/1), RSS of the four counters
  *   PIN         addr               pfn
@@ -155,6 +157,13 @@ public final class MachineImage
         img.add(HEADER, m.phys().freePageCount(), m.tableStore().slotsInUse());
         for (long pfn = 0; pfn < mm.nrPages(); )
         {
+            if (m.phys().isDeferred(pfn))
+            {
+                // a deferred free block (records zero, not linked): in both scopes one fact, as a linked block's
+                img.add(FREE_BLOCK, pfn, PageDescriptor.PG_BUDDY | PhysMem.MAX_ORDER);
+                pfn += PhysMem.MAX_ORDER_NR_PAGES;
+                continue;
+            }
             final int f = mm.flags(pfn);
             if (!everyPage && (f & PageDescriptor.PG_BUDDY) != 0)
             {

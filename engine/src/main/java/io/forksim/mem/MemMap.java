@@ -50,9 +50,9 @@ import java.util.Objects;
  * <p>The segments come from this map's own {@link OffHeapArena}: anonymous mappings that the host hands out zeroed
  * and commits lazily, so a 1 TiB machine (6.25 GiB of state) costs only what the simulation touches. With huge
  * pages (the default) the host backs the tokens and the PageAnonExclusive map, which are touched only for allocated
- * folios, with 2 MiB transparent huge pages where it has them. The records stay on 4 KiB pages: the buddy allocator's
- * free lists live in them, one head record per free 4 MiB block, so a huge page per 2 MiB of records would commit the
- * records of all RAM (at 64 GiB order-0 on 129 GiB of simulated RAM: 1018 MiB resident instead of 612 MiB).
+ * folios, with 2 MiB transparent huge pages where it has them. The records are mapped on 4 KiB pages. Free memory
+ * commits no records: the buddy allocator ({@link PhysMem}) links only the free blocks below the maximum order through
+ * them and keeps a new machine's max-order blocks deferred (their records never written until allocated).
  */
 public final class MemMap implements AutoCloseable
 {
@@ -116,7 +116,6 @@ public final class MemMap implements AutoCloseable
         final OffHeapArena a = new OffHeapArena(hugePages);
         try
         {
-            // small pages: PhysMem's free lists touch one record per max-order block (16 KiB of records) across all RAM
             this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records", false);
             this.tokens = a.allocateZeroed(PageDescriptor.tokensLength(nrPages), "the memmap's tokens");
             this.anonExclusive = a.allocateZeroed(PageDescriptor.anonExclusiveLength(nrPages), "the memmap's PageAnonExclusive map");

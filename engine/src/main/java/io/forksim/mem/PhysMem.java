@@ -24,6 +24,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * block have zeroed records. Only the 11 list heads and counts are Java arrays, so a 1 TiB machine
  * (2^28 pages) costs no Java object per page. Removing a buddy while coalescing is O(1).
  *
+ * <p><b>Deferred records</b> (the kernel's deferred struct page init, {@code deferred_grow_zone} in
+ * mm/mm_init.c, taken to the end): the max-order blocks a new machine starts with,
+ * PFNs {@code [MAX_ORDER_NR_PAGES, }{@link #deferredEndPfn}{@code )}, are free but not linked: their records
+ * stay zero (so the host never commits them) and {@link #deferredBlocks} counts them. The max-order free list is
+ * its linked part (head {@code freeHead[MAX_ORDER]}) followed by the deferred blocks, highest PFN first, which
+ * is the order in which a list built block by block would hand them out; an allocation that finds the linked
+ * part empty takes the highest deferred block, whose records are already clean. A max-order block is only ever
+ * taken from the list's head (coalescing stops below MAX_ORDER), so the deferred blocks always stay the
+ * contiguous low range. Whoever reads free blocks from the memmap (the invariant checker, machine images,
+ * snapshots) asks {@link #isDeferred} / {@link #deferredEndPfn} for that range.
+ *
  * <p>Locking: the only mutators are {@link #allocPages} and {@link #freePages} (plus the private list
  * helpers they call). Over an {@link MemMap#atomic() atomic} memmap (a concurrent machine) both run under
  * one lock, the kernel's {@code zone->lock}; it is a leaf lock (nothing else is taken while holding it), so
@@ -39,12 +50,16 @@ public final class PhysMem
     public static final long NO_PFN = -1;
     /** The largest order: the kernel's MAX_PAGE_ORDER. */
     public static final int MAX_ORDER = PageDescriptor.MAX_ORDER;
+    /** Pages in a max-order block: the kernel's MAX_ORDER_NR_PAGES; also the PFN of the first deferred block. */
+    public static final long MAX_ORDER_NR_PAGES = 1L << MAX_ORDER;
 
     private final MemMap memmap;
     private final long nrPages;
     private final int[] freeHead = new int[MAX_ORDER + 1];
     private final long[] freeBlocks = new long[MAX_ORDER + 1];
     private long freePages;
+    /** Free max-order blocks at PFNs {@code [MAX_ORDER_NR_PAGES, deferredEndPfn())} whose records are not linked. */
+    private long deferredBlocks;
     /** {@code zone->lock}: null unless the memmap is atomic (a concurrent machine). */
     private final ReentrantLock zoneLock;
 
@@ -76,10 +91,39 @@ public final class PhysMem
             {
                 order--;
             }
-            listAdd(pfn, order);
+            if (order == MAX_ORDER)
+            {
+                deferredBlocks++; // pfn = MAX_ORDER_NR_PAGES * deferredBlocks: contiguous from the first one
+                freeBlocks[MAX_ORDER]++;
+            }
+            else
+            {
+                listAdd(pfn, order);
+            }
             freePages += 1L << order;
             pfn += 1L << order;
         }
+    }
+
+    /** Free max-order blocks whose records are deferred (not linked, still zero); see the class comment. */
+    public long deferredBlocks()
+    {
+        return deferredBlocks;
+    }
+
+    /**
+     * End (exclusive) of the deferred range: PFNs {@code [MAX_ORDER_NR_PAGES, deferredEndPfn())} are free
+     * max-order blocks with zeroed records; equal to {@link #MAX_ORDER_NR_PAGES} when none is deferred.
+     */
+    public long deferredEndPfn()
+    {
+        return MAX_ORDER_NR_PAGES * (deferredBlocks + 1);
+    }
+
+    /** Whether {@code pfn} lies in a deferred free block (free, its records still zero). */
+    public boolean isDeferred(final long pfn)
+    {
+        return pfn >= MAX_ORDER_NR_PAGES && pfn < deferredEndPfn();
     }
 
     /**
@@ -88,13 +132,22 @@ public final class PhysMem
      * @param freeHead   per order 0..10, the PFN of the first free block ({@link PageDescriptor#NIL} = none)
      * @param freeBlocks per order 0..10, the number of free blocks
      * @param freePages  free pages in all orders
+     * @param deferredBlocks free max-order blocks at PFNs {@code [MAX_ORDER_NR_PAGES, MAX_ORDER_NR_PAGES *
+     *                   (deferredBlocks + 1))} whose records are deferred (counted in {@code freeBlocks[MAX_ORDER]},
+     *                   not linked from {@code freeHead})
      */
-    public record State(int[] freeHead, long[] freeBlocks, long freePages)
+    public record State(int[] freeHead, long[] freeBlocks, long freePages, long deferredBlocks)
     {
         public State
         {
             freeHead = freeHead.clone();
             freeBlocks = freeBlocks.clone();
+        }
+
+        /** A state without deferred blocks (every free block linked in the memmap). */
+        public State(final int[] freeHead, final long[] freeBlocks, final long freePages)
+        {
+            this(freeHead, freeBlocks, freePages, 0);
         }
 
         @Override
@@ -113,7 +166,7 @@ public final class PhysMem
     /** Snapshot hook: a copy of the list heads and counts (the lists themselves are in the memmap). */
     public State exportState()
     {
-        return new State(freeHead, freeBlocks, freePages);
+        return new State(freeHead, freeBlocks, freePages, deferredBlocks);
     }
 
     /**
@@ -122,7 +175,7 @@ public final class PhysMem
      * touch the memmap. The caller has checked that the free lists in the memmap match {@code state}.
      *
      * @throws IllegalArgumentException naming the value if {@code state} is malformed: not 11 orders, a
-     *         head out of range, or counts that do not add up to {@code freePages}
+     *         head out of range, counts that do not add up to {@code freePages}, or deferred blocks that do not fit
      */
     public static PhysMem restore(final MemMap memmap, final State state)
     {
@@ -141,6 +194,12 @@ public final class PhysMem
             throw new IllegalArgumentException("allocator state has " + heads.length + " list heads and "
                     + blocks.length + " counts, expected " + (MAX_ORDER + 1));
         }
+        final long deferred = state.deferredBlocks;
+        if (deferred < 0 || deferred > blocks[MAX_ORDER] || MAX_ORDER_NR_PAGES * (deferred + 1) > nrPages)
+        {
+            throw new IllegalArgumentException("allocator state has " + deferred + " deferred max-order blocks, of "
+                    + blocks[MAX_ORDER] + " free max-order blocks, on " + nrPages + " pages");
+        }
         long pages = 0;
         for (int o = 0; o <= MAX_ORDER; o++)
         {
@@ -149,7 +208,8 @@ public final class PhysMem
                 throw new IllegalArgumentException("free list head of order " + o + " is pfn " + heads[o]
                         + ", out of range 1.." + (nrPages - 1));
             }
-            if (blocks[o] < 0 || (blocks[o] == 0) != (heads[o] == NIL))
+            final long linked = o == MAX_ORDER ? blocks[o] - deferred : blocks[o];
+            if (linked < 0 || (linked == 0) != (heads[o] == NIL))
             {
                 throw new IllegalArgumentException("free list of order " + o + " has " + blocks[o]
                         + " blocks but head " + heads[o]);
@@ -164,6 +224,7 @@ public final class PhysMem
         System.arraycopy(heads, 0, freeHead, 0, heads.length);
         System.arraycopy(blocks, 0, freeBlocks, 0, blocks.length);
         this.freePages = state.freePages;
+        this.deferredBlocks = deferred;
     }
 
     /** The memmap this allocator manages. */
@@ -208,16 +269,26 @@ public final class PhysMem
             return NO_PFN;
         }
         int o = order;
-        while (o <= MAX_ORDER && freeHead[o] == NIL)
+        while (o < MAX_ORDER && freeHead[o] == NIL)
         {
             o++;
         }
-        if (o > MAX_ORDER)
+        final long pfn;
+        if (freeHead[o] != NIL)
+        {
+            pfn = freeHead[o];
+            listRemove(pfn, o);
+        }
+        else if (o == MAX_ORDER && deferredBlocks > 0)
+        {
+            // deferred_grow_zone: the highest deferred block, whose records are still zero (clean)
+            pfn = MAX_ORDER_NR_PAGES * deferredBlocks--;
+            freeBlocks[MAX_ORDER]--;
+        }
+        else
         {
             return NO_PFN;
         }
-        final long pfn = freeHead[o];
-        listRemove(pfn, o);
         // expand(): hand the upper halves back, largest first.
         while (o > order)
         {
@@ -312,6 +383,10 @@ public final class PhysMem
         {
             throw new IllegalArgumentException("block of order " + order + " at pfn " + pfn
                     + " runs past the last pfn " + (nrPages - 1));
+        }
+        if (isDeferred(pfn))
+        {
+            throw alreadyFree(pfn, order, pfn & -MAX_ORDER_NR_PAGES, MAX_ORDER);
         }
         // A free block containing the range: its head is pfn rounded down to its own order.
         for (int o = order; o <= MAX_ORDER; o++)
@@ -438,7 +513,7 @@ public final class PhysMem
     {
         for (int o = MAX_ORDER; o >= 0; o--)
         {
-            if (freeHead[o] != NIL)
+            if (freeBlocks[o] != 0)
             {
                 return o;
             }

@@ -55,6 +55,8 @@ final class ParsedSnapshot
     int[] freeHead;
     long[] freeBlocks;
     long freePages;
+    /** Free max-order blocks whose records are deferred ({@code PhysMem.State#deferredBlocks}). */
+    long deferredBlocks;
     int highWater;
     int[] freeSlots;
     long swapCursor;

@@ -46,7 +46,7 @@ final class SnapshotBuilder
             p.records.restoreInto(memmap.records());
             p.tokens.restoreInto(memmap.tokens());
             p.pae.restoreInto(memmap.anonExclusive());
-            final PhysMem phys = PhysMem.restore(memmap, new PhysMem.State(p.freeHead, p.freeBlocks, p.freePages));
+            final PhysMem phys = PhysMem.restore(memmap, new PhysMem.State(p.freeHead, p.freeBlocks, p.freePages, p.deferredBlocks));
             store = new TableStore(p.config.concurrent());
             store.restoreState(p.highWater, p.freeSlots);
             restoreTables(p, store);

@@ -143,7 +143,7 @@ import java.nio.charset.StandardCharsets;
  *  |    (11 x i32)                                                 |
  *  ...                                                           ...
  *  +---------------------------------------------------------------+
- *  |  reserved (0)                                      +84        |
+ *  |  deferred max-order blocks (u32)                   +84        |
  *  +---------------------------------------------------------------+
  *  |  free blocks of order 0..10 (11 x u64)             +88        |
  *  ...                                                           ...
@@ -313,7 +313,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class SnapshotFormat
 {
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
     static final int HEADER_BYTES = 4096;
     /** "FORKSIM\0" read as a little-endian long. */
     static final long MAGIC = ByteBuffer.wrap("FORKSIM\0".getBytes(StandardCharsets.US_ASCII)).order(ByteOrder.LITTLE_ENDIAN).getLong();

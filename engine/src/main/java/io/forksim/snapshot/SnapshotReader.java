@@ -284,7 +284,7 @@ final class SnapshotReader
         {
             p.freeHead[o] = in.getInt("free list head");
         }
-        in.getInt("reserved");
+        p.deferredBlocks = in.getInt("deferred max-order blocks");
         p.freeBlocks = new long[PhysMem.MAX_ORDER + 1];
         for (int o = 0; o <= PhysMem.MAX_ORDER; o++)
         {

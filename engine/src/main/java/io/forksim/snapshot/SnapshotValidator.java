@@ -40,18 +40,33 @@ final class SnapshotValidator
             throw new IllegalStateException("snapshot " + p.file + " was parsed without its big sections");
         }
         final long nr = p.nrPages;
-        // Allocator: walk every free list through the saved memmap.
+        // Allocator: the deferred max-order blocks (records still zero), then every free list through the saved memmap.
+        final long deferred = p.deferredBlocks;
+        if (deferred < 0 || deferred > p.freeBlocks[PhysMem.MAX_ORDER] || PhysMem.MAX_ORDER_NR_PAGES * (deferred + 1) > nr)
+        {
+            throw p.bad(deferred + " deferred max-order blocks do not fit " + p.freeBlocks[PhysMem.MAX_ORDER]
+                + " free max-order blocks on " + nr + " pages");
+        }
+        for (long d = 1; d <= deferred; d++)
+        {
+            final long pfn = PhysMem.MAX_ORDER_NR_PAGES * d;
+            if (p.flags(pfn) != 0 || p.refcount(pfn) != 0 || p.mapcount(pfn) != 0)
+            {
+                throw p.bad("deferred free block pfn " + pfn + " has a record (flags 0x" + Integer.toHexString(p.flags(pfn)) + ")");
+            }
+        }
         long pages = 0;
         for (int o = 0; o <= PhysMem.MAX_ORDER; o++)
         {
+            final long linked = o == PhysMem.MAX_ORDER ? p.freeBlocks[o] - deferred : p.freeBlocks[o];
             long count = 0;
             long prev = PageDescriptor.NIL;
             long pfn = p.freeHead[o];
             while (pfn != PageDescriptor.NIL)
             {
-                if (++count > p.freeBlocks[o])
+                if (++count > linked)
                 {
-                    throw p.bad("free list of order " + o + " is longer than its count " + p.freeBlocks[o]);
+                    throw p.bad("free list of order " + o + " is longer than its count " + linked);
                 }
                 if (pfn <= 0 || pfn >= nr || (pfn & ((1L << o) - 1)) != 0 || pfn + (1L << o) > nr)
                 {
@@ -65,11 +80,11 @@ final class SnapshotValidator
                 prev = pfn;
                 pfn = p.refcount(pfn);
             }
-            if (count != p.freeBlocks[o])
+            if (count != linked)
             {
-                throw p.bad("free list of order " + o + " has " + count + " blocks, its count says " + p.freeBlocks[o]);
+                throw p.bad("free list of order " + o + " has " + count + " blocks, its count says " + linked);
             }
-            pages += count << o;
+            pages += p.freeBlocks[o] << o;
         }
         if (pages != p.freePages)
         {

@@ -233,7 +233,7 @@ final class SnapshotWriter
         {
             out.writeInt(h);
         }
-        out.writeInt(0);
+        out.writeInt(Math.toIntExact(phys.deferredBlocks()));
         for (final long b : phys.freeBlocks())
         {
             out.writeLong(b);

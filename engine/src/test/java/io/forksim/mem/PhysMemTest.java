@@ -56,11 +56,16 @@ class PhysMemTest
             assertThat(counts(phys)).containsExactly(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3);
             assertThat(phys.describe()).isEqualTo(
                     "Node 0, zone   Normal      1      1      1      1      1      1      1      1      1      1      3");
-            // free block heads carry PG_BUDDY | order; their other pages are zero
+            // free block heads below order 10 carry PG_BUDDY | order; their other pages are zero
             assertThat(mm.flags(1)).isEqualTo(PG_BUDDY);
             assertThat(mm.flags(512)).isEqualTo(PG_BUDDY | 9);
-            assertThat(mm.flags(2048)).isEqualTo(PG_BUDDY | 10);
-            assertThat(mm.flags(2049)).isZero();
+            assertThat(mm.flags(513)).isZero();
+            // the three max-order blocks 1024, 2048, 3072 are deferred: free, their records not even written
+            assertThat(phys.deferredBlocks()).isEqualTo(3);
+            assertThat(phys.deferredEndPfn()).isEqualTo(4096);
+            assertThat(mm.flags(2048)).isZero();
+            assertThat(phys.isDeferred(1024)).isTrue();
+            assertThat(phys.isDeferred(1023)).isFalse();
             assertThat(phys.largestFreeOrder()).isEqualTo(10);
         }
     }

@@ -59,7 +59,7 @@ class SnapshotCliTest
 
         final Run info = run("snapshot", "info", f.toString());
         assertThat(info.code()).as(info.err()).isZero();
-        assertThat(info.out()).contains("format version 3", "machine: arm64 tlbi-range, 256 MiB of RAM", "1 process",
+        assertThat(info.out()).contains("format version 4", "machine: arm64 tlbi-range, 256 MiB of RAM", "1 process",
             "mm#1", "anon 16,384", "meta fork.order = 4", "meta fork.size-bytes = " + (64L << 20),
             "verified: every checksum and the state's consistency");
 

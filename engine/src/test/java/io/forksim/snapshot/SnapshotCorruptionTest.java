@@ -1,6 +1,7 @@
 package io.forksim.snapshot;
 
 import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
 import io.forksim.mm.Machine;
 import io.forksim.snapshot.SnapshotFormatException.Kind;
 import org.junit.jupiter.api.BeforeEach;
@@ -190,19 +191,19 @@ class SnapshotCorruptionTest
     {
         // versions 1 (PageAnonExclusive as a bitmap section) and 2 (as a bit of the flags word, no section), refused
         // before their sections are read
-        for (final int old : new int[] {1, 2})
+        for (final int old : new int[] {1, 2, 3})
         {
             final Path p = copy("v" + old + ".snap");
             patchInt(p, 8, old);
             reseal(p);
-            loadFails(p, Kind.VERSION, "format version " + old, "reads version 3 (save the snapshot again)");
+            loadFails(p, Kind.VERSION, "format version " + old, "reads version 4 (save the snapshot again)");
         }
-        final Path q = copy("v4.snap");
-        patchInt(q, 8, 4);
+        final Path q = copy("v5.snap");
+        patchInt(q, 8, 5);
         reseal(q);
-        loadFails(q, Kind.VERSION, "format version 4", "reads version 3");
-        patchInt(q, 8, 4);   // even without a valid checksum the version is what is reported
-        loadFails(q, Kind.VERSION, "format version 4");
+        loadFails(q, Kind.VERSION, "format version 5", "reads version 4");
+        patchInt(q, 8, 5);   // even without a valid checksum the version is what is reported
+        loadFails(q, Kind.VERSION, "format version 5");
     }
 
     @Test
@@ -251,14 +252,31 @@ class SnapshotCorruptionTest
         final Path rec = copy("rec.snap");
         try (Machine m = Snapshot.load(good))
         {
-            final int o = m.phys().largestFreeOrder();
-            final long head = m.phys().exportState().freeHead()[o];
+            final int[] heads = m.phys().exportState().freeHead();
+            int o = PhysMem.MAX_ORDER;
+            while (heads[o] == PageDescriptor.NIL)
+            {
+                o--;
+            }
+            final long head = heads[o];
             try (Machine scratch = Snapshot.load(good))
             {
                 scratch.memmap().setFlags(head, 0);
                 Snapshot.save(scratch, rec);
             }
             loadFails(rec, Kind.INCONSISTENT, "free list of order " + o, "pfn " + head);
+
+            // a deferred free block (records not yet initialised) has a record
+            final Path deferred = copy("deferred.snap");
+            assertThat(m.phys().deferredBlocks()).as("deferred blocks in the fixture").isPositive();
+            final long block = PhysMem.MAX_ORDER_NR_PAGES;
+            try (Machine scratch = Snapshot.load(good))
+            {
+                scratch.memmap().setFlags(block, PageDescriptor.PG_ANON);
+                Snapshot.save(scratch, deferred);
+            }
+            loadFails(deferred, Kind.INCONSISTENT, "deferred free block pfn " + block + " has a record (flags 0x"
+                + Integer.toHexString(PageDescriptor.PG_ANON) + ")");
         }
 
         // a section with a bad structure

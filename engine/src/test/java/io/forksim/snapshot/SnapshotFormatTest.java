@@ -24,9 +24,9 @@ class SnapshotFormatTest
 {
     /**
      * A snapshot of {@code SnapshotFixtures.busy(config("x86_64", false))} with the metadata {@code test=busy}, in
-     * format version 3. When the format version changes, this file must be replaced by one of the new version.
+     * format version 4. When the format version changes, this file must be replaced by one of the new version.
      */
-    private static final String BUSY_V3 = "busy-x86_64-v3.snap.gz";
+    private static final String BUSY_V4 = "busy-x86_64-v4.snap.gz";
 
     @TempDir
     Path dir;
@@ -52,14 +52,16 @@ class SnapshotFormatTest
         final Path file = dir.resolve("h.snap");
         final Machine.Config cfg = Machine.Config.of("arm64", 64L << 20).withSwap(16L << 20).withTlbiRange(true).withConcurrent(true);
         final Snapshot.Info info;
+        final long deferred;
         try (Machine m = new Machine(cfg))
         {
             info = Snapshot.save(m, file, Map.of("k", "v"));
+            deferred = m.phys().deferredBlocks();
         }
         final byte[] all = Files.readAllBytes(file);
         final ByteBuffer b = le(all);
         assertThat(new String(all, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("FORKSIM\0");
-        assertThat(b.getInt(8)).isEqualTo(3);
+        assertThat(b.getInt(8)).isEqualTo(4);
         assertThat(b.getInt(12)).isEqualTo(4096);
         assertThat(b.getLong(16)).isEqualTo(all.length).isEqualTo(info.fileBytes());
         assertThat(b.getInt(24)).as("arch arm64").isEqualTo(2);
@@ -93,6 +95,10 @@ class SnapshotFormatTest
         assertThat(all.length).isEqualTo((end + 4095) / 4096 * 4096);
         assertThat(Arrays.copyOfRange(all, (int)end, all.length)).containsOnly(0);
 
+        // machine: the deferred max-order blocks at +84 (16,384 pages: blocks 1024..15360 of the 16 max-order ones)
+        assertThat(deferred).isEqualTo(15);
+        assertThat(b.getInt((int)info.section("machine").offset() + 84)).isEqualTo(15);
+
         // meta: u32 n, u32 0, then key "k" and value "v", each u32 length, the byte, zero padding to 8
         final int meta = (int)info.section("meta").offset();
         assertThat(info.section("meta").length()).isEqualTo(8 + 8 + 8);
@@ -101,11 +107,11 @@ class SnapshotFormatTest
     }
 
     @Test
-    void aFormat3FileLoadsAndSavesAgainToTheSameBytes() throws IOException
+    void aFormat4FileLoadsAndSavesAgainToTheSameBytes() throws IOException
     {
-        final Path old = resource(BUSY_V3);
+        final Path old = resource(BUSY_V4);
         final Snapshot.Info info = Snapshot.info(old, true);
-        assertThat(info.formatVersion()).isEqualTo(3);
+        assertThat(info.formatVersion()).isEqualTo(4);
         assertThat(info.config()).isEqualTo(SnapshotFixtures.config("x86_64", false));
         assertThat(info.meta()).isEqualTo(Map.of("test", "busy"));
         assertThat(info.processes()).hasSize(3);

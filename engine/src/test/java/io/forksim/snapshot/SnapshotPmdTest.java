@@ -5,6 +5,7 @@ import io.forksim.check.InvariantChecker;
 import io.forksim.fork.Fork;
 import io.forksim.mem.MemMap;
 import io.forksim.mem.PageDescriptor;
+import io.forksim.mem.PhysMem;
 import io.forksim.mm.FolioMapping;
 import io.forksim.mm.HugeRmap;
 import io.forksim.mm.Machine;
@@ -244,12 +245,16 @@ class SnapshotPmdTest
         loadFails(corrupted(good, "entire.snap", m -> m.memmap().setMapcount(head + HugeRmap.ENTIRE_MAPCOUNT_PAGE, 1)),
             "folio " + head + " is mapped by 2 PMD leaves, but its entire mapcount is 1, its large mapcount 2 and its refcount 2");
         // the parent's first leaf maps a free block instead of its folio
-        final long[] leaf = new long[3];
+        final long[] leaf = new long[4];
         final Path freeLeaf = corrupted(good, "free-leaf.snap", m ->
             {
                 final Mm p = m.processes().get(0);
                 final long t = pmdTable(p);
-                final long free = m.phys().exportState().freeHead()[m.phys().largestFreeOrder()];
+                // the highest deferred max-order block, else the head of the largest free list
+                final PhysMem ph = m.phys();
+                final long free = ph.deferredBlocks() > 0 ? ph.deferredEndPfn() - PhysMem.MAX_ORDER_NR_PAGES
+                    : ph.exportState().freeHead()[ph.largestFreeOrder()];
+                leaf[3] = ph.isDeferred(free) || (m.memmap().flags(free) & PageDescriptor.PG_BUDDY) != 0 ? 1 : 0;
                 leaf[0] = p.peekPmd(A) & ~X86Pmd.PMD_PFN_MASK | free << 12;
                 leaf[1] = free;
                 leaf[2] = m.memmap().flags(free);
@@ -258,7 +263,7 @@ class SnapshotPmdTest
         loadFails(freeLeaf, String.format("mm#1: PMD leaf 0x%x (entry %d of the level-2 table at pfn %d, va 0x%x) maps pfn %d"
             + " (flags 0x%x), which is not the head of an order-9 anon folio", leaf[0], PageTables.pmdIndex(A), table, A, leaf[1],
             leaf[2]));
-        assertThat((int)leaf[2] & PageDescriptor.PG_BUDDY).as("a free block").isNotZero();
+        assertThat(leaf[3]).as("a free block").isOne();
     }
 
     // ---------------------------------------------------------------- the fork parent cache
