@@ -49,10 +49,10 @@ import java.util.Objects;
  *
  * <p>The segments come from this map's own {@link OffHeapArena}: anonymous mappings that the host hands out zeroed
  * and commits lazily, so a 1 TiB machine (6.25 GiB of state) costs only what the simulation touches. With huge
- * pages (the default) the host backs the tokens and the PageAnonExclusive map, which are touched only for allocated
- * folios, with 2 MiB transparent huge pages where it has them. The records are mapped on 4 KiB pages. Free memory
- * commits no records: the buddy allocator ({@link PhysMem}) links only the free blocks below the maximum order through
- * them and keeps a new machine's max-order blocks deferred (their records never written until allocated).
+ * pages (the default) the host backs all three with 2 MiB transparent huge pages where it has them. Free memory commits
+ * no records: the buddy allocator ({@link PhysMem}) links only the free blocks below the maximum order through them
+ * and keeps a new machine's max-order blocks deferred (their records never written until allocated), so only the
+ * records of allocated memory and of the huge pages around it are committed.
  */
 public final class MemMap implements AutoCloseable
 {
@@ -116,7 +116,7 @@ public final class MemMap implements AutoCloseable
         final OffHeapArena a = new OffHeapArena(hugePages);
         try
         {
-            this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records", false);
+            this.records = a.allocateZeroed(PageDescriptor.recordsLength(nrPages), "the memmap's records");
             this.tokens = a.allocateZeroed(PageDescriptor.tokensLength(nrPages), "the memmap's tokens");
             this.anonExclusive = a.allocateZeroed(PageDescriptor.anonExclusiveLength(nrPages), "the memmap's PageAnonExclusive map");
         }

@@ -131,10 +131,11 @@ class OffHeapArenaTest
     }
 
     @Test
-    void aMachineOnHugePagesGetsThemForItsTablesAndTokensButNotForTheRecords() throws java.io.IOException
+    void aMachineOnHugePagesGetsThemForItsTablesTokensAndRecordsAndFreeMemoryCommitsNoRecords() throws java.io.IOException
     {
         assumeThp();
-        final io.forksim.mm.Machine.Config config = io.forksim.mm.Machine.Config.of("x86_64", 1L << 30);   // tokens: 2 MiB
+        // 4 GiB of RAM: 16 MiB of records, 8 MiB of tokens
+        final io.forksim.mm.Machine.Config config = io.forksim.mm.Machine.Config.of("x86_64", 4L << 30);
         try (io.forksim.mm.Machine m = new io.forksim.mm.Machine(config))
         {
             assertThat(config.hugePages()).isTrue();
@@ -145,7 +146,9 @@ class OffHeapArenaTest
             assumeGranted(m.memmap().tokens(), m.tableStore().chunk(0));
             assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().tokens())).isGreaterThan(0);
             assertThat(OffHeapArena.anonHugePagesBytes(m.tableStore().chunk(0))).isGreaterThan(0);
-            assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().records())).isZero();
+            assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().records())).isGreaterThan(0);
+            // the zero page's record and the top of RAM the populate took: two of the eight huge pages
+            assertThat(OffHeapArena.residentBytes(m.memmap().records())).isLessThanOrEqualTo(4L << 20);
         }
         try (io.forksim.mm.Machine m = new io.forksim.mm.Machine(config.withHugePages(false)))
         {
@@ -155,6 +158,7 @@ class OffHeapArenaTest
             assertThat(m.memmap().hugePages()).isFalse();
             assertThat(m.tableStore().hugePages()).isFalse();
             assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().tokens())).isZero();
+            assertThat(OffHeapArena.anonHugePagesBytes(m.memmap().records())).isZero();
             assertThat(OffHeapArena.anonHugePagesBytes(m.tableStore().chunk(0))).isZero();
         }
     }
