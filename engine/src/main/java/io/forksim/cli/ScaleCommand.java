@@ -63,9 +63,10 @@ public final class ScaleCommand implements Callable<Integer>
         description = "Warm-up forks, and timed forks of each kind, at the baseline size (default: ${DEFAULT-VALUE}).")
     int baselineForks;
 
-    @Option(names = "--forks", paramLabel = "N", defaultValue = "3",
-        description = "Forks of the large process, each child exiting before the next (default: ${DEFAULT-VALUE}).")
-    int forks;
+    @Option(names = "--forks", paramLabel = "N",
+        description = "Forks of the large process, each child exiting before the next (default: 11 where its fresh fork is"
+            + " timed 5 times from a checkpoint, e.g. 64G of order 0; 3 at larger sizes such as 1T).")
+    Integer forks;
 
     @Option(names = "--tolerance", paramLabel = "PCT", defaultValue = "15",
         description = "Allowed ns/page excess over the baseline, percent (default: ${DEFAULT-VALUE}).")
@@ -115,7 +116,8 @@ public final class ScaleCommand implements Callable<Integer>
         {
             throw bad("Invalid combination: --strategy contpte-basic exists only on arm64");
         }
-        if (baselineForks < 1 || forks < 1)
+        final int nForks = forks != null ? forks : ScaleRun.defaultForks(size);
+        if (baselineForks < 1 || nForks < 1)
         {
             throw bad("Invalid value: --forks and --baseline-forks must be at least 1");
         }
@@ -127,7 +129,7 @@ public final class ScaleCommand implements Callable<Integer>
                 + Units.formatSize(ForkCommand.roundUp(need, 1L << 20)) + ", at most 8 TiB, a multiple of 4 KiB)");
         }
         final ScaleRun.Plan plan = new ScaleRun.Plan(arch.arch(), order, strategy.strategy(), size, r, baseline, baselineForks,
-            forks, check, !noHugePages);
+            nForks, check, !noHugePages);
         final long hostNeed = ScaleRun.hostBytesNeeded(plan);
         final long available = OffHeapArena.hostMemAvailable();
         if (available >= 0 && hostNeed > available)

@@ -73,9 +73,11 @@ public final class ScaleReport
         out.add(String.format(Locale.ROOT, "ns/page as wall / cpu (the forking thread's CPU time); (+x%%) = large vs baseline, cpu."
             + " Repeated forks, cpu median: %+.1f%% (wall %+.1f%%); %s.", (r.cpuRatio() - 1) * 100, (r.wallRatio() - 1) * 100,
             r.hostNote()));
-        out.add("fresh = forks of a freshly populated parent (the child's table memory committed beforehand, outside the"
-            + " timed fork); repeated = later forks of the same, now write-protected parent. fork / floor = cpu median ns/page"
-            + " over the floor's ns/page, fresh and repeated.");
+        out.add(String.format(Locale.ROOT, "fresh = forks of a freshly populated parent (the child's table memory committed"
+            + " beforehand, outside the timed fork; medians of %d / %d, the parent restored from a checkpoint before each but"
+            + " the first); repeated = later forks of the same, now write-protected parent (medians of %d / %d)."
+            + " fork / floor = cpu median ns/page over the floor's ns/page, fresh and repeated.",
+            b.fresh().cpuNs().length, l.fresh().cpuNs().length, b.repeat().cpuNs().length, l.repeat().cpuNs().length));
         return out;
     }
 

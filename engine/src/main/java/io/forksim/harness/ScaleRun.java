@@ -35,7 +35,11 @@ import java.util.Locale;
  *       tables; populated in steps (a progress bar on a terminal; pages/s); the host memory the child's page tables
  *       will take is committed ({@code TableStore#ensureCommitted}, timed on its own), then {@code --forks} forks, each
  *       child exiting before the next: the first from the fresh parent, the others from the write-protected parent;
- *       then the parent exits.</li>
+ *       then the parent exits. Where a {@link ProcessCheckpoint} of the large parent takes at most
+ *       {@value #FRESH_CHECKPOINT_MAX_BYTES} bytes ({@link #freshForks}: 64 GiB of order-0 pages, not 1 TiB), the fresh
+ *       fork is timed {@value #FRESH_FORKS} times, the parent restored from the checkpoint before each but the first,
+ *       as the baseline's fresh forks are: one fork of 0.1 s is too short a sample on a shared host (64 GiB order-0
+ *       runs gave fresh ratios of -15% to +72% from single forks).</li>
  *   <li>Before both, while no fork has run in the JVM (so that the engine's use of the JDK's segment accessors does
  *       not shape the loop's compiled code): the bandwidth floor ({@link CopyBandwidth}), the fork's memory pattern as
  *       an FFM loop over arrays of up to {@value #FLOOR_MAX_PAGES} pages' worth, mapped like the engine's arenas.</li>
@@ -46,7 +50,7 @@ import java.util.Locale;
  *       transparent huge pages ({@code AnonHugePages} with the large child alive); the bytes a fork touches and its
  *       ns/page as a multiple of the floor.</li>
  * </ol>
- * No checkpoint is taken of the large setup (it would double its memory); {@code --check} runs the invariant checker
+ * A checkpoint of the large setup is taken only where it is small ({@link #freshForks}); {@code --check} runs the invariant checker
  * on the large machine with a live child (an {@code int} of heap per simulated page).
  */
 public final class ScaleRun
@@ -54,6 +58,11 @@ public final class ScaleRun
     private ScaleRun()
     {
     }
+
+    /** Largest checkpoint of the large parent taken to time its fresh fork several times ({@link #freshForks}). */
+    public static final long FRESH_CHECKPOINT_MAX_BYTES = 1L << 30;
+    /** Timed fresh forks of the large parent where its checkpoint fits {@link #FRESH_CHECKPOINT_MAX_BYTES}. */
+    public static final int FRESH_FORKS = 5;
 
     /** Cap of the bandwidth floor's arrays, in pages (about 1.1 GiB of arrays at order 9, 2.1 GiB at order 0). */
     public static final long FLOOR_MAX_PAGES = 1L << 26;
@@ -121,23 +130,58 @@ public final class ScaleRun
 
     /**
      * Host memory a run of {@code plan} needs at its peak, estimated: the large machine's memmap for the populated
-     * pages (25 B each) and its free-list heads (4 B per free page), both processes' page tables, the bandwidth floor's
-     * arrays and 512 MiB for the baseline and the JVM.
+     * pages (25 B each; free memory commits none, see {@code PhysMem}), both processes' page tables, the large parent's
+     * checkpoint if {@link #freshForks} takes one, the bandwidth floor's arrays and 512 MiB for the baseline and the JVM.
      */
     public static long hostBytesNeeded(final Plan plan)
     {
         final long pages = plan.sizeBytes() >>> 12;
-        final long tables = ((plan.sizeBytes() >>> 21) + (plan.sizeBytes() >>> 30) + 8) * 4096;
+        final long tables = tableBytes(plan.sizeBytes());
         final long floor = (long)(CopyBandwidth.bytesPerPage(plan.order()) * Math.min(pages, FLOOR_MAX_PAGES));
-        final long large = 25 * pages + 4 * Math.max(0, (plan.ramBytes() >>> 12) - pages) + 2 * tables;
+        final long checkpoint = freshForks(plan) > 1 ? checkpointBytes(plan.sizeBytes()) : 0;
+        final long large = 25 * pages + 2 * tables + checkpoint;
         return Math.max(large, floor) + (512L << 20);
+    }
+
+    /** Page-table bytes of one process populating {@code size}: PTE tables, PMD tables and a few upper ones. */
+    private static long tableBytes(final long size)
+    {
+        return ((size >>> 21) + (size >>> 30) + 8) * 4096;
+    }
+
+    /**
+     * Host bytes of a {@link ProcessCheckpoint} of a parent populating {@code size}: its page tables, and a record and a
+     * PageAnonExclusive byte per page (17 B).
+     */
+    static long checkpointBytes(final long size)
+    {
+        return tableBytes(size) + 17 * (size >>> 12);
+    }
+
+    /**
+     * Timed fresh forks of the large parent: {@value #FRESH_FORKS} where its checkpoint takes at most
+     * {@value #FRESH_CHECKPOINT_MAX_BYTES} bytes of host memory (64 GiB of order-0 pages: 400 MiB), else 1 (the fork of
+     * the freshly populated parent, e.g. at 1 TiB, where a checkpoint would take 6 GiB).
+     */
+    public static int freshForks(final Plan plan)
+    {
+        return checkpointBytes(plan.sizeBytes()) <= FRESH_CHECKPOINT_MAX_BYTES ? FRESH_FORKS : 1;
+    }
+
+    /**
+     * The default {@code --forks} for a large process of {@code size}: 11 (a median of 10 repeated forks) where the fresh
+     * fork is timed several times ({@link #freshForks}; at 64 GiB of order-0 pages a fork takes 0.1 s), else 3 (at 1 TiB
+     * a fork takes 0.6-1 s).
+     */
+    public static int defaultForks(final long size)
+    {
+        return checkpointBytes(size) <= FRESH_CHECKPOINT_MAX_BYTES ? 11 : 3;
     }
 
     /** Default simulated RAM for {@code size}: twice the memory plus four times its page tables, rounded up to 1 GiB. */
     public static long defaultRam(final long size)
     {
-        final long tables = ((size >>> 21) + (size >>> 30) + 8) * 4096;
-        return Math.max(4L << 30, roundUp(2 * size + 4 * tables, 1L << 30));
+        return Math.max(4L << 30, roundUp(2 * size + 4 * tableBytes(size), 1L << 30));
     }
 
     private static long roundUp(final long v, final long to)
@@ -148,7 +192,7 @@ public final class ScaleRun
     /** Progress steps of a run of {@code plan}: the baseline, the populate steps, each large fork, the parent's exit. */
     public static int steps(final Plan plan)
     {
-        return 1 + populateSteps(plan.sizeBytes(), plan.order()) + plan.forks() + 1;
+        return 1 + populateSteps(plan.sizeBytes(), plan.order()) + freshForks(plan) - 1 + plan.forks() + 1;
     }
 
     static int populateSteps(final long size, final int order)
@@ -340,6 +384,24 @@ public final class ScaleRun
             final long commitBytes = m.tableStore().ensureCommitted(m.tableStore().slotsInUse());
             final double commitS = (System.nanoTime() - c0) / 1e9;
             long anonHuge = -1;
+            final int nFresh = freshForks(plan);
+            final double[] freshWall = new double[nFresh];
+            final double[] freshCpu = new double[nFresh];
+            if (nFresh > 1)
+            {
+                listener.status("checkpoint of the parent for " + nFresh + " fresh forks");
+                try (ProcessCheckpoint cp = ProcessCheckpoint.capture(parent))
+                {
+                    for (int i = 1; i < nFresh; i++)   // forks 1.. of the fresh parent; fork 0 is the loop's below
+                    {
+                        m.tableStore().ensureCommitted(m.tableStore().slotsInUse());
+                        exitAndDrop(timedFork(parent, plan.strategy(), pages, freshWall, freshCpu, i));
+                        cp.restore();
+                        listener.step(1 + steps + i, total, String.format(Locale.ROOT, "fresh fork %d/%d: %.2f ns/page (cpu %.2f)",
+                            i, nFresh, freshWall[i], freshCpu[i]));
+                    }
+                }
+            }
             for (int i = 0; i < n; i++)
             {
                 listener.status("baseline forks next to large fork " + (i + 1));
@@ -361,7 +423,7 @@ public final class ScaleRun
                 child.exit();
                 teardown[i] = (double)(System.nanoTime() - t2) / pages;
                 child.mmdrop();
-                listener.step(1 + steps + i + 1, total, String.format(Locale.ROOT,
+                listener.step(steps + nFresh + i + 1, total, String.format(Locale.ROOT,
                     "fork %d/%d: %.2f ns/page (cpu %.2f), child tear-down %.2f ns/page", i + 1, n, wall[i], cpu[i], teardown[i]));
             }
             final long offHeap = m.offHeapBytes();
@@ -371,8 +433,11 @@ public final class ScaleRun
             parent.exit();
             final double parentS = (System.nanoTime() - e0) / 1e9;
             listener.step(total, total, String.format(Locale.ROOT, "parent tear-down %.2f s", parentS));
-            final Series fresh = new Series(new double[] {wall[0]}, new double[] {cpu[0]});
-            final Series repeat = n > 1 ? new Series(Arrays.copyOfRange(wall, 1, n), Arrays.copyOfRange(cpu, 1, n)) : fresh;
+            freshWall[0] = wall[0];
+            freshCpu[0] = cpu[0];
+            final Series fresh = new Series(freshWall, freshCpu);
+            final Series repeat = n > 1 ? new Series(Arrays.copyOfRange(wall, 1, n), Arrays.copyOfRange(cpu, 1, n))
+                : new Series(new double[] {wall[0]}, new double[] {cpu[0]});
             return new Measured(plan.sizeBytes(), plan.ramBytes(), pages, popS, pages / popS, fresh, repeat,
                 median(teardown), parentS, offHeap, residentPopulated, Rss.peak(), tables, commitS, commitBytes, anonHuge);
         }

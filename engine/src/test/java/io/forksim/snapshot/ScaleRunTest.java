@@ -21,7 +21,7 @@ class ScaleRunTest
     private static ScaleRun.Result run(final long size, final int order)
     {
         final ScaleRun.Plan plan = new ScaleRun.Plan("x86_64", order, StrategyChoice.FOLIO_BATCH, size, ScaleRun.defaultRam(size),
-            1L << 30, 20, 3, false);
+            1L << 30, 20, ScaleRun.defaultForks(size), false);
         final ScaleRun.Result r = ScaleRun.run(plan, new ScaleRun.Listener()
         {
             @Override
