@@ -45,7 +45,7 @@ public final class ScaleReport
         out.add(row("fork, repeated (best)", ns(b.repeat().bestWall(), b.repeat().bestCpu()),
             ns(l.repeat().bestWall(), l.repeat().bestCpu())));
         out.add(row("fork wall time", String.format(Locale.ROOT, "%.2f ms", b.repeat().medianWall() * b.pages() / 1e6),
-            String.format(Locale.ROOT, "%.2f s (first), %.2f s (repeated)", l.fresh().medianWall() * l.pages() / 1e9,
+            String.format(Locale.ROOT, "%.2f s (fresh), %.2f s (repeated)", l.fresh().medianWall() * l.pages() / 1e9,
                 l.repeat().medianWall() * l.pages() / 1e9)));
         final CopyBandwidth.Floor f = r.floor();
         out.add(row("bytes a fork touches", touched(f, b.pages()), touched(f, l.pages())));

@@ -93,7 +93,7 @@ public final class ScaleRun
 
     /**
      * Fork and tear-down figures of one setup: {@code fresh} = forks of a freshly populated parent (the large setup has
-     * one, the first), {@code repeat} = later forks of the same, now write-protected parent; {@code commitSeconds} and
+     * {@link #freshForks} of them), {@code repeat} = later forks of the same, now write-protected parent; {@code commitSeconds} and
      * {@code commitBytes}: committing the child's table memory before the first timed fork; {@code anonHugePagesBytes}:
      * the process's {@code AnonHugePages} with the first child alive (-1 where not known).
      */

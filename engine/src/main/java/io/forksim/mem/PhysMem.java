@@ -65,7 +65,8 @@ public final class PhysMem
 
     /**
      * Takes over a freshly allocated (all-zero) memmap: reserves the zero page and frees every
-     * other PFN.
+     * other PFN, linking the blocks below the maximum order and deferring the max-order ones (their records
+     * are not written). Precondition: every record of {@code memmap} is zero (only PFN 0's is checked).
      *
      * @throws IllegalStateException if PFN 0 of {@code memmap} is already in use (the memmap is
      *         managed by another PhysMem)
