@@ -345,10 +345,24 @@ final class CopyPteRange
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
         final long head = pfn & -(1L << order);
-        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
-            c.isShared ? FPB_SHARED : FPB_PRIVATE);
-        final int nr = FolioPteBatch.nr(r);
         final boolean isAnon = (pflags & PageDescriptor.PG_ANON) != 0;
+        final int fpbFlags = c.isShared ? FPB_SHARED : FPB_PRIVATE;
+        if (FusedPteBatch.applies(c, arch, memmap, isAnon, head))
+        {
+            // the common case: the batch scan, PageAnonExclusive clear, write-protect and child stores in one pass
+            final int nr = FusedPteBatch.copy(c, st, sb, dt, db, idx, pte, pfn, head + (1L << order), isAnon, maxNr,
+                fpbFlags);
+            memmap.refAdd(head, nr);
+            c.rss[isAnon ? io.forksim.mm.Mm.MM_ANONPAGES : CopyContext.fileRssCounter(pflags)] += nr;
+            memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
+            c.batches++;
+            c.refcountUpdates++;
+            c.rmapUpdates++;
+            return nr;
+        }
+        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
+            fpbFlags);
+        final int nr = FolioPteBatch.nr(r);
         if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))
         {
             // folio_try_dup_anon_rmap_ptes is all-or-nothing: -EAGAIN, the kernel preallocates a page and retries
