@@ -319,9 +319,11 @@ final class CopyPteRange
      * {@link CopyContext#copyPresentSingle}; {@link #folioBatch} runs that half's common case, an order-0 anon page of a
      * never-pinned mm, in its own loop. The batched half: {@code folio_pte_batch}, then refcount and rmap once per batch
      * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}) and
-     * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}). A maybe-pinned batch with an
-     * AnonExclusive page falls back to the single half for this one PTE (the kernel's -EAGAIN round trip). Counts its
-     * own events.
+     * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}); where {@link FusedPteBatch#applies}
+     * (no contpte hint, plain memmap, {@code folio_try_dup_anon_rmap_ptes} cannot fail) the scan, the PageAnonExclusive
+     * clear and the two table calls run as one pass ({@link FusedPteBatch#copy}) with the same result and events. A
+     * maybe-pinned batch with an AnonExclusive page falls back to the single half for this one PTE (the kernel's
+     * -EAGAIN round trip). Counts its own events.
      *
      * <p>Precondition: {@code pte} at {@code idx} is present and maps page {@code pfn} (not the zero page, not
      * special); {@code maxNr >= 1} entries up to the table/VMA end may be scanned.
