@@ -173,4 +173,43 @@ public final class Staging
         }
         return done;
     }
+
+    /**
+     * One chunk of the one-pass large-folio copy ({@code fork/FusedPteBatch}): loads source entries
+     * {@code idx..idx+n-1} with one bulk copy, counts the leading ones equal to {@code raw + i * step}, and for those
+     * {@code m} entries stores {@code parent + i * step} back to the source (only if {@code wp}) and
+     * {@code child + i * step} to the same slots of the destination, each with one bulk copy. Counts nothing.
+     * Precondition: {@code 1 <= n <= }{@link Arch#PTRS_PER_TABLE}; the range is inside both tables; the three ramps
+     * stay inside one folio (the PFN field never carries into the flags).
+     *
+     * @return {@code m}, the entries that matched (and were written)
+     */
+    public static int copyRampChunk(final MemorySegment st, final long sb, final MemorySegment dt, final long db,
+        final int idx, final int n, final long raw, final long step, final boolean wp, final long parent,
+        final long child)
+    {
+        final long[] buf = staging();
+        loadRawRange(st, sb, idx, buf, n);
+        int m = 0;
+        long expect = raw;
+        while (m < n && buf[m] == expect)
+        {
+            m++;
+            expect += step;
+        }
+        if (wp)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                buf[i] = parent + i * step;
+            }
+            storeRawRange(st, sb, idx, buf, m);
+        }
+        for (int i = 0; i < m; i++)
+        {
+            buf[i] = child + i * step;
+        }
+        storeRawRange(dt, db, idx, buf, m);
+        return m;
+    }
 }

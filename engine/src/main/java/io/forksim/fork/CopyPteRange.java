@@ -319,9 +319,11 @@ final class CopyPteRange
      * {@link CopyContext#copyPresentSingle}; {@link #folioBatch} runs that half's common case, an order-0 anon page of a
      * never-pinned mm, in its own loop. The batched half: {@code folio_pte_batch}, then refcount and rmap once per batch
      * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}) and
-     * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}). A maybe-pinned batch with an
-     * AnonExclusive page falls back to the single half for this one PTE (the kernel's -EAGAIN round trip). Counts its
-     * own events.
+     * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}); where {@link FusedPteBatch#applies}
+     * (no contpte hint, plain memmap, {@code folio_try_dup_anon_rmap_ptes} cannot fail) the scan, the PageAnonExclusive
+     * clear and the two table calls run as one pass ({@link FusedPteBatch#copy}) with the same result and events. A
+     * maybe-pinned batch with an AnonExclusive page falls back to the single half for this one PTE (the kernel's
+     * -EAGAIN round trip). Counts its own events.
      *
      * <p>Precondition: {@code pte} at {@code idx} is present and maps page {@code pfn} (not the zero page, not
      * special); {@code maxNr >= 1} entries up to the table/VMA end may be scanned.
@@ -345,10 +347,24 @@ final class CopyPteRange
         final Arch arch = c.arch;
         final MemMap memmap = c.memmap;
         final long head = pfn & -(1L << order);
-        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
-            c.isShared ? FPB_SHARED : FPB_PRIVATE);
-        final int nr = FolioPteBatch.nr(r);
         final boolean isAnon = (pflags & PageDescriptor.PG_ANON) != 0;
+        final int fpbFlags = c.isShared ? FPB_SHARED : FPB_PRIVATE;
+        if (FusedPteBatch.applies(c, arch, memmap, isAnon, head))
+        {
+            // the common case: the batch scan, PageAnonExclusive clear, write-protect and child stores in one pass
+            final int nr = FusedPteBatch.copy(c, st, sb, dt, db, idx, pte, pfn, head + (1L << order), isAnon, maxNr,
+                fpbFlags);
+            memmap.refAdd(head, nr);
+            c.rss[isAnon ? io.forksim.mm.Mm.MM_ANONPAGES : CopyContext.fileRssCounter(pflags)] += nr;
+            memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
+            c.batches++;
+            c.refcountUpdates++;
+            c.rmapUpdates++;
+            return nr;
+        }
+        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
+            fpbFlags);
+        final int nr = FolioPteBatch.nr(r);
         if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))
         {
             // folio_try_dup_anon_rmap_ptes is all-or-nothing: -EAGAIN, the kernel preallocates a page and retries
