@@ -327,6 +327,14 @@ public final class ForkCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final ForkPlan plan = plan();
+        try
+        {
+            io.forksim.harness.RunSchedule.current();
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw bad(e.getMessage());
+        }
         if (worker)
         {
             return runWorker(plan);

@@ -40,7 +40,10 @@ public final class Report
                     + " forks of one parent (--reuse-parent), the first block of run r rotating by r"
                 : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back:"
                     + " the strategies in the order of row i + r of a Williams design, then the floor loop, so each strategy"
-                    + " follows the floor and each other strategy equally often), run r before run r+1");
+                    + " follows the floor and each other strategy equally often), "
+                    + (RunSchedule.current() == RunSchedule.SHUFFLED
+                        ? "the rounds of all runs in a random order (each run mean samples the whole timed phase)"
+                        : "run r before run r+1"));
     }
 
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,
