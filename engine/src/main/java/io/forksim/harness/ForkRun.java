@@ -24,10 +24,11 @@ import java.util.Map;
  * whose region of {@code --size} at {@link ForkPlan#BASE_VA} is populated with folios of that order, then
  * {@link io.forksim.mm.ProcessCheckpoint#capture captured}. Then:
  * <ol>
- *   <li>warm-up (JIT): {@link #smallWarmupForks} untimed forks per strategy of a 32 MiB parent on a machine of its
- *       own ({@link #warmUpSmall}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
+ *   <li>warm-up (JIT): untimed forks per strategy of a 32 MiB parent on a machine of its own
+ *       ({@link SmallParentWarmup}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
  *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes for at least
- *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round (capped);
+ *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round in which the
+ *       JIT compiled nothing ({@link JitActivity}) (capped);
  *       warm-up forks take the timed forks' code path;</li>
  *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} is interleaved fork by fork
  *       ({@link #timedRounds}): a round is fork i of every strategy and floor pass i back to back, the strategies in
@@ -227,8 +228,8 @@ public final class ForkRun
 
             if (plan.warmup() > 0)
             {
-                listener.status(orderLabel + ": JIT warm-up on a " + Units.formatSize(SMALL_PARENT_BYTES) + " parent");
-                warmUpSmall(order, slots);
+                listener.status(orderLabel + ": JIT warm-up on a " + Units.formatSize(SmallParentWarmup.PARENT_BYTES) + " parent");
+                SmallParentWarmup.run(plan, arch, order, plan.strategies());
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             diag.anonHugePages(orderLabel + " populated:");
@@ -297,8 +298,8 @@ public final class ForkRun
     /**
      * The warm-up of one order: {@link ForkPlan#warmup()} untimed forks per strategy, then rounds of
      * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) for at least
-     * {@link #MIN_WARMUP_NANOS}, then until every one of them was steady in the same round, at most
-     * {@link SteadyState#MAX_ROUNDS} rounds after the minimum time. Nothing with {@code --warmup 0}.
+     * {@link #MIN_WARMUP_NANOS}, then until every one of them was steady in a round in which the JIT compiled
+     * nothing, at most {@link SteadyState#MAX_ROUNDS} rounds after the minimum time. Nothing with {@code --warmup 0}.
      *
      * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
@@ -329,6 +330,7 @@ public final class ForkRun
             {
                 round++;
             }
+            final long jit = JitActivity.compileMillis();
             if (plan.reuseParent())
             {
                 blocks(slots, floor, order, SteadyState.WINDOW, 0, 0, times);
@@ -338,7 +340,8 @@ public final class ForkRun
                 restoreAll(slots);
                 interleave(slots, floor, order, SteadyState.WINDOW, all, times);
             }
-            boolean allSteady = true;
+            final boolean jitQuiet = JitActivity.quietSince(jit);
+            boolean allSteady = jitQuiet;
             for (int p = 0; p < slots.size(); p++)
             {
                 final Slot slot = slots.get(p);
@@ -361,7 +364,8 @@ public final class ForkRun
                 {
                     sb.append(' ').append(slot.strategy.cliName()).append(String.format(" %.0f", slot.warm.lastMedian()));
                 }
-                diag.line("%s warm-up round %d:%s floor %.0f%s", orderLabel, all, sb, floorWarm.lastMedian(), allSteady ? " steady" : "");
+                diag.line("%s warm-up round %d:%s floor %.0f%s%s", orderLabel, all, sb, floorWarm.lastMedian(),
+                    jitQuiet ? "" : " jit", allSteady ? " steady" : "");
             }
             if (allSteady && minimumDone)
             {
@@ -533,59 +537,6 @@ public final class ForkRun
     static Histogram newHistogram()
     {
         return new Histogram(1, 600_000_000_000L, 3);
-    }
-
-    /** Size of the parent of {@link #warmUpSmall}. */
-    static final long SMALL_PARENT_BYTES = 32L << 20;
-    /** Untimed forks per strategy of {@link #warmUpSmall}, at least. */
-    static final int SMALL_WARMUP_FORKS = 30;
-    /**
-     * Entries (PTEs, or PMDs for a PMD-mapped parent) the forks of {@link #warmUpSmall} copy per strategy, at least:
-     * twice C2's {@code Tier4BackEdgeThreshold} (40000), so that the per-entry loops are compiled by C2 before the
-     * real parent's warm-up, also for a PMD-mapped parent, whose 32 MiB fork copies 16 entries only.
-     */
-    static final long SMALL_WARMUP_ENTRIES = 80_000;
-
-    /** The forks of {@link #warmUpSmall} for folios of {@code order}: {@link #SMALL_WARMUP_ENTRIES}, at least 30. */
-    static int smallWarmupForks(final int order)
-    {
-        final long entrySize = FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PMD
-            ? ForkPlan.PAGE_SIZE << FolioOrder.order(order) : ForkPlan.PAGE_SIZE;
-        final long entries = SMALL_PARENT_BYTES / entrySize;
-        return (int)Math.max(SMALL_WARMUP_FORKS, (SMALL_WARMUP_ENTRIES + entries - 1) / entries);
-    }
-
-    /**
-     * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
-     * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
-     * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks would leave the first timed
-     * runs partly in C1 code; a PMD-mapped parent gets enough forks for {@link #SMALL_WARMUP_ENTRIES} PMD copies (with
-     * 30 forks, the first timed runs of a 1 GiB PMD-mapped parent ran code the JIT had not finished compiling). Same arch, order and strategies as the timed
-     * machine; nothing of it is measured or kept.
-     */
-    private void warmUpSmall(final int order, final List<Slot> slots)
-    {
-        if (plan.sizeBytes() <= SMALL_PARENT_BYTES || SMALL_PARENT_BYTES % (ForkPlan.PAGE_SIZE << FolioOrder.order(order)) != 0)
-        {
-            return;
-        }
-        final ForkPlan small = new ForkPlan(SMALL_PARENT_BYTES, plan.orders(), plan.archs(), plan.strategies(), 1, 1,
-            plan.ramBytes(), false, false, 0, plan.tlbiRange(), null);
-        try (OrderSetups setups = new OrderSetups(small, arch, order, "", text -> { }, source -> { }))
-        {
-            for (final Slot slot : slots)
-            {
-                final PopulatedParent s = setups.forStrategy(slot.strategy);
-                final int forks = smallWarmupForks(order);
-                for (int w = 0; w < forks; w++)
-                {
-                    final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
-                    child.exit();
-                    child.mmdrop();
-                    s.checkpoint().restore();
-                }
-            }
-        }
     }
 
     /**

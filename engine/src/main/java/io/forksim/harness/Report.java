@@ -33,7 +33,8 @@ public final class Report
                 ? "no warm-up forks" : "at least " + plan.warmup() + " untimed warm-up forks per strategy, then windows for at least "
                 + ForkRun.MIN_WARMUP_NANOS / 1_000_000 + " ms and until steady (the median of each strategy's last " + SteadyState.WINDOW + " forks within "
                 + Math.round(SteadyState.TOLERANCE * 100) + "% of the " + SteadyState.WINDOW + " before's or the two not"
-                + " significantly different by Mann-Whitney at " + Math.round(SteadyState.ALPHA * 100) + "%, at most "
+                + " significantly different by Mann-Whitney at " + Math.round(SteadyState.ALPHA * 100) + "%, in a round in"
+                + " which the JIT compiled nothing; at most "
                 + SteadyState.MAX_ROUNDS + " rounds after that)")
             + (plan.reuseParent()
                 ? ", then run r of every strategy and of the floor loop before run r+1, each a block of " + plan.iterations()

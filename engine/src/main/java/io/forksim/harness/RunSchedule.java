@@ -38,12 +38,21 @@ public enum RunSchedule
      */
     public static RunSchedule current()
     {
-        final String v = System.getProperty(PROPERTY, "shuffled");
-        return switch (v)
+        return parse(System.getProperty(PROPERTY, "shuffled"));
+    }
+
+    /**
+     * The order named {@code value}: {@code shuffled} or {@code sequential}.
+     *
+     * @throws IllegalArgumentException naming the value otherwise
+     */
+    static RunSchedule parse(final String value)
+    {
+        return switch (value)
         {
             case "shuffled" -> SHUFFLED;
             case "sequential" -> SEQUENTIAL;
-            default -> throw new IllegalArgumentException("-D" + PROPERTY + " must be shuffled or sequential, not '" + v + "'");
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + " must be shuffled or sequential, not '" + value + "'");
         };
     }
 
