@@ -36,7 +36,8 @@ import java.util.Map;
  *       the floor and each other strategy equally often), so the paired ratios of run r compare forks made
  *       milliseconds apart; the rounds of all runs run in a random order ({@link RunSchedule}), so an episode of the
  *       shared machine spreads over the runs; warm-up windows are interleaved the same way. With
- *       {@code --reuse-parent}, run r is a block of {@code iterations} forks per strategy (a true tight loop over one process), the blocks one after the other, the first at
+ *       {@code --reuse-parent}, run r is a block of {@code iterations} forks per strategy (a true tight loop over one
+ *       process), the blocks one after the other, the first at
  *       position {@code r mod (S + 1)} ({@link #blocks});</li>
  *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after, and the
  *       JVM's other threads (JIT compilers, GC) are moved off that CPU meanwhile;</li>
