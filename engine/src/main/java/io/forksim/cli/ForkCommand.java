@@ -170,6 +170,13 @@ public final class ForkCommand implements Callable<Integer>
     @Option(names = "--worker", hidden = true, description = "Internal: run as the worker JVM of one arch.")
     boolean worker;
 
+    /**
+     * The most timed forks per configuration ({@code --runs} x {@code --iterations}): a worker keeps every fork's time
+     * until the runs end (8 bytes per fork and position: 40 MB for three strategies and the floor at this bound) and
+     * an order-0 round of 1 GiB takes about 10 ms, so this is hours of forks.
+     */
+    static final long MAX_TIMED_ROUNDS = 1_000_000;
+
     private Main.UsageException bad(final String message)
     {
         return new Main.UsageException(spec.commandLine(), message);
@@ -209,6 +216,11 @@ public final class ForkCommand implements Callable<Integer>
         if (iterations < 1)
         {
             throw bad("Invalid value for option '--iterations': " + iterations + " (must be at least 1)");
+        }
+        if ((long)runs * iterations > MAX_TIMED_ROUNDS)
+        {
+            throw bad("Invalid values for options '--runs' and '--iterations': " + runs + " x " + iterations
+                + " timed forks per configuration (at most " + MAX_TIMED_ROUNDS + ")");
         }
         if (warmup != null && warmup < 0)
         {
@@ -327,6 +339,14 @@ public final class ForkCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final ForkPlan plan = plan();
+        try
+        {
+            io.forksim.harness.RunSchedule.current();
+        }
+        catch (final IllegalArgumentException e)
+        {
+            throw bad(e.getMessage());
+        }
         if (worker)
         {
             return runWorker(plan);

@@ -1,14 +1,11 @@
 package io.forksim.harness;
 
-import io.forksim.arch.ArchVariant;
 import io.forksim.check.Compare;
 import io.forksim.check.MachineImage;
 import io.forksim.check.Verifier;
 import io.forksim.fork.Fork;
 import io.forksim.fork.StrategyChoice;
-import io.forksim.mm.Machine;
 import io.forksim.mm.Mm;
-import io.forksim.mm.ProcessCheckpoint;
 import io.forksim.stats.Events;
 import org.HdrHistogram.Histogram;
 
@@ -25,20 +22,22 @@ import java.util.Map;
  * <h2>Method</h2>
  * For each order: a fresh machine (one more for contpte-basic, which needs its own arm64 backend) with a parent
  * whose region of {@code --size} at {@link ForkPlan#BASE_VA} is populated with folios of that order, then
- * {@link ProcessCheckpoint#capture captured}. Then:
+ * {@link io.forksim.mm.ProcessCheckpoint#capture captured}. Then:
  * <ol>
- *   <li>warm-up (JIT): {@link #smallWarmupForks} untimed forks per strategy of a 32 MiB parent on a machine of its
- *       own ({@link #warmUpSmall}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
+ *   <li>warm-up (JIT): untimed forks per strategy of a 32 MiB parent on a machine of its own
+ *       ({@link SmallParentWarmup}), then at least {@link ForkPlan#warmup()} untimed forks per strategy of the real
  *       parent, then rounds of {@link SteadyState#WINDOW} forks per strategy and floor passes for at least
- *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round (capped);
+ *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round in which the
+ *       JIT compiled nothing ({@link JitActivity}) (capped);
  *       warm-up forks take the timed forks' code path;</li>
- *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} is one interleaved pass
- *       ({@link #interleave}): fork i of every strategy and floor pass i back to back, the strategies in the order of
- *       row {@code i + r} of a {@link WilliamsOrder Williams design}, then the floor (each strategy follows the floor
- *       and each other strategy equally often), so a drift of the shared machine (seconds to minutes) hits every
- *       strategy of the run alike and the paired ratios of run r compare forks made milliseconds apart; warm-up
- *       windows are interleaved the same way. With {@code --reuse-parent}, run r is a block of {@code iterations}
- *       forks per strategy (a true tight loop over one process), the blocks one after the other, the first at
+ *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} is interleaved fork by fork
+ *       ({@link #timedRounds}): a round is fork i of every strategy and floor pass i back to back, the strategies in
+ *       the order of row {@code i + r} of a {@link WilliamsOrder Williams design}, then the floor (each strategy follows
+ *       the floor and each other strategy equally often), so the paired ratios of run r compare forks made
+ *       milliseconds apart; the rounds of all runs run in a random order ({@link RunSchedule}), so an episode of the
+ *       shared machine spreads over the runs; warm-up windows are interleaved the same way. With
+ *       {@code --reuse-parent}, run r is a block of {@code iterations} forks per strategy (a true tight loop over one
+ *       process), the blocks one after the other, the first at
  *       position {@code r mod (S + 1)} ({@link #blocks});</li>
  *   <li>the measuring thread is pinned to one CPU ({@link CpuAffinity}) for the whole arch and unpinned after, and the
  *       JVM's other threads (JIT compilers, GC) are moved off that CPU meanwhile;</li>
@@ -167,46 +166,7 @@ public final class ForkRun
     /** Builds a machine and a parent with {@code sizeBytes} of anon memory populated with order-{@code order} folios. */
     public static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic)
     {
-        return setup(plan, arch, order, contpteBasic, text -> { }, source -> { });
-    }
-
-    /** As {@link #setup(ForkPlan, String, int, boolean)}; with a snapshot, {@code parents} learns where it came from. */
-    static PopulatedParent setup(final ForkPlan plan, final String arch, final int order, final boolean contpteBasic,
-        final java.util.function.Consumer<String> status, final java.util.function.Consumer<ParentSource> parents)
-    {
-        Machine.Config cfg = Machine.Config.of(arch, plan.ramBytes())
-            .withHugePages(Boolean.parseBoolean(System.getProperty(HUGE_PAGES_PROPERTY, "true")));
-        if (arch.equals("arm64"))
-        {
-            cfg = cfg.withTlbiRange(plan.tlbiRange()).withArch(ArchVariant.of(arch, contpteBasic));
-        }
-        if (plan.snapshot() != null)
-        {
-            final java.nio.file.Path f = io.forksim.snapshot.SnapshotCache.fileFor(plan.snapshot(), arch, plan.sizeBytes(),
-                FolioOrder.order(order), FolioOrder.mapping(order), contpteBasic,
-                ForkPlan.onlyConfiguration(plan.archs(), plan.orders(), plan.strategies()));
-            final io.forksim.snapshot.SnapshotCache.Loaded l;
-            try
-            {
-                l = io.forksim.snapshot.SnapshotCache.loadOrCreate(f, cfg, ForkPlan.BASE_VA, plan.sizeBytes(), FolioOrder.order(order),
-                    FolioOrder.mapping(order), status);
-            }
-            catch (final java.io.IOException e)
-            {
-                throw new java.io.UncheckedIOException(e);
-            }
-            try
-            {
-                parents.accept(ParentSource.of(arch, order, contpteBasic, l));
-                return new PopulatedParent(l.machine(), l.parent(), ProcessCheckpoint.capture(l.parent()));
-            }
-            catch (final RuntimeException | Error e)
-            {
-                l.close();
-                throw e;
-            }
-        }
-        return PopulatedParent.build(cfg, plan.sizeBytes(), FolioOrder.order(order), FolioOrder.mapping(order));
+        return OrderSetups.build(plan, arch, order, contpteBasic, text -> { }, source -> { });
     }
 
     /** Per-strategy state of one order. */
@@ -269,13 +229,13 @@ public final class ForkRun
 
             if (plan.warmup() > 0)
             {
-                listener.status(orderLabel + ": JIT warm-up on a " + Units.formatSize(SMALL_PARENT_BYTES) + " parent");
-                warmUpSmall(order, slots);
+                listener.status(orderLabel + ": JIT warm-up on a " + Units.formatSize(SmallParentWarmup.PARENT_BYTES) + " parent");
+                SmallParentWarmup.run(plan, arch, order, plan.strategies());
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             diag.anonHugePages(orderLabel + " populated:");
-            // fork i of position p (strategy p, the floor at position S) of the current pass; the passes allocate nothing
-            final long[][] times = new long[slots.size() + 1][Math.max(plan.iterations(), SteadyState.WINDOW)];
+            // warm-up window: fork i of position p (strategy p, the floor at position S); the passes allocate nothing
+            final long[][] times = new long[slots.size() + 1][SteadyState.WINDOW];
             williams = WilliamsOrder.strategiesThenFloor(slots.size());
             final int warmupRounds = warmUp(orderLabel, order, slots, floor, times);
             for (final Slot slot : slots)
@@ -286,27 +246,32 @@ public final class ForkRun
 
             final double[] floorRunMeans = new double[plan.runs()];
             final int n = slots.size();
+            // fork i of position p in run r: byRun[r][p][i]
+            final long[][][] byRun = new long[plan.runs()][n + 1][plan.iterations()];
+            if (!plan.reuseParent())
+            {
+                timedRounds(orderLabel, slots, floor, order, byRun);
+            }
             for (int r = 0; r < plan.runs(); r++)
             {
+                final long[][] run = byRun[r];
                 if (plan.reuseParent())
                 {
-                    blocks(slots, floor, order, plan.iterations(), r, r + 1, times);
+                    blocks(slots, floor, order, plan.iterations(), r, r + 1, run);
                 }
-                else
-                {
-                    listener.configStart(orderLabel + " (" + n + " strategies and the floor, interleaved fork by fork) run "
-                        + (r + 1) + "/" + plan.runs(), r + 1);
-                    restoreAll(slots);
-                    interleave(slots, floor, order, plan.iterations(), r, 1, times);
-                }
-                floorRunMeans[r] = mean(times[n], plan.iterations());
+                floorRunMeans[r] = mean(run[n], plan.iterations());
                 diag.line("%s run %d floor %.1f", orderLabel, r, floorRunMeans[r]);
+                diag.forkTimes(orderLabel + " run " + r + " floor", run[n], plan.iterations());
                 for (int p = 0; p < n; p++)
                 {
                     final Slot slot = slots.get(p);
-                    slot.runMeans[r] = mean(times[p], plan.iterations());
+                    slot.runMeans[r] = mean(run[p], plan.iterations());
                     diag.line("%s run %d %s %.1f", orderLabel, r, slot.strategy.cliName(), slot.runMeans[r]);
-                    listener.runDone(arch, order, slot.strategy, r + 1);
+                    diag.forkTimes(orderLabel + " run " + r + " " + slot.strategy.cliName(), run[p], plan.iterations());
+                    if (plan.reuseParent())
+                    {
+                        listener.runDone(arch, order, slot.strategy, r + 1);
+                    }
                 }
             }
 
@@ -334,8 +299,8 @@ public final class ForkRun
     /**
      * The warm-up of one order: {@link ForkPlan#warmup()} untimed forks per strategy, then rounds of
      * {@link SteadyState#WINDOW} forks per strategy (and as many floor passes) for at least
-     * {@link #MIN_WARMUP_NANOS}, then until every one of them was steady in the same round, at most
-     * {@link SteadyState#MAX_ROUNDS} rounds after the minimum time. Nothing with {@code --warmup 0}.
+     * {@link #MIN_WARMUP_NANOS}, then until every one of them was steady in a round in which the JIT compiled
+     * nothing, at most {@link SteadyState#MAX_ROUNDS} rounds after the minimum time. Nothing with {@code --warmup 0}.
      *
      * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
@@ -366,6 +331,7 @@ public final class ForkRun
             {
                 round++;
             }
+            final long jit = JitActivity.compileMillis();
             if (plan.reuseParent())
             {
                 blocks(slots, floor, order, SteadyState.WINDOW, 0, 0, times);
@@ -373,9 +339,10 @@ public final class ForkRun
             else
             {
                 restoreAll(slots);
-                interleave(slots, floor, order, SteadyState.WINDOW, all, 0, times);
+                interleave(slots, floor, order, SteadyState.WINDOW, all, times);
             }
-            boolean allSteady = true;
+            final boolean jitQuiet = JitActivity.quietSince(jit);
+            boolean allSteady = jitQuiet;
             for (int p = 0; p < slots.size(); p++)
             {
                 final Slot slot = slots.get(p);
@@ -398,7 +365,8 @@ public final class ForkRun
                 {
                     sb.append(' ').append(slot.strategy.cliName()).append(String.format(" %.0f", slot.warm.lastMedian()));
                 }
-                diag.line("%s warm-up round %d:%s floor %.0f%s", orderLabel, all, sb, floorWarm.lastMedian(), allSteady ? " steady" : "");
+                diag.line("%s warm-up round %d:%s floor %.0f%s%s", orderLabel, all, sb, floorWarm.lastMedian(),
+                    jitQuiet ? "" : " jit", allSteady ? " steady" : "");
             }
             if (allSteady && minimumDone)
             {
@@ -409,30 +377,79 @@ public final class ForkRun
     }
 
     /**
-     * One interleaved pass of the default mode over the order's strategies and the floor loop: for i = 0 ..
-     * {@code forks - 1}, fork i of every strategy and floor pass i run back to back, in the order of row
-     * {@code (i + rotation) mod rows} of {@link #williams} (S strategies, then the floor at position S), so each
-     * strategy follows the floor and every other strategy equally often, and a drift of the machine, on a time scale of seconds, hits every strategy of the pass
-     * alike. {@code times[p][i]} gets the time of fork i of position p. Allocates nothing.
+     * The timed phase of the default mode: the rounds of all runs in the order of the {@link RunSchedule} (shuffled
+     * by default). Round k is fork i of run r = {@code rounds[k]} (its i-th round) of every strategy and floor pass i,
+     * back to back in the order of row {@code (i + r) mod rows} of {@link #williams} (S strategies, then the floor at
+     * position S), so each strategy follows the floor and every other strategy equally often within every run, and
+     * a drift of the machine hits every strategy of the round alike. {@code byRun[r][p][i]} gets the time of fork i
+     * of position p in run r. Every {@code iterations} rounds (a part, as many rounds as a run has) the parents are
+     * restored in full and the listener sees one {@link Listener#configStart} and one {@link Listener#runDone} per
+     * strategy. Allocates nothing per fork.
      *
      * <p>Preconditions: the default mode (not {@code --reuse-parent}): every fork restores its parent after the
-     * child's exit, so strategies sharing one machine each fork the same fresh parent; every parent was restored
-     * before the pass; {@code times} has S + 1 rows of at least {@code forks} entries.
+     * child's exit, so strategies sharing one machine each fork the same fresh parent; {@code byRun} has
+     * {@code runs x (S + 1) x iterations} entries.
+     */
+    private void timedRounds(final String orderLabel, final List<Slot> slots, final FloorLoop floor, final int order,
+        final long[][][] byRun)
+    {
+        final RunSchedule schedule = RunSchedule.current();
+        final int[] rounds = schedule.rounds(plan.runs(), plan.iterations());
+        final int[] next = new int[plan.runs()];
+        final int n = slots.size();
+        for (int k = 0; k < rounds.length; k++)
+        {
+            final int part = k / plan.iterations();
+            if (k % plan.iterations() == 0)
+            {
+                listener.configStart(orderLabel + " (" + n + " strategies and the floor, interleaved fork by fork"
+                    + (schedule == RunSchedule.SHUFFLED ? ", the runs' rounds shuffled) part " : ") run ") + (part + 1)
+                    + "/" + plan.runs(), part + 1);
+                restoreAll(slots);
+            }
+            final int r = rounds[k];
+            final int i = next[r]++;
+            row(slots, floor, order, williams[(i + r) % williams.length], i, i + 1, byRun[r]);
+            if ((k + 1) % plan.iterations() == 0)
+            {
+                for (final Slot slot : slots)
+                {
+                    listener.runDone(arch, order, slot.strategy, part + 1);
+                }
+            }
+        }
+    }
+
+    /**
+     * One interleaved pass of warm-up forks: for i = 0 .. {@code forks - 1}, fork i of every strategy and floor pass
+     * i back to back, in the order of row {@code (i + rotation) mod rows} of {@link #williams}, as in
+     * {@link #timedRounds}. {@code times[p][i]} gets the time of fork i of position p. Allocates nothing.
      *
-     * @param timed 1 for timed forks (the listener sees iteration i + 1), 0 for warm-up forks (iteration 0)
+     * <p>Preconditions: as {@link #timedRounds}; every parent was restored before the pass; {@code times} has S + 1
+     * rows of at least {@code forks} entries.
      */
     private void interleave(final List<Slot> slots, final FloorLoop floor, final int order, final int forks,
-        final int rotation, final int timed, final long[][] times)
+        final int rotation, final long[][] times)
     {
-        final int n = slots.size();
         for (int i = 0; i < forks; i++)
         {
-            final int[] row = williams[(i + rotation) % williams.length];
-            for (int k = 0; k <= n; k++)
-            {
-                final int which = row[k];
-                times[which][i] = which == n ? floorPass(floor, order) : forkOnce(slots.get(which), (i + 1) * timed);
-            }
+            row(slots, floor, order, williams[(i + rotation) % williams.length], i, 0, times);
+        }
+    }
+
+    /**
+     * One round: a fork of every strategy and a floor pass, in the order of {@code row} (strategy indices, the floor
+     * at S); {@code times[p][i]} gets position p's time.
+     *
+     * @param iteration the forks' 1-based iteration in their run, 0 for warm-up forks
+     */
+    private void row(final List<Slot> slots, final FloorLoop floor, final int order, final int[] row, final int i,
+        final int iteration, final long[][] times)
+    {
+        final int n = slots.size();
+        for (final int which : row)
+        {
+            times[which][i] = which == n ? floorPass(floor, order) : forkOnce(slots.get(which), iteration);
         }
     }
 
@@ -521,59 +538,6 @@ public final class ForkRun
     static Histogram newHistogram()
     {
         return new Histogram(1, 600_000_000_000L, 3);
-    }
-
-    /** Size of the parent of {@link #warmUpSmall}. */
-    static final long SMALL_PARENT_BYTES = 32L << 20;
-    /** Untimed forks per strategy of {@link #warmUpSmall}, at least. */
-    static final int SMALL_WARMUP_FORKS = 30;
-    /**
-     * Entries (PTEs, or PMDs for a PMD-mapped parent) the forks of {@link #warmUpSmall} copy per strategy, at least:
-     * twice C2's {@code Tier4BackEdgeThreshold} (40000), so that the per-entry loops are compiled by C2 before the
-     * real parent's warm-up, also for a PMD-mapped parent, whose 32 MiB fork copies 16 entries only.
-     */
-    static final long SMALL_WARMUP_ENTRIES = 80_000;
-
-    /** The forks of {@link #warmUpSmall} for folios of {@code order}: {@link #SMALL_WARMUP_ENTRIES}, at least 30. */
-    static int smallWarmupForks(final int order)
-    {
-        final long entrySize = FolioOrder.mapping(order) == io.forksim.mm.FolioMapping.PMD
-            ? ForkPlan.PAGE_SIZE << FolioOrder.order(order) : ForkPlan.PAGE_SIZE;
-        final long entries = SMALL_PARENT_BYTES / entrySize;
-        return (int)Math.max(SMALL_WARMUP_FORKS, (SMALL_WARMUP_ENTRIES + entries - 1) / entries);
-    }
-
-    /**
-     * JIT warm-up on a small parent before the full-size warm-up forks. The copy, zap and restore loops run once per
-     * PTE table, so forks of a 32 MiB parent (16 tables) make C2 compile them (standard compilations, not only
-     * on-stack replacement) in a fraction of a second, where a handful of 1 GiB forks would leave the first timed
-     * runs partly in C1 code; a PMD-mapped parent gets enough forks for {@link #SMALL_WARMUP_ENTRIES} PMD copies (with
-     * 30 forks, the first timed runs of a 1 GiB PMD-mapped parent ran code the JIT had not finished compiling). Same arch, order and strategies as the timed
-     * machine; nothing of it is measured or kept.
-     */
-    private void warmUpSmall(final int order, final List<Slot> slots)
-    {
-        if (plan.sizeBytes() <= SMALL_PARENT_BYTES || SMALL_PARENT_BYTES % (ForkPlan.PAGE_SIZE << FolioOrder.order(order)) != 0)
-        {
-            return;
-        }
-        final ForkPlan small = new ForkPlan(SMALL_PARENT_BYTES, plan.orders(), plan.archs(), plan.strategies(), 1, 1,
-            plan.ramBytes(), false, false, 0, plan.tlbiRange(), null);
-        try (OrderSetups setups = new OrderSetups(small, arch, order, "", text -> { }, source -> { }))
-        {
-            for (final Slot slot : slots)
-            {
-                final PopulatedParent s = setups.forStrategy(slot.strategy);
-                final int forks = smallWarmupForks(order);
-                for (int w = 0; w < forks; w++)
-                {
-                    final Mm child = Fork.fork(s.parent(), slot.strategy.strategy());
-                    child.exit();
-                    child.mmdrop();
-                    s.checkpoint().restore();
-                }
-            }
-        }
     }
 
     /**

@@ -33,14 +33,18 @@ public final class Report
                 ? "no warm-up forks" : "at least " + plan.warmup() + " untimed warm-up forks per strategy, then windows for at least "
                 + ForkRun.MIN_WARMUP_NANOS / 1_000_000 + " ms and until steady (the median of each strategy's last " + SteadyState.WINDOW + " forks within "
                 + Math.round(SteadyState.TOLERANCE * 100) + "% of the " + SteadyState.WINDOW + " before's or the two not"
-                + " significantly different by Mann-Whitney at " + Math.round(SteadyState.ALPHA * 100) + "%, at most "
+                + " significantly different by Mann-Whitney at " + Math.round(SteadyState.ALPHA * 100) + "%, in a round in"
+                + " which the JIT compiled nothing; at most "
                 + SteadyState.MAX_ROUNDS + " rounds after that)")
             + (plan.reuseParent()
                 ? ", then run r of every strategy and of the floor loop before run r+1, each a block of " + plan.iterations()
                     + " forks of one parent (--reuse-parent), the first block of run r rotating by r"
                 : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back:"
                     + " the strategies in the order of row i + r of a Williams design, then the floor loop, so each strategy"
-                    + " follows the floor and each other strategy equally often), run r before run r+1");
+                    + " follows the floor and each other strategy equally often), "
+                    + (RunSchedule.current() == RunSchedule.SHUFFLED
+                        ? "the rounds of all runs in a random order (each run mean samples the whole timed phase)"
+                        : "run r before run r+1"));
     }
 
     public static List<String> render(final ForkPlan plan, final MachineInfo host, final List<Result> results,

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * The fork harness's diagnostic trace, for finding where run-to-run noise comes from: with
  * {@code -Dforksim.diag=DIR} (e.g. through {@code FORKSIM_JAVA_OPTS}; worker JVMs inherit it) every JVM that runs
  * {@link ForkRun} appends lines to {@code DIR/diag-<pid>.txt}: the process's {@code AnonHugePages} after populating,
- * every warm-up window median and every run mean in the order it ran, each line after the JVM's uptime. Off by default; when off, {@link #line} is a
+ * every warm-up window median, every run mean in the order it ran and every timed fork's time, each line after the JVM's uptime. Off by default; when off, {@link #line} is a
  * no-op and nothing is formatted. Every call happens outside the timed section.
  */
 final class RunDiagnostics implements AutoCloseable
@@ -58,6 +58,24 @@ final class RunDiagnostics implements AutoCloseable
         if (out != null)
         {
             out.println(uptime() + String.format(format, args));
+        }
+    }
+
+    /**
+     * Appends every fork time of one run of one position ({@code t[0 .. count)}, in ns, in the order they ran) after
+     * {@code label} when the trace is on: the per-fork series behind a run mean, to tell slow forks from a shift of the
+     * whole run. Precondition: {@code count <= t.length}.
+     */
+    void forkTimes(final String label, final long[] t, final int count)
+    {
+        if (out != null)
+        {
+            final StringBuilder sb = new StringBuilder(uptime()).append(label).append(" forks");
+            for (int i = 0; i < count; i++)
+            {
+                sb.append(' ').append(t[i]);
+            }
+            out.println(sb);
         }
     }
 

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The order of the timed forks: in the default mode run r of every strategy and of the floor loop is interleaved
- * fork by fork ({@link WilliamsOrder}); with {@code --reuse-parent} run r is a block of forks per strategy, the first
+ * fork by fork ({@link WilliamsOrder}), the rounds of all runs in the {@link RunSchedule}'s order; with {@code --reuse-parent} run r is a block of forks per strategy, the first
  * block rotating with the run.
  */
 class InterleavedRunsTest
@@ -41,16 +41,28 @@ class InterleavedRunsTest
     }
 
     @Test
-    void theDefaultModeInterleavesEveryStrategyForkByForkAndNamesTheRunOnce()
+    void theDefaultModeInterleavesEveryStrategyForkByForkAndShufflesTheRunsRounds()
     {
         final Recorder rec = new Recorder();
         final ForkRun.Outcome o = ForkRun.run(plan(false), "arm64", rec);
 
         assertEquals(List.of(), o.problems(), "shared and own machines fork the same fresh parent every time");
-        // 4 strategies x 3 forks per run, 2 runs: fork i of all four before fork i + 1
-        assertEquals(List.of(1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), rec.iterations);
-        assertEquals(List.of("arm64 order-0 (4 strategies and the floor, interleaved fork by fork) run 1/2",
-            "arm64 order-0 (4 strategies and the floor, interleaved fork by fork) run 2/2"), rec.configs);
+        // 4 strategies, 3 forks per run, 2 runs: 6 rounds of one fork of every strategy (the same iteration of one
+        // run), in the order of RunSchedule.SHUFFLED
+        final int[] rounds = RunSchedule.SHUFFLED.rounds(2, 3);
+        final int[] next = new int[2];
+        final List<Integer> expected = new ArrayList<>();
+        for (final int r : rounds)
+        {
+            final int iteration = ++next[r];
+            for (int s = 0; s < 4; s++)
+            {
+                expected.add(iteration);
+            }
+        }
+        assertEquals(expected, rec.iterations);
+        assertEquals(List.of("arm64 order-0 (4 strategies and the floor, interleaved fork by fork, the runs' rounds shuffled) part 1/2",
+            "arm64 order-0 (4 strategies and the floor, interleaved fork by fork, the runs' rounds shuffled) part 2/2"), rec.configs);
         assertEquals(8, rec.runsDone);
         for (final RawResult r : o.results())
         {
