@@ -536,6 +536,20 @@ class Arm64ContpteTest
     }
 
     @Test
+    void theInlineFoldFilterAnswersOnlyForFoliosThatCannotSpanABlock()
+    {
+        memmap.prepFolio(0, 0, PageDescriptor.PG_ANON);
+        memmap.prepFolio(8, 3, PageDescriptor.PG_ANON);
+        memmap.prepFolio(16, 4, PageDescriptor.PG_ANON);
+
+        assertThat(Contpte.folioTooSmall(memmap, 0)).as("order 0").isTrue();
+        assertThat(Contpte.folioTooSmall(memmap, 15)).as("order 3, a tail page").isTrue();
+        assertThat(Contpte.folioTooSmall(memmap, 31)).as("order 4: the full check decides").isFalse();
+        assertThat(Contpte.folioTooSmall(memmap, 4096)).as("no struct page").isTrue();
+        assertThat(Contpte.folioTooSmall(null, 15)).as("no memmap: the full check throws").isFalse();
+    }
+
+    @Test
     void aBlockWhoseBitsDifferBeyondAfAndDirtyIsNotFoldedAndTheCheckStopsAtTheMismatch()
     {
         final Arm64 a = arch(true, false);
