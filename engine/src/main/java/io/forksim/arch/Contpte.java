@@ -55,6 +55,42 @@ final class Contpte
     }
 
     /**
+     * {@link #contpteTryFold} for a hot loop that runs the out-of-line part later ({@link #contpteTryFoldBlocks}): the
+     * same filter and {@link #folioTooSmall}, then, instead of calling {@link #__contpteTryFold}, the bit
+     * {@code 1 << (idx / 16)} of the block (0 when the check would stop before). Counts nothing, as the filter counts
+     * nothing. Precondition: {@code pte} is the value just stored at {@code idx}; the table has at most 512 entries.
+     */
+    static int contpteFoldPending(final Arm64 a, final int idx, final long pte)
+    {
+        if ((idx & CONT_MASK) != CONT_MASK)
+        {
+            return 0;
+        }
+        final long pfn = Arm64Pte.ptePfn(pte);
+        if ((pfn & CONT_MASK) == CONT_MASK
+            && (pte & (Arm64Pte.VALID | CONT | Arm64Pte.SPECIAL)) == Arm64Pte.VALID
+            && !folioTooSmall(a.memMap(), pfn))
+        {
+            return 1 << (idx >>> CONT_ORDER);
+        }
+        return 0;
+    }
+
+    /**
+     * {@link #__contpteTryFold} for the blocks {@link #contpteFoldPending} returned, lowest first, each on the entry at
+     * its block's last slot (read back: the value stored there). Counts what the checks count.
+     * Precondition: those entries are as stored when their bits were returned.
+     */
+    static void contpteTryFoldBlocks(final Arm64 a, final Events ev, final MemorySegment t, final long base, final int blocks)
+    {
+        for (int m = blocks; m != 0; m &= m - 1)
+        {
+            final int idx = (Integer.numberOfTrailingZeros(m) << CONT_ORDER) | CONT_MASK;
+            __contpteTryFold(a, ev, t, base, idx, Arch.loadRaw(t, base, idx));
+        }
+    }
+
+    /**
      * The first return of {@link #__contpteTryFold}, kept inline: page {@code pfn} has no struct page, or its folio has
      * fewer than {@code CONT_PTES} pages, so that folio cannot span a block ({@code folio_end < cont_end} or
      * {@code folio_start > cont_start}) and the fold check returns before it reads an entry. Counts nothing, as that
