@@ -252,12 +252,27 @@ public abstract sealed class Arch permits X86_64, Arm64
     /**
      * {@code set_ptes(nr = 1)} (= {@code set_pte_at}) for hot loops that count the entry's store and its
      * {@link #setPteProbeLoads} in locals (see the accounting contract): counts only what goes beyond them (arm64: an
-     * unfold, a fold). Generic: one store, nothing to count.
-     * Precondition: as {@link #setPtes} with nr = 1.
+     * unfold). The arch's fold check after the store, if it has one and the entry passes its inline filter, is left to
+     * the caller: the return value is the bit {@code 1 << (idx / 16)} of the entry's 16-entry block when
+     * {@link #foldDeferred} must run for it once the caller is done with the table, else 0. Generic: one store, nothing
+     * to count, 0 (a constant the loops fold away).
+     * Precondition: as {@link #setPtes} with nr = 1; the table has at most 512 entries (one bit per block).
      */
-    public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    public int setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
         storeRaw(t, base, idx, pte);
+        return 0;
+    }
+
+    /**
+     * The fold checks {@link #setPteNoAcct} left to its caller, for the blocks whose bits are set in {@code blocks}:
+     * each runs as it would have right after that block's last store, on the entry now at the block's last slot.
+     * Deferring it to the end of the table changes nothing: the check reads only its own block, which the loop does not
+     * write again, and its folio's size. Counts what the checks count. Generic: nothing to do.
+     * Precondition: every entry stored through {@link #setPteNoAcct} since is still as stored.
+     */
+    public void foldDeferred(final Events ev, final MemorySegment t, final long base, final int blocks)
+    {
     }
 
     /**

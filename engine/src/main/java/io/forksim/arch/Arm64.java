@@ -420,10 +420,10 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
 
     // ================================================================ nr == 1 paths (the per-PTE hot paths)
 
-    /** The nr == 1 branch of {@code set_ptes}. */
+    /** The nr == 1 branch of {@code set_ptes}: probe, unfold, store, fold check at once. */
     final void setPte(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
-        setPteNoAcct(ev, t, base, idx, pte);
+        Contpte.contpteTryFold(this, ev, t, base, idx, probeAndStore(ev, t, base, idx, pte));
         ev.pteLoad++;
         ev.pteStore++;
     }
@@ -437,10 +437,29 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
 
     /**
      * {@code set_ptes(nr = 1)}: probe (pteLoad 1, counted by the caller: {@link #setPteProbeLoads}), unfold a valid
-     * CONT block, store (the caller counts it), fold check.
+     * CONT block, store (the caller counts it), then {@code contpte_try_fold}'s inline filter; an entry that passes it
+     * with a folio of at least a block returns its block's bit, and {@link #foldDeferred} runs the rest of the check
+     * ({@link Contpte#contpteFoldPending}).
      */
     @Override
-    public void setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    public int setPteNoAcct(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
+    {
+        return Contpte.contpteFoldPending(this, idx, probeAndStore(ev, t, base, idx, pte));
+    }
+
+    /** {@code __contpte_try_fold} for each block of {@code blocks}, on the entry at its last slot. */
+    @Override
+    public void foldDeferred(final Events ev, final MemorySegment t, final long base, final int blocks)
+    {
+        Contpte.contpteTryFoldBlocks(this, ev, t, base, blocks);
+    }
+
+    /**
+     * The first half of {@code set_ptes(nr = 1)}: probe the old entry ({@code contpte_try_unfold}), unfold its block if
+     * it is valid+CONT, store {@code pte} without CONT ({@code __set_ptes}); returns the stored value. Counts only the
+     * unfold.
+     */
+    private long probeAndStore(final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
         final long old = loadRaw(t, base, idx);
         if ((old & VALID_CONT) == VALID_CONT)
@@ -449,7 +468,7 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
         }
         final long p = pte & ~CONT;
         storeRaw(t, base, idx, p);
-        Contpte.contpteTryFold(this, ev, t, base, idx, p);
+        return p;
     }
 
     /** The nr == 1 branch of {@code wrprotect_ptes} (= {@code ptep_set_wrprotect}). */

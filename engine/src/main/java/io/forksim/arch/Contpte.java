@@ -22,6 +22,8 @@ final class Contpte
     /** {@code CONT_PTES}: entries in one contpte block (4 KiB granule). */
     static final int CONT_PTES = Arm64Pte.CONT_PTES;
     private static final int CONT_MASK = CONT_PTES - 1;
+    /** The order of a folio of {@code CONT_PTES} pages: a smaller folio never spans a block. */
+    private static final int CONT_ORDER = Integer.numberOfTrailingZeros(CONT_PTES);
     private static final long VALID_CONT = Arm64Pte.VALID | Arm64Pte.CONT;
     private static final long CONT = Arm64Pte.CONT;
 
@@ -32,17 +34,79 @@ final class Contpte
     /**
      * {@code contpte_try_fold} (inline filter): only when {@code idx} is the last slot of its block, the PFN
      * is the last of an aligned 16-group, and {@code pte} is valid, not CONT and not special, call
-     * {@link #__contpteTryFold}. Reads nothing itself.
+     * {@link #__contpteTryFold}. Reads no entry itself; for a PTE that passes the filter it reads the page's memmap
+     * flags ({@link #folioTooSmall}).
      * Precondition: {@code pte} is the value just stored at {@code idx}.
      */
     static void contpteTryFold(final Arm64 a, final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
-        if ((idx & CONT_MASK) == CONT_MASK
-            && (Arm64Pte.ptePfn(pte) & CONT_MASK) == CONT_MASK
-            && (pte & (Arm64Pte.VALID | CONT | Arm64Pte.SPECIAL)) == Arm64Pte.VALID)
+        if ((idx & CONT_MASK) != CONT_MASK)
+        {
+            return;
+        }
+        // the PFN once, in a local: a second call on this rare path could be left out of line (a call in the loop)
+        final long pfn = Arm64Pte.ptePfn(pte);
+        if ((pfn & CONT_MASK) == CONT_MASK
+            && (pte & (Arm64Pte.VALID | CONT | Arm64Pte.SPECIAL)) == Arm64Pte.VALID
+            && !folioTooSmall(a.memMap(), pfn))
         {
             __contpteTryFold(a, ev, t, base, idx, pte);
         }
+    }
+
+    /**
+     * {@link #contpteTryFold} for a hot loop that runs the out-of-line part later ({@link #contpteTryFoldBlocks}): the
+     * same filter and {@link #folioTooSmall}, then, instead of calling {@link #__contpteTryFold}, the bit
+     * {@code 1 << (idx / 16)} of the block (0 when the check would stop before). Counts nothing, as the filter counts
+     * nothing. Precondition: {@code pte} is the value just stored at {@code idx}; the table has at most 512 entries.
+     */
+    static int contpteFoldPending(final Arm64 a, final int idx, final long pte)
+    {
+        if ((idx & CONT_MASK) != CONT_MASK)
+        {
+            return 0;
+        }
+        final long pfn = Arm64Pte.ptePfn(pte);
+        if ((pfn & CONT_MASK) == CONT_MASK
+            && (pte & (Arm64Pte.VALID | CONT | Arm64Pte.SPECIAL)) == Arm64Pte.VALID
+            && !folioTooSmall(a.memMap(), pfn))
+        {
+            return 1 << (idx >>> CONT_ORDER);
+        }
+        return 0;
+    }
+
+    /**
+     * {@link #__contpteTryFold} for the blocks {@link #contpteFoldPending} returned, lowest first, each on the entry at
+     * its block's last slot (read back: the value stored there). Counts what the checks count.
+     * Precondition: those entries are as stored when their bits were returned.
+     */
+    static void contpteTryFoldBlocks(final Arm64 a, final Events ev, final MemorySegment t, final long base, final int blocks)
+    {
+        for (int m = blocks; m != 0; m &= m - 1)
+        {
+            final int idx = (Integer.numberOfTrailingZeros(m) << CONT_ORDER) | CONT_MASK;
+            __contpteTryFold(a, ev, t, base, idx, Arch.loadRaw(t, base, idx));
+        }
+    }
+
+    /**
+     * The first return of {@link #__contpteTryFold}, kept inline: page {@code pfn} has no struct page, or its folio has
+     * fewer than {@code CONT_PTES} pages, so that folio cannot span a block ({@code folio_end < cont_end} or
+     * {@code folio_start > cont_start}) and the fold check returns before it reads an entry. Counts nothing, as that
+     * return counts nothing. Without a memmap it answers false, so that {@link #__contpteTryFold} throws as before.
+     *
+     * <p>Why inline. The kernel calls {@code __contpte_try_fold} out of line for the one PTE in 16 whose VA and PFN
+     * are both block-aligned-last (for order-0 folios populated in order, every 16th PTE); a native call costs a few
+     * cycles. In the JIT-compiled copy loops a call left in the loop body costs far more: every heap value the loop
+     * keeps (the context's flags, the memmap's and the tables' bases) must be reloaded after it, the loop counter
+     * lives on the stack and the loop is no longer counted, so no check is hoisted. Answering the order-0 case here
+     * keeps the call off that path; the work done (one flags load, one compare) is the kernel's
+     * {@code page_folio} + {@code folio_nr_pages}.
+     */
+    static boolean folioTooSmall(final MemMap mm, final long pfn)
+    {
+        return mm != null && (pfn >= mm.nrPages() || mm.order(pfn) < CONT_ORDER);
     }
 
     /**

@@ -49,6 +49,11 @@ final class CopyContext
     boolean dstVmWrite;
     /** Child RSS accumulated over the VMA ({@code add_mm_rss_vec} once per table in the kernel). */
     final long[] rss = new long[4];
+    /**
+     * The blocks of the current child table whose arm64 fold check {@link #copySinglePte} left for the end of the
+     * table ({@code Arch.setPteNoAcct}); {@link #foldDeferred} runs them. 0 on x86_64.
+     */
+    int foldBlocks;
     long batches;
     long refcountUpdates;
     long rmapUpdates;
@@ -75,6 +80,7 @@ final class CopyContext
         this.srcHasPinned = srcMm.hasPinned();
         this.dstPageProt = dstVma.pageProt();
         this.dstVmWrite = (dstVma.flags() & VmFlags.VM_WRITE) != 0;
+        this.foldBlocks = 0;
         return this;
     }
 
@@ -149,8 +155,9 @@ final class CopyContext
      * {@code __copy_present_ptes} of one entry as the hot loops count it (Linux 6.9+; 6.8's {@code copy_present_pte}
      * bits): write-protect the parent's entry ({@code wrprotect_ptes(nr = 1)}) if the mapping is COW and the entry
      * writable, then {@code set_ptes(nr = 1)} the child's. The caller counts the child's store and its
-     * {@code arch.setPteProbeLoads()}; returns the atomics to count (1 if the parent's entry was write-protected,
-     * else 0).
+     * {@code arch.setPteProbeLoads()}, and calls {@link #foldDeferred} when it is done with the table (the fold check
+     * of {@code set_ptes} runs there, out of the loop); returns the atomics to count (1 if the parent's entry was
+     * write-protected, else 0).
      * Precondition: {@code pte} is the present entry at {@code idx}; {@code arch}, {@code ev} and {@code isCow} are
      * {@code c}'s.
      */
@@ -165,8 +172,27 @@ final class CopyContext
             atomics = 1;
             child = arch.pteWrprotect(pte);
         }
-        arch.setPteNoAcct(ev, dt, db, idx, c.finishChildPte(child));
+        final int fold = arch.setPteNoAcct(ev, dt, db, idx, c.finishChildPte(child));
+        if (fold != 0)
+        {
+            c.foldBlocks |= fold;
+        }
         return atomics;
+    }
+
+    /**
+     * Runs the fold checks {@link #copySinglePte} left for the end of the child table {@code dt}/{@code db} (arm64's
+     * {@code contpte_try_fold} past its inline filter; see {@code Arch.foldDeferred}) and clears them. The copy loops
+     * call it once per table, after their loop: a call inside the loop body, even on a rare path, makes C2 reload
+     * every heap value the loop keeps and store the loop counter on the stack.
+     */
+    void foldDeferred(final MemorySegment dt, final long db)
+    {
+        if (foldBlocks != 0)
+        {
+            arch.foldDeferred(ev, dt, db, foldBlocks);
+            foldBlocks = 0;
+        }
     }
 
     /**

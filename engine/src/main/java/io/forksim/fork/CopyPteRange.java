@@ -115,6 +115,7 @@ final class CopyPteRange
                 break;
             }
         }
+        c.foldDeferred(dt, db);
         // every store of this loop went through set_ptes(nr = 1): its probe loads, one multiply per table
         ev.pteLoad += stores * arch.setPteProbeLoads();
         c.publish(reads, stores, atomics, anon, anon, anon, anon);
@@ -306,6 +307,7 @@ final class CopyPteRange
             }
             i += nr;
         }
+        c.foldDeferred(dt, db);
         // an order-0 anon PTE of the loop: one store, one batch, one refcount and one rmap update (copyPresentPtes
         // counts itself)
         ev.pteLoad += singles * arch.setPteProbeLoads();   // every single went through set_ptes(nr = 1): its probe loads

@@ -502,6 +502,35 @@ class Arm64ContpteTest
     }
 
     @Test
+    void theHotLoopsSetPteLeavesTheFoldOfAnEligibleBlockToFoldDeferredWithTheSameResultAndEvents()
+    {
+        final Arm64 a = arch(true, false);
+        memmap.prepFolio(32, 4, PageDescriptor.PG_ANON);
+        memmap.prepFolio(64, 0, PageDescriptor.PG_ANON);
+        final Events ev = new Events();
+        int blocks = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            blocks |= a.setPteNoAcct(ev, t, 0, 16 + i, pte(32 + i, i == 15 ? Arm64Pte.pteMkold(ANON_RW_DIRTY) : ANON_RW_DIRTY));
+        }
+        blocks |= a.setPteNoAcct(ev, t, 0, 47, pte(79, ANON_RW_DIRTY));   // an order-0 page at a last slot: no check
+
+        assertThat(blocks).as("only block 1 (slots 16..31) waits for its check").isEqualTo(1 << 1);
+        assertThat(contEntries()).isZero();
+        assertThat(ev).as("the probes and stores are the caller's to count").isEqualTo(new Events());
+
+        a.foldDeferred(ev, t, 0, blocks);
+
+        // what set_ptes(nr = 1) at slot 31 counts beyond its probe and store: 16 fold-check loads, then the convert
+        assertThat(ev).isEqualTo(events("pte_load", 16, "pte_store", 16, "fold", 1, "pte_atomic", 16, "tlbi_range", 1, "dsb", 2));
+        for (int i = 16; i < 32; i++)
+        {
+            assertThat(peek(i)).as("slot %d", i).isEqualTo(pte(16 + i, ANON_RW_DIRTY) | Arm64Pte.CONT);
+        }
+        assertThat(ContpteInvariants.check(t, 0, memmap)).isEmpty();
+    }
+
+    @Test
     void order0FoliosAreNeverFoldedAndCostOneMemmapLookupAtTheLastSlot()
     {
         final Arm64 a = arch(true, false);
@@ -533,6 +562,20 @@ class Arm64ContpteTest
 
         assertThat(contEntries()).isZero();
         assertThat(ev.fold).isZero();
+    }
+
+    @Test
+    void theInlineFoldFilterAnswersOnlyForFoliosThatCannotSpanABlock()
+    {
+        memmap.prepFolio(0, 0, PageDescriptor.PG_ANON);
+        memmap.prepFolio(8, 3, PageDescriptor.PG_ANON);
+        memmap.prepFolio(16, 4, PageDescriptor.PG_ANON);
+
+        assertThat(Contpte.folioTooSmall(memmap, 0)).as("order 0").isTrue();
+        assertThat(Contpte.folioTooSmall(memmap, 15)).as("order 3, a tail page").isTrue();
+        assertThat(Contpte.folioTooSmall(memmap, 31)).as("order 4: the full check decides").isFalse();
+        assertThat(Contpte.folioTooSmall(memmap, 4096)).as("no struct page").isTrue();
+        assertThat(Contpte.folioTooSmall(null, 15)).as("no memmap: the full check throws").isFalse();
     }
 
     @Test

@@ -44,7 +44,10 @@ class CompileCommandTargetsTest
     {
         assertThat(inlineTargets()).contains("io.forksim.arch.Arch::loadRaw", "io.forksim.arch.Arch::storeRaw",
             "io.forksim.mem.MemMap::refAdd", "io.forksim.fork.CopyContext::dupAnonPte0",
-            "io.forksim.fork.CopyContext::copySinglePte", "io.forksim.fork.CopyContext::copySinglePteFull");
+            "io.forksim.fork.CopyContext::copySinglePte", "io.forksim.fork.CopyContext::copySinglePteFull",
+            "io.forksim.arch.Contpte::contpteTryFold", "io.forksim.arch.Contpte::contpteFoldPending",
+            "io.forksim.arch.Contpte::folioTooSmall",
+            "io.forksim.pte.Arm64Pte::ptePfn");
     }
 
     @Test
