@@ -126,7 +126,8 @@ final class FusedPteBatch
             if (max >= Staging.STAGED_MIN_NR)
             {
                 // a long batch: per chunk of the staging array, one bulk load, the ramp compare, one bulk store to
-                // each table, then the chunk's PageAnonExclusive bytes
+                // each table, then the chunk's PageAnonExclusive bytes (copyRampChunk is inlined here by the
+                // parent POM's CompileCommand; C2 alone would leave it out of line)
                 while (k < max)
                 {
                     final int n = (int)Math.min(CHUNK - ((pfn + k) & (CHUNK - 1)),

@@ -50,6 +50,16 @@ class CompileCommandTargetsTest
             "io.forksim.pte.Arm64Pte::ptePfn");
     }
 
+    /**
+     * FusedPteBatch's chunk copy is compiled alone first (its own loop) and, left to C2, is then too big to inline
+     * into FusedPteBatch.copy: the flags inline it by name, so the long-batch path has one compiled shape.
+     */
+    @Test
+    void theFlagsForceInlineTheFusedBatchChunkCopy() throws IOException
+    {
+        assertThat(inlineTargets()).contains("io.forksim.arch.Staging::copyRampChunk");
+    }
+
     @Test
     void everyInlineTargetIsAnExistingMethod() throws IOException
     {
