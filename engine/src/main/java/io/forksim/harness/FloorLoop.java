@@ -1,11 +1,13 @@
 package io.forksim.harness;
 
+import io.forksim.mem.RawMemory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The FFM floor: the least a fork's PTE copy can cost in Java over FFM segments, timed in the same worker JVM and the
+ * The FFM floor: the least a fork's PTE copy can cost in Java over FFM memory, timed in the same worker JVM and the
  * same rounds as the strategies ({@link ForkRun}) and by the bench module's {@code LoopBaseline} (JMH): the minimal
  * C loop of a fork PTE copy written in Java over FFM segments, in one copy.
  *
@@ -26,6 +28,14 @@ import java.lang.foreign.ValueLayout;
  * </pre>
  * A pass is not its own inverse (it clears every parent W bit); {@link #restoreWritable} sets them again and is
  * not timed.
+ *
+ * <p>Access: the loops read and write through {@link RawMemory} at the segments' absolute addresses, the path the
+ * engine's copy loops use. Through the segments themselves, each access would inline the JDK's shared segment
+ * code ({@code checkAccess}, {@code checkEnclosingLayout}, the receiver-class check, the unaligned get/put), whose
+ * profiles the whole JVM writes: what the loop compiled to then depended on what the worker had run before C2
+ * compiled it, and differed between worker JVMs (timing.md, "The floor loop's compiled code"). The constant
+ * segment of {@link RawMemory} has no receiver profile and a constant bounds check, so the loop has one compiled
+ * shape. The segments' own checks move out of the loop: every public pass checks once that the arena is alive.
  */
 public final class FloorLoop implements AutoCloseable
 {
@@ -85,26 +95,38 @@ public final class FloorLoop implements AutoCloseable
     /** The loop a fork of order-{@code order} folios is compared with: per-PTE for order 0, batched otherwise. */
     public void pass(final int order)
     {
+        requireAlive();
         if (order == 0)
         {
-            perPte(par, chi, fo, pages, order);
+            perPte(par.address(), chi.address(), fo.address(), pages, order);
         }
         else
         {
-            batched(par, chi, fo, pages, order);
+            batched(par.address(), chi.address(), fo.address(), pages, order);
         }
     }
 
     /** One per-PTE pass (for JMH, which consumes the return value). */
     public long perPte(final int order)
     {
-        return perPte(par, chi, fo, pages, order);
+        requireAlive();
+        return perPte(par.address(), chi.address(), fo.address(), pages, order);
     }
 
     /** One batched pass. */
     public void batched(final int order)
     {
-        batched(par, chi, fo, pages, order);
+        requireAlive();
+        batched(par.address(), chi.address(), fo.address(), pages, order);
+    }
+
+    /** The raw-address loops would touch unmapped memory after {@link #close}: refuse a pass then. */
+    private void requireAlive()
+    {
+        if (!par.scope().isAlive())
+        {
+            throw new IllegalStateException("the floor loop's memory was freed (closed), no pass over it");
+        }
     }
 
     /** Sets every parent W bit again: the state before a pass. Not part of the floor. */
@@ -116,54 +138,59 @@ public final class FloorLoop implements AutoCloseable
         }
     }
 
-    static long perPte(final MemorySegment par, final MemorySegment chi, final MemorySegment fo, final long n, final int order)
+    /**
+     * One per-PTE pass over {@code n} PTEs at absolute addresses. Precondition: {@code par} and {@code chi} start
+     * {@code n} longs and {@code fo} {@code n} folio records of live native segments.
+     */
+    static long perPte(final long par, final long chi, final long fo, final long n, final int order)
     {
         final long fnm = ~((1L << order) - 1);
         final long s = 0;
         for (long i = 0; i < n; i++)
         {
-            long p = par.getAtIndex(L, i);
+            long p = RawMemory.getLong(par + i * 8);
             if ((p & 1) == 0)
             {
                 continue;
             }
             final long pfn = (p >>> SH) - 1000;
-            final long f = (pfn & fnm) * FOLIO;
-            fo.set(I, f + 4, fo.get(I, f + 4) + 1);
-            fo.set(I, f + 8, fo.get(I, f + 8) + 1);
+            final long f = fo + (pfn & fnm) * FOLIO;
+            RawMemory.setInt(f + 4, RawMemory.getInt(f + 4) + 1);
+            RawMemory.setInt(f + 8, RawMemory.getInt(f + 8) + 1);
             if ((p & W) != 0)
             {
                 p &= ~W;
-                par.setAtIndex(L, i, p);
+                RawMemory.setLong(par + i * 8, p);
             }
-            chi.setAtIndex(L, i, p & ~A);
+            RawMemory.setLong(chi + i * 8, p & ~A);
         }
         return s;
     }
 
-    static void batched(final MemorySegment par, final MemorySegment chi, final MemorySegment fo, final long n, final int order)
+    /** One batched pass; the precondition of {@link #perPte(long, long, long, long, int)}. */
+    static void batched(final long par, final long chi, final long fo, final long n, final int order)
     {
         final long fn = 1L << order;
         for (long i = 0; i < n; )
         {
-            final long p = par.getAtIndex(L, i);
+            final long p = RawMemory.getLong(par + i * 8);
             final long pfn = (p >>> SH) - 1000;
             final long head = pfn & ~(fn - 1);
             long nr = 1;
             long exp = p + (1L << SH);
-            while (i + nr < n && head + fn > pfn + nr && par.getAtIndex(L, i + nr) == exp)
+            while (i + nr < n && head + fn > pfn + nr && RawMemory.getLong(par + (i + nr) * 8) == exp)
             {
                 nr++;
                 exp += 1L << SH;
             }
-            final long f = head * FOLIO;
-            fo.set(I, f + 4, fo.get(I, f + 4) + (int)nr);
-            fo.set(I, f + 8, fo.get(I, f + 8) + (int)nr);
+            final long f = fo + head * FOLIO;
+            RawMemory.setInt(f + 4, RawMemory.getInt(f + 4) + (int)nr);
+            RawMemory.setInt(f + 8, RawMemory.getInt(f + 8) + (int)nr);
             for (long j = 0; j < nr; j++)
             {
                 final long q = (p + (j << SH)) & ~W;
-                par.setAtIndex(L, i + j, q);
-                chi.setAtIndex(L, i + j, q & ~A);
+                RawMemory.setLong(par + (i + j) * 8, q);
+                RawMemory.setLong(chi + (i + j) * 8, q & ~A);
             }
             i += nr;
         }

@@ -50,6 +50,17 @@ class FloorLoopTest
     }
 
     @Test
+    void aPassAfterCloseIsRefusedAndTouchesNoFreedMemory()
+    {
+        final FloorLoop f = FloorLoop.allocate(Arena.ofConfined(), 8, true);
+        f.close();
+        assertThatThrownBy(() -> f.pass(0)).isInstanceOf(IllegalStateException.class)
+            .hasMessage("the floor loop's memory was freed (closed), no pass over it");
+        assertThatThrownBy(() -> f.batched(9)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> f.perPte(0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void noPagesIsRefusedByValue()
     {
         assertThatThrownBy(() -> FloorLoop.allocate(Arena.global(), 0, false))
