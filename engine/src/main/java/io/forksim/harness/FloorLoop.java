@@ -1,5 +1,6 @@
 package io.forksim.harness;
 
+import io.forksim.mem.OffHeapArena;
 import io.forksim.mem.RawMemory;
 
 import java.lang.foreign.Arena;
@@ -48,15 +49,18 @@ public final class FloorLoop implements AutoCloseable
     static final long FOLIO = 24;
 
     private final Arena owned;
+    /** The mapping of {@link #allocateAsTheEngine}, closed by {@link #close}; null otherwise. */
+    private final OffHeapArena ownedMapping;
     private final MemorySegment par;
     private final MemorySegment chi;
     private final MemorySegment fo;
     private final long pages;
 
-    private FloorLoop(final Arena owned, final MemorySegment par, final MemorySegment chi, final MemorySegment fo,
-        final long pages)
+    private FloorLoop(final Arena owned, final OffHeapArena ownedMapping, final MemorySegment par,
+        final MemorySegment chi, final MemorySegment fo, final long pages)
     {
         this.owned = owned;
+        this.ownedMapping = ownedMapping;
         this.par = par;
         this.chi = chi;
         this.fo = fo;
@@ -71,20 +75,55 @@ public final class FloorLoop implements AutoCloseable
      */
     public static FloorLoop allocate(final Arena arena, final long pages, final boolean owns)
     {
+        requirePages(pages);
+        return fill(owns ? arena : null, null, arena.allocate(pages * 8, 4096), arena.allocate(pages * 8, 4096),
+            arena.allocate(pages * FOLIO, 4096), pages);
+    }
+
+    /**
+     * The floor's data for {@code pages} pages in the memory the engine keeps its page tables and memmap in: an
+     * {@link OffHeapArena}, with transparent huge pages when {@code hugePages} (as {@code Machine.Config.hugePages},
+     * which {@code ForkRun} takes from {@code -Dforksim.hugePages}, default true). A fork's loop walks memory that
+     * the TLB maps in 2 MiB pages; on 4 KiB pages the floor alone would take a TLB miss every 4 KiB of each of its
+     * three streams (timing.md, "The floor loop's memory"). Every byte touched; {@link #close} unmaps it.
+     *
+     * @param pages at least 1
+     */
+    public static FloorLoop allocateAsTheEngine(final long pages, final boolean hugePages)
+    {
+        requirePages(pages);
+        final OffHeapArena mapping = new OffHeapArena(hugePages);
+        try
+        {
+            return fill(null, mapping, mapping.allocateZeroed(pages * 8, "the floor loop's parent PTEs"),
+                mapping.allocateZeroed(pages * 8, "the floor loop's child PTEs"),
+                mapping.allocateZeroed(pages * FOLIO, "the floor loop's folio records"), pages);
+        }
+        catch (final RuntimeException | Error e)
+        {
+            mapping.close();
+            throw e;
+        }
+    }
+
+    private static void requirePages(final long pages)
+    {
         if (pages < 1)
         {
             throw new IllegalArgumentException("the floor loop needs at least one page, not " + pages);
         }
-        final MemorySegment par = arena.allocate(pages * 8, 4096);
-        final MemorySegment chi = arena.allocate(pages * 8, 4096);
-        final MemorySegment fo = arena.allocate(pages * FOLIO, 4096);
+    }
+
+    private static FloorLoop fill(final Arena owned, final OffHeapArena ownedMapping, final MemorySegment par,
+        final MemorySegment chi, final MemorySegment fo, final long pages)
+    {
         for (long i = 0; i < pages; i++)
         {
             par.setAtIndex(L, i, ((i + 1000) << SH) | 1 | W | A);
             chi.setAtIndex(L, i, 0);
             fo.set(I, i * FOLIO + 4, 1);
         }
-        return new FloorLoop(owns ? arena : null, par, chi, fo, pages);
+        return new FloorLoop(owned, ownedMapping, par, chi, fo, pages);
     }
 
     public long pages()
@@ -226,6 +265,10 @@ public final class FloorLoop implements AutoCloseable
         if (owned != null)
         {
             owned.close();
+        }
+        if (ownedMapping != null)
+        {
+            ownedMapping.close();
         }
     }
 }
