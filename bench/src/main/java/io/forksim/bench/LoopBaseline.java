@@ -43,11 +43,13 @@ public class LoopBaseline
     public String size;
 
     /**
-     * The arena the three segments come from: {@code confined} (the default), or {@code shared} as the engine's
-     * MemMap and TableStore use (a shared session's liveness check cannot be proven loop-invariant as easily),
-     * or {@code global}. Comparing them shows what the engine's arena choice costs on the same loop.
+     * Where the three segments come from: {@code engine} (the default), mapped as the engine's memmap and tables
+     * ({@link FloorLoop#allocateAsTheEngine}: transparent huge pages), as {@code forksim fork}'s workers time it; or a
+     * Java arena on 4 KiB pages, {@code confined}, {@code shared} or {@code global}. The loops read and write through
+     * absolute addresses, so the arena's kind no longer reaches them; comparing {@code engine} with {@code confined}
+     * shows what 4 KiB pages cost the floor.
      */
-    @Param({"confined"})
+    @Param({"engine"})
     public String arena;
 
     private FloorLoop loop;
@@ -56,12 +58,17 @@ public class LoopBaseline
     public void setUp()
     {
         final long n = BenchSupport.pages(BenchSupport.parseSize(size));
+        if (this.arena.equals("engine"))
+        {
+            loop = FloorLoop.allocateAsTheEngine(n, true);
+            return;
+        }
         final Arena a = switch (this.arena)
         {
             case "confined" -> Arena.ofConfined();
             case "shared" -> Arena.ofShared();
             case "global" -> Arena.global();
-            default -> throw new IllegalArgumentException("arena must be confined, shared or global, not " + this.arena);
+            default -> throw new IllegalArgumentException("arena must be engine, confined, shared or global, not " + this.arena);
         };
         loop = FloorLoop.allocate(a, n, !this.arena.equals("global"));
     }

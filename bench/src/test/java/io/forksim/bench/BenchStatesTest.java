@@ -232,13 +232,14 @@ class BenchStatesTest
         return b;
     }
 
-    @Test
-    void loopBaselineLoopsAgree()
+    @ParameterizedTest
+    @ValueSource(strings = {"engine", "confined"})
+    void loopBaselineLoopsAgree(final String arena)
     {
         final LoopBaseline l = new LoopBaseline();
         l.order = 9;
         l.size = "4M";
-        l.arena = "confined";
+        l.arena = arena;
         l.setUp();
         try
         {

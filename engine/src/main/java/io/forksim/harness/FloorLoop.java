@@ -1,11 +1,14 @@
 package io.forksim.harness;
 
+import io.forksim.mem.OffHeapArena;
+import io.forksim.mem.RawMemory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The FFM floor: the least a fork's PTE copy can cost in Java over FFM segments, timed in the same worker JVM and the
+ * The FFM floor: the least a fork's PTE copy can cost in Java over FFM memory, timed in the same worker JVM and the
  * same rounds as the strategies ({@link ForkRun}) and by the bench module's {@code LoopBaseline} (JMH): the minimal
  * C loop of a fork PTE copy written in Java over FFM segments, in one copy.
  *
@@ -26,6 +29,14 @@ import java.lang.foreign.ValueLayout;
  * </pre>
  * A pass is not its own inverse (it clears every parent W bit); {@link #restoreWritable} sets them again and is
  * not timed.
+ *
+ * <p>Access: the loops read and write through {@link RawMemory} at the segments' absolute addresses, the path the
+ * engine's copy loops use. Through the segments themselves, each access would inline the JDK's shared segment
+ * code ({@code checkAccess}, {@code checkEnclosingLayout}, the receiver-class check, the unaligned get/put), whose
+ * profiles the whole JVM writes: what the loop compiled to then depended on what the worker had run before C2
+ * compiled it, and differed between worker JVMs (timing.md, "The floor loop's compiled code"). The constant
+ * segment of {@link RawMemory} has no receiver profile and a constant bounds check, so the loop has one compiled
+ * shape. The segments' own checks move out of the loop: every public pass checks once that the arena is alive.
  */
 public final class FloorLoop implements AutoCloseable
 {
@@ -38,15 +49,18 @@ public final class FloorLoop implements AutoCloseable
     static final long FOLIO = 24;
 
     private final Arena owned;
+    /** The mapping of {@link #allocateAsTheEngine}, closed by {@link #close}; null otherwise. */
+    private final OffHeapArena ownedMapping;
     private final MemorySegment par;
     private final MemorySegment chi;
     private final MemorySegment fo;
     private final long pages;
 
-    private FloorLoop(final Arena owned, final MemorySegment par, final MemorySegment chi, final MemorySegment fo,
-        final long pages)
+    private FloorLoop(final Arena owned, final OffHeapArena ownedMapping, final MemorySegment par,
+        final MemorySegment chi, final MemorySegment fo, final long pages)
     {
         this.owned = owned;
+        this.ownedMapping = ownedMapping;
         this.par = par;
         this.chi = chi;
         this.fo = fo;
@@ -61,20 +75,55 @@ public final class FloorLoop implements AutoCloseable
      */
     public static FloorLoop allocate(final Arena arena, final long pages, final boolean owns)
     {
+        requirePages(pages);
+        return fill(owns ? arena : null, null, arena.allocate(pages * 8, 4096), arena.allocate(pages * 8, 4096),
+            arena.allocate(pages * FOLIO, 4096), pages);
+    }
+
+    /**
+     * The floor's data for {@code pages} pages in the memory the engine keeps its page tables and memmap in: an
+     * {@link OffHeapArena}, with transparent huge pages when {@code hugePages} (as {@code Machine.Config.hugePages},
+     * which {@code ForkRun} takes from {@code -Dforksim.hugePages}, default true). A fork's loop walks memory that
+     * the TLB maps in 2 MiB pages; on 4 KiB pages the floor alone would take a TLB miss every 4 KiB of each of its
+     * three streams (timing.md, "The floor loop's memory"). Every byte touched; {@link #close} unmaps it.
+     *
+     * @param pages at least 1
+     */
+    public static FloorLoop allocateAsTheEngine(final long pages, final boolean hugePages)
+    {
+        requirePages(pages);
+        final OffHeapArena mapping = new OffHeapArena(hugePages);
+        try
+        {
+            return fill(null, mapping, mapping.allocateZeroed(pages * 8, "the floor loop's parent PTEs"),
+                mapping.allocateZeroed(pages * 8, "the floor loop's child PTEs"),
+                mapping.allocateZeroed(pages * FOLIO, "the floor loop's folio records"), pages);
+        }
+        catch (final RuntimeException | Error e)
+        {
+            mapping.close();
+            throw e;
+        }
+    }
+
+    private static void requirePages(final long pages)
+    {
         if (pages < 1)
         {
             throw new IllegalArgumentException("the floor loop needs at least one page, not " + pages);
         }
-        final MemorySegment par = arena.allocate(pages * 8, 4096);
-        final MemorySegment chi = arena.allocate(pages * 8, 4096);
-        final MemorySegment fo = arena.allocate(pages * FOLIO, 4096);
+    }
+
+    private static FloorLoop fill(final Arena owned, final OffHeapArena ownedMapping, final MemorySegment par,
+        final MemorySegment chi, final MemorySegment fo, final long pages)
+    {
         for (long i = 0; i < pages; i++)
         {
             par.setAtIndex(L, i, ((i + 1000) << SH) | 1 | W | A);
             chi.setAtIndex(L, i, 0);
             fo.set(I, i * FOLIO + 4, 1);
         }
-        return new FloorLoop(owns ? arena : null, par, chi, fo, pages);
+        return new FloorLoop(owned, ownedMapping, par, chi, fo, pages);
     }
 
     public long pages()
@@ -85,26 +134,38 @@ public final class FloorLoop implements AutoCloseable
     /** The loop a fork of order-{@code order} folios is compared with: per-PTE for order 0, batched otherwise. */
     public void pass(final int order)
     {
+        requireAlive();
         if (order == 0)
         {
-            perPte(par, chi, fo, pages, order);
+            perPte(par.address(), chi.address(), fo.address(), pages, order);
         }
         else
         {
-            batched(par, chi, fo, pages, order);
+            batched(par.address(), chi.address(), fo.address(), pages, order);
         }
     }
 
     /** One per-PTE pass (for JMH, which consumes the return value). */
     public long perPte(final int order)
     {
-        return perPte(par, chi, fo, pages, order);
+        requireAlive();
+        return perPte(par.address(), chi.address(), fo.address(), pages, order);
     }
 
     /** One batched pass. */
     public void batched(final int order)
     {
-        batched(par, chi, fo, pages, order);
+        requireAlive();
+        batched(par.address(), chi.address(), fo.address(), pages, order);
+    }
+
+    /** The raw-address loops would touch unmapped memory after {@link #close}: refuse a pass then. */
+    private void requireAlive()
+    {
+        if (!par.scope().isAlive())
+        {
+            throw new IllegalStateException("the floor loop's memory was freed (closed), no pass over it");
+        }
     }
 
     /** Sets every parent W bit again: the state before a pass. Not part of the floor. */
@@ -116,54 +177,59 @@ public final class FloorLoop implements AutoCloseable
         }
     }
 
-    static long perPte(final MemorySegment par, final MemorySegment chi, final MemorySegment fo, final long n, final int order)
+    /**
+     * One per-PTE pass over {@code n} PTEs at absolute addresses. Precondition: {@code par} and {@code chi} start
+     * {@code n} longs and {@code fo} {@code n} folio records of live native segments.
+     */
+    static long perPte(final long par, final long chi, final long fo, final long n, final int order)
     {
         final long fnm = ~((1L << order) - 1);
         final long s = 0;
         for (long i = 0; i < n; i++)
         {
-            long p = par.getAtIndex(L, i);
+            long p = RawMemory.getLong(par + i * 8);
             if ((p & 1) == 0)
             {
                 continue;
             }
             final long pfn = (p >>> SH) - 1000;
-            final long f = (pfn & fnm) * FOLIO;
-            fo.set(I, f + 4, fo.get(I, f + 4) + 1);
-            fo.set(I, f + 8, fo.get(I, f + 8) + 1);
+            final long f = fo + (pfn & fnm) * FOLIO;
+            RawMemory.setInt(f + 4, RawMemory.getInt(f + 4) + 1);
+            RawMemory.setInt(f + 8, RawMemory.getInt(f + 8) + 1);
             if ((p & W) != 0)
             {
                 p &= ~W;
-                par.setAtIndex(L, i, p);
+                RawMemory.setLong(par + i * 8, p);
             }
-            chi.setAtIndex(L, i, p & ~A);
+            RawMemory.setLong(chi + i * 8, p & ~A);
         }
         return s;
     }
 
-    static void batched(final MemorySegment par, final MemorySegment chi, final MemorySegment fo, final long n, final int order)
+    /** One batched pass; the precondition of {@link #perPte(long, long, long, long, int)}. */
+    static void batched(final long par, final long chi, final long fo, final long n, final int order)
     {
         final long fn = 1L << order;
         for (long i = 0; i < n; )
         {
-            final long p = par.getAtIndex(L, i);
+            final long p = RawMemory.getLong(par + i * 8);
             final long pfn = (p >>> SH) - 1000;
             final long head = pfn & ~(fn - 1);
             long nr = 1;
             long exp = p + (1L << SH);
-            while (i + nr < n && head + fn > pfn + nr && par.getAtIndex(L, i + nr) == exp)
+            while (i + nr < n && head + fn > pfn + nr && RawMemory.getLong(par + (i + nr) * 8) == exp)
             {
                 nr++;
                 exp += 1L << SH;
             }
-            final long f = head * FOLIO;
-            fo.set(I, f + 4, fo.get(I, f + 4) + (int)nr);
-            fo.set(I, f + 8, fo.get(I, f + 8) + (int)nr);
+            final long f = fo + head * FOLIO;
+            RawMemory.setInt(f + 4, RawMemory.getInt(f + 4) + (int)nr);
+            RawMemory.setInt(f + 8, RawMemory.getInt(f + 8) + (int)nr);
             for (long j = 0; j < nr; j++)
             {
                 final long q = (p + (j << SH)) & ~W;
-                par.setAtIndex(L, i + j, q);
-                chi.setAtIndex(L, i + j, q & ~A);
+                RawMemory.setLong(par + (i + j) * 8, q);
+                RawMemory.setLong(chi + (i + j) * 8, q & ~A);
             }
             i += nr;
         }
@@ -199,6 +265,10 @@ public final class FloorLoop implements AutoCloseable
         if (owned != null)
         {
             owned.close();
+        }
+        if (ownedMapping != null)
+        {
+            ownedMapping.close();
         }
     }
 }

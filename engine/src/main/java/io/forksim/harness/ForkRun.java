@@ -9,7 +9,6 @@ import io.forksim.mm.Mm;
 import io.forksim.stats.Events;
 import org.HdrHistogram.Histogram;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -129,8 +128,8 @@ public final class ForkRun
     public static final String ISOLATE_PROPERTY = "forksim.isolate";
 
     /**
-     * The JVM system property that maps the machines' memmap and table arenas without transparent huge pages
-     * ({@code -Dforksim.hugePages=false}; default true), for comparing the two placements.
+     * The JVM system property that maps the machines' memmap and table arenas (and the floor loop's data) without
+     * transparent huge pages ({@code -Dforksim.hugePages=false}; default true), for comparing the two placements.
      */
     public static final String HUGE_PAGES_PROPERTY = "forksim.hugePages";
 
@@ -219,7 +218,8 @@ public final class ForkRun
     {
         final String orderLabel = arch + " " + FolioOrder.name(order);
         try (OrderSetups setups = new OrderSetups(plan, arch, order, orderLabel + ": ", listener::status, parents::add);
-             FloorLoop floor = FloorLoop.allocate(Arena.ofConfined(), plan.pages(), true))
+             FloorLoop floor = FloorLoop.allocateAsTheEngine(plan.pages(),
+                 Boolean.parseBoolean(System.getProperty(HUGE_PAGES_PROPERTY, "true"))))
         {
             final List<Slot> slots = new ArrayList<>();
             for (final StrategyChoice s : plan.strategies())

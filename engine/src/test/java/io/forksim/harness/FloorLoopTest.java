@@ -50,6 +50,46 @@ class FloorLoopTest
     }
 
     @Test
+    void theFloorInTheEnginesMemoryStartsFromTheSameStateAndPassesAlike()
+    {
+        for (final boolean huge : new boolean[] {true, false})
+        {
+            try (FloorLoop f = FloorLoop.allocateAsTheEngine(1024, huge))
+            {
+                assertThat(f.pages()).isEqualTo(1024);
+                assertThat(f.parentPte(700)).isEqualTo(writable(700));
+                assertThat(f.childPte(700)).isZero();
+                assertThat(f.refcount(700)).isEqualTo(1);
+                f.pass(0);
+                assertThat(f.parentPte(700)).isEqualTo(writable(700) & ~0x2L);
+                assertThat(f.childPte(700)).isEqualTo(writable(700) & ~0x22L);
+                assertThat(f.mapcount(700)).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void theFloorInTheEnginesMemoryIsUnmappedByCloseAndRefusesPassesAfterwards()
+    {
+        final FloorLoop f = FloorLoop.allocateAsTheEngine(1024, true);
+        f.close();
+        assertThatThrownBy(() -> f.pass(9)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> FloorLoop.allocateAsTheEngine(0, true))
+            .isInstanceOf(IllegalArgumentException.class).hasMessage("the floor loop needs at least one page, not 0");
+    }
+
+    @Test
+    void aPassAfterCloseIsRefusedAndTouchesNoFreedMemory()
+    {
+        final FloorLoop f = FloorLoop.allocate(Arena.ofConfined(), 8, true);
+        f.close();
+        assertThatThrownBy(() -> f.pass(0)).isInstanceOf(IllegalStateException.class)
+            .hasMessage("the floor loop's memory was freed (closed), no pass over it");
+        assertThatThrownBy(() -> f.batched(9)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> f.perPte(0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void noPagesIsRefusedByValue()
     {
         assertThatThrownBy(() -> FloorLoop.allocate(Arena.global(), 0, false))

@@ -38,19 +38,32 @@ public final class FloorRatios
     {
     }
 
-    /** The floor result for {@code order} in {@code g}'s JMH mode and size (confined arena), or null. */
+    /**
+     * The floor result for {@code order} in {@code g}'s JMH mode and size, or null: the one of LoopBaseline's default
+     * arena ({@code engine}, or no arena parameter), else a {@code confined} one (results recorded before
+     * {@code engine} was the default).
+     */
     public static JmhResult floor(final List<JmhResult> results, final ForkResults.Group g, final int order)
     {
         final String method = order == 0 ? "LoopBaseline.perPte" : "LoopBaseline.batched";
+        JmhResult confined = null;
         for (final JmhResult r : results)
         {
             if (r.simpleName().equals(method) && r.mode().equals(g.jmhMode()) && String.valueOf(order).equals(r.param("order"))
-                && g.size().equals(r.param("size")) && "confined".equals(r.param("arena") == null ? "confined" : r.param("arena")))
+                && g.size().equals(r.param("size")))
             {
-                return r;
+                final String arena = r.param("arena");
+                if (arena == null || arena.equals("engine"))
+                {
+                    return r;
+                }
+                if (arena.equals("confined") && confined == null)
+                {
+                    confined = r;
+                }
             }
         }
-        return null;
+        return confined;
     }
 
     /** The table "x floor" per arch, strategy and order; empty when no floor ran. */

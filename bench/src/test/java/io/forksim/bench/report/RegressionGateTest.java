@@ -2,7 +2,11 @@ package io.forksim.bench.report;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,6 +91,25 @@ class RegressionGateTest
     {
         final RegressionGate.Verdict v = RegressionGate.compareWithBaseline(Fixtures.load("fork-noisy.json").subList(1, 2), Fixtures.load("baseline.json"), 0.05);
         assertThat(v.checks()).singleElement().extracting(RegressionGate.Check::status).isEqualTo(RegressionGate.Status.SKIP);
+    }
+
+    @Test
+    void theFloorOfTheEngineArenaIsPreferredToAConfinedOneOfTheSameRun()
+    {
+        // the per-PTE floor (0.70 ms, confined) again as arena=engine at 0.80 ms: x86_64 order-0 legacy 1.0 / 0.8
+        final List<JmhResult> results = new ArrayList<>(Fixtures.load("fork-floor.json"));
+        final JmhResult confined = results.stream()
+            .filter(r -> r.simpleName().equals("LoopBaseline.perPte")).findFirst().orElseThrow();
+        final Map<String, String> params = new TreeMap<>(confined.params());
+        params.put("arena", "engine");
+        final JmhResult.Metric m = confined.primary();
+        final double k = 0.8 / m.score();
+        final List<double[]> raw = m.rawData().stream().map(f -> Arrays.stream(f).map(x -> x * k).toArray()).toList();
+        results.add(new JmhResult(confined.benchmark(), confined.mode(), params,
+            new JmhResult.Metric(0.8, m.error() * k, m.low() * k, m.high() * k, m.unit(), raw),
+            confined.secondary(), confined.rounds()));
+        final RegressionGate.Check x0 = find(RegressionGate.checkRatios(results), "x86_64 order-0 legacy/floor <= 1.5");
+        assertThat(x0.detail()).startsWith("ratio 1.25");
     }
 
     @Test
