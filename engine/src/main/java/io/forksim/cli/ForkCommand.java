@@ -99,9 +99,10 @@ public final class ForkCommand implements Callable<Integer>
         description = "Runs per configuration (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--iterations", paramLabel = "N", defaultValue = "100",
-        description = "Timed forks per run (default: ${DEFAULT-VALUE}).")
-    int iterations;
+    @Option(names = "--iterations", paramLabel = "N",
+        description = "Timed forks per run of every order (default: " + ForkPlan.DEFAULT_ITERATIONS + ", and "
+            + ForkPlan.DEFAULT_PMD_ITERATIONS + " for 9pmd, whose forks are the shortest).")
+    Integer iterations;
 
     @Option(names = "--ram", paramLabel = "SIZE", converter = SizeConverter.class,
         description = "Simulated RAM per machine (default: max(4G, 2.5 x SIZE rounded up to 1G)).")
@@ -213,14 +214,19 @@ public final class ForkCommand implements Callable<Integer>
         {
             throw bad("Invalid value for option '--runs': " + runs + " (must be at least 1)");
         }
-        if (iterations < 1)
+        if (iterations != null && iterations < 1)
         {
             throw bad("Invalid value for option '--iterations': " + iterations + " (must be at least 1)");
         }
-        if ((long)runs * iterations > MAX_TIMED_ROUNDS)
+        for (final int o : os)
         {
-            throw bad("Invalid values for options '--runs' and '--iterations': " + runs + " x " + iterations
-                + " timed forks per configuration (at most " + MAX_TIMED_ROUNDS + ")");
+            final int n = iterations != null ? iterations : ForkPlan.defaultIterations(o);
+            if ((long)runs * n > MAX_TIMED_ROUNDS)
+            {
+                throw bad("Invalid values for options '--runs' and '--iterations': " + runs + " x " + n
+                    + (iterations != null ? "" : " (the default for " + FolioOrder.label(o) + ")")
+                    + " timed forks per configuration (at most " + MAX_TIMED_ROUNDS + ")");
+            }
         }
         if (warmup != null && warmup < 0)
         {
@@ -326,7 +332,9 @@ public final class ForkCommand implements Callable<Integer>
                 }
             }
         }
-        return new ForkPlan(size, os, as, ss, runs, iterations, r, reuseParent, verify,
+        final int pteIterations = iterations != null ? iterations : ForkPlan.DEFAULT_ITERATIONS;
+        final int pmdIterations = iterations != null ? iterations : ForkPlan.DEFAULT_PMD_ITERATIONS;
+        return new ForkPlan(size, os, as, ss, runs, pteIterations, pmdIterations, r, reuseParent, verify,
             warmup != null ? warmup : ForkPlan.defaultWarmup(pages), tlbiRange.tlbiRange(), snap);
     }
 
@@ -403,20 +411,13 @@ public final class ForkCommand implements Callable<Integer>
             int offset = 0;
             for (final String arch : plan.archs())
             {
-                if (inProcess)
-                {
-                    final ForkRun.Outcome o = ForkRun.run(plan.forArch(arch), arch, listener(progress, live, offset));
-                    raws.addAll(o.results());
-                    problems.addAll(o.problems());
-                    parents.addAll(o.parents());
-                    offset += plan.stepsPerArch();
-                    continue;
-                }
                 for (final int order : plan.orders())
                 {
+                    // one plan per order, as a worker gets it: ForkRun times each order with its plan's iterations()
                     final ForkPlan one = plan.forArchAndOrder(arch, order);
-                    final ForkRun.Outcome o = Workers.run(workerArgs(one, arch, countersFile, debug.enabled()), arch,
-                        progress, offset);
+                    final ForkRun.Outcome o = inProcess
+                        ? ForkRun.run(one, arch, listener(progress, live, offset))
+                        : Workers.run(workerArgs(one, arch, countersFile, debug.enabled()), arch, progress, offset);
                     raws.addAll(o.results());
                     problems.addAll(o.problems());
                     parents.addAll(o.parents());

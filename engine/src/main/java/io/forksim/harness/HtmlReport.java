@@ -43,7 +43,7 @@ public final class HtmlReport
         final StringBuilder b = new StringBuilder(32 * 1024);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>forksim fork: ")
             .append(Units.formatSize(plan.sizeBytes())).append(", ").append(plan.runs()).append(" runs x ")
-            .append(plan.iterations()).append(" forks</title>\n<style>\n")
+            .append(plan.iterationsText("forks")).append("</title>\n<style>\n")
             .append("body { font-family: sans-serif; color: #222222; background: #ffffff; margin: 24px; max-width: 1100px; }\n")
             .append("h1 { font-size: 20px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }\n")
             .append("table { border-collapse: collapse; margin: 8px 0 16px 0; font-size: 13px; }\n")
@@ -55,7 +55,7 @@ public final class HtmlReport
             .append(", on simulated page tables</h1>\n<dl>\n");
         dd(b, "parent", Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
             + " of anon private memory, populated with folios of each order, PTE-mapped or PMD-mapped as each column says");
-        dd(b, "method", plan.runs() + " runs x " + plan.iterations() + " iterations per configuration; only fork() is timed;"
+        dd(b, "method", plan.runs() + " runs x " + plan.iterationsText("iterations per configuration") + "; only fork() is timed;"
             + " mean = mean of the run means, stdev = stdev of the run means / mean");
         dd(b, "mode", plan.modeName());
         dd(b, "host", host.cpu() + ", " + host.cores() + " cores, JDK " + host.jdk() + "; simulated RAM "

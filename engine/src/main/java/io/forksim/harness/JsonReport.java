@@ -14,9 +14,10 @@ import java.util.List;
  * The JSON report of {@code forksim fork} (schema version 1, documented in the README), and the JSON lines worker
  * JVMs print for their parent. Written with Jackson; fields appear in this order:
  * <pre>
- * {"size_bytes": 1073741824, "pages": 262144, "runs": 8, "iterations": 100, "mode": "fresh-parent",
+ * {"size_bytes": 1073741824, "pages": 262144, "runs": 8, "iterations": 100, "pmd_iterations": 600, "mode": "fresh-parent",
  *  "machine": {"cpu": "...", "cores": 2, "jdk": "...", "ram_bytes": 4294967296, "tlbi_range": true},
- *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mapping": "pte", "mean_ns": 1234567.8, "stdev_pct": 0.8,
+ *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mapping": "pte", "iterations": 100,
+ *               "mean_ns": 1234567.8, "stdev_pct": 0.8,
  *               "ns_per_page": 4.71, "vs_legacy_pct": -12.3, "vs_legacy_ci95": [-13.1, -11.4], "verdict": "faster",
  *               "floor_ns_per_page": 2.05, "vs_floor": 2.3, "teardown_ns": 2345678.9,
  *               "fork_ns": {"count": 800, "min": 1200000, "p50": 1230000, "p90": 1250000, "p99": 1300000, "max": 1900000,
@@ -24,6 +25,8 @@ import java.util.List;
  *               "warmup_forks": 23,
  *               "events_per_fork": {"ptep_get": 8192, ...every name of Events.NAMES...}}, ...]}
  * </pre>
+ * {@code iterations} and {@code pmd_iterations} are the timed forks per run of the PTE-mapped orders and of the
+ * PMD-mapped one ({@link ForkPlan#iterationsFor}); each result's {@code iterations} is its own configuration's.
  * {@code vs_legacy_pct}, {@code vs_legacy_ci95} and {@code verdict} are null when legacy was not measured
  * ({@code vs_legacy_ci95} also with one run); {@code floor_ns_per_page} and {@code vs_floor} null when the floor was
  * not measured; {@code fork_ns.page_faults} = page faults of the measuring
@@ -46,6 +49,7 @@ public final class JsonReport
         root.put("pages", plan.pages());
         root.put("runs", plan.runs());
         root.put("iterations", plan.iterations());
+        root.put("pmd_iterations", plan.pmdIterations());
         root.put("mode", plan.modeName());
         final ObjectNode m = root.putObject("machine");
         m.put("cpu", host.cpu());
@@ -61,6 +65,7 @@ public final class JsonReport
             o.put("strategy", r.strategy());
             o.put("order", FolioOrder.order(r.order()));
             o.put("mapping", FolioOrder.mapping(r.order()).jsonName());
+            o.put("iterations", plan.iterationsFor(r.order()));
             o.put("mean_ns", round(r.meanNs(), 1));
             o.put("stdev_pct", round(r.stdevPct(), 3));
             o.put("ns_per_page", round(r.nsPerPage(), 3));

@@ -37,8 +37,8 @@ public final class Report
                 + " which the JIT compiled nothing; at most "
                 + SteadyState.MAX_ROUNDS + " rounds after that)")
             + (plan.reuseParent()
-                ? ", then run r of every strategy and of the floor loop before run r+1, each a block of " + plan.iterations()
-                    + " forks of one parent (--reuse-parent), the first block of run r rotating by r"
+                ? ", then run r of every strategy and of the floor loop before run r+1, each a block of "
+                    + plan.iterationsText("forks of one parent") + " (--reuse-parent), the first block of run r rotating by r"
                 : ", then run r of every strategy and of the floor loop interleaved fork by fork (fork i of each back to back:"
                     + " the strategies in the order of row i + r of a Williams design, then the floor loop, so each strategy"
                     + " follows the floor and each other strategy equally often), "
@@ -61,10 +61,10 @@ public final class Report
         out.add("forksim fork: the fork() microbenchmark of the linux-mm thread \"mm: Batch-copy PTE ranges during fork()\" (December 2023), on simulated page tables");
         out.add("  parent:    " + Units.formatSize(plan.sizeBytes()) + String.format(Locale.ROOT, " (%,d pages)", plan.pages())
             + " of anon private memory, populated with folios of order " + joinOrders(plan));
-        out.add("  method:    " + plan.runs() + " runs x " + plan.iterations() + " iterations per configuration; only fork() is"
+        out.add("  method:    " + plan.runs() + " runs x " + plan.iterationsText("iterations per configuration") + "; only fork() is"
             + " timed; mean = mean of the run means, stdev = stdev of the run means / mean");
         out.add("  mode:      " + (plan.reuseParent()
-            ? "reuse-parent: each run forks the same parent " + plan.iterations() + " times in a tight loop (after the first"
+            ? "reuse-parent: each run forks the same parent " + plan.iterationsText("times") + " in a tight loop (after the first"
                 + " fork it is write-protected, on arm64 legacy unfolded); children exit between forks, untimed"
             : "fresh parent per fork: after each fork the child exits (timed separately: teardown) and the parent is restored"
                 + " to its freshly populated state (untimed), so every fork does the same work"));
@@ -324,9 +324,10 @@ public final class Report
         double restore = 0;
         for (final Result r : results)
         {
-            forks += r.meanNs() * plan.runs() * plan.iterations();
-            teardown += r.teardownNs() * plan.runs() * plan.iterations();
-            restore += r.restoreNs() * plan.runs() * plan.iterations();
+            final long timed = (long)plan.runs() * plan.iterationsFor(r.order());
+            forks += r.meanNs() * timed;
+            teardown += r.teardownNs() * timed;
+            restore += r.restoreNs() * timed;
         }
         final double rest = Math.max(0, wallNs - forks - teardown - restore);
         return String.format(Locale.ROOT, "wall time %s: timed forks %s, child teardown %s, parent restore %s, the rest %s"

@@ -37,11 +37,13 @@ class JsonReportTest
         assertThat(r.out()).contains("| x86_64 vs legacy").contains("paired by run").contains("95% CI")
             .contains("| floor loop").contains("x floor").contains("| x86_64 fork µs").contains("no outliers removed");
         final JsonNode root = JSON.readTree(file.toFile());
-        assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "mode", "machine", "results");
+        assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "pmd_iterations", "mode",
+            "machine", "results");
         assertThat(root.get("size_bytes").asLong()).isEqualTo(4L << 20);
         assertThat(root.get("pages").asLong()).isEqualTo(1024);
         assertThat(root.get("runs").asInt()).isEqualTo(2);
         assertThat(root.get("iterations").asInt()).isEqualTo(2);
+        assertThat(root.get("pmd_iterations").asInt()).isEqualTo(2);
         assertThat(root.get("mode").asText()).isEqualTo("fresh-parent");
         final JsonNode m = root.get("machine");
         assertThat(names(m)).containsExactly("cpu", "cores", "jdk", "ram_bytes", "tlbi_range");
@@ -55,7 +57,7 @@ class JsonReportTest
         assertThat(results).hasSize(2 * 3 * 3);
         for (final JsonNode res : results)
         {
-            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mapping", "mean_ns", "stdev_pct", "ns_per_page",
+            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mapping", "iterations", "mean_ns", "stdev_pct", "ns_per_page",
                 "vs_legacy_pct", "vs_legacy_ci95", "verdict", "floor_ns_per_page", "vs_floor", "teardown_ns", "fork_ns",
                 "warmup_forks", "events_per_fork");
             // two runs: a paired interval [low, high] around the per-run ratios, and the thread's verdict words
@@ -73,6 +75,7 @@ class JsonReportTest
             assertThat(names(ft)).containsExactly("count", "min", "p50", "p90", "p99", "max", "page_faults", "preempted");
             assertThat(ft.get("page_faults").asLong()).isGreaterThanOrEqualTo(0);
             assertThat(ft.get("preempted").asLong()).isBetween(0L, 4L);
+            assertThat(res.get("iterations").asInt()).isEqualTo(2);
             assertThat(ft.get("count").asLong()).isEqualTo(2 * 2);
             assertThat(ft.get("min").asLong()).isPositive().isLessThanOrEqualTo(ft.get("p50").asLong());
             assertThat(ft.get("p50").asLong()).isLessThanOrEqualTo(ft.get("p99").asLong());
@@ -112,6 +115,28 @@ class JsonReportTest
                 assertThat(ev.get("pmd_copy").asLong()).isZero();
             }
         }
+    }
+
+    @Test
+    void withoutIterationsEachResultCarriesItsOrdersCountAndTheHeaderNamesBoth() throws Exception
+    {
+        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0,9pmd", "--arch", "x86_64", "--strategy", "legacy",
+            "--runs", "1", "--warmup", "0", "--in-process", "--no-progress", "--no-counters", "--no-kernel", "--json", "-");
+        assertThat(r.code()).as(r.toString()).isZero();
+        final JsonNode root = JSON.readTree(r.out());
+        assertThat(root.get("iterations").asInt()).isEqualTo(100);
+        assertThat(root.get("pmd_iterations").asInt()).isEqualTo(600);
+        final JsonNode results = root.get("results");
+        assertThat(results).hasSize(2);
+        for (final JsonNode res : results)
+        {
+            final int n = res.get("mapping").asText().equals("pmd") ? 600 : 100;
+            assertThat(res.get("iterations").asInt()).as(res.toString()).isEqualTo(n);
+            // the forks that ran: one run of n
+            assertThat(res.get("fork_ns").get("count").asLong()).as(res.toString()).isEqualTo(n);
+        }
+        assertThat(r.err()).contains("  method:    1 runs x 100 iterations per configuration (600 for order-9 pmd-mapped);"
+            + " only fork() is timed");
     }
 
     @Test

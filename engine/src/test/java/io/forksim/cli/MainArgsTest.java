@@ -42,7 +42,30 @@ class MainArgsTest
         assertThat(p.tlbiRange()).isTrue();
         assertThat(p.warmup()).isEqualTo(8);            // ceil(2M / 262,144)
         assertThat(p.steps()).isEqualTo(2 * 4 * 3 * 8);
-        assertThat(p.timedForks()).isEqualTo(2 * 4 * 3 * 8 * 100);
+        // 2 arches x 3 strategies x 8 runs: 100 forks per run of orders 0, 4 and 9, 600 of 9pmd
+        assertThat(p.timedForks()).isEqualTo(2 * 3 * 8 * (3 * 100 + 600));
+    }
+
+    @Test
+    void withoutIterationsThePmdMappedOrderGetsSixHundredForksPerRunAndTheOthersOneHundred()
+    {
+        final ForkPlan p = plan("--orders", "0,9pmd,9");
+        assertThat(p.iterationsFor(0)).isEqualTo(100);
+        assertThat(p.iterationsFor(9)).isEqualTo(100);
+        assertThat(p.iterationsFor(io.forksim.harness.FolioOrder.PMD_9)).isEqualTo(600);
+        // a worker's plan of one order carries that order's count
+        assertThat(p.forArchAndOrder("arm64", io.forksim.harness.FolioOrder.PMD_9).iterations()).isEqualTo(600);
+        assertThat(p.forArchAndOrder("arm64", 9).iterations()).isEqualTo(100);
+    }
+
+    @Test
+    void givenIterationsApplyToEveryOrderThePmdMappedOneToo()
+    {
+        final ForkPlan p = plan("--orders", "0,9pmd", "--iterations", "40");
+        assertThat(p.iterationsFor(0)).isEqualTo(40);
+        assertThat(p.iterationsFor(io.forksim.harness.FolioOrder.PMD_9)).isEqualTo(40);
+        assertThat(p.forArchAndOrder("x86_64", io.forksim.harness.FolioOrder.PMD_9).iterations()).isEqualTo(40);
+        assertThat(p.timedForks()).isEqualTo(2 * 3 * 8 * (40 + 40));
     }
 
     @Test
