@@ -40,15 +40,7 @@ final class Contpte
      */
     static void contpteTryFold(final Arm64 a, final Events ev, final MemorySegment t, final long base, final int idx, final long pte)
     {
-        if ((idx & CONT_MASK) != CONT_MASK)
-        {
-            return;
-        }
-        // the PFN once, in a local: a second call on this rare path could be left out of line (a call in the loop)
-        final long pfn = Arm64Pte.ptePfn(pte);
-        if ((pfn & CONT_MASK) == CONT_MASK
-            && (pte & (Arm64Pte.VALID | CONT | Arm64Pte.SPECIAL)) == Arm64Pte.VALID
-            && !folioTooSmall(a.memMap(), pfn))
+        if (contpteFoldPending(a, idx, pte) != 0)
         {
             __contpteTryFold(a, ev, t, base, idx, pte);
         }
@@ -66,6 +58,7 @@ final class Contpte
         {
             return 0;
         }
+        // the PFN once, in a local: a second call on this rare path could be left out of line (a call in the loop)
         final long pfn = Arm64Pte.ptePfn(pte);
         if ((pfn & CONT_MASK) == CONT_MASK
             && (pte & (Arm64Pte.VALID | CONT | Arm64Pte.SPECIAL)) == Arm64Pte.VALID

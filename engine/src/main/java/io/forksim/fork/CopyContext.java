@@ -175,6 +175,7 @@ final class CopyContext
         final int fold = arch.setPteNoAcct(ev, dt, db, idx, c.finishChildPte(child));
         if (fold != 0)
         {
+            // rare (one arm64 PTE in 16 at most; never on x86_64, where fold is the constant 0): no field store per PTE
             c.foldBlocks |= fold;
         }
         return atomics;

@@ -357,11 +357,7 @@ final class CopyPteRange
             final int nr = FusedPteBatch.copy(c, st, sb, dt, db, idx, pte, pfn, head + (1L << order), isAnon, maxNr,
                 fpbFlags);
             memmap.refAdd(head, nr);
-            c.rss[isAnon ? io.forksim.mm.Mm.MM_ANONPAGES : CopyContext.fileRssCounter(pflags)] += nr;
-            memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
-            c.batches++;
-            c.refcountUpdates++;
-            c.rmapUpdates++;
+            mapBatch(c, memmap, head, nr, isAnon, pflags);
             return nr;
         }
         final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
@@ -383,17 +379,25 @@ final class CopyPteRange
         if (isAnon)
         {
             memmap.clearAnonExclusiveRange(pfn, nr);
-            c.rss[io.forksim.mm.Mm.MM_ANONPAGES] += nr;
         }
-        else
-        {
-            c.rss[CopyContext.fileRssCounter(pflags)] += nr;
-        }
+        mapBatch(c, memmap, head, nr, isAnon, pflags);
+        c.__copyPresentPtes(st, sb, dt, db, idx, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
+        return nr;
+    }
+
+    /**
+     * The end of a batch's {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}, after
+     * {@code folio_ref_add} and the PageAnonExclusive clear: the child's RSS, the folio's large mapcount for the child's
+     * mm, and one batch, one refcount and one rmap update. Precondition: {@code nr} pages of the large folio at
+     * {@code head} (flags {@code pflags}) were just referenced for the child.
+     */
+    private static void mapBatch(final CopyContext c, final MemMap memmap, final long head, final int nr,
+        final boolean isAnon, final int pflags)
+    {
+        c.rss[isAnon ? io.forksim.mm.Mm.MM_ANONPAGES : CopyContext.fileRssCounter(pflags)] += nr;
         memmap.folioAddLargeMapcount(head, nr, c.dstMmId);
         c.batches++;
         c.refcountUpdates++;
         c.rmapUpdates++;
-        c.__copyPresentPtes(st, sb, dt, db, idx, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
-        return nr;
     }
 }
