@@ -49,7 +49,8 @@ import java.util.Map;
  *       one {@code large_mapcount}, {@code _entire_mapcount} = leaves), writable only over a PageAnonExclusive head,
  *       and each PMD-table page holds exactly one empty deposited PTE table per anon leaf.</li>
  *   <li><b>Swap.</b> Each slot's count equals the swap PTEs referencing it; an SWP_EXCLUSIVE entry is the
- *       only reference of its slot; a swap-cache folio is {@code PG_SWAPCACHE} and its slot is in use.</li>
+ *       only reference of its slot; a swap-cache folio is {@code PG_SWAPCACHE} and its slot is in use (also
+ *       with a count of 0: {@code SWAP_HAS_CACHE} only).</li>
  *   <li><b>RSS</b> counters of each process equal what its page tables map.</li>
  *   <li><b>contpte</b> (arm64): every PTE table's contpte blocks are whole and consistent ({@link ContpteInvariants}).</li>
  *   <li><b>Accounting.</b> Free pages (buddy blocks) equal the allocator's count, and free pages + folio pages
@@ -442,9 +443,10 @@ public final class InvariantChecker
                 final Integer r = swapRefs.get(s);
                 final int refs = r == null ? 0 : r & ((1 << 30) - 1);
                 final int exclusive = r == null ? 0 : r >>> 30;
-                if (c > 0)
+                final long cache = swap.cachePfn(s);
+                if (c > 0 || cache >= 0)
                 {
-                    used++;
+                    used++; // a slot with only a swap-cache folio (SWAP_HAS_CACHE) is in use
                 }
                 if (c != refs)
                 {
@@ -454,13 +456,8 @@ public final class InvariantChecker
                 {
                     add("swap slot " + s + ": an SWP_EXCLUSIVE entry is one of " + refs + " references");
                 }
-                final long cache = swap.cachePfn(s);
                 if (cache >= 0)
                 {
-                    if (c == 0)
-                    {
-                        add("swap slot " + s + " is free but still has swap-cache pfn " + cache);
-                    }
                     if (cache <= 0 || cache >= nrPages || (memmap.flags(cache) & PageDescriptor.PG_SWAPCACHE) == 0
                         || swap.cacheSlotOf(cache) != s)
                     {

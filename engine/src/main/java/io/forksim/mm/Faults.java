@@ -113,7 +113,7 @@ final class Faults
         }
         if (!arch.ptePresent(pte))
         {
-            return doSwapPage(m, mm, vma, slot, pte, write);
+            return SwapIn.doSwapPage(m, mm, vma, slot, pte, write);
         }
         if (write && !arch.pteWrite(pte))
         {
@@ -294,124 +294,6 @@ final class Faults
         return FaultResult.COW_COPIED;
     }
 
-    // ---------------------------------------------------------------- swap-in
-
-    /**
-     * {@code do_swap_page} for an order-0 folio. The folio comes from the swap cache if the slot has one;
-     * otherwise it is read from the slot: into a new folio that stays out of the swap cache when the slot's
-     * count is 1 (the {@code SWP_SYNCHRONOUS_IO} path: "fresh page not exposed to the swapcache -> certainly
-     * exclusive"), or into the swap cache when other swap PTEs still reference the slot, so that their
-     * processes map the same folio later. Exclusive (SWP_EXCLUSIVE or fresh): PAE, writable if VM_WRITE, dirty
-     * on a write fault. The swap count drops by one; at zero the swap cache lets go of the folio.
-     */
-    private static FaultResult doSwapPage(final Machine m, final Mm mm, final Vma vma, final Tables.Slot s,
-        final long orig, final boolean write)
-    {
-        final Arch arch = m.arch();
-        final MemMap memmap = m.memmap();
-        final SwapSpace swap = m.swap();
-        final Events ev = m.events();
-        if (arch.pteSwpType(orig) != SwapSpace.SWAP_TYPE)
-        {
-            throw new IllegalStateException("non-swap entry 0x" + Long.toHexString(orig) + " in " + mm);
-        }
-        final long offset = arch.pteSwpOffset(orig);
-        final int count = swap.count(offset);
-        final long cached = swap.cachePfn(offset);
-        boolean exclusive = arch.pteSwpExclusive(orig);
-        final long pfn;
-        if (cached >= 0)
-        {
-            pfn = cached;
-        }
-        else
-        {
-            pfn = Folios.alloc(m, 0, Folios.ANON_FLAGS);
-            if (pfn == PhysMem.NO_PFN)
-            {
-                throw oom(m, 0);
-            }
-            memmap.setRefcount(pfn, 0);
-            memmap.setToken(pfn, swap.token(offset));
-            if (count > 1)
-            {
-                memmap.setFlagBits(pfn, PageDescriptor.PG_SWAPCACHE);
-                memmap.refAdd(pfn, 1);
-                swap.setCachePfn(offset, pfn);
-            }
-            else
-            {
-                exclusive = true;
-            }
-            ev.swapIns++;
-        }
-        // A write that will still need do_wp_page (not exclusive) copies unless this mapping ends up the only
-        // reference; take the copy's page now so that running out of RAM changes nothing.
-        long prealloc = PhysMem.NO_PFN;
-        if (write && !exclusive)
-        {
-            // not exclusive means the folio is in the swap cache: its reference goes when this was the last swap PTE
-            final int refsAfter = memmap.rawRefcount(pfn) + 1 - (count == 1 ? 1 : 0);
-            if (refsAfter != 1)
-            {
-                prealloc = Folios.alloc(m, 0, Folios.ANON_FLAGS);
-                if (prealloc == PhysMem.NO_PFN)
-                {
-                    if (cached < 0)
-                    {
-                        if (count > 1)
-                        {
-                            swap.setCachePfn(offset, -1);
-                        }
-                        Folios.free(m, pfn);
-                        ev.swapIns--;
-                    }
-                    throw oom(m, 0);
-                }
-            }
-        }
-        long pte = arch.pfnPte(pfn, vma.pageProt);
-        if (arch.pteSwpSoftDirty(orig))
-        {
-            pte = arch.pteMksoftDirty(pte);
-        }
-        boolean writeDone = false;
-        if (exclusive)
-        {
-            if ((vma.flags & VmFlags.VM_WRITE) != 0)
-            {
-                pte = arch.pteMkwrite(pte);
-                if (write)
-                {
-                    pte = arch.pteMkdirty(pte);
-                    writeDone = true;
-                }
-            }
-            memmap.setAnonExclusive(pfn);
-        }
-        memmap.refAdd(pfn, 1);
-        memmap.mapcountAdd(pfn, 1);
-        mm.rss[Mm.MM_ANONPAGES]++;
-        mm.rss[Mm.MM_SWAPENTS]--;
-        ev.rmapUpdate++;
-        ev.refcountUpdate++;
-        arch.setPtes(ev, s.seg, s.base, s.idx, pte, 1);
-        Folios.swapPut(m, offset);
-        if (write && !writeDone)
-        {
-            final FaultResult r = doWpPage(m, mm, vma, s, s.peek(), prealloc);
-            if (r == null)
-            {
-                throw new IllegalStateException("do_wp_page after swap-in ran out of memory despite the preallocated page");
-            }
-        }
-        else if (prealloc != PhysMem.NO_PFN)
-        {
-            Folios.free(m, prealloc);
-        }
-        return FaultResult.SWAPPED_IN;
-    }
-
     // ---------------------------------------------------------------- write-protect faults
 
     /**
@@ -514,13 +396,7 @@ final class Faults
         }
         if (swapcache)
         {
-            // folio_free_swap: only when no swap entry references the slot any more.
-            final long slot = m.swap().cacheSlotOf(head);
-            if (slot >= 0 && m.swap().count(slot) == 0)
-            {
-                m.swap().setCachePfn(slot, -1);
-                Folios.dropSwapCache(m, head);
-            }
+            SwapCache.folioFreeSwap(m, head); // only when no swap PTE references the slot any more
         }
         return memmap.rawRefcount(head) == 1;
     }
@@ -590,6 +466,7 @@ final class Faults
                 mm.rss[Mm.MM_ANONPAGES]++;
             }
             Folios.removeRmap(memmap, head, 1, mm.id);
+            SwapCache.freeSwapCache(m, head);
             Folios.put(m, head, 1);
             ev.rmapUpdate++;
             ev.refcountUpdate++;

@@ -229,26 +229,4 @@ final class Folios
     {
         return (headFlags & PageDescriptor.PG_ANON) != 0 ? Mm.MM_ANONPAGES : fileRssCounter(headFlags);
     }
-
-    // ---------------------------------------------------------------- swap cache
-
-    /**
-     * Removes an order-0 folio from the swap cache ({@code swap_cache_del_folio}): clears PG_SWAPCACHE and
-     * drops the cache's reference. The slot has already been released or is released by the caller.
-     */
-    static void dropSwapCache(final Machine m, final long pfn)
-    {
-        m.memmap().clearFlagBits(pfn, PageDescriptor.PG_SWAPCACHE);
-        put(m, pfn, 1);
-    }
-
-    /** {@code free_swap_and_cache} for one swap PTE being removed: one swap count less, cache dropped at zero. */
-    static void swapPut(final Machine m, final long offset)
-    {
-        final long cached = m.swap().put(offset);
-        if (cached >= 0)
-        {
-            dropSwapCache(m, cached);
-        }
-    }
 }

@@ -27,7 +27,8 @@ import java.util.Map;
  * <p>Reclaim: {@code nr} consecutive slots (count 1 each) receive the pages' tokens; each PTE becomes the
  * swap entry of its page's slot, with SWP_EXCLUSIVE when the page was PageAnonExclusive and swp-soft-dirty
  * when the PTE was soft-dirty; the folio leaves the rmap and is freed (no swap cache stays behind). An
- * order-0 folio still in the swap cache reuses its slot ({@code swap_duplicate} for the new swap PTE). The
+ * order-0 folio still in the swap cache reuses its slot ({@code swap_duplicate} for the new swap PTE, also from
+ * a count of 0 when only the swap cache held the slot) and leaves the swap cache ({@code __remove_mapping}). The
  * TLB is flushed once at the end ({@code TTU_BATCH_FLUSH}).
  */
 final class Pageout
@@ -187,8 +188,7 @@ final class Pageout
         Folios.removeRmap(memmap, head, nr, mm.id);
         if (swapcache)
         {
-            swap.setCachePfn(offset, -1);
-            Folios.dropSwapCache(m, head);
+            SwapCache.swapCacheDelFolio(m, head); // __remove_mapping; the slot keeps the new swap PTEs' counts
         }
         Folios.put(m, head, nr);
         ev.swapOuts += nr;

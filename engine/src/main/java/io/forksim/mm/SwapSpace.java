@@ -10,17 +10,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * written out, and the swap-cache folio (PFN + 1, 0 = none) that still holds the data after swap-in.
  *
  * <pre>
- *   counts : int  per slot   swap_map[offset]: references from swap PTEs (+ 0 for the swap cache)
+ *   counts : int  per slot   swap_map[offset] without SWAP_HAS_CACHE: references from swap PTEs
  *   tokens : long per slot   content token of the swapped page
- *   cache  : long per slot   PFN + 1 of the swap-cache page, 0 if none
+ *   cache  : long per slot   PFN + 1 of the swap-cache page, 0 if none (the kernel's SWAP_HAS_CACHE bit)
  * </pre>
- * Slot 0 is never used (the kernel reserves the header page). Allocation is next-fit over the counts.
+ * Slot 0 is never used (the kernel reserves the header page). A slot is in use ({@link #used}, the kernel's
+ * {@code si->inuse_pages}) while its count is above 0 <em>or</em> it has a swap-cache folio: a slot whose count
+ * dropped to 0 but whose folio is still in the swap cache is the kernel's {@code swap_map[offset] ==
+ * SWAP_HAS_CACHE} ({@code swap_only_has_cache}); it stays allocated until the folio leaves the swap cache
+ * ({@link #cacheDel}, {@code put_swap_folio}). Allocation is next-fit over the free slots.
+ *
+ * <p>This class keeps the counts; the rules for when a folio leaves the swap cache are {@link SwapCache}'s.
  *
  * <p>Locking: a device built {@link #SwapSpace(long, boolean) concurrent} runs every mutator
- * ({@link #alloc}, {@link #dup}, {@link #put}, {@link #setToken}, {@link #setCachePfn}) and the reverse-index
- * reads under one leaf lock (the kernel's {@code si->lock} / cluster locks); each call is atomic, a sequence
- * of calls is not (the kernel's swap-in also holds the folio lock and re-checks the swap PTE; forksim's
- * concurrent workload does not swap).
+ * ({@link #alloc}, {@link #dup}, {@link #put}, {@link #setToken}, {@link #cacheAdd}, {@link #cacheDel}) and the
+ * reverse-index reads under one leaf lock (the kernel's {@code si->lock} / cluster locks); each call is atomic,
+ * a sequence of calls is not (the kernel's swap-in also holds the folio lock and re-checks the swap PTE;
+ * forksim's concurrent workload does not swap).
  */
 public final class SwapSpace implements AutoCloseable
 {
@@ -132,13 +138,21 @@ public final class SwapSpace implements AutoCloseable
 
     public int count(final long offset) { return counts.getAtIndex(INT, offset); }
 
-    /** {@code swap_duplicate}: one more swap PTE references the slot. */
+    /**
+     * {@code swap_duplicate}: one more swap PTE references the slot.
+     *
+     * <p>Precondition: the slot is in use: a swap PTE references it, or (reclaim of a swap-cache folio whose
+     * count dropped to 0, {@code SWAP_HAS_CACHE} only) it has a swap-cache folio.
+     */
     public void dup(final long offset)
     {
         lock();
         try
         {
-            checkInUse(offset);
+            if (offset <= 0 || offset >= slots || (count(offset) <= 0 && cachePfn(offset) < 0))
+            {
+                throw new IllegalStateException("swap slot not in use: offset=" + offset);
+            }
             counts.setAtIndex(INT, offset, count(offset) + 1);
         }
         finally
@@ -148,8 +162,14 @@ public final class SwapSpace implements AutoCloseable
     }
 
     /**
-     * {@code swap_free}: one reference less. When the count reaches zero the slot is freed; a swap-cache
-     * folio still attached is returned so that the caller drops the cache's reference (PFN, or -1).
+     * {@code swap_entries_put_map} for one slot: one swap-PTE reference less. When the count reaches 0 and the
+     * slot has no swap-cache folio, the slot is free; when it has one, the slot keeps it and stays in use
+     * ({@code SWAP_HAS_CACHE} only): whether the folio leaves the swap cache is the caller's decision
+     * ({@link SwapCache#freeSwapAndCache}).
+     *
+     * <p>Precondition: a swap PTE references the slot (count above 0).
+     *
+     * @return the PFN of the swap-cache folio if the slot is now left with only the swap cache, else -1
      */
     public long put(final long offset)
     {
@@ -169,18 +189,16 @@ public final class SwapSpace implements AutoCloseable
         checkInUse(offset);
         final int c = count(offset) - 1;
         counts.setAtIndex(INT, offset, c);
-        if (c == 0)
+        if (c != 0)
+        {
+            return -1;
+        }
+        final long pfn = cachePfn(offset);
+        if (pfn < 0)
         {
             used--;
-            final long pfn = cachePfn(offset);
-            if (pfn >= 0)
-            {
-                cache.setAtIndex(LONG, offset, 0L);
-                cacheSlotOf.remove(pfn);
-            }
-            return pfn;
         }
-        return -1;
+        return pfn;
     }
 
     public long token(final long offset) { return tokens.getAtIndex(LONG, offset); }
@@ -199,12 +217,25 @@ public final class SwapSpace implements AutoCloseable
 
     /** PFN of the swap-cache page for the slot, or -1. */
     public long cachePfn(final long offset) { return cache.getAtIndex(LONG, offset) - 1; }
-    public void setCachePfn(final long offset, final long pfn)
+
+    /**
+     * Adds the order-0 folio {@code pfn} to the swap cache of the slot ({@code swap_cache_add_folio}).
+     *
+     * <p>Precondition: a swap PTE references the slot and it has no swap-cache folio yet.
+     */
+    public void cacheAdd(final long offset, final long pfn)
     {
         lock();
         try
         {
-            setCachePfnLocked(offset, pfn);
+            checkInUse(offset);
+            if (cachePfn(offset) >= 0 || pfn <= 0)
+            {
+                throw new IllegalStateException("swap slot " + offset + " already caches pfn " + cachePfn(offset)
+                    + " (adding pfn " + pfn + ")");
+            }
+            cache.setAtIndex(LONG, offset, pfn + 1);
+            cacheSlotOf.put(pfn, offset);
         }
         finally
         {
@@ -212,18 +243,44 @@ public final class SwapSpace implements AutoCloseable
         }
     }
 
-    private void setCachePfnLocked(final long offset, final long pfn)
+    /**
+     * Removes the slot's swap-cache folio ({@code swap_cache_del_folio}'s {@code put_swap_folio}): the
+     * {@code SWAP_HAS_CACHE} bit goes, and a slot whose count is 0 is free. The folio's flag and reference are
+     * the caller's ({@link SwapCache#swapCacheDelFolio}).
+     *
+     * <p>Precondition: the slot has a swap-cache folio.
+     */
+    public void cacheDel(final long offset)
     {
-        final long old = cachePfn(offset);
-        if (old >= 0)
+        lock();
+        try
         {
+            final long old = offset > 0 && offset < slots ? cachePfn(offset) : -1;
+            if (old < 0)
+            {
+                throw new IllegalStateException("swap slot has no swap-cache folio: offset=" + offset);
+            }
             cacheSlotOf.remove(old);
+            cache.setAtIndex(LONG, offset, 0L);
+            if (count(offset) == 0)
+            {
+                used--;
+            }
         }
-        cache.setAtIndex(LONG, offset, pfn + 1);
-        if (pfn >= 0)
+        finally
         {
-            cacheSlotOf.put(pfn, offset);
+            unlock();
         }
+    }
+
+    /**
+     * {@code vm_swap_full}: fewer than half of the usable slots are free ({@code nr_swap_pages * 2 <
+     * total_swap_pages}; a slot holding only a swap-cache folio is not free). forksim has no memory cgroups, so
+     * this is also {@code mem_cgroup_swap_full}.
+     */
+    public boolean vmSwapFull()
+    {
+        return free() * 2 < slots - 1;
     }
 
     /** The slot whose swap-cache page is {@code pfn} ({@code folio->swap}), or -1. */

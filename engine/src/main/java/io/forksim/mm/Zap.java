@@ -246,6 +246,10 @@ final class Zap
                 }
             }
             Folios.removeRmap(memmap, head, nr, mmId);
+            if ((headFlags & PageDescriptor.PG_SWAPCACHE) != 0)
+            {
+                SwapCache.freeSwapCache(m, head); // free_pages_and_swap_cache, before the gather's reference goes
+            }
             Folios.put(m, head, nr);
             batches++;
             i += nr;
@@ -269,7 +273,7 @@ final class Zap
         }
     }
 
-    /** A swap entry: {@code pte_clear}, then {@code free_swap_and_cache}. */
+    /** A swap entry: {@code pte_clear}, then {@code free_swap_and_cache_nr} ({@link SwapCache#freeSwapAndCache}). */
     private static void zapSwapPte(final Machine m, final Mm mm, final MemorySegment t, final long base, final int idx,
         final long pte)
     {
@@ -280,7 +284,7 @@ final class Zap
                 + ": forksim creates no migration, device or marker entries");
         }
         arch.setNonPresent(m.events(), t, base, idx, 0L);
-        Folios.swapPut(m, arch.pteSwpOffset(pte));
+        SwapCache.freeSwapAndCache(m, arch.pteSwpOffset(pte));
         mm.rss[Mm.MM_SWAPENTS]--;
     }
 }

@@ -166,6 +166,7 @@ final class SnapshotValidator
         }
         SnapshotPmdChecks.mapcounts(p, pmdLeaves);
         // Swap device.
+        // a slot is in use while it has a count or a swap-cache folio (SWAP_HAS_CACHE only)
         final long[] used = {0};
         p.swapCounts.forEachNonZero(at ->
         {
@@ -174,10 +175,17 @@ final class SnapshotValidator
                 used[0]++;
             }
         });
+        p.swapCache.forEachNonZero(at ->
+        {
+            if (at != 0 && p.swapCounts.getInt(at / 8 * 4) == 0)
+            {
+                used[0]++;
+            }
+        });
         if (p.swapCounts.getInt(0) != 0 || used[0] != p.swapUsed)
         {
-            throw p.bad(used[0] + " swap slots have a count (slot 0: " + p.swapCounts.getInt(0) + "), the device's count says "
-                + p.swapUsed);
+            throw p.bad(used[0] + " swap slots have a count or a swap-cache folio (slot 0: " + p.swapCounts.getInt(0)
+                + "), the device's count says " + p.swapUsed);
         }
         final String[] cacheProblem = {null};
         p.swapCache.forEachNonZero(at ->

@@ -243,7 +243,7 @@ class FaultReuseEdgesTest
     }
 
     @Test
-    void theLastSwapPteGoingAwayDropsTheSwapCacheSoThatTheNextWriteReusesTheFolio()
+    void theLastSwapPteGoingAwayLeavesTheMappedFolioInTheSwapCacheAndTheNextWriteFreesItAndReusesTheFolio()
     {
         try (Machine m = Fixtures.x86())
         {
@@ -253,9 +253,9 @@ class FaultReuseEdgesTest
             final long off = m.swap().cacheSlotOf(pfn);
             child.exit();
             assertThat(m.swap().count(off)).isZero();
-            assertThat(m.swap().cachePfn(off)).isEqualTo(-1);
-            assertThat(m.memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE).isZero();
-            assertThat(m.memmap().rawRefcount(pfn)).as("the parent's mapping only").isEqualTo(1);
+            assertThat(m.swap().cachePfn(off)).as("free_swap_and_cache_nr: still mapped, swap not full").isEqualTo(pfn);
+            assertThat(m.memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE).isNotZero();
+            assertThat(m.memmap().rawRefcount(pfn)).as("the swap cache + the parent's mapping").isEqualTo(2);
             final Events before = m.events().copy();
             assertThat(parent.fault(A, true)).isEqualTo(FaultResult.REUSED);
             final Events d = m.events().minus(before);
@@ -263,6 +263,10 @@ class FaultReuseEdgesTest
             assertThat(d.cowCopies).isZero();
             assertThat(pfnAt(parent, A)).isEqualTo(pfn);
             assertThat(parent.peekPte(A)).isEqualTo(anonRw("x86_64", pfn));
+            assertThat(m.swap().cachePfn(off)).as("wp_can_reuse_anon_folio: folio_free_swap").isEqualTo(-1);
+            assertThat(m.memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE).isZero();
+            assertThat(m.memmap().rawRefcount(pfn)).isEqualTo(1);
+            assertThat(m.swap().used()).isZero();
             consistent(m);
         }
     }

@@ -156,14 +156,21 @@ class SwapTest
             assertThat(child.fault(A, false)).isEqualTo(FaultResult.SWAPPED_IN);
             assertThat(m.events().minus(before).swapIns).as("a swap-cache hit reads nothing").isZero();
             assertThat(pfnAt(child, A)).isEqualTo(pfn);
-            assertThat(m.swap().used()).isZero();
-            assertThat(mem.flags(pfn) & PageDescriptor.PG_SWAPCACHE).as("last swap PTE gone: cache dropped").isZero();
-            assertThat(mem.rawRefcount(pfn)).isEqualTo(2);
+            assertThat(m.swap().count(off)).isZero();
+            assertThat(mem.flags(pfn) & PageDescriptor.PG_SWAPCACHE)
+                .as("last swap PTE gone on a read fault: the mapped folio stays in the swap cache").isNotZero();
+            assertThat(m.swap().cachePfn(off)).isEqualTo(pfn);
+            assertThat(m.swap().used()).as("the slot holds only the swap cache (SWAP_HAS_CACHE)").isEqualTo(1);
+            assertThat(mem.rawRefcount(pfn)).as("swap cache + parent + child").isEqualTo(3);
             assertThat(mem.rawMapcount(pfn)).isEqualTo(2);
             consistent(m);
 
             assertThat(parent.fault(A, true)).isEqualTo(FaultResult.COW_COPIED);
-            assertThat(child.fault(A, true)).isEqualTo(FaultResult.REUSED);
+            assertThat(mem.flags(pfn) & PageDescriptor.PG_SWAPCACHE).as("still mapped by the child").isNotZero();
+            assertThat(child.fault(A, true)).as("wp_can_reuse_anon_folio frees the swap cache").isEqualTo(FaultResult.REUSED);
+            assertThat(mem.flags(pfn) & PageDescriptor.PG_SWAPCACHE).isZero();
+            assertThat(m.swap().used()).isZero();
+            assertThat(mem.rawRefcount(pfn)).isEqualTo(1);
             assertThat(child.read(A)).isEqualTo(token);
             assertThat(parent.read(A)).isEqualTo(token);
             consistent(m);
