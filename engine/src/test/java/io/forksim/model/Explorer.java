@@ -13,6 +13,7 @@ final class Explorer
     final Map<String, Long> stats = new TreeMap<>();
     long swappedOut;
     long swappedIn;
+    long swapCacheOnlySteps;
     long steps;
     int runs;
 
@@ -66,6 +67,7 @@ final class Explorer
             r.stats.forEach((k, v) -> stats.merge(k, (long)v, Long::sum));
             swappedOut += r.swappedOut;
             swappedIn += r.swappedIn;
+            swapCacheOnlySteps += r.swapCacheOnlySteps;
         }
         if (failure == null)
         {

@@ -37,7 +37,8 @@ class ModelBasedTest
     }
 
     /**
-     * Checks that the run exercised what it is meant to: every op accepted and refused, OOMs, PMD-mapped populates, swap-out and -in. The
+     * Checks that the run exercised what it is meant to: every op accepted and refused, OOMs, PMD-mapped populates, swap-out and -in, a slot
+     * left with only its swap-cache folio. The
      * mutation profile runs a few seeds only ({@code -Dforksim.model.seeds=4}), too few to reach every outcome, and
      * turns this check off with {@code -Dforksim.model.coverage=false}; the comparison with the model stays.
      */
@@ -59,6 +60,8 @@ class ModelBasedTest
         }
         assertThat(ex.swappedOut).as("pages swapped out").isPositive();
         assertThat(ex.swappedIn).as("pages swapped in").isPositive();
+        assertThat(ex.swapCacheOnlySteps).as("steps with a swap slot holding only its (still mapped) swap-cache folio")
+            .isPositive();
     }
 
     @Test

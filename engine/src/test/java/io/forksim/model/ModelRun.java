@@ -95,6 +95,8 @@ public final class ModelRun implements AutoCloseable
     /** Pages swapped out and in (observed). */
     long swappedOut;
     long swappedIn;
+    /** Steps after which some swap slot held only its swap-cache folio (count 0, SWAP_HAS_CACHE). */
+    long swapCacheOnlySteps;
     /** Pending {@link Op#oomAfter} for the next op, or -1. */
     private long inject = -1;
     /**
@@ -409,7 +411,29 @@ public final class ModelRun implements AutoCloseable
         {
             mp.vma(op.a()).file.sim = ((Vma)result).file(); // bind the new shmem file
         }
+        if (hasSwapCacheOnlySlot())
+        {
+            swapCacheOnlySteps++;
+        }
         return check(i, op);
+    }
+
+    /** Whether a swap slot holds only its swap-cache folio: no swap PTE references it, the folio stays cached for its mappings. */
+    private boolean hasSwapCacheOnlySlot()
+    {
+        final SwapSpace swap = m.swap();
+        if (swap.cachedPages() == 0)
+        {
+            return false;
+        }
+        for (long s = 1; s < swap.slots(); s++)
+        {
+            if (swap.count(s) == 0 && swap.cachePfn(s) >= 0)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Null if the machine's state equals {@code before}, else its differences (the first ones). */
