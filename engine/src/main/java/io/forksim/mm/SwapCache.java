@@ -94,23 +94,15 @@ final class SwapCache
 
     /**
      * {@code folio_free_swap}: drops the order-0 folio at {@code pfn} from the swap cache if it is in it and no
-     * swap PTE references its slot ({@code !folio_swapped}).
-     *
-     * @return whether the folio left the swap cache
+     * swap PTE references its slot ({@code !folio_swapped}). (The kernel's returns whether it did; none of
+     * forksim's callers, like none of mm/memory.c's, looks.)
      */
-    static boolean folioFreeSwap(final Machine m, final long pfn)
+    static void folioFreeSwap(final Machine m, final long pfn)
     {
-        if ((m.memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE) == 0)
+        if ((m.memmap().flags(pfn) & PageDescriptor.PG_SWAPCACHE) != 0 && m.swap().count(m.swap().cacheSlotOf(pfn)) == 0)
         {
-            return false;
+            deleteAndDirty(m, pfn);
         }
-        final long slot = m.swap().cacheSlotOf(pfn);
-        if (m.swap().count(slot) != 0)
-        {
-            return false;
-        }
-        deleteAndDirty(m, pfn);
-        return true;
     }
 
     /**

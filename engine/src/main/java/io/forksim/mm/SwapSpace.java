@@ -162,7 +162,7 @@ public final class SwapSpace implements AutoCloseable
     }
 
     /**
-     * {@code swap_entries_put_map} for one slot: one swap-PTE reference less. When the count reaches 0 and the
+     * {@code swap_entries_put_map_nr} for one slot: one swap-PTE reference less. When the count reaches 0 and the
      * slot has no swap-cache folio, the slot is free; when it has one, the slot keeps it and stays in use
      * ({@code SWAP_HAS_CACHE} only): whether the folio leaves the swap cache is the caller's decision
      * ({@link SwapCache#freeSwapAndCache}).
