@@ -30,7 +30,9 @@ import io.forksim.mem.PageDescriptor;
  *   <tr><td>zap of the last PTE mapping it ({@code tlb_finish_mmu} &rarr; {@code free_pages_and_swap_cache}
  *       &rarr; {@code free_swap_cache}); the old folio of a COW copy ({@code wp_page_copy} &rarr;
  *       {@code free_swap_cache})</td>
- *       <td>if no PTE maps it any more, {@code folio_free_swap}</td><td>{@link #freeSwapCache}</td></tr>
+ *       <td>if no PTE maps it any more, {@code folio_free_swap}</td><td>{@link #freeSwapCache} (from the zap of
+ *       the entry, before its reference goes; the kernel does it when the gather's batch is flushed, and nothing
+ *       in between looks at the folio)</td></tr>
  *   <tr><td>reclaim ({@code shrink_folio_list}: {@code try_to_unmap_one}'s {@code swap_duplicate}, then
  *       {@code __remove_mapping})</td>
  *       <td>the folio's PTEs become swap entries of its slot (count + 1 each, also from 0), then it leaves the
