@@ -25,8 +25,9 @@ import java.util.List;
  *               "warmup_forks": 23,
  *               "events_per_fork": {"ptep_get": 8192, ...every name of Events.NAMES...}}, ...]}
  * </pre>
- * {@code iterations} and {@code pmd_iterations} are the timed forks per run of the PTE-mapped orders and of the
- * PMD-mapped one ({@link ForkPlan#iterationsFor}); each result's {@code iterations} is its own configuration's.
+ * {@code iterations} is the timed forks per run of the PTE-mapped orders, or of 9pmd in a run of 9pmd alone
+ * ({@link ForkPlan#ranIterations}: what ran, as the header's first number); {@code pmd_iterations} is 9pmd's, null
+ * when 9pmd did not run ({@link ForkPlan#iterationsFor}); each result's {@code iterations} is its own configuration's.
  * {@code vs_legacy_pct}, {@code vs_legacy_ci95} and {@code verdict} are null when legacy was not measured
  * ({@code vs_legacy_ci95} also with one run); {@code floor_ns_per_page} and {@code vs_floor} null when the floor was
  * not measured; {@code fork_ns.page_faults} = page faults of the measuring
@@ -48,8 +49,15 @@ public final class JsonReport
         root.put("size_bytes", plan.sizeBytes());
         root.put("pages", plan.pages());
         root.put("runs", plan.runs());
-        root.put("iterations", plan.iterations());
-        root.put("pmd_iterations", plan.pmdIterations());
+        root.put("iterations", plan.ranIterations());
+        if (plan.hasPmdMappedOrder())
+        {
+            root.put("pmd_iterations", plan.pmdIterations());
+        }
+        else
+        {
+            root.putNull("pmd_iterations");
+        }
         root.put("mode", plan.modeName());
         final ObjectNode m = root.putObject("machine");
         m.put("cpu", host.cpu());

@@ -140,6 +140,32 @@ class JsonReportTest
     }
 
     @Test
+    void aRunOfNinePmdAloneSaysTheForksItRanAtTheTop() throws Exception
+    {
+        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "9pmd", "--arch", "x86_64", "--strategy", "legacy",
+            "--runs", "1", "--warmup", "0", "--in-process", "--no-progress", "--no-counters", "--no-kernel", "--json", "-");
+        assertThat(r.code()).as(r.toString()).isZero();
+        final JsonNode root = JSON.readTree(r.out());
+        // nothing ran 100 forks a run: the top-level count is 9pmd's, as the header's
+        assertThat(root.get("iterations").asInt()).isEqualTo(600);
+        assertThat(root.get("pmd_iterations").asInt()).isEqualTo(600);
+        assertThat(root.get("results").get(0).get("iterations").asInt()).isEqualTo(600);
+        assertThat(r.err()).contains("  method:    1 runs x 600 iterations per configuration;");
+    }
+
+    @Test
+    void aRunWithoutNinePmdHasNoPmdIterations() throws Exception
+    {
+        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0", "--arch", "x86_64", "--strategy", "legacy",
+            "--runs", "1", "--iterations", "3", "--warmup", "0", "--in-process", "--no-progress", "--no-counters",
+            "--no-kernel", "--json", "-");
+        assertThat(r.code()).as(r.toString()).isZero();
+        final JsonNode root = JSON.readTree(r.out());
+        assertThat(root.get("iterations").asInt()).isEqualTo(3);
+        assertThat(root.get("pmd_iterations").isNull()).as("9pmd did not run").isTrue();
+    }
+
+    @Test
     void jsonToStdoutMovesTheTablesToStderr() throws Exception
     {
         final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0", "--arch", "x86_64", "--strategy", "folio-batch",
