@@ -36,6 +36,8 @@ class JsonReportTest
         // beside the thread's table: each strategy against legacy with its interval, the floor, the distribution
         assertThat(r.out()).contains("| x86_64 vs legacy").contains("paired by run").contains("95% CI")
             .contains("| floor loop").contains("x floor").contains("| x86_64 fork µs").contains("no outliers removed");
+        // the arm64 table has the arm64 floor's column and row
+        assertThat(r.out()).contains("x arm64 floor").contains("| arm64 floor loop");
         final JsonNode root = JSON.readTree(file.toFile());
         assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "pmd_iterations", "mode",
             "machine", "results");
@@ -57,9 +59,28 @@ class JsonReportTest
         assertThat(results).hasSize(2 * 3 * 3);
         for (final JsonNode res : results)
         {
-            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mapping", "iterations", "mean_ns", "stdev_pct", "ns_per_page",
-                "vs_legacy_pct", "vs_legacy_ci95", "verdict", "floor_ns_per_page", "vs_floor", "teardown_ns", "fork_ns",
-                "warmup_forks", "events_per_fork");
+            final boolean arm64 = res.get("arch").asText().equals("arm64");
+            final List<String> floors = arm64
+                ? List.of("floor_ns_per_page", "vs_floor", "arch_floor_ns_per_page", "vs_arch_floor")
+                : List.of("floor_ns_per_page", "vs_floor");
+            final List<String> expected = new ArrayList<>(List.of("arch", "strategy", "order", "mapping", "iterations",
+                "mean_ns", "stdev_pct", "ns_per_page", "vs_legacy_pct", "vs_legacy_ci95", "verdict"));
+            expected.addAll(floors);
+            expected.addAll(List.of("teardown_ns", "fork_ns", "warmup_forks", "events_per_fork"));
+            assertThat(names(res)).containsExactlyElementsOf(expected);
+            if (arm64 && res.get("mapping").asText().equals("pte") && res.get("order").asInt() == 0)
+            {
+                // the arm64 floor ran in the same rounds: order 0 only
+                assertThat(res.get("arch_floor_ns_per_page").asDouble()).isPositive();
+                assertThat(res.get("vs_arch_floor").asDouble())
+                    .isCloseTo(res.get("ns_per_page").asDouble() / res.get("arch_floor_ns_per_page").asDouble(),
+                        org.assertj.core.data.Offset.offset(0.01 * res.get("vs_arch_floor").asDouble() + 0.01));
+            }
+            else if (arm64)
+            {
+                assertThat(res.get("arch_floor_ns_per_page").isNull()).as("no batched arm64 floor").isTrue();
+                assertThat(res.get("vs_arch_floor").isNull()).isTrue();
+            }
             // two runs: a paired interval [low, high] around the per-run ratios, and the thread's verdict words
             final JsonNode ci = res.get("vs_legacy_ci95");
             assertThat(ci.isArray()).isTrue();
