@@ -50,6 +50,49 @@ class FloorLoopTest
     }
 
     @Test
+    void aBatchedPassLeavesTheEntriesOfAPerPtePassAndEachFolioCountOnItsHead()
+    {
+        // 1000 pages: the last order-4 and order-9 folios are cut short by the end of the data
+        for (final int order : new int[] {1, 4, 9})
+        {
+            try (FloorLoop perPte = FloorLoop.allocate(FloorPlacement.in(Arena.ofConfined(), true), 1000);
+                 FloorLoop batched = FloorLoop.allocate(FloorPlacement.in(Arena.ofConfined(), true), 1000))
+            {
+                perPte.pass(0);
+                batched.pass(order);
+                final long fn = 1L << order;
+                for (long k = 0; k < 1000; k++)
+                {
+                    assertThat(batched.data().parentPte(k)).as("parent %d, order %d", k, order)
+                        .isEqualTo(perPte.data().parentPte(k));
+                    assertThat(batched.data().childPte(k)).as("child %d, order %d", k, order)
+                        .isEqualTo(perPte.data().childPte(k));
+                    final long inFolio = k % fn == 0 ? Math.min(fn, 1000 - k) : 0;
+                    assertThat(batched.data().mapcount(k)).as("mapcount %d, order %d", k, order).isEqualTo(inFolio);
+                    assertThat(batched.data().refcount(k)).as("refcount %d, order %d", k, order).isEqualTo(1 + inFolio);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchEndsWhereThePfnsStopBeingConsecutive()
+    {
+        try (FloorLoop f = FloorLoop.allocate(FloorPlacement.in(Arena.ofConfined(), true), 32))
+        {
+            // page 5 not present: order-4 folio 0 splits into the batches 0-4 and 6-15
+            f.data().setParentPte(5, 0);
+            f.pass(4);
+            assertThat(f.data().mapcount(0)).isEqualTo(5 + 10);
+            assertThat(f.data().refcount(0)).isEqualTo(1 + 15);
+            assertThat(f.data().childPte(5)).isZero();
+            assertThat(f.data().parentPte(5)).isZero();
+            assertThat(f.data().childPte(6)).isEqualTo(writable(6) & ~0x22L);
+            assertThat(f.data().mapcount(16)).isEqualTo(16);
+        }
+    }
+
+    @Test
     void theFloorInTheEnginesMemoryStartsFromTheSameStateAndPassesAlike()
     {
         for (final boolean huge : new boolean[] {true, false})
