@@ -29,7 +29,7 @@ import io.forksim.mem.RawMemory;
  * engine's copy loops use. Through the segments themselves, each access would inline the JDK's shared segment
  * code ({@code checkAccess}, {@code checkEnclosingLayout}, the receiver-class check, the unaligned get/put), whose
  * profiles the whole JVM writes: what the loop compiled to then depended on what the worker had run before C2
- * compiled it, and differed between worker JVMs (timing.md, "The floor loop's compiled code"). The constant
+ * compiled it, and differed between worker JVMs (timing.md, "The floor loop between JVMs"). The constant
  * segment of {@link RawMemory} has no receiver profile and a constant bounds check, so the loop has one compiled
  * shape. The segments' own checks move out of the loop: every public pass checks once that the arena is alive.
  * {@link Arm64FloorLoop} is the same per-PTE loop with what arm64's Linux 6.18 adds per order-0 PTE.
