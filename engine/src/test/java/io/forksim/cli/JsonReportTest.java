@@ -187,6 +187,22 @@ class JsonReportTest
     }
 
     @Test
+    void withReuseParentTheArm64FloorRunsInItsOwnBlock() throws Exception
+    {
+        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0,4", "--arch", "arm64", "--strategy", "legacy",
+            "--runs", "2", "--iterations", "2", "--warmup", "0", "--in-process", "--no-progress", "--no-counters",
+            "--no-kernel", "--reuse-parent", "--json", "-");
+        assertThat(r.code()).as(r.toString()).isZero();
+        final JsonNode results = JSON.readTree(r.out()).get("results");
+        assertThat(results.get(0).get("order").asInt()).isZero();
+        assertThat(results.get(0).get("arch_floor_ns_per_page").asDouble()).isPositive();
+        assertThat(results.get(0).get("vs_arch_floor").asDouble()).isPositive();
+        assertThat(results.get(1).get("order").asInt()).isEqualTo(4);
+        assertThat(results.get(1).get("arch_floor_ns_per_page").isNull()).isTrue();
+        assertThat(r.err()).contains("| arm64 floor loop");
+    }
+
+    @Test
     void jsonToStdoutMovesTheTablesToStderr() throws Exception
     {
         final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0", "--arch", "x86_64", "--strategy", "folio-batch",
