@@ -219,7 +219,7 @@ public final class ForkRun
     {
         final String orderLabel = arch + " " + FolioOrder.name(order);
         try (OrderSetups setups = new OrderSetups(plan, arch, order, orderLabel + ": ", listener::status, parents::add);
-             Floors floor = Floors.of(arch, order, plan.pages(),
+             Floors floors = Floors.of(arch, order, plan.pages(),
                  Boolean.parseBoolean(System.getProperty(HUGE_PAGES_PROPERTY, "true"))))
         {
             final List<Slot> slots = new ArrayList<>();
@@ -236,31 +236,31 @@ public final class ForkRun
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             diag.anonHugePages(orderLabel + " populated:");
             // warm-up window: fork i of position p (strategy p, floor k at position S + k); the passes allocate nothing
-            final long[][] times = new long[slots.size() + floor.count()][SteadyState.WINDOW];
+            final long[][] times = new long[slots.size() + floors.count()][SteadyState.WINDOW];
             williams = WilliamsOrder.strategiesThenFloor(slots.size());
-            final int warmupRounds = warmUp(orderLabel, order, slots, floor, times);
+            final int warmupRounds = warmUp(orderLabel, slots, floors, times);
             for (final Slot slot : slots)
             {
                 slot.resetTimes();
             }
             diag.line("%s warm-up rounds %d", orderLabel, warmupRounds);
 
-            final double[][] floorRunMeans = new double[floor.count()][plan.runs()];
+            final double[][] floorRunMeans = new double[floors.count()][plan.runs()];
             final int n = slots.size();
             // fork i of position p in run r: byRun[r][p][i]
-            final long[][][] byRun = new long[plan.runs()][n + floor.count()][plan.iterations()];
+            final long[][][] byRun = new long[plan.runs()][n + floors.count()][plan.iterations()];
             if (!plan.reuseParent())
             {
-                timedRounds(orderLabel, slots, floor, order, byRun);
+                timedRounds(orderLabel, slots, floors, order, byRun);
             }
             for (int r = 0; r < plan.runs(); r++)
             {
                 final long[][] run = byRun[r];
                 if (plan.reuseParent())
                 {
-                    blocks(slots, floor, order, plan.iterations(), r, r + 1, run);
+                    blocks(slots, floors, plan.iterations(), r, r + 1, run);
                 }
-                for (int k = 0; k < floor.count(); k++)
+                for (int k = 0; k < floors.count(); k++)
                 {
                     final String name = k == Floors.FLOOR ? "floor" : "arch floor";
                     floorRunMeans[k][r] = mean(run[n + k], plan.iterations());
@@ -296,7 +296,7 @@ public final class ForkRun
                     floorRunMeans[Floors.FLOOR].clone(), ForkTimes.of(slot.forkTimes), slot.warmupForks,
                     warmupRounds < SteadyState.MAX_ROUNDS || plan.warmup() == 0, pinnedCpu,
                     ThreadUsage.available() ? slot.forkFaults : -1, ThreadUsage.available() ? slot.preemptedForks : -1,
-                    floor.count() > Floors.ARCH_FLOOR ? floorRunMeans[Floors.ARCH_FLOOR].clone() : null));
+                    floors.count() > Floors.ARCH_FLOOR ? floorRunMeans[Floors.ARCH_FLOOR].clone() : null));
             }
             return out;
         }
@@ -310,7 +310,7 @@ public final class ForkRun
      *
      * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
-    private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final Floors floor,
+    private int warmUp(final String orderLabel, final List<Slot> slots, final Floors floors,
         final long[][] times)
     {
         if (plan.warmup() == 0)
@@ -327,7 +327,7 @@ public final class ForkRun
             }
             slot.warmupForks = plan.warmup();
         }
-        final SteadyState[] floorWarm = new SteadyState[floor.count()];
+        final SteadyState[] floorWarm = new SteadyState[floors.count()];
         for (int k = 0; k < floorWarm.length; k++)
         {
             floorWarm[k] = new SteadyState();
@@ -344,12 +344,12 @@ public final class ForkRun
             final long jit = JitActivity.compileMillis();
             if (plan.reuseParent())
             {
-                blocks(slots, floor, order, SteadyState.WINDOW, 0, 0, times);
+                blocks(slots, floors, SteadyState.WINDOW, 0, 0, times);
             }
             else
             {
                 restoreAll(slots);
-                interleave(slots, floor, order, SteadyState.WINDOW, all, times);
+                interleave(slots, floors, SteadyState.WINDOW, all, times);
             }
             final boolean jitQuiet = JitActivity.quietSince(jit);
             boolean allSteady = jitQuiet;
@@ -403,7 +403,7 @@ public final class ForkRun
      * child's exit, so strategies sharing one machine each fork the same fresh parent; {@code byRun} has
      * {@code runs x (S + F) x iterations} entries (F = {@link Floors#count}).
      */
-    private void timedRounds(final String orderLabel, final List<Slot> slots, final Floors floor, final int order,
+    private void timedRounds(final String orderLabel, final List<Slot> slots, final Floors floors, final int order,
         final long[][][] byRun)
     {
         final RunSchedule schedule = RunSchedule.current();
@@ -422,7 +422,7 @@ public final class ForkRun
             }
             final int r = rounds[k];
             final int i = next[r]++;
-            row(slots, floor, order, williams[(i + r) % williams.length], i, i + 1, byRun[r]);
+            row(slots, floors, williams[(i + r) % williams.length], i, i + 1, byRun[r]);
             if ((k + 1) % plan.iterations() == 0)
             {
                 for (final Slot slot : slots)
@@ -441,12 +441,12 @@ public final class ForkRun
      * <p>Preconditions: as {@link #timedRounds}; every parent was restored before the pass; {@code times} has S + F
      * rows of at least {@code forks} entries.
      */
-    private void interleave(final List<Slot> slots, final Floors floor, final int order, final int forks,
+    private void interleave(final List<Slot> slots, final Floors floors, final int forks,
         final int rotation, final long[][] times)
     {
         for (int i = 0; i < forks; i++)
         {
-            row(slots, floor, order, williams[(i + rotation) % williams.length], i, 0, times);
+            row(slots, floors, williams[(i + rotation) % williams.length], i, 0, times);
         }
     }
 
@@ -457,7 +457,7 @@ public final class ForkRun
      *
      * @param iteration the forks' 1-based iteration in their run, 0 for warm-up forks
      */
-    private void row(final List<Slot> slots, final Floors floor, final int order, final int[] row, final int i,
+    private void row(final List<Slot> slots, final Floors floors, final int[] row, final int i,
         final int iteration, final long[][] times)
     {
         final int n = slots.size();
@@ -468,9 +468,9 @@ public final class ForkRun
                 times[which][i] = forkOnce(slots.get(which), iteration);
                 continue;
             }
-            for (int k = 0; k < floor.count(); k++)
+            for (int k = 0; k < floors.count(); k++)
             {
-                times[n + k][i] = floor.timedPass(k);
+                times[n + k][i] = floors.timedPass(k);
             }
         }
     }
@@ -484,7 +484,7 @@ public final class ForkRun
      *
      * @param run the 1-based run for the listener's {@link Listener#configStart}, 0 for a warm-up pass (as timed 0)
      */
-    private void blocks(final List<Slot> slots, final Floors floor, final int order, final int forks,
+    private void blocks(final List<Slot> slots, final Floors floors, final int forks,
         final int rotation, final int run, final long[][] times)
     {
         final int n = slots.size();
@@ -494,11 +494,11 @@ public final class ForkRun
             final int which = position(k, rotation, n + 1);
             if (which == n)
             {
-                for (int f = 0; f < floor.count(); f++)
+                for (int f = 0; f < floors.count(); f++)
                 {
                     for (int i = 0; i < forks; i++)
                     {
-                        times[n + f][i] = floor.timedPass(f);
+                        times[n + f][i] = floors.timedPass(f);
                     }
                 }
                 continue;
