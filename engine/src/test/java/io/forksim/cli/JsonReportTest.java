@@ -160,12 +160,21 @@ class JsonReportTest
             + " only fork() is timed");
     }
 
+    /** An in-process 2 MiB run of legacy alone, no warm-up, no kernel, JSON to stdout, plus {@code args}; it succeeded. */
+    private static Cli smallLegacyRun(final String... args) throws Exception
+    {
+        final List<String> all = new ArrayList<>(List.of("fork", "--size", "2M", "--strategy", "legacy", "--warmup", "0",
+            "--in-process", "--no-progress", "--no-counters", "--no-kernel", "--json", "-"));
+        all.addAll(List.of(args));
+        final Cli r = Cli.run(all.toArray(String[]::new));
+        assertThat(r.code()).as(r.toString()).isZero();
+        return r;
+    }
+
     @Test
     void aRunOfNinePmdAloneSaysTheForksItRanAtTheTop() throws Exception
     {
-        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "9pmd", "--arch", "x86_64", "--strategy", "legacy",
-            "--runs", "1", "--warmup", "0", "--in-process", "--no-progress", "--no-counters", "--no-kernel", "--json", "-");
-        assertThat(r.code()).as(r.toString()).isZero();
+        final Cli r = smallLegacyRun("--orders", "9pmd", "--arch", "x86_64", "--runs", "1");
         final JsonNode root = JSON.readTree(r.out());
         // nothing ran 100 forks a run: the top-level count is 9pmd's, as the header's
         assertThat(root.get("iterations").asInt()).isEqualTo(600);
@@ -177,11 +186,8 @@ class JsonReportTest
     @Test
     void aRunWithoutNinePmdHasNoPmdIterations() throws Exception
     {
-        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0", "--arch", "x86_64", "--strategy", "legacy",
-            "--runs", "1", "--iterations", "3", "--warmup", "0", "--in-process", "--no-progress", "--no-counters",
-            "--no-kernel", "--json", "-");
-        assertThat(r.code()).as(r.toString()).isZero();
-        final JsonNode root = JSON.readTree(r.out());
+        final JsonNode root = JSON.readTree(smallLegacyRun("--orders", "0", "--arch", "x86_64", "--runs", "1",
+            "--iterations", "3").out());
         assertThat(root.get("iterations").asInt()).isEqualTo(3);
         assertThat(root.get("pmd_iterations").isNull()).as("9pmd did not run").isTrue();
     }
@@ -189,10 +195,8 @@ class JsonReportTest
     @Test
     void withReuseParentTheArm64FloorRunsInItsOwnBlock() throws Exception
     {
-        final Cli r = Cli.run("fork", "--size", "2M", "--orders", "0,4", "--arch", "arm64", "--strategy", "legacy",
-            "--runs", "2", "--iterations", "2", "--warmup", "0", "--in-process", "--no-progress", "--no-counters",
-            "--no-kernel", "--reuse-parent", "--json", "-");
-        assertThat(r.code()).as(r.toString()).isZero();
+        final Cli r = smallLegacyRun("--orders", "0,4", "--arch", "arm64", "--runs", "2", "--iterations", "2",
+            "--reuse-parent");
         final JsonNode results = JSON.readTree(r.out()).get("results");
         assertThat(results.get(0).get("order").asInt()).isZero();
         assertThat(results.get(0).get("arch_floor_ns_per_page").asDouble()).isPositive();
