@@ -2,9 +2,11 @@ package io.forksim.bench;
 
 import io.forksim.arch.ArchVariant;
 import io.forksim.fork.StrategyChoice;
+import io.forksim.harness.FloorPlacement;
 import io.forksim.harness.PopulatedParent;
 import io.forksim.mm.Machine;
 
+import java.lang.foreign.Arena;
 import java.util.Locale;
 
 /**
@@ -123,5 +125,24 @@ public final class BenchSupport
     public static long pages(final long bytes)
     {
         return bytes >>> 12;
+    }
+
+    /**
+     * Where a floor benchmark's {@code arena} parameter puts the floor's data: {@code engine} mapped as the engine's
+     * memmap and tables (transparent huge pages), as {@code forksim fork}'s workers time it; {@code confined},
+     * {@code shared} or {@code global} in that Java arena on 4 KiB pages (closed with the floor, but the global one).
+     *
+     * @throws IllegalArgumentException for any other name, naming it
+     */
+    public static FloorPlacement floorPlacement(final String arena)
+    {
+        return switch (arena)
+        {
+            case "engine" -> FloorPlacement.engine(true);
+            case "confined" -> FloorPlacement.in(Arena.ofConfined(), true);
+            case "shared" -> FloorPlacement.in(Arena.ofShared(), true);
+            case "global" -> FloorPlacement.in(Arena.global(), false);
+            default -> throw new IllegalArgumentException("arena must be engine, confined, shared or global, not " + arena);
+        };
     }
 }

@@ -15,7 +15,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,7 +43,7 @@ public class LoopBaseline
 
     /**
      * Where the three segments come from: {@code engine} (the default), mapped as the engine's memmap and tables
-     * ({@link FloorLoop#allocateAsTheEngine}: transparent huge pages), as {@code forksim fork}'s workers time it; or a
+     * ({@link io.forksim.harness.FloorPlacement#engine}: transparent huge pages), as {@code forksim fork}'s workers time it; or a
      * Java arena on 4 KiB pages, {@code confined}, {@code shared} or {@code global}. The loops read and write through
      * absolute addresses, so the arena's kind no longer reaches them; comparing {@code engine} with {@code confined}
      * shows what 4 KiB pages cost the floor.
@@ -58,19 +57,7 @@ public class LoopBaseline
     public void setUp()
     {
         final long n = BenchSupport.pages(BenchSupport.parseSize(size));
-        if (this.arena.equals("engine"))
-        {
-            loop = FloorLoop.allocateAsTheEngine(n, true);
-            return;
-        }
-        final Arena a = switch (this.arena)
-        {
-            case "confined" -> Arena.ofConfined();
-            case "shared" -> Arena.ofShared();
-            case "global" -> Arena.global();
-            default -> throw new IllegalArgumentException("arena must be engine, confined, shared or global, not " + this.arena);
-        };
-        loop = FloorLoop.allocate(a, n, !this.arena.equals("global"));
+        loop = FloorLoop.allocate(BenchSupport.floorPlacement(this.arena), n);
     }
 
     @TearDown(Level.Invocation)

@@ -1,11 +1,7 @@
 package io.forksim.harness;
 
-import io.forksim.mem.OffHeapArena;
 import io.forksim.mem.RawMemory;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The FFM floor: the least a fork's PTE copy can cost in Java over FFM memory, timed in the same worker JVM and the
@@ -17,10 +13,9 @@ import java.lang.foreign.ValueLayout;
  * consecutive PFNs inside one folio. No page-table walk, no VMA rules, no PageAnonExclusive, no events: the
  * distance from a strategy's fork to this loop is what the engine's model costs on top.
  *
- * <p>Data: {@code pages} parent PTEs and as many child PTEs (8 bytes each) and a 24-byte folio record per page
- * (refcount at +4, mapcount at +8), every byte written once at allocation so that no page is first touched
- * inside a timed pass. PTE words use an x86 layout: present bit 0, write bit 1, accessed bit 5,
- * PFN from bit 12 (offset by 1000):
+ * <p>Data: {@link FloorData} (a parent and a child PTE per page, a 24-byte folio record per page with refcount at
+ * +4 and mapcount at +8). PTE words use an x86 layout: present bit 0, write bit 1, accessed bit 5, PFN from bit 12
+ * (offset by 1000):
  * <pre>
  *  63            12 11    6  5  4   2  1  0
  * +----------------+-------+---+-----+---+---+
@@ -34,146 +29,83 @@ import java.lang.foreign.ValueLayout;
  * engine's copy loops use. Through the segments themselves, each access would inline the JDK's shared segment
  * code ({@code checkAccess}, {@code checkEnclosingLayout}, the receiver-class check, the unaligned get/put), whose
  * profiles the whole JVM writes: what the loop compiled to then depended on what the worker had run before C2
- * compiled it, and differed between worker JVMs (timing.md, "The floor loop's compiled code"). The constant
+ * compiled it, and differed between worker JVMs (timing.md, "The floor loop between JVMs"). The constant
  * segment of {@link RawMemory} has no receiver profile and a constant bounds check, so the loop has one compiled
  * shape. The segments' own checks move out of the loop: every public pass checks once that the arena is alive.
+ * {@link Arm64FloorLoop} is the same per-PTE loop with what arm64's Linux 6.18 adds per order-0 PTE.
  */
 public final class FloorLoop implements AutoCloseable
 {
-    static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
-    static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     static final long W = 1L << 1;
     static final long A = 1L << 5;
     static final int SH = 12;
-    /** Bytes of one folio record (as the engine's memmap record is larger than the two counters). */
-    static final long FOLIO = 24;
+    /** The PFN of page 0. */
+    static final long PFN0 = 1000;
+    static final long FOLIO = FloorData.FOLIO;
 
-    private final Arena owned;
-    /** The mapping of {@link #allocateAsTheEngine}, closed by {@link #close}; null otherwise. */
-    private final OffHeapArena ownedMapping;
-    private final MemorySegment par;
-    private final MemorySegment chi;
-    private final MemorySegment fo;
-    private final long pages;
+    private final FloorData data;
 
-    private FloorLoop(final Arena owned, final OffHeapArena ownedMapping, final MemorySegment par,
-        final MemorySegment chi, final MemorySegment fo, final long pages)
+    private FloorLoop(final FloorData data)
     {
-        this.owned = owned;
-        this.ownedMapping = ownedMapping;
-        this.par = par;
-        this.chi = chi;
-        this.fo = fo;
-        this.pages = pages;
+        this.data = data;
+    }
+
+    /** Present, writable, accessed: parent PTE {@code i} before a pass. */
+    private static long writable(final long i)
+    {
+        return ((i + PFN0) << SH) | 1 | W | A;
     }
 
     /**
-     * The floor's data for {@code pages} pages in {@code arena}, every byte touched.
-     *
-     * @param pages at least 1
-     * @param owns  whether {@link #close} closes {@code arena} (false for the global arena or one the caller closes)
-     */
-    public static FloorLoop allocate(final Arena arena, final long pages, final boolean owns)
-    {
-        requirePages(pages);
-        return fill(owns ? arena : null, null, arena.allocate(pages * 8, 4096), arena.allocate(pages * 8, 4096),
-            arena.allocate(pages * FOLIO, 4096), pages);
-    }
-
-    /**
-     * The floor's data for {@code pages} pages in the memory the engine keeps its page tables and memmap in: an
-     * {@link OffHeapArena}, with transparent huge pages when {@code hugePages} (as {@code Machine.Config.hugePages},
-     * which {@code ForkRun} takes from {@code -Dforksim.hugePages}, default true). A fork's loop walks memory that
-     * the TLB maps in 2 MiB pages; on 4 KiB pages the floor alone would take a TLB miss every 4 KiB of each of its
-     * three streams (timing.md, "The floor loop's memory"). Every byte touched; {@link #close} unmaps it.
+     * The loop's data for {@code pages} pages where {@code where} says ({@link FloorPlacement#engine} as the workers
+     * time it), every byte touched; {@link #close} frees it.
      *
      * @param pages at least 1
      */
-    public static FloorLoop allocateAsTheEngine(final long pages, final boolean hugePages)
+    public static FloorLoop allocate(final FloorPlacement where, final long pages)
     {
-        requirePages(pages);
-        final OffHeapArena mapping = new OffHeapArena(hugePages);
-        try
-        {
-            return fill(null, mapping, mapping.allocateZeroed(pages * 8, "the floor loop's parent PTEs"),
-                mapping.allocateZeroed(pages * 8, "the floor loop's child PTEs"),
-                mapping.allocateZeroed(pages * FOLIO, "the floor loop's folio records"), pages);
-        }
-        catch (final RuntimeException | Error e)
-        {
-            mapping.close();
-            throw e;
-        }
-    }
-
-    private static void requirePages(final long pages)
-    {
-        if (pages < 1)
-        {
-            throw new IllegalArgumentException("the floor loop needs at least one page, not " + pages);
-        }
-    }
-
-    private static FloorLoop fill(final Arena owned, final OffHeapArena ownedMapping, final MemorySegment par,
-        final MemorySegment chi, final MemorySegment fo, final long pages)
-    {
-        for (long i = 0; i < pages; i++)
-        {
-            par.setAtIndex(L, i, ((i + 1000) << SH) | 1 | W | A);
-            chi.setAtIndex(L, i, 0);
-            fo.set(I, i * FOLIO + 4, 1);
-        }
-        return new FloorLoop(owned, ownedMapping, par, chi, fo, pages);
+        return new FloorLoop(FloorData.allocate(where, pages, FloorLoop::writable));
     }
 
     public long pages()
     {
-        return pages;
+        return data.pages();
     }
 
     /** The loop a fork of order-{@code order} folios is compared with: per-PTE for order 0, batched otherwise. */
     public void pass(final int order)
     {
-        requireAlive();
+        data.requireAlive();
         if (order == 0)
         {
-            perPte(par.address(), chi.address(), fo.address(), pages, order);
+            perPte(data.par(), data.chi(), data.fo(), data.pages(), order);
         }
         else
         {
-            batched(par.address(), chi.address(), fo.address(), pages, order);
+            batched(data.par(), data.chi(), data.fo(), data.pages(), order);
         }
     }
 
     /** One per-PTE pass (for JMH, which consumes the return value). */
     public long perPte(final int order)
     {
-        requireAlive();
-        return perPte(par.address(), chi.address(), fo.address(), pages, order);
+        data.requireAlive();
+        return perPte(data.par(), data.chi(), data.fo(), data.pages(), order);
     }
 
     /** One batched pass. */
     public void batched(final int order)
     {
-        requireAlive();
-        batched(par.address(), chi.address(), fo.address(), pages, order);
-    }
-
-    /** The raw-address loops would touch unmapped memory after {@link #close}: refuse a pass then. */
-    private void requireAlive()
-    {
-        if (!par.scope().isAlive())
-        {
-            throw new IllegalStateException("the floor loop's memory was freed (closed), no pass over it");
-        }
+        data.requireAlive();
+        batched(data.par(), data.chi(), data.fo(), data.pages(), order);
     }
 
     /** Sets every parent W bit again: the state before a pass. Not part of the floor. */
     public void restoreWritable()
     {
-        for (long i = 0; i < pages; i++)
+        for (long i = 0; i < data.pages(); i++)
         {
-            par.setAtIndex(L, i, par.getAtIndex(L, i) | W);
+            data.setParentPte(i, data.parentPte(i) | W);
         }
     }
 
@@ -192,10 +124,10 @@ public final class FloorLoop implements AutoCloseable
             {
                 continue;
             }
-            final long pfn = (p >>> SH) - 1000;
+            final long pfn = (p >>> SH) - PFN0;
             final long f = fo + (pfn & fnm) * FOLIO;
-            RawMemory.setInt(f + 4, RawMemory.getInt(f + 4) + 1);
-            RawMemory.setInt(f + 8, RawMemory.getInt(f + 8) + 1);
+            RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + 1);
+            RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + 1);
             if ((p & W) != 0)
             {
                 p &= ~W;
@@ -206,69 +138,63 @@ public final class FloorLoop implements AutoCloseable
         return s;
     }
 
-    /** One batched pass; the precondition of {@link #perPte(long, long, long, long, int)}. */
+    /**
+     * One batched pass; the precondition of {@link #perPte(long, long, long, long, int)}. Per batch (a run of
+     * present entries of consecutive PFNs inside one folio), as {@code climit.c}'s batched loop (whose entries are all
+     * present): a scan that reads each entry and compares it with the expected next one, one refcount and one
+     * mapcount update for the batch, then a pass that stores the write-protected parent and child entries. Both inner
+     * loops run over addresses up to a bound tested with {@code !=} (stride 8), which C2 does not make counted loops:
+     * a counted loop is split into pre-, main- and post-loops (range check elimination, unrolling), a fixed cost per
+     * entry into the loop that a batch of 16 pays once per 16 pages (with counted {@code for} loops over an index
+     * this pass took 3.2 ns/page at order 4 against 1.8 per-PTE; timing.md, "The batched floor at order 4").
+     */
     static void batched(final long par, final long chi, final long fo, final long n, final int order)
     {
         final long fn = 1L << order;
         for (long i = 0; i < n; )
         {
-            final long p = RawMemory.getLong(par + i * 8);
-            final long pfn = (p >>> SH) - 1000;
-            final long head = pfn & ~(fn - 1);
-            long nr = 1;
-            long exp = p + (1L << SH);
-            while (i + nr < n && head + fn > pfn + nr && RawMemory.getLong(par + (i + nr) * 8) == exp)
+            final long first = par + i * 8;
+            final long p = RawMemory.getLong(first);
+            if ((p & 1) == 0)
             {
-                nr++;
+                i++;   // not present: nothing to copy (as perPte)
+                continue;
+            }
+            final long pfn = (p >>> SH) - PFN0;
+            final long head = pfn & ~(fn - 1);
+            // the batch ends at the folio's end or at the last entry, whichever comes first
+            final long bound = first + Math.min(n - i, head + fn - pfn) * 8;
+            long end = first + 8;
+            long exp = p + (1L << SH);
+            while (end != bound && RawMemory.getLong(end) == exp)
+            {
+                end += 8;
                 exp += 1L << SH;
             }
+            final long nr = (end - first) >>> 3;
             final long f = fo + head * FOLIO;
-            RawMemory.setInt(f + 4, RawMemory.getInt(f + 4) + (int)nr);
-            RawMemory.setInt(f + 8, RawMemory.getInt(f + 8) + (int)nr);
-            for (long j = 0; j < nr; j++)
+            RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + (int)nr);
+            RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + (int)nr);
+            long q = p & ~W;
+            for (long a = first, c = chi + i * 8; a != end; a += 8, c += 8)
             {
-                final long q = (p + (j << SH)) & ~W;
-                RawMemory.setLong(par + (i + j) * 8, q);
-                RawMemory.setLong(chi + (i + j) * 8, q & ~A);
+                RawMemory.setLong(a, q);
+                RawMemory.setLong(c, q & ~A);
+                q += 1L << SH;
             }
             i += nr;
         }
     }
 
-    /** Test access: the parent PTE at {@code i}. */
-    long parentPte(final long i)
+    /** Test access: the loop's data (its entries and folio records). */
+    FloorData data()
     {
-        return par.getAtIndex(L, i);
-    }
-
-    /** Test access: the child PTE at {@code i}. */
-    long childPte(final long i)
-    {
-        return chi.getAtIndex(L, i);
-    }
-
-    /** Test access: the refcount of the folio record of page {@code pfn}. */
-    int refcount(final long pfn)
-    {
-        return fo.get(I, pfn * FOLIO + 4);
-    }
-
-    /** Test access: the mapcount of the folio record of page {@code pfn}. */
-    int mapcount(final long pfn)
-    {
-        return fo.get(I, pfn * FOLIO + 8);
+        return data;
     }
 
     @Override
     public void close()
     {
-        if (owned != null)
-        {
-            owned.close();
-        }
-        if (ownedMapping != null)
-        {
-            ownedMapping.close();
-        }
+        data.close();
     }
 }

@@ -101,13 +101,33 @@ public record ForkPlan(long sizeBytes, List<Integer> orders, List<String> archs,
      */
     public String iterationsText(final String noun)
     {
-        final boolean pmd = orders.contains(FolioOrder.PMD_9);
-        final boolean pte = orders.stream().anyMatch(o -> o != FolioOrder.PMD_9);
-        if (pmd && pte && pmdIterations != iterations)
+        if (hasPmdMappedOrder() && hasPteMappedOrder() && pmdIterations != iterations)
         {
             return iterations + " " + noun + " (" + pmdIterations + " for order-9 pmd-mapped)";
         }
-        return (pte ? iterations : pmdIterations) + " " + noun;
+        return ranIterations() + " " + noun;
+    }
+
+    /**
+     * The timed forks per run that this plan's configurations run, as the header's first number and the JSON's
+     * top-level {@code iterations}: {@link #iterations()} when the plan has a PTE-mapped order, else (a plan of 9pmd
+     * alone) {@link #pmdIterations()}.
+     */
+    public int ranIterations()
+    {
+        return hasPteMappedOrder() ? iterations : pmdIterations;
+    }
+
+    /** Whether {@link #orders()} holds an order mapped by PTEs (any but {@link FolioOrder#PMD_9}). */
+    public boolean hasPteMappedOrder()
+    {
+        return orders.stream().anyMatch(o -> o != FolioOrder.PMD_9);
+    }
+
+    /** Whether {@link #orders()} holds {@link FolioOrder#PMD_9}. */
+    public boolean hasPmdMappedOrder()
+    {
+        return orders.contains(FolioOrder.PMD_9);
     }
 
     /** Progress steps (one per run of a configuration) of one arch. */

@@ -29,7 +29,8 @@ import java.util.Map;
  *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round in which the
  *       JIT compiled nothing ({@link JitActivity}) (capped);
  *       warm-up forks take the timed forks' code path;</li>
- *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} is interleaved fork by fork
+ *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} (on arm64 at order 0 followed
+ *       by the {@link Arm64FloorLoop}: {@link Floors}) is interleaved fork by fork
  *       ({@link #timedRounds}): a round is fork i of every strategy and floor pass i back to back, the strategies in
  *       the order of row {@code i + r} of a {@link WilliamsOrder Williams design}, then the floor (each strategy follows
  *       the floor and each other strategy equally often), so the paired ratios of run r compare forks made
@@ -218,7 +219,7 @@ public final class ForkRun
     {
         final String orderLabel = arch + " " + FolioOrder.name(order);
         try (OrderSetups setups = new OrderSetups(plan, arch, order, orderLabel + ": ", listener::status, parents::add);
-             FloorLoop floor = FloorLoop.allocateAsTheEngine(plan.pages(),
+             Floors floors = Floors.of(arch, order, plan.pages(),
                  Boolean.parseBoolean(System.getProperty(HUGE_PAGES_PROPERTY, "true"))))
         {
             final List<Slot> slots = new ArrayList<>();
@@ -234,34 +235,38 @@ public final class ForkRun
             }
             System.gc(); // the garbage of populating and of the previous order goes now, not in a timed fork
             diag.anonHugePages(orderLabel + " populated:");
-            // warm-up window: fork i of position p (strategy p, the floor at position S); the passes allocate nothing
-            final long[][] times = new long[slots.size() + 1][SteadyState.WINDOW];
+            // warm-up window: fork i of position p (strategy p, floor k at position S + k); the passes allocate nothing
+            final long[][] times = new long[slots.size() + floors.count()][SteadyState.WINDOW];
             williams = WilliamsOrder.strategiesThenFloor(slots.size());
-            final int warmupRounds = warmUp(orderLabel, order, slots, floor, times);
+            final int warmupRounds = warmUp(orderLabel, slots, floors, times);
             for (final Slot slot : slots)
             {
                 slot.resetTimes();
             }
             diag.line("%s warm-up rounds %d", orderLabel, warmupRounds);
 
-            final double[] floorRunMeans = new double[plan.runs()];
+            final double[][] floorRunMeans = new double[floors.count()][plan.runs()];
             final int n = slots.size();
             // fork i of position p in run r: byRun[r][p][i]
-            final long[][][] byRun = new long[plan.runs()][n + 1][plan.iterations()];
+            final long[][][] byRun = new long[plan.runs()][n + floors.count()][plan.iterations()];
             if (!plan.reuseParent())
             {
-                timedRounds(orderLabel, slots, floor, order, byRun);
+                timedRounds(orderLabel, slots, floors, order, byRun);
             }
             for (int r = 0; r < plan.runs(); r++)
             {
                 final long[][] run = byRun[r];
                 if (plan.reuseParent())
                 {
-                    blocks(slots, floor, order, plan.iterations(), r, r + 1, run);
+                    blocks(slots, floors, plan.iterations(), r, r + 1, run);
                 }
-                floorRunMeans[r] = mean(run[n], plan.iterations());
-                diag.line("%s run %d floor %.1f", orderLabel, r, floorRunMeans[r]);
-                diag.forkTimes(orderLabel + " run " + r + " floor", run[n], plan.iterations());
+                for (int k = 0; k < floors.count(); k++)
+                {
+                    final String name = k == Floors.FLOOR ? "floor" : "arch floor";
+                    floorRunMeans[k][r] = mean(run[n + k], plan.iterations());
+                    diag.line("%s run %d %s %.1f", orderLabel, r, name, floorRunMeans[k][r]);
+                    diag.forkTimes(orderLabel + " run " + r + " " + name, run[n + k], plan.iterations());
+                }
                 for (int p = 0; p < n; p++)
                 {
                     final Slot slot = slots.get(p);
@@ -288,9 +293,10 @@ public final class ForkRun
                     slot.teardownCount == 0 ? 0 : slot.teardownSum / slot.teardownCount,
                     slot.teardownCount == 0 ? 0 : slot.restoreSum / slot.teardownCount,
                     (plan.reuseParent() ? slot.delta : slot.first).clone(), !plan.reuseParent() && slot.identical,
-                    floorRunMeans.clone(), ForkTimes.of(slot.forkTimes), slot.warmupForks,
+                    floorRunMeans[Floors.FLOOR].clone(), ForkTimes.of(slot.forkTimes), slot.warmupForks,
                     warmupRounds < SteadyState.MAX_ROUNDS || plan.warmup() == 0, pinnedCpu,
-                    ThreadUsage.available() ? slot.forkFaults : -1, ThreadUsage.available() ? slot.preemptedForks : -1));
+                    ThreadUsage.available() ? slot.forkFaults : -1, ThreadUsage.available() ? slot.preemptedForks : -1,
+                    floors.count() > Floors.ARCH_FLOOR ? floorRunMeans[Floors.ARCH_FLOOR].clone() : null));
             }
             return out;
         }
@@ -304,7 +310,7 @@ public final class ForkRun
      *
      * @return the rounds of windows after the minimum time ({@link SteadyState#MAX_ROUNDS} when it stopped at the cap)
      */
-    private int warmUp(final String orderLabel, final int order, final List<Slot> slots, final FloorLoop floor,
+    private int warmUp(final String orderLabel, final List<Slot> slots, final Floors floors,
         final long[][] times)
     {
         if (plan.warmup() == 0)
@@ -321,7 +327,11 @@ public final class ForkRun
             }
             slot.warmupForks = plan.warmup();
         }
-        final SteadyState floorWarm = new SteadyState();
+        final SteadyState[] floorWarm = new SteadyState[floors.count()];
+        for (int k = 0; k < floorWarm.length; k++)
+        {
+            floorWarm[k] = new SteadyState();
+        }
         final long start = System.nanoTime();
         int round = 0;
         for (int all = 1; round < SteadyState.MAX_ROUNDS; all++)
@@ -334,12 +344,12 @@ public final class ForkRun
             final long jit = JitActivity.compileMillis();
             if (plan.reuseParent())
             {
-                blocks(slots, floor, order, SteadyState.WINDOW, 0, 0, times);
+                blocks(slots, floors, SteadyState.WINDOW, 0, 0, times);
             }
             else
             {
                 restoreAll(slots);
-                interleave(slots, floor, order, SteadyState.WINDOW, all, times);
+                interleave(slots, floors, SteadyState.WINDOW, all, times);
             }
             final boolean jitQuiet = JitActivity.quietSince(jit);
             boolean allSteady = jitQuiet;
@@ -353,11 +363,14 @@ public final class ForkRun
                 slot.warmupForks += SteadyState.WINDOW;
                 allSteady &= slot.warm.steady();
             }
-            for (int w = 0; w < SteadyState.WINDOW; w++)
+            for (int k = 0; k < floorWarm.length; k++)
             {
-                floorWarm.add(times[slots.size()][w]);
+                for (int w = 0; w < SteadyState.WINDOW; w++)
+                {
+                    floorWarm[k].add(times[slots.size() + k][w]);
+                }
+                allSteady &= floorWarm[k].steady();
             }
-            allSteady &= floorWarm.steady();
             if (diag.on())
             {
                 final StringBuilder sb = new StringBuilder();
@@ -365,7 +378,7 @@ public final class ForkRun
                 {
                     sb.append(' ').append(slot.strategy.cliName()).append(String.format(" %.0f", slot.warm.lastMedian()));
                 }
-                diag.line("%s warm-up round %d:%s floor %.0f%s%s", orderLabel, all, sb, floorWarm.lastMedian(),
+                diag.line("%s warm-up round %d:%s floor %.0f%s%s", orderLabel, all, sb, floorWarm[Floors.FLOOR].lastMedian(),
                     jitQuiet ? "" : " jit", allSteady ? " steady" : "");
             }
             if (allSteady && minimumDone)
@@ -388,9 +401,9 @@ public final class ForkRun
      *
      * <p>Preconditions: the default mode (not {@code --reuse-parent}): every fork restores its parent after the
      * child's exit, so strategies sharing one machine each fork the same fresh parent; {@code byRun} has
-     * {@code runs x (S + 1) x iterations} entries.
+     * {@code runs x (S + F) x iterations} entries (F = {@link Floors#count}).
      */
-    private void timedRounds(final String orderLabel, final List<Slot> slots, final FloorLoop floor, final int order,
+    private void timedRounds(final String orderLabel, final List<Slot> slots, final Floors floors, final int order,
         final long[][][] byRun)
     {
         final RunSchedule schedule = RunSchedule.current();
@@ -409,7 +422,7 @@ public final class ForkRun
             }
             final int r = rounds[k];
             final int i = next[r]++;
-            row(slots, floor, order, williams[(i + r) % williams.length], i, i + 1, byRun[r]);
+            row(slots, floors, williams[(i + r) % williams.length], i, i + 1, byRun[r]);
             if ((k + 1) % plan.iterations() == 0)
             {
                 for (final Slot slot : slots)
@@ -425,31 +438,40 @@ public final class ForkRun
      * i back to back, in the order of row {@code (i + rotation) mod rows} of {@link #williams}, as in
      * {@link #timedRounds}. {@code times[p][i]} gets the time of fork i of position p. Allocates nothing.
      *
-     * <p>Preconditions: as {@link #timedRounds}; every parent was restored before the pass; {@code times} has S + 1
+     * <p>Preconditions: as {@link #timedRounds}; every parent was restored before the pass; {@code times} has S + F
      * rows of at least {@code forks} entries.
      */
-    private void interleave(final List<Slot> slots, final FloorLoop floor, final int order, final int forks,
+    private void interleave(final List<Slot> slots, final Floors floors, final int forks,
         final int rotation, final long[][] times)
     {
         for (int i = 0; i < forks; i++)
         {
-            row(slots, floor, order, williams[(i + rotation) % williams.length], i, 0, times);
+            row(slots, floors, williams[(i + rotation) % williams.length], i, 0, times);
         }
     }
 
     /**
      * One round: a fork of every strategy and a floor pass, in the order of {@code row} (strategy indices, the floor
-     * at S); {@code times[p][i]} gets position p's time.
+     * at S); {@code times[p][i]} gets position p's time. The floor's position times each of the {@link Floors} in
+     * turn: the floor into {@code times[S]}, on arm64 at order 0 then the arm64 floor into {@code times[S + 1]}.
      *
      * @param iteration the forks' 1-based iteration in their run, 0 for warm-up forks
      */
-    private void row(final List<Slot> slots, final FloorLoop floor, final int order, final int[] row, final int i,
+    private void row(final List<Slot> slots, final Floors floors, final int[] row, final int i,
         final int iteration, final long[][] times)
     {
         final int n = slots.size();
         for (final int which : row)
         {
-            times[which][i] = which == n ? floorPass(floor, order) : forkOnce(slots.get(which), iteration);
+            if (which < n)
+            {
+                times[which][i] = forkOnce(slots.get(which), iteration);
+                continue;
+            }
+            for (int k = 0; k < floors.count(); k++)
+            {
+                times[n + k][i] = floors.timedPass(k);
+            }
         }
     }
 
@@ -457,11 +479,12 @@ public final class ForkRun
      * One pass of {@code --reuse-parent}: blocks of {@code forks} forks, strategy after strategy, each a true tight
      * loop over one process (its parent restored once, before the block, and write-protected by its first fork),
      * then the floor's block; the first block at position {@code rotation mod (S + 1)}. {@code times[p][i]} gets the
-     * time of fork i of position p. Precondition: {@code times} has S + 1 rows of at least {@code forks} entries.
+     * time of fork i of position p (the floors' blocks one after the other, floor k into {@code times[S + k]}).
+     * Precondition: {@code times} has S + F rows of at least {@code forks} entries.
      *
      * @param run the 1-based run for the listener's {@link Listener#configStart}, 0 for a warm-up pass (as timed 0)
      */
-    private void blocks(final List<Slot> slots, final FloorLoop floor, final int order, final int forks,
+    private void blocks(final List<Slot> slots, final Floors floors, final int forks,
         final int rotation, final int run, final long[][] times)
     {
         final int n = slots.size();
@@ -471,9 +494,12 @@ public final class ForkRun
             final int which = position(k, rotation, n + 1);
             if (which == n)
             {
-                for (int i = 0; i < forks; i++)
+                for (int f = 0; f < floors.count(); f++)
                 {
-                    times[n][i] = floorPass(floor, order);
+                    for (int i = 0; i < forks; i++)
+                    {
+                        times[n + f][i] = floors.timedPass(f);
+                    }
                 }
                 continue;
             }
@@ -525,14 +551,6 @@ public final class ForkRun
      * have landed; timing.md has the run that showed it.
      */
     static final long MIN_WARMUP_NANOS = 500_000_000L;
-
-    private static long floorPass(final FloorLoop floor, final int order)
-    {
-        floor.restoreWritable();
-        final long t0 = System.nanoTime();
-        floor.pass(FolioOrder.order(order));   // 9pmd: the PTE-level floor of order 9, which copy_huge_pmd undercuts
-        return System.nanoTime() - t0;
-    }
 
     /** A histogram of fork times from 1 ns to 10 minutes at 3 significant digits; allocates nothing when recording. */
     static Histogram newHistogram()

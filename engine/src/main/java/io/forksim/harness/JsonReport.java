@@ -19,17 +19,20 @@ import java.util.List;
  *  "results": [{"arch": "arm64", "strategy": "folio-batch", "order": 9, "mapping": "pte", "iterations": 100,
  *               "mean_ns": 1234567.8, "stdev_pct": 0.8,
  *               "ns_per_page": 4.71, "vs_legacy_pct": -12.3, "vs_legacy_ci95": [-13.1, -11.4], "verdict": "faster",
- *               "floor_ns_per_page": 2.05, "vs_floor": 2.3, "teardown_ns": 2345678.9,
+ *               "floor_ns_per_page": 2.05, "vs_floor": 2.3, "arch_floor_ns_per_page": null, "vs_arch_floor": null,
+ *               "teardown_ns": 2345678.9,
  *               "fork_ns": {"count": 800, "min": 1200000, "p50": 1230000, "p90": 1250000, "p99": 1300000, "max": 1900000,
  *                           "page_faults": 0, "preempted": 3},
  *               "warmup_forks": 23,
  *               "events_per_fork": {"ptep_get": 8192, ...every name of Events.NAMES...}}, ...]}
  * </pre>
- * {@code iterations} and {@code pmd_iterations} are the timed forks per run of the PTE-mapped orders and of the
- * PMD-mapped one ({@link ForkPlan#iterationsFor}); each result's {@code iterations} is its own configuration's.
+ * {@code iterations} is the timed forks per run of the PTE-mapped orders, or of 9pmd in a run of 9pmd alone
+ * ({@link ForkPlan#ranIterations}: what ran, as the header's first number); {@code pmd_iterations} is 9pmd's, null
+ * when 9pmd did not run ({@link ForkPlan#iterationsFor}); each result's {@code iterations} is its own configuration's.
  * {@code vs_legacy_pct}, {@code vs_legacy_ci95} and {@code verdict} are null when legacy was not measured
  * ({@code vs_legacy_ci95} also with one run); {@code floor_ns_per_page} and {@code vs_floor} null when the floor was
- * not measured; {@code fork_ns.page_faults} = page faults of the measuring
+ * not measured; {@code arch_floor_ns_per_page} and {@code vs_arch_floor} (the {@link Arm64FloorLoop} and the ratio to
+ * it) only on arm64 results, null but at order 0; {@code fork_ns.page_faults} = page faults of the measuring
  * thread inside all timed forks, {@code fork_ns.preempted} = timed forks during which it was preempted (both -1 when
  * unknown); events are exact integers; {@code mode} is "fresh-parent" or "reuse-parent" (then the events are
  * those of the last fork).
@@ -48,8 +51,15 @@ public final class JsonReport
         root.put("size_bytes", plan.sizeBytes());
         root.put("pages", plan.pages());
         root.put("runs", plan.runs());
-        root.put("iterations", plan.iterations());
-        root.put("pmd_iterations", plan.pmdIterations());
+        root.put("iterations", plan.ranIterations());
+        if (plan.hasPmdMappedOrder())
+        {
+            root.put("pmd_iterations", plan.pmdIterations());
+        }
+        else
+        {
+            root.putNull("pmd_iterations");
+        }
         root.put("mode", plan.modeName());
         final ObjectNode m = root.putObject("machine");
         m.put("cpu", host.cpu());
@@ -95,6 +105,11 @@ public final class JsonReport
             }
             putFinite(o, "floor_ns_per_page", r.floorNsPerPage(), 3);
             putFinite(o, "vs_floor", r.vsFloor(), 3);
+            if (r.arch().equals("arm64"))
+            {
+                putFinite(o, "arch_floor_ns_per_page", r.archFloorNsPerPage(), 3);
+                putFinite(o, "vs_arch_floor", r.vsArchFloor(), 3);
+            }
             o.put("teardown_ns", round(r.teardownNs(), 1));
             final ObjectNode ft = o.putObject("fork_ns");
             ft.put("count", r.forkTimes().count());

@@ -19,9 +19,23 @@ package io.forksim.harness;
  *                          off-heap memory); -1 when unknown (no getrusage)
  * @param preemptedForks    timed forks during which the measuring thread was preempted (an involuntary context
  *                          switch: other work took the CPU); -1 when unknown
+ * @param archFloorRunMeansNs per-run mean time of one pass of the {@link Arm64FloorLoop} over as many pages, in the
+ *                          same rounds as {@code floorRunMeansNs}; null where there is none (every arch and order but
+ *                          arm64 order 0)
  */
 public record RawResult(String arch, String strategy, int order, long pages, double[] runMeansNs, double teardownNs,
     double restoreNs, long[] events, boolean eventsIdentical, double[] floorRunMeansNs, ForkTimes forkTimes,
-    int warmupForks, boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks)
+    int warmupForks, boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks,
+    double[] archFloorRunMeansNs)
 {
+    /** A result without an arch floor. */
+    public RawResult(final String arch, final String strategy, final int order, final long pages,
+        final double[] runMeansNs, final double teardownNs, final double restoreNs, final long[] events,
+        final boolean eventsIdentical, final double[] floorRunMeansNs, final ForkTimes forkTimes,
+        final int warmupForks, final boolean warmupSteady, final int pinnedCpu, final long forkPageFaults,
+        final long preemptedForks)
+    {
+        this(arch, strategy, order, pages, runMeansNs, teardownNs, restoreNs, events, eventsIdentical, floorRunMeansNs,
+            forkTimes, warmupForks, warmupSteady, pinnedCpu, forkPageFaults, preemptedForks, null);
+    }
 }

@@ -75,6 +75,12 @@ public final class Report
         out.add("  timing:    " + timing(results));
         out.add("  floor:     the FFM floor loop (read the PTE, write-protect, store the child, refcount and mapcount;"
             + " per-PTE for order 0, batched for larger folios) over as many pages, timed in the same JVM and rounds");
+        if (plan.archs().contains("arm64") && plan.orders().contains(0))
+        {
+            out.add("             arm64 order 0 also: the arm64 floor loop, the per-PTE floor plus the arm64 work of Linux 6.18"
+                + " per order-0 PTE (pte_wrprotect's dirty move, ptep_get's and wrprotect_ptes' CONT tests and reread,"
+                + " set_ptes' probe, contpte_try_fold's filter), right after the floor in every round");
+        }
         out.addAll(kernelLines);
         for (final String arch : plan.archs())
         {
@@ -188,15 +194,24 @@ public final class Report
         return out;
     }
 
-    /** Absolute times: ns per 4 KiB page, ms per fork, ms per child tear-down, per order. */
+    /**
+     * Absolute times: ns per 4 KiB page, ms per fork, ms per child tear-down and the ratio to the floor, per order;
+     * where an arch floor ran (arm64 order 0) one more column, the ratio to it ("x arm64 floor"), and its row.
+     */
     static List<String> absoluteTable(final ForkPlan plan, final String arch, final List<Result> rs)
     {
+        final boolean archFloor = rs.stream().anyMatch(r -> Double.isFinite(r.archFloorNsPerPage()));
         final int lw = Math.max((arch + " absolute").length(),
-            Math.max(13, plan.strategies().stream().mapToInt(s -> s.cliName().length()).max().orElse(0)));
-        final String[] cols = {"ns/page", "ms/fork", "teardown ms", "x floor"};
-        final int[] cw = {8, 8, 11, 7};
+            Math.max(archFloor ? 16 : 13, plan.strategies().stream().mapToInt(s -> s.cliName().length()).max().orElse(0)));
+        final String[] cols = archFloor ? new String[] {"ns/page", "ms/fork", "teardown ms", "x floor", "x " + arch + " floor"}
+            : new String[] {"ns/page", "ms/fork", "teardown ms", "x floor"};
+        final int[] cw = archFloor ? new int[] {8, 8, 11, 7, cols[4].length()} : new int[] {8, 8, 11, 7};
         final List<String> out = new ArrayList<>();
-        final int groupW = cw[0] + cw[1] + cw[2] + cw[3] + 9;
+        int groupW = 3 * (cw.length - 1);
+        for (final int w : cw)
+        {
+            groupW += w;
+        }
         final StringBuilder h1 = new StringBuilder("| ").append(pad(arch + " absolute", lw, false)).append(" |");
         final StringBuilder h2 = new StringBuilder("| ").append(pad("", lw, false)).append(" |");
         final StringBuilder h3 = new StringBuilder("|").append("-".repeat(lw + 2)).append('|');
@@ -218,31 +233,52 @@ public final class Report
             for (final int o : plan.orders())
             {
                 final Result r = find(rs, o, s.cliName());
-                final String[] v = r == null ? new String[] {"", "", "", ""} : new String[] {
+                final String[] v = r == null ? new String[] {"", "", "", "", ""} : new String[] {
                     String.format(Locale.ROOT, "%.2f", r.nsPerPage()),
                     String.format(Locale.ROOT, "%.3f", r.meanNs() / 1e6),
                     String.format(Locale.ROOT, "%.3f", r.teardownNs() / 1e6),
-                    Double.isFinite(r.vsFloor()) ? String.format(Locale.ROOT, "%.2f", r.vsFloor()) : "n/a"};
-                for (int c = 0; c < cols.length; c++)
-                {
-                    row.append(' ').append(pad(v[c], cw[c], true)).append(" |");
-                }
+                    ratio(r.vsFloor()), ratio(r.vsArchFloor())};
+                appendCells(row, v, cw);
             }
             out.add(row.toString());
         }
-        final StringBuilder floor = new StringBuilder("| ").append(pad("floor loop", lw, false)).append(" |");
+        out.add(floorRow("floor loop", plan, rs, cw, lw, Result::floorNsPerPage, o -> o == 0 ? "per-PTE" : "batched", 3));
+        if (archFloor)
+        {
+            out.add(floorRow(arch + " floor loop", plan, rs, cw, lw, Result::archFloorNsPerPage,
+                o -> o == 0 ? "per-PTE" : "", 4));
+        }
+        return out;
+    }
+
+    /** A floor's row: its ns/page under each order and {@code kind} of the order in column {@code kindColumn}. */
+    private static String floorRow(final String name, final ForkPlan plan, final List<Result> rs, final int[] cw,
+        final int lw, final java.util.function.ToDoubleFunction<Result> nsPerPage,
+        final java.util.function.IntFunction<String> kind, final int kindColumn)
+    {
+        final StringBuilder row = new StringBuilder("| ").append(pad(name, lw, false)).append(" |");
         for (final int o : plan.orders())
         {
             final Result r = rs.stream().filter(x -> x.order() == o).findFirst().orElse(null);
-            final String[] v = {r == null || !Double.isFinite(r.floorNsPerPage()) ? "n/a"
-                : String.format(Locale.ROOT, "%.2f", r.floorNsPerPage()), "", "", o == 0 ? "per-PTE" : "batched"};
-            for (int c = 0; c < cols.length; c++)
-            {
-                floor.append(' ').append(pad(v[c], cw[c], true)).append(" |");
-            }
+            final double ns = r == null ? Double.NaN : nsPerPage.applyAsDouble(r);
+            final String[] v = {Double.isFinite(ns) ? String.format(Locale.ROOT, "%.2f", ns) : "n/a", "", "", "", ""};
+            v[kindColumn] = kind.apply(o);
+            appendCells(row, v, cw);
         }
-        out.add(floor.toString());
-        return out;
+        return row.toString();
+    }
+
+    private static void appendCells(final StringBuilder row, final String[] v, final int[] cw)
+    {
+        for (int c = 0; c < cw.length; c++)
+        {
+            row.append(' ').append(pad(v[c], cw[c], true)).append(" |");
+        }
+    }
+
+    private static String ratio(final double v)
+    {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "n/a";
     }
 
     /** Per-fork events: exact integers per configuration. */

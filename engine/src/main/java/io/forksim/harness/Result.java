@@ -14,7 +14,8 @@ import java.util.List;
  * ran in the same round, interleaved fork by fork, or back to back with {@code --reuse-parent};
  * {@link RunStatistics#pairedRatio}); its verdict is "faster", "slower" or "no
  * significant change". The floor is the {@link FloorLoop} timed in the same rounds: {@code vsFloor} = mean fork time /
- * mean floor pass time over as many pages.
+ * mean floor pass time over as many pages. On arm64 at order 0 the {@link Arm64FloorLoop} runs in the same rounds too:
+ * {@code vsArchFloor} = mean fork time / its mean pass time.
  *
  * @param vsLegacyPct  null when legacy was not measured
  * @param vsLegacyCi95 the 95% interval of the change against legacy in percent, {low, high}; null when legacy was
@@ -24,12 +25,28 @@ import java.util.List;
  * @param vsFloor      NaN when the floor was not measured
  * @param forkPageFaults page faults inside all timed forks together, -1 when unknown
  * @param preemptedForks timed forks during which the measuring thread was preempted, -1 when unknown
+ * @param archFloorNsPerPage the arm64 floor's ns per page; NaN where it was not measured (all but arm64 order 0)
+ * @param vsArchFloor  NaN where the arm64 floor was not measured
  */
 public record Result(String arch, String strategy, int order, long pages, double meanNs, double stdevPct, double nsPerPage,
     Double vsLegacyPct, double[] vsLegacyCi95, RunStatistics.Verdict verdict, double teardownNs, double restoreNs,
     long[] events, boolean eventsIdentical, double floorNsPerPage, double vsFloor, ForkTimes forkTimes, int warmupForks,
-    boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks)
+    boolean warmupSteady, int pinnedCpu, long forkPageFaults, long preemptedForks, double archFloorNsPerPage,
+    double vsArchFloor)
 {
+    /** A row without an arch floor (NaN). */
+    public Result(final String arch, final String strategy, final int order, final long pages, final double meanNs,
+        final double stdevPct, final double nsPerPage, final Double vsLegacyPct, final double[] vsLegacyCi95,
+        final RunStatistics.Verdict verdict, final double teardownNs, final double restoreNs, final long[] events,
+        final boolean eventsIdentical, final double floorNsPerPage, final double vsFloor, final ForkTimes forkTimes,
+        final int warmupForks, final boolean warmupSteady, final int pinnedCpu, final long forkPageFaults,
+        final long preemptedForks)
+    {
+        this(arch, strategy, order, pages, meanNs, stdevPct, nsPerPage, vsLegacyPct, vsLegacyCi95, verdict, teardownNs,
+            restoreNs, events, eventsIdentical, floorNsPerPage, vsFloor, forkTimes, warmupForks, warmupSteady,
+            pinnedCpu, forkPageFaults, preemptedForks, Double.NaN, Double.NaN);
+    }
+
     public static List<Result> of(final List<RawResult> raws)
     {
         final List<Result> out = new ArrayList<>();
@@ -53,14 +70,21 @@ public record Result(String arch, String strategy, int order, long pages, double
                     ci = new double[] {(p.low() - 1) * 100, (p.high() - 1) * 100};
                 }
             }
-            final double[] floor = r.floorRunMeansNs();
-            final double floorMean = floor == null || floor.length == 0 ? Double.NaN : RunStatistics.mean(floor);
+            final double floorMean = meanOrNaN(r.floorRunMeansNs());
+            final double archFloorMean = meanOrNaN(r.archFloorRunMeansNs());
             out.add(new Result(r.arch(), r.strategy(), r.order(), r.pages(), mean, stdev(r.runMeansNs()) / mean * 100,
                 mean / r.pages(), vs, ci, verdict, r.teardownNs(), r.restoreNs(), r.events(), r.eventsIdentical(),
                 floorMean / r.pages(), mean / floorMean, r.forkTimes() == null ? ForkTimes.NONE : r.forkTimes(),
-                r.warmupForks(), r.warmupSteady(), r.pinnedCpu(), r.forkPageFaults(), r.preemptedForks()));
+                r.warmupForks(), r.warmupSteady(), r.pinnedCpu(), r.forkPageFaults(), r.preemptedForks(),
+                archFloorMean / r.pages(), mean / archFloorMean));
         }
         return out;
+    }
+
+    /** The mean of a floor's run means; NaN when it was not measured (null or empty). */
+    private static double meanOrNaN(final double[] runMeans)
+    {
+        return runMeans == null || runMeans.length == 0 ? Double.NaN : RunStatistics.mean(runMeans);
     }
 
     /** {@link RunStatistics#mean}, but 0 for no values (a configuration without runs reports 0, not NaN). */

@@ -36,6 +36,8 @@ class JsonReportTest
         // beside the thread's table: each strategy against legacy with its interval, the floor, the distribution
         assertThat(r.out()).contains("| x86_64 vs legacy").contains("paired by run").contains("95% CI")
             .contains("| floor loop").contains("x floor").contains("| x86_64 fork µs").contains("no outliers removed");
+        // the arm64 table has the arm64 floor's column and row
+        assertThat(r.out()).contains("x arm64 floor").contains("| arm64 floor loop");
         final JsonNode root = JSON.readTree(file.toFile());
         assertThat(names(root)).containsExactly("size_bytes", "pages", "runs", "iterations", "pmd_iterations", "mode",
             "machine", "results");
@@ -57,9 +59,28 @@ class JsonReportTest
         assertThat(results).hasSize(2 * 3 * 3);
         for (final JsonNode res : results)
         {
-            assertThat(names(res)).containsExactly("arch", "strategy", "order", "mapping", "iterations", "mean_ns", "stdev_pct", "ns_per_page",
-                "vs_legacy_pct", "vs_legacy_ci95", "verdict", "floor_ns_per_page", "vs_floor", "teardown_ns", "fork_ns",
-                "warmup_forks", "events_per_fork");
+            final boolean arm64 = res.get("arch").asText().equals("arm64");
+            final List<String> floors = arm64
+                ? List.of("floor_ns_per_page", "vs_floor", "arch_floor_ns_per_page", "vs_arch_floor")
+                : List.of("floor_ns_per_page", "vs_floor");
+            final List<String> expected = new ArrayList<>(List.of("arch", "strategy", "order", "mapping", "iterations",
+                "mean_ns", "stdev_pct", "ns_per_page", "vs_legacy_pct", "vs_legacy_ci95", "verdict"));
+            expected.addAll(floors);
+            expected.addAll(List.of("teardown_ns", "fork_ns", "warmup_forks", "events_per_fork"));
+            assertThat(names(res)).containsExactlyElementsOf(expected);
+            if (arm64 && res.get("mapping").asText().equals("pte") && res.get("order").asInt() == 0)
+            {
+                // the arm64 floor ran in the same rounds: order 0 only
+                assertThat(res.get("arch_floor_ns_per_page").asDouble()).isPositive();
+                assertThat(res.get("vs_arch_floor").asDouble())
+                    .isCloseTo(res.get("ns_per_page").asDouble() / res.get("arch_floor_ns_per_page").asDouble(),
+                        org.assertj.core.data.Offset.offset(0.01 * res.get("vs_arch_floor").asDouble() + 0.01));
+            }
+            else if (arm64)
+            {
+                assertThat(res.get("arch_floor_ns_per_page").isNull()).as("no batched arm64 floor").isTrue();
+                assertThat(res.get("vs_arch_floor").isNull()).isTrue();
+            }
             // two runs: a paired interval [low, high] around the per-run ratios, and the thread's verdict words
             final JsonNode ci = res.get("vs_legacy_ci95");
             assertThat(ci.isArray()).isTrue();
@@ -137,6 +158,52 @@ class JsonReportTest
         }
         assertThat(r.err()).contains("  method:    1 runs x 100 iterations per configuration (600 for order-9 pmd-mapped);"
             + " only fork() is timed");
+    }
+
+    /** An in-process 2 MiB run of legacy alone, no warm-up, no kernel, JSON to stdout, plus {@code args}; it succeeded. */
+    private static Cli smallLegacyRun(final String... args) throws Exception
+    {
+        final List<String> all = new ArrayList<>(List.of("fork", "--size", "2M", "--strategy", "legacy", "--warmup", "0",
+            "--in-process", "--no-progress", "--no-counters", "--no-kernel", "--json", "-"));
+        all.addAll(List.of(args));
+        final Cli r = Cli.run(all.toArray(String[]::new));
+        assertThat(r.code()).as(r.toString()).isZero();
+        return r;
+    }
+
+    @Test
+    void aRunOfNinePmdAloneSaysTheForksItRanAtTheTop() throws Exception
+    {
+        final Cli r = smallLegacyRun("--orders", "9pmd", "--arch", "x86_64", "--runs", "1");
+        final JsonNode root = JSON.readTree(r.out());
+        // nothing ran 100 forks a run: the top-level count is 9pmd's, as the header's
+        assertThat(root.get("iterations").asInt()).isEqualTo(600);
+        assertThat(root.get("pmd_iterations").asInt()).isEqualTo(600);
+        assertThat(root.get("results").get(0).get("iterations").asInt()).isEqualTo(600);
+        assertThat(r.err()).contains("  method:    1 runs x 600 iterations per configuration;");
+    }
+
+    @Test
+    void aRunWithoutNinePmdHasNoPmdIterations() throws Exception
+    {
+        final JsonNode root = JSON.readTree(smallLegacyRun("--orders", "0", "--arch", "x86_64", "--runs", "1",
+            "--iterations", "3").out());
+        assertThat(root.get("iterations").asInt()).isEqualTo(3);
+        assertThat(root.get("pmd_iterations").isNull()).as("9pmd did not run").isTrue();
+    }
+
+    @Test
+    void withReuseParentTheArm64FloorRunsInItsOwnBlock() throws Exception
+    {
+        final Cli r = smallLegacyRun("--orders", "0,4", "--arch", "arm64", "--runs", "2", "--iterations", "2",
+            "--reuse-parent");
+        final JsonNode results = JSON.readTree(r.out()).get("results");
+        assertThat(results.get(0).get("order").asInt()).isZero();
+        assertThat(results.get(0).get("arch_floor_ns_per_page").asDouble()).isPositive();
+        assertThat(results.get(0).get("vs_arch_floor").asDouble()).isPositive();
+        assertThat(results.get(1).get("order").asInt()).isEqualTo(4);
+        assertThat(results.get(1).get("arch_floor_ns_per_page").isNull()).isTrue();
+        assertThat(r.err()).contains("| arm64 floor loop");
     }
 
     @Test
