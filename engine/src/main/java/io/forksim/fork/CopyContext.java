@@ -216,16 +216,27 @@ final class CopyContext
     }
 
     /**
-     * {@code folio_get} + {@code folio_try_dup_anon_rmap_pte} of an order-0 anon folio that cannot be pinned, in the
-     * kernel's order: refcount + 1, PageAnonExclusive cleared, mapcount + 1. Counts nothing (the caller counts one
-     * refcount and one rmap update).
-     * Precondition: {@code pfn} is an order-0 anon folio; its mm has no pins or the folio is not maybe-pinned.
+     * {@code folio_get} + {@code folio_try_dup_anon_rmap_pte} of an order-0 anon folio that cannot be pinned: refcount
+     * + 1, PageAnonExclusive cleared, mapcount + 1. Counts nothing (the caller counts one refcount and one rmap update).
+     *
+     * <p>The kernel's order is refcount, PageAnonExclusive, mapcount. A concurrent machine ({@link MemMap#atomic()})
+     * keeps it: another thread's GUP or COW fault may look at the page between the steps. A single-threaded machine
+     * adds to refcount and mapcount in one 8-byte update ({@link MemMap#refAndMapcountAdd}) and clears the byte after:
+     * the same three values at the end, and nothing runs in between that could see the order.
+     * Precondition: {@code pfn} is an order-0 anon folio mapped by the parent (refcount &gt;= 1); its mm has no pins or
+     * the folio is not maybe-pinned.
      */
     static void dupAnonPte0(final MemMap memmap, final long pfn)
     {
-        memmap.refAdd(pfn, 1);
+        if (memmap.atomic())
+        {
+            memmap.refAdd(pfn, 1);
+            memmap.clearAnonExclusive(pfn);
+            memmap.mapcountAdd(pfn, 1);
+            return;
+        }
+        memmap.refAndMapcountAdd(pfn, 1);
         memmap.clearAnonExclusive(pfn);
-        memmap.mapcountAdd(pfn, 1);
     }
 
     /** The child's entry for a parent entry {@code pte}: clean if shared, old, uffd-wp only if armed, never CONT. */

@@ -43,7 +43,8 @@ class CompileCommandTargetsTest
     void theFlagsForceInlineTheHotAccessorsAndTheCopyLoopForms() throws IOException
     {
         assertThat(inlineTargets()).contains("io.forksim.arch.Arch::loadRaw", "io.forksim.arch.Arch::storeRaw",
-            "io.forksim.mem.MemMap::refAdd", "io.forksim.fork.CopyContext::dupAnonPte0",
+            "io.forksim.mem.MemMap::refAdd", "io.forksim.mem.MemMap::refAndMapcountAdd",
+            "io.forksim.mem.MemMap::clearAnonExclusive", "io.forksim.fork.CopyContext::dupAnonPte0",
             "io.forksim.fork.CopyContext::copySinglePte", "io.forksim.fork.CopyContext::copySinglePteFull",
             "io.forksim.arch.Contpte::contpteTryFold", "io.forksim.arch.Contpte::contpteFoldPending",
             "io.forksim.arch.Contpte::folioTooSmall",

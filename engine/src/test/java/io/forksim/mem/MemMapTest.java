@@ -149,6 +149,58 @@ class MemMapTest
         }
 
         @Test
+        void refAndMapcountAddAddsToBothIntsOfTheRecordAndTouchesNothingElse()
+        {
+            mm.setFlags(5, 0x0000_0080);
+            mm.setRefcount(5, 0x7FFF_FFFE);   // the low half may reach 2^31 - 1 + 1 without carrying into the mapcount
+            mm.setMapcount(5, -1);
+            mm.setAux(5, 0x1234_5678);
+            mm.setRefcount(6, 9);
+            mm.refAndMapcountAdd(5, 1);
+            assertThat(mm.rawRefcount(5)).isEqualTo(0x7FFF_FFFF);
+            assertThat(mm.rawMapcount(5)).isZero();
+            mm.refAndMapcountAdd(5, 3);
+            assertThat(mm.rawRefcount(5)).isEqualTo(0x8000_0002);
+            assertThat(mm.rawMapcount(5)).isEqualTo(3);
+            assertThat(mm.records().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
+                PageDescriptor.refcountOffset(5))).isEqualTo(0x0000_0003_8000_0002L);
+            assertThat(mm.flags(5)).isEqualTo(0x0000_0080);
+            assertThat(mm.aux(5)).isEqualTo(0x1234_5678);
+            assertThat(mm.rawRefcount(6)).isEqualTo(9);
+            assertThat(mm.flags(6)).isZero();
+            assertThat(mm.rawMapcount(4)).isZero();
+        }
+
+        @Test
+        void refAndMapcountAddLeavesTheSameRecordAsRefAddThenMapcountAdd()
+        {
+            mm.setRefcount(10, 1);
+            mm.setMapcount(10, 1);
+            mm.setRefcount(11, 1);
+            mm.setMapcount(11, 1);
+            mm.refAdd(10, 2);
+            mm.mapcountAdd(10, 2);
+            mm.refAndMapcountAdd(11, 2);
+            assertThat(mm.records().asSlice(PageDescriptor.recordOffset(11), 16).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                .containsExactly(mm.records().asSlice(PageDescriptor.recordOffset(10), 16).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+
+        @Test
+        void refAndMapcountAddOnAnAtomicMapIsTheTwoAtomicAdds()
+        {
+            try (MemMap atomic = new MemMap(64, true))
+            {
+                atomic.setRefcount(7, 1);
+                atomic.setMapcount(7, 1);
+                atomic.refAndMapcountAdd(7, 1);
+                assertThat(atomic.rawRefcount(7)).isEqualTo(2);
+                assertThat(atomic.rawMapcount(7)).isEqualTo(2);
+                assertThat(atomic.flags(7)).isZero();
+                assertThat(atomic.aux(7)).isZero();
+            }
+        }
+
+        @Test
         void tokensAreEightBytesPerPage()
         {
             mm.setToken(100, 0xDEAD_BEEF_CAFE_F00DL);

@@ -57,6 +57,7 @@ class RawMemoryTest
             assertThatThrownBy(() -> m.flags(64)).isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("64");
             assertThatThrownBy(() -> m.refAdd(64, 1)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> m.mapcountAdd(-1, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.refAndMapcountAdd(64, 1)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> m.clearAnonExclusive(64)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> m.clearAnonExclusiveRange(60, 5)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThat(m.rawRefcount(63)).isEqualTo(5);
