@@ -268,6 +268,8 @@ final class Contpte
      * <p>Cost: pteStore nr.
      * <p>Precondition: nr &gt; 1; the entries are not present; they stay inside this table; the nr PFNs
      * belong to one folio (so a CONT block never spans two folios).
+     * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}): see
+     * {@link Staging#wrprotectRaw}.
      */
     static void contpteSetPtes(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {
