@@ -322,6 +322,32 @@ public abstract sealed class Arch permits X86_64, Arm64
         ev.pteAtomic += nr;
     }
 
+    /**
+     * The two table calls of a fork's {@code __copy_present_ptes} for one batch: if {@code wp},
+     * {@code wrprotect_ptes} of the parent's {@code nr} entries in {@code st}, then {@code set_ptes} of the child's
+     * {@code nr} entries in {@code dt} from {@code child}. forksim's one entry point for the pair, so that an arch may
+     * run both in one pass where that leaves the same entries and counts the same events (arm64: whole contpte
+     * blocks). Generic: the two calls ({@link #wrprotectThenSetPtes}).
+     * Precondition: as {@link #wrprotectPtes} (if {@code wp}) and {@link #setPtes}; the child's slots are the parent's,
+     * in a child table whose entries there are none.
+     */
+    public void wrprotectAndSetPtes(final Events ev, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        wrprotectThenSetPtes(ev, st, sb, dt, db, idx, nr, wp, child);
+    }
+
+    /** {@link #wrprotectAndSetPtes} as two calls: {@link #wrprotectPtes} if {@code wp}, then {@link #setPtes}. */
+    protected final void wrprotectThenSetPtes(final Events ev, final MemorySegment st, final long sb,
+        final MemorySegment dt, final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        if (wp)
+        {
+            wrprotectPtes(ev, st, sb, idx, nr);
+        }
+        setPtes(ev, dt, db, idx, child, nr);
+    }
+
     /** {@code ptep_set_wrprotects} (seed patch): generic loop of {@code ptep_set_wrprotect}. */
     public void ptepSetWrprotects(final Events ev, final MemorySegment t, final long base, final int idx, final int nr, final boolean full)
     {

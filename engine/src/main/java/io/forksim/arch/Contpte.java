@@ -351,6 +351,54 @@ final class Contpte
     }
 
     /**
+     * Whether the fork batch {@code idx..idx+nr-1} of a child mapping from PFN {@code pfn} is whole contpte blocks
+     * with block-aligned PFNs, short enough for {@link #copyWholeBlocks} (below {@link Staging#STAGED_MIN_NR}: longer
+     * batches keep the two staged calls). Reads nothing.
+     */
+    static boolean wholeBlocks(final int idx, final int nr, final long pfn)
+    {
+        return nr >= CONT_PTES && nr < Staging.STAGED_MIN_NR && ((idx | nr | (int)pfn) & CONT_MASK) == 0;
+    }
+
+    /**
+     * {@code __copy_present_ptes}' {@code wrprotect_ptes} (if {@code wp}) + {@code set_ptes} over whole contpte
+     * blocks, in one pass: entry by entry, the parent's entry write-protected in place (CONT kept), the child's stored.
+     * That is the two calls' work on such a batch: {@link #contpteWrprotectPtes}' {@link #contpteTryUnfoldPartial}
+     * probes nothing (the range starts and ends on block boundaries, nr &gt;= 16), then one cmpxchg per entry; every
+     * 64 KiB chunk of {@link #contpteSetPtes} is a whole block whose first PFN is a multiple of 16, so every child entry
+     * gets CONT. The two tables are different pages, so interleaving their stores changes nothing.
+     * <p>Cost: as the two calls: pteAtomic nr if {@code wp}, pteStore nr.
+     * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}), as the two calls' loops
+     * ({@link Staging#wrprotectRaw}): one shape in every JVM.
+     * <p>Precondition: {@link #wholeBlocks}{@code (idx, nr, ptePfn(child))}; as {@link Arm64#wrprotectPtes} (if
+     * {@code wp}) for {@code st} and as {@link #contpteSetPtes} for {@code dt} (its CONT bit ignored).
+     */
+    static void copyWholeBlocks(final Events ev, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        Arm64Pte.pteAdvancePfn(child, nr - 1);   // contpte_set_ptes' range check of the last PFN, once
+        final long first = child | CONT;
+        final int end = idx + nr;
+        if (wp)
+        {
+            for (int i = idx; i < end; i++)
+            {
+                Arch.storeRaw(st, sb, i, Arm64Pte.pteWrprotect(Arch.loadRaw(st, sb, i)));
+                Arch.storeRaw(dt, db, i, first + ((long)(i - idx) << Arch.PAGE_SHIFT));
+            }
+            ev.pteAtomic += nr;
+        }
+        else
+        {
+            for (int i = idx; i < end; i++)
+            {
+                Arch.storeRaw(dt, db, i, first + ((long)(i - idx) << Arch.PAGE_SHIFT));
+            }
+        }
+        ev.pteStore += nr;
+    }
+
+    /**
      * v4 {@code contpte_set_wrprotects}: walk 64 KiB chunks; a whole block is write-protected in place (16
      * cmpxchg, CONT kept, no TLBI); a partial chunk probes its first entry and unfolds that block if it is
      * valid+CONT, is write-protected, then its last entry is re-read and {@link #contpteTryFold} is tried.

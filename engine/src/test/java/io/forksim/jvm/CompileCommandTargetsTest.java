@@ -75,14 +75,15 @@ class CompileCommandTargetsTest
 
     /**
      * arm64's batched {@code __copy_present_ptes} loops (contpte_wrprotect_ptes' write-protect, contpte_set_ptes'
-     * stores) stay out of line: inlined into the big copyPresentPtes, their register allocation depended on the JVM's
-     * profile, and so did arm64 order-4 folio-batch's fork time, for the JVM's life.
+     * stores, and the one pass that does both for whole contpte blocks) stay out of line: inlined into the big
+     * copyPresentPtes, their register allocation depended on the JVM's profile, and so did arm64 order-4
+     * folio-batch's fork time, for the JVM's life.
      */
     @Test
     void theFlagsKeepTheArm64BatchLoopsOutOfLine() throws IOException
     {
         assertThat(dontinlineTargets()).contains("io.forksim.arch.Staging::wrprotectRaw",
-            "io.forksim.arch.Contpte::contpteSetPtes");
+            "io.forksim.arch.Contpte::contpteSetPtes", "io.forksim.arch.Contpte::copyWholeBlocks");
         assertThat(inlineTargets()).doesNotContainAnyElementsOf(dontinlineTargets());
     }
 
