@@ -52,6 +52,16 @@ public abstract sealed class Arch permits X86_64, Arm64
         RawMemory.setLong(t.address() + entryOffset(t, base, idx), pte);
     }
 
+    /**
+     * The absolute address of entry {@code idx} of the table at {@code base} in {@code t}, with the {@code nr} entries
+     * from there checked once to lie inside {@code t}: a loop over them may then use {@link RawMemory} at
+     * {@code address + 8 * i}. Precondition: {@code nr >= 0}; {@code t} is a live native segment.
+     */
+    static long rangeAddress(final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        return t.address() + Objects.checkFromIndexSize(base + ((long)idx << 3), (long)nr << 3, t.byteSize());
+    }
+
     /** The byte offset of entry {@code idx} in {@code t}, checked to lie inside it. */
     private static long entryOffset(final MemorySegment t, final long base, final int idx)
     {

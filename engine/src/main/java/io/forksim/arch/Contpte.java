@@ -1,6 +1,7 @@
 package io.forksim.arch;
 
 import io.forksim.mem.MemMap;
+import io.forksim.mem.RawMemory;
 import io.forksim.pte.Arm64Pte;
 import io.forksim.stats.Events;
 
@@ -378,21 +379,24 @@ final class Contpte
     {
         Arm64Pte.pteAdvancePfn(child, nr - 1);   // contpte_set_ptes' range check of the last PFN, once
         final long first = child | CONT;
-        final int end = idx + nr;
+        // both ranges checked once, then raw addresses: no check and no segment field per entry in the loop
+        final long parent = Arch.rangeAddress(st, sb, idx, nr);
+        final long kid = Arch.rangeAddress(dt, db, idx, nr);
         if (wp)
         {
-            for (int i = idx; i < end; i++)
+            for (int i = 0; i < nr; i++)
             {
-                Arch.storeRaw(st, sb, i, Arm64Pte.pteWrprotect(Arch.loadRaw(st, sb, i)));
-                Arch.storeRaw(dt, db, i, first + ((long)(i - idx) << Arch.PAGE_SHIFT));
+                final long off = (long)i << 3;
+                RawMemory.setLong(parent + off, Arm64Pte.pteWrprotect(RawMemory.getLong(parent + off)));
+                RawMemory.setLong(kid + off, first + ((long)i << Arch.PAGE_SHIFT));
             }
             ev.pteAtomic += nr;
         }
         else
         {
-            for (int i = idx; i < end; i++)
+            for (int i = 0; i < nr; i++)
             {
-                Arch.storeRaw(dt, db, i, first + ((long)(i - idx) << Arch.PAGE_SHIFT));
+                RawMemory.setLong(kid + ((long)i << 3), first + ((long)i << Arch.PAGE_SHIFT));
             }
         }
         ev.pteStore += nr;
