@@ -52,6 +52,16 @@ public abstract sealed class Arch permits X86_64, Arm64
         RawMemory.setLong(t.address() + entryOffset(t, base, idx), pte);
     }
 
+    /**
+     * The absolute address of entry {@code idx} of the table at {@code base} in {@code t}, with the {@code nr} entries
+     * from there checked once to lie inside {@code t}: a loop over them may then use {@link RawMemory} at
+     * {@code address + 8 * i}. Precondition: {@code nr >= 0}; {@code t} is a live native segment.
+     */
+    static long rangeAddress(final MemorySegment t, final long base, final int idx, final int nr)
+    {
+        return t.address() + Objects.checkFromIndexSize(base + ((long)idx << 3), (long)nr << 3, t.byteSize());
+    }
+
     /** The byte offset of entry {@code idx} in {@code t}, checked to lie inside it. */
     private static long entryOffset(final MemorySegment t, final long base, final int idx)
     {
@@ -320,6 +330,32 @@ public abstract sealed class Arch permits X86_64, Arm64
     {
         Staging.wrprotectRaw(this, t, base, idx, nr);
         ev.pteAtomic += nr;
+    }
+
+    /**
+     * The two table calls of a fork's {@code __copy_present_ptes} for one batch: if {@code wp},
+     * {@code wrprotect_ptes} of the parent's {@code nr} entries in {@code st}, then {@code set_ptes} of the child's
+     * {@code nr} entries in {@code dt} from {@code child}. forksim's one entry point for the pair, so that an arch may
+     * run both in one pass where that leaves the same entries and counts the same events (arm64: whole contpte
+     * blocks). Generic: the two calls ({@link #wrprotectThenSetPtes}).
+     * Precondition: as {@link #wrprotectPtes} (if {@code wp}) and {@link #setPtes}; the child's slots are the parent's,
+     * in a child table whose entries there are none.
+     */
+    public void wrprotectAndSetPtes(final Events ev, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        wrprotectThenSetPtes(ev, st, sb, dt, db, idx, nr, wp, child);
+    }
+
+    /** {@link #wrprotectAndSetPtes} as two calls: {@link #wrprotectPtes} if {@code wp}, then {@link #setPtes}. */
+    protected final void wrprotectThenSetPtes(final Events ev, final MemorySegment st, final long sb,
+        final MemorySegment dt, final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        if (wp)
+        {
+            wrprotectPtes(ev, st, sb, idx, nr);
+        }
+        setPtes(ev, dt, db, idx, child, nr);
     }
 
     /** {@code ptep_set_wrprotects} (seed patch): generic loop of {@code ptep_set_wrprotect}. */

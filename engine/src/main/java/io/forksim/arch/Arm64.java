@@ -214,6 +214,25 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
     }
 
     /**
+     * {@code __copy_present_ptes}' {@code wrprotect_ptes} + {@code set_ptes}. A batch of whole contpte blocks whose
+     * child PFNs start block-aligned ({@link Contpte#wholeBlocks}: an order-4 folio, a whole order-9 one) runs as one
+     * pass ({@link Contpte#copyWholeBlocks}): there {@code contpte_try_unfold_partial} probes nothing and
+     * {@code contpte_set_ptes} gives every block CONT, so the two calls would do exactly that pass's work. Any other
+     * batch: the two calls. Costs and precondition: as the two calls ({@link Arch#wrprotectAndSetPtes}).
+     */
+    @Override
+    public void wrprotectAndSetPtes(final Events ev, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        if (Contpte.wholeBlocks(idx, nr, Arm64Pte.ptePfn(child)))
+        {
+            Contpte.copyWholeBlocks(ev, st, sb, dt, db, idx, nr, wp, child);
+            return;
+        }
+        wrprotectThenSetPtes(ev, st, sb, dt, db, idx, nr, wp, child);
+    }
+
+    /**
      * {@code ptep_set_wrprotects(mm, addr, ptep, nr, full)} (v4 15/16, never merged).
      * <ul>
      *   <li>nr == 1: as {@code wrprotect_ptes(nr = 1)}; then, only if {@code !full}, re-read the entry

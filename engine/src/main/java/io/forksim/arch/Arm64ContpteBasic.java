@@ -66,6 +66,17 @@ public final class Arm64ContpteBasic extends Arm64
         }
     }
 
+    /**
+     * {@code __copy_present_ptes}' pair as two calls, each entry by entry: this backend unfolds on write-protect and
+     * folds on set, which the batched backend's one pass ({@link Arm64#wrprotectAndSetPtes}) does not model.
+     */
+    @Override
+    public void wrprotectAndSetPtes(final Events ev, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        wrprotectThenSetPtes(ev, st, sb, dt, db, idx, nr, wp, child);
+    }
+
     /** {@code ptep_set_wrprotects}: the nr == 1 path for each entry. Precondition: as {@link Arm64#ptepSetWrprotects}. */
     @Override
     public void ptepSetWrprotects(final Events ev, final MemorySegment t, final long base, final int idx, final int nr, final boolean full)

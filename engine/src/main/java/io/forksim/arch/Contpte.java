@@ -1,6 +1,7 @@
 package io.forksim.arch;
 
 import io.forksim.mem.MemMap;
+import io.forksim.mem.RawMemory;
 import io.forksim.pte.Arm64Pte;
 import io.forksim.stats.Events;
 
@@ -268,6 +269,8 @@ final class Contpte
      * <p>Cost: pteStore nr.
      * <p>Precondition: nr &gt; 1; the entries are not present; they stay inside this table; the nr PFNs
      * belong to one folio (so a CONT block never spans two folios).
+     * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}): see
+     * {@link Staging#wrprotectRaw}.
      */
     static void contpteSetPtes(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {
@@ -346,6 +349,57 @@ final class Contpte
         contpteTryUnfoldPartial(a, ev, t, base, idx, nr);
         Staging.wrprotectRaw(a, t, base, idx, nr);
         ev.pteAtomic += nr;
+    }
+
+    /**
+     * Whether the fork batch {@code idx..idx+nr-1} of a child mapping from PFN {@code pfn} is whole contpte blocks
+     * with block-aligned PFNs, short enough for {@link #copyWholeBlocks} (below {@link Staging#STAGED_MIN_NR}: longer
+     * batches keep the two staged calls). Reads nothing.
+     */
+    static boolean wholeBlocks(final int idx, final int nr, final long pfn)
+    {
+        return nr >= CONT_PTES && nr < Staging.STAGED_MIN_NR && ((idx | nr | (int)pfn) & CONT_MASK) == 0;
+    }
+
+    /**
+     * {@code __copy_present_ptes}' {@code wrprotect_ptes} (if {@code wp}) + {@code set_ptes} over whole contpte
+     * blocks, in one pass: entry by entry, the parent's entry write-protected in place (CONT kept), the child's stored.
+     * That is the two calls' work on such a batch: {@link #contpteWrprotectPtes}' {@link #contpteTryUnfoldPartial}
+     * probes nothing (the range starts and ends on block boundaries, nr &gt;= 16), then one cmpxchg per entry; every
+     * 64 KiB chunk of {@link #contpteSetPtes} is a whole block whose first PFN is a multiple of 16, so every child entry
+     * gets CONT. The two tables are different pages, so interleaving their stores changes nothing.
+     * <p>Cost: as the two calls: pteAtomic nr if {@code wp}, pteStore nr.
+     * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}), as the two calls' loops
+     * ({@link Staging#wrprotectRaw}): one shape in every JVM.
+     * <p>Precondition: {@link #wholeBlocks}{@code (idx, nr, ptePfn(child))}; as {@link Arm64#wrprotectPtes} (if
+     * {@code wp}) for {@code st} and as {@link #contpteSetPtes} for {@code dt} (its CONT bit ignored).
+     */
+    static void copyWholeBlocks(final Events ev, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int nr, final boolean wp, final long child)
+    {
+        Arm64Pte.pteAdvancePfn(child, nr - 1);   // contpte_set_ptes' range check of the last PFN, once
+        final long first = child | CONT;
+        // both ranges checked once, then raw addresses: no check and no segment field per entry in the loop
+        final long parent = Arch.rangeAddress(st, sb, idx, nr);
+        final long kid = Arch.rangeAddress(dt, db, idx, nr);
+        if (wp)
+        {
+            for (int i = 0; i < nr; i++)
+            {
+                final long off = (long)i << 3;
+                RawMemory.setLong(parent + off, Arm64Pte.pteWrprotect(RawMemory.getLong(parent + off)));
+                RawMemory.setLong(kid + off, first + ((long)i << Arch.PAGE_SHIFT));
+            }
+            ev.pteAtomic += nr;
+        }
+        else
+        {
+            for (int i = 0; i < nr; i++)
+            {
+                RawMemory.setLong(kid + ((long)i << 3), first + ((long)i << Arch.PAGE_SHIFT));
+            }
+        }
+        ev.pteStore += nr;
     }
 
     /**

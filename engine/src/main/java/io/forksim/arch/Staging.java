@@ -126,6 +126,11 @@ public final class Staging
     /**
      * Replaces entries {@code idx..idx+nr-1} with {@code arch.pteWrprotect} of themselves. Staged when
      * {@code nr >= }{@link #STAGED_MIN_NR}. Precondition: the range is inside the table.
+     *
+     * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}, as {@link
+     * Contpte#contpteSetPtes}): inside the fork's big {@code copyPresentPtes} its 16-entry loop of an arm64 order-4
+     * batch got a register allocation that differed between JVMs, values spilled inside the loop in some, and arm64
+     * order-4 folio-batch forked about 8% slower in those. One call per batch.
      */
     static void wrprotectRaw(final Arch arch, final MemorySegment t, final long base, final int idx, final int nr)
     {

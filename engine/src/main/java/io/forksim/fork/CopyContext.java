@@ -118,20 +118,16 @@ final class CopyContext
     /**
      * {@code __copy_present_ptes}: write-protect the parent's {@code nr} entries for a COW mapping if the
      * (merged) PTE is writable, then set the child's entries: read-only for COW, clean for shared, always
-     * old, uffd-wp dropped unless the child VMA is armed. Counts what the arch calls count.
+     * old, uffd-wp dropped unless the child VMA is armed. The two table calls go through
+     * {@code Arch.wrprotectAndSetPtes}, which an arch may run as one pass with the same result. Counts what the arch
+     * calls count.
      * Precondition: the {@code nr} entries from {@code idx} are present and map consecutive pages of one folio.
      */
     void __copyPresentPtes(final MemorySegment st, final long sb, final MemorySegment dt, final long db, final int idx,
         final long pte, final int nr)
     {
-        long p = pte;
-        if (isCow && arch.pteWrite(p))
-        {
-            arch.wrprotectPtes(ev, st, sb, idx, nr);
-            p = arch.pteWrprotect(p);
-        }
-        p = finishChildPte(p);
-        arch.setPtes(ev, dt, db, idx, p, nr);
+        final boolean wp = isCow && arch.pteWrite(pte);
+        arch.wrprotectAndSetPtes(ev, st, sb, dt, db, idx, nr, wp, finishChildPte(wp ? arch.pteWrprotect(pte) : pte));
     }
 
     /**
