@@ -16,7 +16,8 @@ import java.util.List;
  * <p>Every public operation validates its arguments first and then mutates, so a rejected call leaves
  * the process exactly as it was; an operation that runs out of simulated RAM part-way unwinds what it
  * built before throwing {@link io.forksim.mem.OutOfSimulatedMemoryException} (for a fault that is stricter than
- * the kernel, which keeps the page tables and anon_vma it set up before the allocation that failed). A pin is
+ * the kernel, which keeps what it did before the allocation that failed: page tables, the anon_vma, a swap-in
+ * whose COW copy then fails). A pin is
  * the exception: like GUP it keeps the faults it completed ({@link #pin(long, boolean)}). Calls on an exited
  * process throw {@link IllegalStateException} naming it.
  *
