@@ -23,9 +23,19 @@ import io.forksim.pgtable.PageTableLocks;
  * </pre>
  *
  * The pin itself: order 0 refcount + 1024, large {@code _pincount} + 1 and refcount + 1; MMF_HAS_PINNED.
- * Every range operation validates all of its pages before it changes anything; when simulated RAM runs out
- * partway through a range pin, the pins taken so far are dropped again (the faults that ran stay, as
- * {@code __gup_longterm_locked} leaves them) and the exception propagates.
+ * Every operation validates all of its pages before it changes anything (bad input changes nothing).
+ *
+ * <p>Out of simulated RAM: {@code __get_user_pages} returns {@code -ENOMEM} from the fault that failed and undoes
+ * none of the faults that completed before it. A forksim fault is atomic (it leaves nothing when it runs out), so a
+ * failed pin leaves exactly the faults before the one that failed and takes no pin: nothing for a R/W pin (its one
+ * write fault failed) or for a pin whose only fault failed; for a R/O pin that read-faulted and then ran out in its
+ * unshare fault, the read fault's mapping (the zero page, a page-cache page or a swapped-in page, with the page
+ * tables it allocated). A range pin also drops the pins it took on the pages before (what a caller does with
+ * {@code pin_user_pages}' short count: {@code unpin_user_pages}); their faults stay too. Longterm pins never migrate
+ * here ({@code check_and_migrate_movable_pages} finds no ZONE_MOVABLE or CMA page), so that step cannot fail.
+ * One difference: the kernel sets MMF_HAS_PINNED on entry to every FOLL_PIN call, even one that then fails; forksim
+ * sets it when a pin is taken. Nothing in forksim sees it but fork's {@code page_needs_cow_for_dma}, which also
+ * needs {@code folio_maybe_dma_pinned}: an order-0 page with 1024 references and no pin could show it.
  */
 final class Gup
 {
@@ -62,6 +72,8 @@ final class Gup
      *
      * @return the pinned PFN
      * @throws IllegalArgumentException if the page cannot be pinned so (nothing changes)
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out: the faults that completed
+     *         stay, no pin is taken (see the class comment)
      */
     static long pin(final Machine m, final Mm mm, final long addr, final boolean write)
     {
@@ -93,6 +105,8 @@ final class Gup
      *
      * @return the pinned PFNs, one per page
      * @throws IllegalArgumentException if the range is malformed or any page of it cannot be pinned (nothing changes)
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out: the pins taken are dropped,
+     *         the faults that completed stay
      */
     static long[] pinRange(final Machine m, final Mm mm, final long addr, final long len, final boolean write)
     {

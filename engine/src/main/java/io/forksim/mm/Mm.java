@@ -15,8 +15,11 @@ import java.util.List;
  *
  * <p>Every public operation validates its arguments first and then mutates, so a rejected call leaves
  * the process exactly as it was; an operation that runs out of simulated RAM part-way unwinds what it
- * built before throwing {@link io.forksim.mem.OutOfSimulatedMemoryException}. Calls on an exited process
- * throw {@link IllegalStateException} naming it.
+ * built before throwing {@link io.forksim.mem.OutOfSimulatedMemoryException} (for a fault that is stricter than
+ * the kernel, which keeps what it did before the allocation that failed: page tables, the anon_vma, a swap-in
+ * whose COW copy then fails). A pin is
+ * the exception: like GUP it keeps the faults it completed ({@link #pin(long, boolean)}). Calls on an exited
+ * process throw {@link IllegalStateException} naming it.
  *
  * <p>VMAs split where an operation covers part of one, and merge with compatible neighbours where the kernel would
  * ({@code vma_merge_new_range} on mmap, {@code vma_modify} on mprotect, madvise and mremap: see {@link VmaMerge}).
@@ -358,7 +361,8 @@ public final class Mm
      *
      * @return the pinned PFN
      * @throws IllegalArgumentException if no VMA covers {@code addr} or it can be pinned neither way (-EFAULT)
-     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (-ENOMEM): as
+     *         {@link #pin(long, boolean)}
      */
     public long pin(final long addr)
     {
@@ -376,7 +380,10 @@ public final class Mm
      * @return the pinned PFN
      * @throws IllegalArgumentException if no VMA covers {@code addr}, it is VM_PFNMAP, or it lacks VM_WRITE (R/W)
      *         or VM_READ (R/O) (-EFAULT); nothing changed
-     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (VM_FAULT_OOM); nothing changed
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out (-ENOMEM); no pin is taken and
+     *         the faults that completed stay, as {@code __get_user_pages} leaves them: a R/O pin whose unshare fault
+     *         ran out keeps its read fault's mapping (e.g. the zero page); one whose only fault ran out, and a R/W
+     *         pin, change nothing
      */
     public long pin(final long addr, final boolean write)
     {
@@ -389,7 +396,8 @@ public final class Mm
      *
      * @return the pinned PFNs
      * @throws IllegalArgumentException if the range is not page aligned or a page of it cannot be pinned; nothing changed
-     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out; the pins taken are dropped again
+     * @throws io.forksim.mem.OutOfSimulatedMemoryException if simulated RAM runs out; the pins taken are dropped again,
+     *         the faults that completed stay
      */
     public long[] pinRange(final long addr, final long len, final boolean write)
     {

@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * new process, and fork (its page-table pages and the eager copies of pinned pages, large and small, under every
  * strategy on both arches). Each failure must be an {@link OutOfSimulatedMemoryException} with a clear message; a
  * failed operation must leave the machine exactly as it was (fork: no child left, the parent's every page
- * unchanged to its user); invariants hold throughout; the model comparison holds; and after everything exits the
+ * unchanged to its user; a pin: the faults it completed stay, see {@link FailedPinTest}); invariants hold throughout; the model comparison holds; and after everything exits the
  * free page count is back to its initial value ({@link ModelRun} checks all of this after every step).
  * One test runs genuinely small RAM dry without injection.
  */

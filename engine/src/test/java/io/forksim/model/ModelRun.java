@@ -38,9 +38,11 @@ import java.util.TreeMap;
  *       fail with {@link OutOfSimulatedMemoryException}; an invalid one must throw the documented exception
  *       ({@link IllegalArgumentException}, {@link IllegalStateException} for an exited process or a SIGSEGV of a
  *       user access; {@link FaultResult#SEGV} from {@code fault}). A refused op, and an op that ran out of RAM,
- *       must leave the machine exactly as it was: its {@link MachineImage} before and after are equal (fork is the
- *       exception the kernel makes too: a failed fork leaves the parent write-protected; there, the process list
- *       and everything the user sees must be unchanged). Any other exception is a failure.</li>
+ *       must leave the machine exactly as it was: its {@link MachineImage} before and after are equal. Two
+ *       exceptions the kernel makes too: a failed fork leaves the parent write-protected (there, the process list
+ *       and everything the user sees must be unchanged); a failed pin leaves the faults it completed, which for a
+ *       R/O pin whose unshare ran out is its read fault (the machine must then equal one where a read fault ran in
+ *       place of the pin: {@link FailedPin}). Any other exception is a failure.</li>
  *   <li><b>Results.</b> {@code read} returns the model's token; {@code fault} returns SWAPPED_IN exactly for a
  *       swapped-out page.</li>
  *   <li><b>Observable state</b> ({@link #compare}): the live processes; per process its VMAs (range, prot, shared,
@@ -89,6 +91,8 @@ public final class ModelRun implements AutoCloseable
     final Machine m;
     final RefModel model;
     final List<Mm> mms = new ArrayList<>();
+    /** Every op stepped so far, in order (a failed pin's twin run replays them: {@link FailedPin}). */
+    final List<Op> history = new ArrayList<>();
     final long initialFree;
     /** Outcome statistics of this run, for coverage assertions: "OK MMAP", "IAE POPULATE", "OOM FORK", ... */
     final Map<String, Integer> stats = new TreeMap<>();
@@ -204,6 +208,7 @@ public final class ModelRun implements AutoCloseable
     /** Runs one op on both sides and checks everything; the failure or null. */
     Failure step(final int i, final Op op)
     {
+        history.add(op);
         if (op.k() == Op.K.OOM_AFTER)
         {
             inject = Math.max(0, op.c());
@@ -258,7 +263,15 @@ public final class ModelRun implements AutoCloseable
             {
                 return new Failure(i, "OOM without message", op.toString());
             }
-            if (op.k() == Op.K.FORK)
+            if (op.k() == Op.K.PIN)
+            {
+                final Failure f = FailedPin.check(this, i, op, before);
+                if (f != null)
+                {
+                    return f;
+                }
+            }
+            else if (op.k() == Op.K.FORK)
             {
                 if (!shared && !procsBefore.equals(m.processes()))
                 {

@@ -559,7 +559,7 @@ final class RefModel
     }
 
     /** What a read fault does to the page at {@code a} (page aligned, readable VMA). */
-    private static void readFault(final MProc p, final long a)
+    static void readFault(final MProc p, final long a)
     {
         final MVma v = p.vma(a);
         final Kind k = kind(p, a);
