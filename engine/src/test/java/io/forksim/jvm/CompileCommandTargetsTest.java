@@ -60,6 +60,16 @@ class CompileCommandTargetsTest
         assertThat(inlineTargets()).contains("io.forksim.arch.Staging::copyRampChunk");
     }
 
+    /**
+     * The fused large-folio copy is too big for C2 to inline into copy_present_ptes on its own: the flags inline it
+     * by name, so an order-4 fork pays no call per 16-entry batch.
+     */
+    @Test
+    void theFlagsForceInlineTheFusedBatchCopy() throws IOException
+    {
+        assertThat(inlineTargets()).contains("io.forksim.fork.FusedPteBatch::copy");
+    }
+
     @Test
     void everyInlineTargetIsAnExistingMethod() throws IOException
     {
