@@ -151,10 +151,10 @@ final class FusedPteBatch
             }
             else
             {
-                // a short batch, per entry: over addresses to a bound tested with != (not a counted loop, which C2
-                // would split into pre-, main- and post-loops, a fixed cost per batch; timing.md, "Order-4 on
+                // a short batch, per entry, over addresses to a bound tested with != (not a counted loop, which C2
+                // would split into pre-, main- and post-loops, a fixed cost per batch) and with one ramp to advance:
+                // the parent's and the child's entries are the matched one plus a constant (timing.md, "Order-4 on
                 // x86_64 against the batched floor")
-                // (the parent's and the child's entries are the matched one plus a constant: one ramp to advance)
                 final long end = s + ((long)max << 3);
                 final long delta = d - s;
                 final long toParent = parent0 - pte;
