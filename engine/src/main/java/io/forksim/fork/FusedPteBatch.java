@@ -151,23 +151,31 @@ final class FusedPteBatch
             }
             else
             {
-                while (k < max)
+                // a short batch, per entry, over addresses to a bound tested with != (not a counted loop, which C2
+                // would split into pre-, main- and post-loops, a fixed cost per batch) and with one ramp to advance:
+                // the parent's and the child's entries are the matched one plus a constant (timing.md, "Order-4 on
+                // x86_64 against the batched floor")
+                final long end = s + ((long)max << 3);
+                final long delta = d - s;
+                final long toParent = parent0 - pte;
+                final long toChild = child0 - pte;
+                long a = s + 8;
+                while (a != end)
                 {
-                    p = RawMemory.getLong(s + ((long)k << 3));
+                    p = RawMemory.getLong(a);
                     if (p != raw)
                     {
                         break;
                     }
                     if (wp)
                     {
-                        RawMemory.setLong(s + ((long)k << 3), parent);
+                        RawMemory.setLong(a, p + toParent);
                     }
-                    RawMemory.setLong(d + ((long)k << 3), child);
+                    RawMemory.setLong(a + delta, p + toChild);
                     raw += step;
-                    parent += step;
-                    child += step;
-                    k++;
+                    a += 8;
                 }
+                k = (int)((a - s) >>> 3);
             }
         }
         if (isAnon)

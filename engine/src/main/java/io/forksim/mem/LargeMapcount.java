@@ -281,11 +281,12 @@ public final class LargeMapcount
 
     private void checkLargeHead(final long head, final int nr, final int mmId)
     {
-        final int order = map.order(head);
-        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (map.flags(head) & PG_HEAD) == 0)
+        final int flags = map.flags(head);
+        final int order = flags & PageDescriptor.ORDER_MASK;
+        if (order == 0 || (head & ((1L << order) - 1)) != 0 || (flags & PG_HEAD) == 0)
         {
             throw new IllegalArgumentException("pfn " + head + " is not the head of a large folio (flags 0x"
-                    + Integer.toHexString(map.flags(head)) + ")");
+                    + Integer.toHexString(flags) + ")");
         }
         if (nr <= 0)
         {

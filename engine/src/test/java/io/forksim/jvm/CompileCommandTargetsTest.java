@@ -75,6 +75,16 @@ class CompileCommandTargetsTest
     }
 
     /**
+     * The fused large-folio copy is too big for C2 to inline into copy_present_ptes on its own: the flags inline it
+     * by name, so an order-4 fork pays no call per 16-entry batch.
+     */
+    @Test
+    void theFlagsForceInlineTheFusedBatchCopy() throws IOException
+    {
+        assertThat(inlineTargets()).contains("io.forksim.fork.FusedPteBatch::copy");
+    }
+
+    /**
      * arm64's batched {@code __copy_present_ptes} loops (contpte_wrprotect_ptes' write-protect, contpte_set_ptes'
      * stores, and the one pass that does both for whole contpte blocks) stay out of line: inlined into the big
      * copyPresentPtes, their register allocation depended on the JVM's profile, and so did arm64 order-4

@@ -413,6 +413,29 @@ class MemMapTest
             assertThat(exclusivePfns()).containsExactly(3L, 7L);
         }
 
+        /** Every start and length over two words: the byte edges, the words between them and the bounds meet. */
+        @Test
+        void rangeClearOfEveryStartAndLengthClearsExactlyItsPages()
+        {
+            for (int from = 0; from < 17; from++)
+            {
+                for (int nr = 0; nr < 25; nr++)
+                {
+                    mm.setAnonExclusiveRange(0, 48);
+                    mm.clearAnonExclusiveRange(from, nr);
+                    final List<Long> expected = new java.util.ArrayList<>();
+                    for (long p = 0; p < 48; p++)
+                    {
+                        if (p < from || p >= from + nr)
+                        {
+                            expected.add(p);
+                        }
+                    }
+                    assertThat(exclusivePfns()).as("clear %d..%d", from, from + nr - 1).isEqualTo(expected);
+                }
+            }
+        }
+
         @Test
         void rangesLeaveTheRecordsAlone()
         {
