@@ -219,6 +219,29 @@ class Arm64FloorLoopTest
     }
 
     @Test
+    void aBatchOfOddLengthIsWriteProtectedEntryByEntryToo()
+    {
+        try (Arena a = Arena.ofConfined())
+        {
+            final MemorySegment par = a.allocate(8 * 8, 128);
+            final MemorySegment chi = a.allocate(8 * 8, 128);
+            final MemorySegment fo = a.allocate(8 * FloorData.FOLIO);
+            for (long k = 0; k < 8; k++)
+            {
+                // entries 5-7 map the first pages of the order-3 folio again: two batches, 0-4 and 5-7, both odd
+                par.setAtIndex(ValueLayout.JAVA_LONG, k, k < 5 ? writable(k) : writable(k - 5));
+            }
+            assertThat(Arm64FloorLoop.batched(par.address(), chi.address(), fo.address(), 8, 3)).isZero();
+            for (long k = 0; k < 8; k++)
+            {
+                assertThat(par.getAtIndex(ValueLayout.JAVA_LONG, k) & (Arm64Pte.RDONLY | Arm64Pte.WRITE))
+                    .as("entry %d write-protected", k).isEqualTo(Arm64Pte.RDONLY);
+            }
+            assertThat(fo.get(ValueLayout.JAVA_INT, FloorData.MAPCOUNT)).isEqualTo(8);
+        }
+    }
+
+    @Test
     void theBatchedFloorRefusesPartialFoliosAndOrdersAboveNine()
     {
         assertThatThrownBy(() -> Arm64FloorLoop.allocate(FloorPlacement.engine(true), 1000, 9))
