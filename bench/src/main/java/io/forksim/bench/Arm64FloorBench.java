@@ -26,8 +26,10 @@ import java.util.concurrent.TimeUnit;
  * {@code ptep_get}'s CONT test, {@code wrprotect_ptes(nr = 1)}'s own read, {@code set_ptes(nr = 1)}'s probe of the
  * child entry, {@code contpte_try_fold}'s filter with its folio-size read for one PTE in 16). Both are the engine's
  * classes, the ones {@code forksim fork}'s arm64 workers time next to the strategies ("x floor", "x arm64 floor").
- * The difference is the part of arm64's gap to the floor that a faithful model must keep. There is no batched arm64
- * floor (the Javadoc of {@link Arm64FloorLoop} says why).
+ * The difference is the part of arm64's gap to the floor that a faithful model must keep. {@code order} above 0 runs the
+ * batched loops of both: {@link FloorLoop#batched} and the batched {@link Arm64FloorLoop} (per batch of a large folio
+ * what 6.18's arm64 does: {@code ptep_get}'s contpte gather per block, {@code pte_batch_hint}'s skip,
+ * {@code contpte_wrprotect_ptes}, {@code contpte_set_ptes}), the ones the workers time at orders 1-9.
  *
  * <p>SingleShotTime: one op is a pass over 1 GiB; the parent's entries are made writable again outside the
  * measurement, as {@link LoopBaseline} does. {@code arena}: as {@link LoopBaseline#arena} ({@code engine}, the
@@ -47,6 +49,10 @@ public class Arm64FloorBench
     @Param({"1G"})
     public String size;
 
+    /** The folio order: 0 per-PTE, 1..9 batched (the size a multiple of the folio). */
+    @Param({"0"})
+    public int order;
+
     /** Where the data lives: {@code engine} (default), {@code confined}, {@code shared} or {@code global}. */
     @Param({"engine"})
     public String arena;
@@ -62,6 +68,10 @@ public class Arm64FloorBench
         {
             throw new IllegalArgumentException("work must be floor or arm64-6.18, not " + work);
         }
+        if (order < 0 || order > 9)
+        {
+            throw new IllegalArgumentException("order must be 0..9, not " + order);
+        }
         final FloorPlacement where = BenchSupport.floorPlacement(arena);
         if (work.equals("floor"))
         {
@@ -69,7 +79,7 @@ public class Arm64FloorBench
         }
         else
         {
-            arm64 = Arm64FloorLoop.allocate(where, n);
+            arm64 = Arm64FloorLoop.allocate(where, n, order);
         }
     }
 
@@ -100,9 +110,19 @@ public class Arm64FloorBench
         }
     }
 
+    /** One pass: per-PTE at order 0, batched above (the name stays for the seed table and old results). */
     @Benchmark
     public long perPte()
     {
-        return floor != null ? floor.perPte(0) : arm64.pass();
+        if (floor == null)
+        {
+            return arm64.pass();
+        }
+        if (order == 0)
+        {
+            return floor.perPte(0);
+        }
+        floor.batched(order);
+        return order;
     }
 }

@@ -24,13 +24,44 @@ import io.forksim.pte.Arm64Pte;
  *       for those {@code __contpte_try_fold} reads the folio's size and returns (a load of the page's record).</li>
  * </ol>
  * Not modelled, as in the per-PTE floor: the atomics ({@code ___ptep_set_wrprotect}'s cmpxchg loop is a plain store
- * here, as x86's locked {@code clear_bit} is in {@link FloorLoop}). There is no batched arm64 floor: large folios
- * go through {@code contpte_wrprotect_ptes} and {@code contpte_set_ptes}, whose per-block unfold, gather and fold
- * are not a loop of this kind; {@code Arm64FloorBench} has none either.
+ * here, as x86's locked {@code clear_bit} is in {@link FloorLoop}).
+ *
+ * <p>The batched arm64 floor ({@link #allocate(FloorPlacement, long, int)} with order &ge; 1, {@link #batched}) is
+ * the batched {@link FloorLoop} with what 6.18's arm64 does per batch of a large folio in fork's copy
+ * ({@code copy_present_ptes} with {@code nr > 1}; v6.18.4's {@code mm/memory.c}, {@code mm/internal.h},
+ * {@code arch/arm64/include/asm/pgtable.h}, {@code arch/arm64/mm/contpte.c}). A parent of order-4 or larger folios
+ * populated in order is contpte-mapped (CONT on every entry of each whole 16-entry block, as the engine's arm64
+ * parent), so per batch:
+ * <ol>
+ *   <li>{@code copy_pte_range}'s {@code ptep_get} of the batch's first entry: {@code __ptep_get}, the
+ *       {@code pte_valid_cont} test, and for a CONT entry {@code contpte_ptep_get}'s gather of AF and dirty from the
+ *       block's start (6.16+ early-exit form: with every entry young and dirty it reads the first entry twice);</li>
+ *   <li>{@code folio_pte_batch_flags} ({@code FPB_MERGE_WRITE | FPB_RESPECT_DIRTY}): {@code pte_batch_hint} takes
+ *       the rest of a CONT entry's block without reading it; the scan reads one entry per further block
+ *       ({@code ptep_get} with its gather), compares it after {@code __pte_batch_clear_ignored}
+ *       ({@code pte_wrprotect}, {@code pte_mkold}) with the expected entry and skips the block; an order-4 batch
+ *       scans nothing, an order-9 batch 31 blocks. Unlike the batched {@link FloorLoop}'s scan, the entries inside a
+ *       block are never read here: arm64's kernel does not read them either;</li>
+ *   <li>refcount and mapcount once per batch, as the batched floor;</li>
+ *   <li>{@code wrprotect_ptes(nr)} = {@code contpte_wrprotect_ptes}: {@code contpte_try_unfold_partial}'s two
+ *       alignment tests (a range of whole blocks probes nothing), then {@code __wrprotect_ptes}: per entry its own
+ *       {@code __ptep_get} and the store of {@code pte_wrprotect} of it (the entry keeps CONT);</li>
+ *   <li>the child's entry: {@code pte_wrprotect}, {@code pte_mkold}, {@code pte_clear_uffd_wp} of the batch's
+ *       entry, then {@code set_ptes(nr)}: {@code pte_mknoncont} and {@code contpte_set_ptes}: per 16-entry chunk
+ *       {@code pfn_pte}, the alignment test of VA, end and PFN that gives a whole block CONT, and
+ *       {@code __set_ptes}' {@code __sync_cache_and_tags} test (not user-executable here); per entry one store and
+ *       {@code pte_advance_pfn}.</li>
+ * </ol>
+ * Not modelled: {@code vm_normal_page} and the folio lookup (the batched floor does neither), the atomics, the
+ * configurations off by default ({@code CONFIG_DEBUG_VM}'s {@code __check_safe_pte_update},
+ * {@code page_table_check}, MTE). Orders 1-3 have no CONT entries: every entry is read by the scan (hint 1) and
+ * {@code contpte_try_unfold_partial} probes the first and last entries.
  *
  * <p>Data: {@link FloorData}, page k's parent entry a present, young, writable, hardware-dirty anon entry of
  * PFN {@code 1024 + k} (block-aligned, so that VA and PFN are the last of a block on the same entries, as in a parent
- * populated in order) and the refcount/mapcount of folio record k; layout of the entry: {@link Arm64Pte}.
+ * populated in order), CONT set at orders &ge; 4 (bit 52: 0x00F8_0000_0000_0F43 | pfn &lt;&lt; 12 before a pass), and
+ * the refcount/mapcount of folio record k; at order &ge; 1 the folio of page k is record {@code k & ~(2^order - 1)}
+ * (its head); layout of the entry: {@link Arm64Pte}.
  * <pre>
  *   63..56 55  54  53  52  51  50  49 ......... 12  11  10  9..8  7   6   5  4..2  1   0
  *  +------+---+---+---+---+---+---+----------------+---+---+----+---+---+---+----+---+---+
@@ -53,17 +84,33 @@ public final class Arm64FloorLoop implements AutoCloseable
     static final long WRITABLE = Arm64Pte.pteMkdirty(Arm64Pte.pteMkyoung(Arm64Pte.pteMkwrite(
         Arm64Pte.pfnPte(0, Arm64Pte.vmGetPageProt(true, true, false, false)))));
 
-    private final FloorData data;
+    /** {@code CONT_PTES} in entry bytes: the size of one contpte block of a table. */
+    private static final long BLOCK_BYTES = Arm64Pte.CONT_PTES * 8L;
+    /** The smallest order whose folios are contpte-mapped: a folio of {@code CONT_PTES} pages. */
+    static final int CONT_ORDER = Integer.numberOfTrailingZeros(Arm64Pte.CONT_PTES);
+    /** The largest order a PTE table holds. */
+    private static final int MAX_ORDER = 9;
 
-    private Arm64FloorLoop(final FloorData data)
+    private final FloorData data;
+    /** 0: the per-PTE floor; otherwise the batched one over folios of this order. */
+    private final int order;
+
+    private Arm64FloorLoop(final FloorData data, final int order)
     {
         this.data = data;
+        this.order = order;
     }
 
-    /** Parent entry {@code i} before a pass. */
+    /** Parent entry {@code i} before a per-PTE pass. */
     private static long writable(final long i)
     {
         return WRITABLE + ((i + PFN0) << Arm64Pte.PAGE_SHIFT);
+    }
+
+    /** Parent entry {@code i} before a pass at {@code order}: CONT from {@link #CONT_ORDER} on. */
+    private static long writable(final long i, final int order)
+    {
+        return writable(i) | (order >= CONT_ORDER ? Arm64Pte.CONT : 0);
     }
 
     /**
@@ -74,7 +121,36 @@ public final class Arm64FloorLoop implements AutoCloseable
      */
     public static Arm64FloorLoop allocate(final FloorPlacement where, final long pages)
     {
-        return new Arm64FloorLoop(FloorData.allocate(where, pages, Arm64FloorLoop::writable));
+        return allocate(where, pages, 0);
+    }
+
+    /**
+     * The per-PTE loop's data (order 0) or the batched loop's over folios of {@code order} (CONT entries from
+     * {@link #CONT_ORDER} on), for {@code pages} pages where {@code where} says, every byte touched; {@link #close}
+     * frees it.
+     *
+     * @param pages at least 1, and a multiple of {@code 2^order} (whole folios: a batch has at least two entries)
+     * @param order 0..9
+     * @throws IllegalArgumentException naming the value, for an order or a page count outside that
+     */
+    public static Arm64FloorLoop allocate(final FloorPlacement where, final long pages, final int order)
+    {
+        if (order < 0 || order > MAX_ORDER)
+        {
+            throw new IllegalArgumentException("the arm64 floor's folio order must be 0..9, not " + order);
+        }
+        if (pages % (1L << order) != 0)
+        {
+            throw new IllegalArgumentException("the batched arm64 floor copies whole order-" + order + " folios: "
+                + pages + " pages is not a multiple of " + (1L << order));
+        }
+        return new Arm64FloorLoop(FloorData.allocate(where, pages, i -> writable(i, order)), order);
+    }
+
+    /** The folio order of the loop: 0 for the per-PTE floor. */
+    public int order()
+    {
+        return order;
     }
 
     public long pages()
@@ -86,25 +162,27 @@ public final class Arm64FloorLoop implements AutoCloseable
      * One pass over every page. Precondition: the parent entries are as {@link #restoreWritable} leaves them (a pass
      * is not its own inverse).
      *
-     * @return the PTEs that passed {@code contpte_try_fold}'s filter plus the folio sizes read for them (for JMH,
-     *     which consumes it)
+     * @return per-PTE: the PTEs that passed {@code contpte_try_fold}'s filter plus the folio sizes read for them;
+     *     batched: the {@code contpte_ptep_get} gathers (for JMH, which consumes it)
      */
     public long pass()
     {
         data.requireAlive();
-        return perPte(data.par(), data.chi(), data.fo(), data.pages());
+        return order == 0 ? perPte(data.par(), data.chi(), data.fo(), data.pages())
+            : batched(data.par(), data.chi(), data.fo(), data.pages(), order);
     }
 
     /**
-     * Sets every parent entry back to writable: the state before a pass. Not part of the floor. The child's entries
-     * stay as the last pass left them (valid, not CONT: the probe's test goes the same way every pass), as
-     * {@link FloorLoop#restoreWritable} leaves its child.
+     * Sets every parent entry back to writable (CONT from {@link #CONT_ORDER} on): the state before a pass. Not part
+     * of the floor. The child's entries stay as the last pass left them, as {@link FloorLoop#restoreWritable} leaves
+     * its child: per-PTE valid and not CONT (the probe's test goes the same way every pass); batched as
+     * {@code contpte_set_ptes} stored them, which reads none of them.
      */
     public void restoreWritable()
     {
         for (long i = 0; i < data.pages(); i++)
         {
-            data.setParentPte(i, writable(i));
+            data.setParentPte(i, writable(i, order));
         }
     }
 
@@ -163,6 +241,219 @@ public final class Arm64FloorLoop implements AutoCloseable
             throw new IllegalStateException(cont + " CONT entries met: the arm64 floor copies order-0 entries only");
         }
         return foldChecks;
+    }
+
+    /**
+     * One batched pass over {@code n} entries at absolute addresses, folios of {@code 2^order} pages (the class
+     * Javadoc lists the steps). Preconditions: {@code par} and {@code chi} start {@code n} longs and {@code fo}
+     * {@code n} folio records of live native segments, {@code par} and {@code chi} 128-byte aligned (a table's
+     * contpte blocks: {@code contpte_align_down} and {@code pte_batch_hint} go by the entry's address), page k's PFN
+     * {@code PFN0 + k}; {@code 1 <= order <= 9} and {@code n} a multiple of {@code 2^order}; the entries as
+     * {@link #restoreWritable} leaves them. A batch of one entry (the kernel's {@code nr = 1} paths) or a CONT
+     * block met by {@code contpte_try_unfold_partial} (an unfold) is outside this floor: the pass runs and then throws
+     * an {@link IllegalStateException} with their count.
+     *
+     * <p>The inner loops run over addresses to a bound tested with {@code !=}, which C2 does not make counted loops
+     * (see {@link FloorLoop#batched}: a counted loop's pre-, main- and post-loops cost a fixed amount per entry into
+     * it, which a 16-entry chunk pays per 16 pages).
+     *
+     * @return the {@code contpte_ptep_get} gathers: one per contpte block at orders &ge; 4, none below
+     */
+    static long batched(final long par, final long chi, final long fo, final long n, final int order)
+    {
+        final long fn = 1L << order;
+        long gathers = 0;
+        long outside = 0;   // batches of one entry and unfolds: counted in the loop, refused after it
+        for (long i = 0; i < n; )
+        {
+            final long first = par + i * 8;
+            long p = RawMemory.getLong(first);   // copy_pte_range: ptep_get (__ptep_get)
+            if ((p & Arm64Pte.VALID) == 0)
+            {
+                i++;
+                continue;
+            }
+            if ((p & VALID_CONT) == VALID_CONT)
+            {
+                p = contptePtepGet(first & -BLOCK_BYTES, p);
+                gathers++;
+            }
+            // copy_present_ptes -> folio_pte_batch_flags(FPB_MERGE_WRITE | FPB_RESPECT_DIRTY)
+            final long pfn = Arm64Pte.ptePfn(p) - PFN0;
+            final long head = pfn & -fn;
+            final long max = Math.min(n - i, head + fn - pfn);
+            long nr = batchHint(first, p);
+            boolean writable = Arm64Pte.pteWrite(p);
+            // pte_advance_pfn commutes with __pte_batch_clear_ignored (flag bits only), and no PFN leaves the folio
+            long expected = clearIgnored(p) + (nr << Arm64Pte.PAGE_SHIFT);
+            while (nr < max)
+            {
+                final long a = first + nr * 8;
+                long q = RawMemory.getLong(a);   // ptep_get
+                if ((q & VALID_CONT) == VALID_CONT)
+                {
+                    q = contptePtepGet(a & -BLOCK_BYTES, q);
+                    gathers++;
+                }
+                if (clearIgnored(q) != expected)
+                {
+                    break;
+                }
+                writable |= Arm64Pte.pteWrite(q);
+                final long cur = batchHint(a, q);
+                expected += cur << Arm64Pte.PAGE_SHIFT;
+                nr += cur;
+            }
+            nr = Math.min(nr, max);
+            if (writable)
+            {
+                p = Arm64Pte.pteMkwrite(p);   // any_writable
+            }
+            if (nr == 1)
+            {
+                outside++;
+            }
+            final long f = fo + head * FOLIO;   // folio_ref_add, folio_try_dup_anon_rmap_ptes
+            RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + (int)nr);
+            RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + (int)nr);
+            final long end = first + nr * 8;
+            if (Arm64Pte.pteWrite(p))   // __copy_present_ptes: wrprotect_ptes -> contpte_wrprotect_ptes
+            {
+                outside += unfoldPartial(first, end, nr);
+                // __wrprotect_ptes, two entries per iteration (an odd one first): one entry per iteration took
+                // 0.4 ns/page more at order 9 in a probe (timing.md, "arm64 large folios against the floors")
+                long a = first;
+                if ((nr & 1) != 0)
+                {
+                    RawMemory.setLong(a, Arm64Pte.pteWrprotect(RawMemory.getLong(a)));
+                    a += 8;
+                }
+                for (; a != end; a += 16)
+                {
+                    final long x = RawMemory.getLong(a);
+                    final long y = RawMemory.getLong(a + 8);
+                    RawMemory.setLong(a, Arm64Pte.pteWrprotect(x));
+                    RawMemory.setLong(a + 8, Arm64Pte.pteWrprotect(y));
+                }
+                p = Arm64Pte.pteWrprotect(p);
+            }
+            // set_ptes(pte_mknoncont(pte)) -> contpte_set_ptes, chunk by chunk
+            final long child = Arm64Pte.pteMknoncont(Arm64Pte.pteClearUffdWp(Arm64Pte.pteMkold(p)));
+            final long prot = Arm64Pte.ptePgprot(child);
+            long cpfn = Arm64Pte.ptePfn(child);
+            long addr = i;
+            final long endIdx = i + nr;
+            long c = chi + i * 8;
+            do
+            {
+                final long next = Math.min((addr + CONT_MASK + 1) & ~CONT_MASK, endIdx);
+                long e = (cpfn << Arm64Pte.PAGE_SHIFT) | prot;   // pfn_pte
+                if (((addr | next | cpfn) & CONT_MASK) == 0)
+                {
+                    e |= Arm64Pte.CONT;
+                }
+                if ((e & (Arm64Pte.VALID | Arm64Pte.UXN | Arm64Pte.SPECIAL)) == Arm64Pte.VALID)
+                {
+                    outside++;   // __sync_cache_and_tags: user-executable, would sync the icache
+                }
+                final long stop = c + (next - addr) * 8;
+                for (; c != stop; c += 8)   // __set_ptes: store, pte_advance_pfn
+                {
+                    RawMemory.setLong(c, e);
+                    e += 1L << Arm64Pte.PAGE_SHIFT;
+                }
+                cpfn += next - addr;
+                addr = next;
+            }
+            while (addr != endIdx);
+            i = endIdx;
+        }
+        if (outside != 0)
+        {
+            throw new IllegalStateException(outside + " batches of one entry, unfolds or executable entries met: the"
+                + " batched arm64 floor copies whole folios of private anon entries only");
+        }
+        return gathers;
+    }
+
+    /** {@code pte_batch_hint}: the rest of a valid CONT entry's block, by its address; 1 otherwise. */
+    private static long batchHint(final long ptep, final long pte)
+    {
+        if ((pte & VALID_CONT) != VALID_CONT)
+        {
+            return 1;
+        }
+        return Arm64Pte.CONT_PTES - ((ptep >>> 3) & CONT_MASK);
+    }
+
+    /** {@code __pte_batch_clear_ignored} with {@code FPB_RESPECT_DIRTY} (arm64 has no soft-dirty). */
+    private static long clearIgnored(final long pte)
+    {
+        return Arm64Pte.pteMkold(Arm64Pte.pteWrprotect(pte));
+    }
+
+    /**
+     * {@code contpte_ptep_get} (6.16+ early-exit form): OR dirty and AF over the block at {@code start} into
+     * {@code orig}, reading from the block's start; once one of the two is found, reading on only for the other.
+     * Precondition: {@code start} is the block's first entry, {@code orig} a valid CONT entry of it.
+     */
+    private static long contptePtepGet(final long start, final long orig)
+    {
+        long pte = orig;
+        final long end = start + BLOCK_BYTES;
+        for (long a = start; a != end; a += 8)
+        {
+            long q = RawMemory.getLong(a);
+            if (Arm64Pte.pteDirty(q))
+            {
+                pte = Arm64Pte.pteMkdirty(pte);
+                for (; a != end; a += 8)
+                {
+                    q = RawMemory.getLong(a);
+                    if (Arm64Pte.pteYoung(q))
+                    {
+                        pte = Arm64Pte.pteMkyoung(pte);
+                        break;
+                    }
+                }
+                break;
+            }
+            if (Arm64Pte.pteYoung(q))
+            {
+                pte = Arm64Pte.pteMkyoung(pte);
+                for (a += 8; a != end; a += 8)
+                {
+                    q = RawMemory.getLong(a);
+                    if (Arm64Pte.pteDirty(q))
+                    {
+                        pte = Arm64Pte.pteMkdirty(pte);
+                        break;
+                    }
+                }
+                break;
+            }
+        }
+        return pte;
+    }
+
+    /**
+     * {@code contpte_try_unfold_partial} of the range {@code first..end} of {@code nr} entries: the first entry is
+     * probed if the range starts mid-block or is shorter than a block, the last if it ends mid-block.
+     *
+     * @return the valid CONT entries those probes met (each would be unfolded: outside this floor)
+     */
+    private static long unfoldPartial(final long first, final long end, final long nr)
+    {
+        long unfolds = 0;
+        if ((first & (BLOCK_BYTES - 1)) != 0 || nr < Arm64Pte.CONT_PTES)
+        {
+            unfolds += (RawMemory.getLong(first) & VALID_CONT) == VALID_CONT ? 1 : 0;
+        }
+        if ((end & (BLOCK_BYTES - 1)) != 0)
+        {
+            unfolds += (RawMemory.getLong(end - 8) & VALID_CONT) == VALID_CONT ? 1 : 0;
+        }
+        return unfolds;
     }
 
     /** Test access: the loop's data (its entries and folio records). */

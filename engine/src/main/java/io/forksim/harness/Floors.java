@@ -2,9 +2,9 @@ package io.forksim.harness;
 
 /**
  * The floor loops one worker times for one (arch, order), at the floor's position of every round ({@link ForkRun}):
- * {@link FloorLoop} always (per-PTE for order 0, batched otherwise), then, on arm64 at order 0, the
- * {@link Arm64FloorLoop} (there is no batched arm64 floor). Position k = 0 is the floor the "x floor" ratios are
- * against, k = 1 the arm64 floor of "x arm64 floor".
+ * {@link FloorLoop} always (per-PTE for order 0, batched otherwise), then, on arm64 at the PTE-mapped orders, the
+ * {@link Arm64FloorLoop} of the same order (per-PTE for order 0, batched otherwise). Position k = 0 is the floor the
+ * "x floor" ratios are against, k = 1 the arm64 floor of "x arm64 floor".
  */
 final class Floors implements AutoCloseable
 {
@@ -14,7 +14,7 @@ final class Floors implements AutoCloseable
     static final int ARCH_FLOOR = 1;
 
     private final FloorLoop floor;
-    /** Null unless arm64 at order 0. */
+    /** Null unless {@link #hasArchFloor}. */
     private final Arm64FloorLoop archFloor;
     private final int order;
 
@@ -37,7 +37,8 @@ final class Floors implements AutoCloseable
         final FloorLoop floor = FloorLoop.allocate(where, pages);
         try
         {
-            return new Floors(floor, hasArchFloor(arch, order) ? Arm64FloorLoop.allocate(where, pages) : null, order);
+            return new Floors(floor, hasArchFloor(arch, order, pages)
+                ? Arm64FloorLoop.allocate(where, pages, FolioOrder.order(order)) : null, order);
         }
         catch (final RuntimeException | Error e)
         {
@@ -46,10 +47,13 @@ final class Floors implements AutoCloseable
         }
     }
 
-    /** Whether {@code arch} at {@code order} has an arch floor: arm64 at order 0. */
-    static boolean hasArchFloor(final String arch, final int order)
+    /**
+     * Whether {@code arch} at {@code order} (a {@link FolioOrder} value) over {@code pages} pages has an arch floor:
+     * arm64 at a PTE-mapped order (not 9pmd, whose {@code copy_huge_pmd} has no contpte work) over whole folios.
+     */
+    static boolean hasArchFloor(final String arch, final int order, final long pages)
     {
-        return arch.equals("arm64") && order == 0;
+        return arch.equals("arm64") && order != FolioOrder.PMD_9 && pages % (1L << FolioOrder.order(order)) == 0;
     }
 
     /** How many floor loops run at the floor's position: 1, or 2 with the arm64 floor. */

@@ -29,8 +29,8 @@ import java.util.Map;
  *       {@link #MIN_WARMUP_NANOS} and until all of them were {@link SteadyState steady} in the same round in which the
  *       JIT compiled nothing ({@link JitActivity}) (capped);
  *       warm-up forks take the timed forks' code path;</li>
- *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} (on arm64 at order 0 followed
- *       by the {@link Arm64FloorLoop}: {@link Floors}) is interleaved fork by fork
+ *   <li>runs: in the default mode, run r of every strategy and of the {@link FloorLoop} (on arm64, but at 9pmd, followed
+ *       by the {@link Arm64FloorLoop} of the order: {@link Floors}) is interleaved fork by fork
  *       ({@link #timedRounds}): a round is fork i of every strategy and floor pass i back to back, the strategies in
  *       the order of row {@code i + r} of a {@link WilliamsOrder Williams design}, then the floor (each strategy follows
  *       the floor and each other strategy equally often), so the paired ratios of run r compare forks made
@@ -453,7 +453,7 @@ public final class ForkRun
     /**
      * One round: a fork of every strategy and a floor pass, in the order of {@code row} (strategy indices, the floor
      * at S); {@code times[p][i]} gets position p's time. The floor's position times each of the {@link Floors} in
-     * turn: the floor into {@code times[S]}, on arm64 at order 0 then the arm64 floor into {@code times[S + 1]}.
+     * turn: the floor into {@code times[S]}, on arm64 (but at 9pmd) then the arm64 floor into {@code times[S + 1]}.
      *
      * @param iteration the forks' 1-based iteration in their run, 0 for warm-up forks
      */

@@ -32,7 +32,7 @@ import java.util.List;
  * {@code vs_legacy_pct}, {@code vs_legacy_ci95} and {@code verdict} are null when legacy was not measured
  * ({@code vs_legacy_ci95} also with one run); {@code floor_ns_per_page} and {@code vs_floor} null when the floor was
  * not measured; {@code arch_floor_ns_per_page} and {@code vs_arch_floor} (the {@link Arm64FloorLoop} and the ratio to
- * it) only on arm64 results, null but at order 0; {@code fork_ns.page_faults} = page faults of the measuring
+ * it) only on arm64 results, null at 9pmd; {@code fork_ns.page_faults} = page faults of the measuring
  * thread inside all timed forks, {@code fork_ns.preempted} = timed forks during which it was preempted (both -1 when
  * unknown); events are exact integers; {@code mode} is "fresh-parent" or "reuse-parent" (then the events are
  * those of the last fork).

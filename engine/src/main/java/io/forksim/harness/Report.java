@@ -81,6 +81,12 @@ public final class Report
                 + " per order-0 PTE (pte_wrprotect's dirty move, ptep_get's and wrprotect_ptes' CONT tests and reread,"
                 + " set_ptes' probe, contpte_try_fold's filter), right after the floor in every round");
         }
+        if (plan.archs().contains("arm64") && plan.orders().stream().anyMatch(o -> o != 0 && o != FolioOrder.PMD_9))
+        {
+            out.add("             arm64 larger folios also: the batched arm64 floor loop, Linux 6.18's arm64 work per batch"
+                + " (ptep_get's contpte gather per block, pte_batch_hint's skip by block, contpte_wrprotect_ptes,"
+                + " contpte_set_ptes' CONT per whole block) over the batched floor's, right after the floor in every round");
+        }
         out.addAll(kernelLines);
         for (final String arch : plan.archs())
         {
@@ -196,7 +202,7 @@ public final class Report
 
     /**
      * Absolute times: ns per 4 KiB page, ms per fork, ms per child tear-down and the ratio to the floor, per order;
-     * where an arch floor ran (arm64 order 0) one more column, the ratio to it ("x arm64 floor"), and its row.
+     * where an arch floor ran (arm64, but at 9pmd) one more column, the ratio to it ("x arm64 floor"), and its row.
      */
     static List<String> absoluteTable(final ForkPlan plan, final String arch, final List<Result> rs)
     {

@@ -14,7 +14,8 @@ import java.util.List;
  * ran in the same round, interleaved fork by fork, or back to back with {@code --reuse-parent};
  * {@link RunStatistics#pairedRatio}); its verdict is "faster", "slower" or "no
  * significant change". The floor is the {@link FloorLoop} timed in the same rounds: {@code vsFloor} = mean fork time /
- * mean floor pass time over as many pages. On arm64 at order 0 the {@link Arm64FloorLoop} runs in the same rounds too:
+ * mean floor pass time over as many pages. On arm64 (but at 9pmd) the {@link Arm64FloorLoop} of the order runs in the
+ * same rounds too:
  * {@code vsArchFloor} = mean fork time / its mean pass time.
  *
  * @param vsLegacyPct  null when legacy was not measured
@@ -25,7 +26,7 @@ import java.util.List;
  * @param vsFloor      NaN when the floor was not measured
  * @param forkPageFaults page faults inside all timed forks together, -1 when unknown
  * @param preemptedForks timed forks during which the measuring thread was preempted, -1 when unknown
- * @param archFloorNsPerPage the arm64 floor's ns per page; NaN where it was not measured (all but arm64 order 0)
+ * @param archFloorNsPerPage the arm64 floor's ns per page; NaN where it was not measured (x86_64, arm64 9pmd)
  * @param vsArchFloor  NaN where the arm64 floor was not measured
  */
 public record Result(String arch, String strategy, int order, long pages, double meanNs, double stdevPct, double nsPerPage,
