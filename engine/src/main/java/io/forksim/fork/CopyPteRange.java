@@ -90,15 +90,20 @@ final class CopyPteRange
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
-                    CopyContext.dupAnonPte0(memmap, pfn);
+                    // this PTE and the order-0 anon ones after it, in the loop all strategies share
+                    final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, false);
+                    final int n = CopyContext.runCopied(run);
+                    atomics += CopyContext.runAtomics(run);
+                    reads += n - 1;
+                    stores += n;
+                    anon += n;
+                    i += n - 1;
+                    continue;
                 }
-                else
-                {
-                    final long head = pfn & -(1L << order);
-                    memmap.refAdd(head, 1);
-                    memmap.clearAnonExclusive(pfn);
-                    memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
-                }
+                final long head = pfn & -(1L << order);
+                memmap.refAdd(head, 1);
+                memmap.clearAnonExclusive(pfn);
+                memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 atomics += CopyContext.copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
                 stores++;
                 anon++;
@@ -134,6 +139,9 @@ final class CopyPteRange
         long reads = 0;
         long stores = 0;
         long atomics = 0;
+        // set_ptes_full(nr = 1) where it differs from set_ptes(nr = 1) (arm64); elsewhere the plain form, so that every
+        // strategy runs the same compiled order-0 run loop
+        final boolean full = !arch.setPteFullIsSetPte();
         long singles = 0;
         long batches = 0;
         long specials = 0;
@@ -175,10 +183,12 @@ final class CopyPteRange
                 // set_ptes_full(nr = 1). One local counts its batch, refcount update, rmap update, anon page and
                 // child store, as folioBatch's singles do: fewer live counters than the general path below keeps
                 // in registers.
-                CopyContext.dupAnonPte0(memmap, pfn);
-                atomics += CopyContext.copySinglePteFull(c, arch, ev, isCow, st, sb, dt, db, i, pte);
-                singles++;
-                i++;
+                final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, full);
+                final int n = CopyContext.runCopied(run);
+                atomics += CopyContext.runAtomics(run);
+                reads += n - 1;
+                singles += n;
+                i += n;
                 continue;
             }
             final int order = pflags & PageDescriptor.ORDER_MASK;
@@ -291,10 +301,12 @@ final class CopyPteRange
             {
                 // order-0 anon of a never-pinned mm: copy_present_ptes' single half, in this loop, no folio lookup
                 // beyond the page's own record
-                CopyContext.dupAnonPte0(memmap, pfn);
-                atomics += CopyContext.copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
-                singles++;
-                i++;
+                final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, false);
+                final int n = CopyContext.runCopied(run);
+                atomics += CopyContext.runAtomics(run);
+                reads += n - 1;
+                singles += n;
+                i += n;
                 continue;
             }
             // Everything else leaves the loop for a callee: for a large folio one call per batch (16..512 PTEs)
