@@ -237,7 +237,8 @@ final class CopyContext
 
     /**
      * Copies the run of order-0 anon PTEs that starts at {@code idx}: entry after entry up to {@code to}, while each is
-     * present and maps a normal page (not special, not the zero page) of an order-0 anon folio, each as the loops'
+     * present and maps a normal page (not special, not the zero page) of an order-0 anon folio (and, if {@code full},
+     * is a batch of one by {@code pte_batch_remaining}), each as the loops'
      * single path does ({@link #dupAnonPte0}, then {@link #copySinglePteFull} if {@code full}, else {@link #copySinglePte}).
      * The seed patch passes {@code full} only where {@code set_ptes_full} differs from {@code set_ptes}
      * ({@code Arch.setPteFullIsSetPte}), so on x86_64 all three strategies run one compiled loop.
@@ -254,8 +255,7 @@ final class CopyContext
      * strategies against each other"); one compiled body makes the strategies run the same machine code.
      *
      * <p>Precondition: {@code idx < to}, the entry at {@code idx} is such a PTE, {@code c.srcHasPinned} is false (no
-     * folio of the mm may be pinned), and an order-0 folio is never part of a CONT block (so the seed patch's
-     * {@code nr} is 1 for each).
+     * folio of the mm may be pinned).
      */
     static long copyAnonRun0(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
         final long db, final int idx, final int to, final boolean full)
@@ -278,6 +278,10 @@ final class CopyContext
                 || (memmap.flags(pfn) & (PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK)) != PageDescriptor.PG_ANON)
             {
                 break;
+            }
+            if (full && arch.pteBatchRemaining(pte, i, to) != 1)
+            {
+                break;   // the seed patch's pte_batch_remaining per PTE (arm64: its CONT test); never for order 0
             }
             dupAnonPte0(memmap, pfn);
             atomics += full ? copySinglePteFull(c, arch, ev, isCow, st, sb, dt, db, i, pte)
