@@ -21,7 +21,9 @@ import java.lang.foreign.MemorySegment;
  * The single-entry copy ({@link CopyContext#copySinglePte}, {@link CopyContext#copySinglePteFull}) and the order-0
  * anon dup ({@link CopyContext#dupAnonPte0}) are shared static forms on the JVM's forced-inline list (the
  * {@code CompileCommand}s of the parent POM): a call C2 left out of line would put a call per PTE back into these
- * loops. {@code bench/CopyLoopMain} times the loops the way the default run mixes them.
+ * loops. A run of order-0 anon PTEs of a never-pinned mm, where every strategy does the same work per PTE, is copied by
+ * one shared loop that stays out of line ({@link CopyContext#copyAnonRun0}), so that the three strategies run the same
+ * compiled code at order 0. {@code bench/CopyLoopMain} times the loops the way the default run mixes them.
  *
  * <p>The shapes mirror the kernel versions side by side so that their costs can be compared:
  * <ul>
@@ -139,9 +141,6 @@ final class CopyPteRange
         long reads = 0;
         long stores = 0;
         long atomics = 0;
-        // set_ptes_full(nr = 1) where it differs from set_ptes(nr = 1) (arm64); elsewhere the plain form, so that every
-        // strategy runs the same compiled order-0 run loop
-        final boolean full = !arch.setPteFullIsSetPte();
         long singles = 0;
         long batches = 0;
         long specials = 0;
@@ -183,7 +182,9 @@ final class CopyPteRange
                 // set_ptes_full(nr = 1). One local counts its batch, refcount update, rmap update, anon page and
                 // child store, as folioBatch's singles do: fewer live counters than the general path below keeps
                 // in registers.
-                final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, full);
+                // set_ptes_full(nr = 1) where it differs from set_ptes(nr = 1) (arm64); elsewhere the plain form, so that every
+                // strategy runs the same compiled order-0 run loop
+                final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, !arch.setPteFullIsSetPte());
                 final int n = CopyContext.runCopied(run);
                 atomics += CopyContext.runAtomics(run);
                 reads += n - 1;
