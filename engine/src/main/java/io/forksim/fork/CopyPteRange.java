@@ -86,9 +86,9 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             if ((pflags & PageDescriptor.PG_ANON) != 0 && !srcHasPinned)
             {
-                // An anon page of a never-pinned mm, in this loop (the shared forms are force-inlined); large
-                // folios take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
-                // ptep_set_wrprotect, set_pte_at.
+                // An anon page of a never-pinned mm: an order-0 one in the shared run loop, a page of a large folio
+                // here (the shared forms are force-inlined), the same per-PTE steps as in 6.8: folio_get,
+                // page_dup_anon_rmap, ptep_set_wrprotect, set_pte_at.
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
@@ -300,8 +300,8 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             if ((pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
             {
-                // order-0 anon of a never-pinned mm: copy_present_ptes' single half, in this loop, no folio lookup
-                // beyond the page's own record
+                // order-0 anon of a never-pinned mm: copy_present_ptes' single half, in the shared run loop, no folio
+                // lookup beyond the page's own record
                 final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, false);
                 final int n = CopyContext.runCopied(run);
                 atomics += CopyContext.runAtomics(run);
