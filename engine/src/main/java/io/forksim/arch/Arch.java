@@ -319,6 +319,16 @@ public abstract sealed class Arch permits X86_64, Arm64
         setPteNoAcct(ev, t, base, idx, pte);
     }
 
+    /**
+     * Whether {@link #setPteFullNoAcct} does exactly what {@link #setPteNoAcct} does, with the same events and a fold
+     * result of 0 (generic: yes, the generic {@code set_ptes_full} is {@code set_ptes}); a copy loop may then run the
+     * seed patch's single-entry copy as the plain one.
+     */
+    public boolean setPteFullIsSetPte()
+    {
+        return true;
+    }
+
     /** {@code set_ptes_full} (seed patch): {@code set_ptes} that may skip fold checks during fork. */
     public void setPtesFull(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {

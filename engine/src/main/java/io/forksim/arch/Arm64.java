@@ -190,6 +190,13 @@ public sealed class Arm64 extends Arch permits Arm64ContpteBasic
         storeRaw(t, base, idx, pte & ~CONT);
     }
 
+    /** No: {@code set_ptes_full(nr = 1)} skips {@code set_ptes}' unfold probe and fold check. */
+    @Override
+    public boolean setPteFullIsSetPte()
+    {
+        return false;
+    }
+
     /**
      * {@code wrprotect_ptes}: write-protect {@code nr} present entries (hardware dirty moves to sw DIRTY);
      * no TLB maintenance of its own (fork's {@code flush_tlb_mm} covers it).

@@ -235,6 +235,73 @@ final class CopyContext
         memmap.clearAnonExclusive(pfn);
     }
 
+    /**
+     * Copies the run of order-0 anon PTEs that starts at {@code idx}: entry after entry up to {@code to}, while each is
+     * present and maps a normal page (not special, not the zero page) of an order-0 anon folio (and, if {@code full},
+     * is a batch of one by {@code pte_batch_remaining}), each as the loops'
+     * single path does ({@link #dupAnonPte0}, then {@link #copySinglePteFull} if {@code full}, else {@link #copySinglePte}).
+     * The seed patch passes {@code full} only where {@code set_ptes_full} differs from {@code set_ptes}
+     * ({@code Arch.setPteFullIsSetPte}), so on x86_64 all three strategies run one compiled loop.
+     * Stops at the first entry that is not such a PTE (not copied: the caller's loop takes it) or at {@code to}.
+     * Counts nothing: returns the entries copied in its low 32 bits and the atomics to count ({@code copySinglePte}'s
+     * return values) in its high 32 bits; the caller counts per entry one {@code ptep_get} (it read the first one
+     * itself), one child store, one batch, one refcount and one rmap update and one anon page, as for a single.
+     *
+     * <p>Why a method of its own, kept out of line ({@code CompileCommand=dontinline} in the parent POM): at order 0 this
+     * loop is where every strategy spends its time, and the work per PTE is the same under all three (6.8's
+     * {@code copy_present_pte}, 6.18's single half of {@code copy_present_ptes}, the seed patch with {@code nr = 1}).
+     * Inlined into each strategy's loop it was compiled three times to the same instructions at different addresses
+     * and with different register choices, and those copies differed by 1-3% in time (timing.md, "Order-0: the
+     * strategies against each other"); one compiled body makes the strategies run the same machine code.
+     *
+     * <p>Precondition: {@code idx < to}, the entry at {@code idx} is such a PTE, {@code c.srcHasPinned} is false (no
+     * folio of the mm may be pinned).
+     */
+    static long copyAnonRun0(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final int to, final boolean full)
+    {
+        final Arch arch = c.arch;
+        final MemMap memmap = c.memmap;
+        final Events ev = c.ev;
+        final boolean isCow = c.isCow;
+        long atomics = 0;
+        int i = idx;
+        for (; i < to; i++)
+        {
+            final long pte = arch.ptepGetNoAcct(ev, st, sb, i);
+            if (pte == 0 || !arch.ptePresent(pte))
+            {
+                break;
+            }
+            final long pfn = arch.ptePfn(pte);
+            if (arch.pteSpecial(pte) || pfn == PhysMem.ZERO_PFN
+                || (memmap.flags(pfn) & (PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK)) != PageDescriptor.PG_ANON)
+            {
+                break;
+            }
+            if (full && arch.pteBatchRemaining(pte, i, to) != 1)
+            {
+                break;   // the seed patch's pte_batch_remaining per PTE (arm64: its CONT test); never for order 0
+            }
+            dupAnonPte0(memmap, pfn);
+            atomics += full ? copySinglePteFull(c, arch, ev, isCow, st, sb, dt, db, i, pte)
+                : copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
+        }
+        return (i - idx) | atomics << 32;
+    }
+
+    /** The entries {@link #copyAnonRun0} copied, from its result {@code r}. */
+    static int runCopied(final long r)
+    {
+        return (int)r;
+    }
+
+    /** The atomics to count of {@link #copyAnonRun0}'s result {@code r}. */
+    static long runAtomics(final long r)
+    {
+        return r >>> 32;
+    }
+
     /** The child's entry for a parent entry {@code pte}: clean if shared, old, uffd-wp only if armed, never CONT. */
     long finishChildPte(final long pte)
     {

@@ -21,7 +21,9 @@ import java.lang.foreign.MemorySegment;
  * The single-entry copy ({@link CopyContext#copySinglePte}, {@link CopyContext#copySinglePteFull}) and the order-0
  * anon dup ({@link CopyContext#dupAnonPte0}) are shared static forms on the JVM's forced-inline list (the
  * {@code CompileCommand}s of the parent POM): a call C2 left out of line would put a call per PTE back into these
- * loops. {@code bench/CopyLoopMain} times the loops the way the default run mixes them.
+ * loops. A run of order-0 anon PTEs of a never-pinned mm, where every strategy does the same work per PTE, is copied by
+ * one shared loop that stays out of line ({@link CopyContext#copyAnonRun0}), so that the three strategies run the same
+ * compiled code at order 0. {@code bench/CopyLoopMain} times the loops the way the default run mixes them.
  *
  * <p>The shapes mirror the kernel versions side by side so that their costs can be compared:
  * <ul>
@@ -84,21 +86,26 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             if ((pflags & PageDescriptor.PG_ANON) != 0 && !srcHasPinned)
             {
-                // An anon page of a never-pinned mm, in this loop (the shared forms are force-inlined); large
-                // folios take the same per-PTE path as order-0 ones, as in 6.8: folio_get, page_dup_anon_rmap,
-                // ptep_set_wrprotect, set_pte_at.
+                // An anon page of a never-pinned mm: an order-0 one in the shared run loop, a page of a large folio
+                // here (the shared forms are force-inlined), the same per-PTE steps as in 6.8: folio_get,
+                // page_dup_anon_rmap, ptep_set_wrprotect, set_pte_at.
                 final int order = pflags & PageDescriptor.ORDER_MASK;
                 if (order == 0)
                 {
-                    CopyContext.dupAnonPte0(memmap, pfn);
+                    // this PTE and the order-0 anon ones after it, in the loop all strategies share
+                    final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, false);
+                    final int n = CopyContext.runCopied(run);
+                    atomics += CopyContext.runAtomics(run);
+                    reads += n - 1;
+                    stores += n;
+                    anon += n;
+                    i += n - 1;
+                    continue;
                 }
-                else
-                {
-                    final long head = pfn & -(1L << order);
-                    memmap.refAdd(head, 1);
-                    memmap.clearAnonExclusive(pfn);
-                    memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
-                }
+                final long head = pfn & -(1L << order);
+                memmap.refAdd(head, 1);
+                memmap.clearAnonExclusive(pfn);
+                memmap.folioAddLargeMapcount(head, 1, c.dstMmId);
                 atomics += CopyContext.copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
                 stores++;
                 anon++;
@@ -175,10 +182,14 @@ final class CopyPteRange
                 // set_ptes_full(nr = 1). One local counts its batch, refcount update, rmap update, anon page and
                 // child store, as folioBatch's singles do: fewer live counters than the general path below keeps
                 // in registers.
-                CopyContext.dupAnonPte0(memmap, pfn);
-                atomics += CopyContext.copySinglePteFull(c, arch, ev, isCow, st, sb, dt, db, i, pte);
-                singles++;
-                i++;
+                // set_ptes_full(nr = 1) where it differs from set_ptes(nr = 1) (arm64); elsewhere the plain form, so that every
+                // strategy runs the same compiled order-0 run loop
+                final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, !arch.setPteFullIsSetPte());
+                final int n = CopyContext.runCopied(run);
+                atomics += CopyContext.runAtomics(run);
+                reads += n - 1;
+                singles += n;
+                i += n;
                 continue;
             }
             final int order = pflags & PageDescriptor.ORDER_MASK;
@@ -289,12 +300,14 @@ final class CopyPteRange
             final int pflags = memmap.flags(pfn);
             if ((pflags & ANON_ORDER) == PageDescriptor.PG_ANON && !srcHasPinned)
             {
-                // order-0 anon of a never-pinned mm: copy_present_ptes' single half, in this loop, no folio lookup
-                // beyond the page's own record
-                CopyContext.dupAnonPte0(memmap, pfn);
-                atomics += CopyContext.copySinglePte(c, arch, ev, isCow, st, sb, dt, db, i, pte);
-                singles++;
-                i++;
+                // order-0 anon of a never-pinned mm: copy_present_ptes' single half, in the shared run loop, no folio
+                // lookup beyond the page's own record
+                final long run = CopyContext.copyAnonRun0(c, st, sb, dt, db, i, to, false);
+                final int n = CopyContext.runCopied(run);
+                atomics += CopyContext.runAtomics(run);
+                reads += n - 1;
+                singles += n;
+                i += n;
                 continue;
             }
             // Everything else leaves the loop for a callee: for a large folio one call per batch (16..512 PTEs)

@@ -98,6 +98,18 @@ class CompileCommandTargetsTest
         assertThat(inlineTargets()).doesNotContainAnyElementsOf(dontinlineTargets());
     }
 
+    /**
+     * The order-0 anon run loop that every strategy calls is compiled once, out of line: inlined into each strategy's
+     * loop, the three copies of the same instructions ran 1-3% apart (timing.md, "Order-0: the strategies against each
+     * other").
+     */
+    @Test
+    void theFlagsKeepTheSharedOrder0RunLoopOutOfLine() throws IOException
+    {
+        assertThat(dontinlineTargets()).contains("io.forksim.fork.CopyContext::copyAnonRun0");
+        assertThat(inlineTargets()).doesNotContain("io.forksim.fork.CopyContext::copyAnonRun0");
+    }
+
     @Test
     void everyTargetIsAnExistingMethod() throws IOException
     {
