@@ -1,93 +1,73 @@
 package io.forksim.mem;
 
-import java.lang.reflect.Field;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Absolute-address access to native memory for the fork copy loops, through {@code sun.misc.Unsafe}'s
- * address-only accessors ({@code getLong(long address)} ...), which C2 compiles to one plain load or store.
+ * Absolute-address access to native memory for the fork copy loops: one constant segment spanning the whole
+ * address space ({@code MemorySegment.NULL.reinterpret(Long.MAX_VALUE)}), read and written at
+ * {@code segment.address() + offset}.
  *
  * <p>Why. An access through a segment that is not a compile-time constant carries, per access, a bounds check
  * against that segment's size, a liveness check of its arena, and an unknown heap base: C2 must assume the store
  * may hit any Java object, so it reloads every heap field the loop uses (the segments' own fields, the
  * {@code Events} counters, the {@code CopyContext} flags) after each store and keeps memory-carried chains
- * through them. An address-only access has no base object: C2 keeps it apart from the Java heap, and there is
- * nothing to check. A constant segment over the whole address space ({@code MemorySegment.NULL.reinterpret}) gave
- * the same separation but still compared every address with its size, a check that could only ever reject an
- * address above {@code Long.MAX_VALUE - 8}: six compares per order-0 PTE in the copy loops, about 0.7 ns of
- * x86_64 order-0 legacy's 4.3 ns per page (timing.md, "Order-0 on x86_64 against the floor").
+ * through them. Through this constant segment the base is known to be null: the accesses touch raw memory only,
+ * which C2 keeps apart from the Java heap, the liveness check is the global arena's (never closed) and the bounds
+ * check compares with a constant.
  *
- * <p>What it gives up. Every check: the callers make them. Every method states that as its precondition:
- * {@code address} lies inside a live native segment with room for the value. The callers check what can go
- * wrong (the table's segment bounds in {@code Arch.loadRaw} / {@code storeRaw}, the PFN against the memmap's
- * size in {@link MemMap}); a wrong address here would crash the JVM instead of throwing. Heap segments have no
- * absolute address and must never reach these methods.
+ * <p>What it gives up. The segment's own bounds and liveness checks: the callers guarantee them. Every method
+ * states that as its precondition: {@code address} lies inside a live native segment with room for the value.
+ * Heap segments have no absolute address and must never reach these methods.
  *
- * <p>The JVM flags ({@code forksim.jvm.flags}) allow {@code sun.misc.Unsafe}'s memory access
- * ({@code --sun-misc-unsafe-memory-access=allow}, JEP 498); without them the JDK prints its one-time warning.
- *
- * <p>Byte order: the host's, which must be little-endian, as the memmap's layouts ({@link PageDescriptor#INT_LAYOUT})
- * and the page tables are (forksim runs on little-endian hosts only; the class refuses to load on another).
+ * <p>Byte order: little-endian, as the memmap's layouts ({@link PageDescriptor#INT_LAYOUT}) and the page tables
+ * (forksim runs on little-endian hosts only; the layouts say so explicitly).
  */
 public final class RawMemory
 {
-    private static final sun.misc.Unsafe UNSAFE = unsafe();
+    /** The whole address space; its base is null, its scope the global arena's. */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private RawMemory()
     {
     }
 
-    private static sun.misc.Unsafe unsafe()
-    {
-        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
-        {
-            throw new ExceptionInInitializerError("forksim needs a little-endian host, this one is " + ByteOrder.nativeOrder());
-        }
-        try
-        {
-            final Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            return (sun.misc.Unsafe) f.get(null);
-        }
-        catch (final ReflectiveOperationException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     /** The 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */
     public static long getLong(final long address)
     {
-        return UNSAFE.getLong(address);
+        return ALL.get(LONG, address);
     }
 
     /** Stores 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */
     public static void setLong(final long address, final long value)
     {
-        UNSAFE.putLong(address, value);
+        ALL.set(LONG, address, value);
     }
 
     /** The 4 bytes at {@code address}. Precondition: they lie inside a live native segment. */
     public static int getInt(final long address)
     {
-        return UNSAFE.getInt(address);
+        return ALL.get(INT, address);
     }
 
     /** Stores 4 bytes at {@code address}. Precondition: they lie inside a live native segment. */
     public static void setInt(final long address, final int value)
     {
-        UNSAFE.putInt(address, value);
+        ALL.set(INT, address, value);
     }
 
     /** The byte at {@code address}. Precondition: it lies inside a live native segment. */
     public static byte getByte(final long address)
     {
-        return UNSAFE.getByte(address);
+        return ALL.get(ValueLayout.JAVA_BYTE, address);
     }
 
     /** Stores one byte at {@code address}. Precondition: it lies inside a live native segment. */
     public static void setByte(final long address, final byte value)
     {
-        UNSAFE.putByte(address, value);
+        ALL.set(ValueLayout.JAVA_BYTE, address, value);
     }
 }
