@@ -187,10 +187,9 @@ public final class MemMap implements AutoCloseable
      */
     public void setFlagBits(final long pfn, final int bits)
     {
-        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
         if (atomic)
         {
-            INT_VH.getAndBitwiseOr(records, off, bits);
+            INT_VH.getAndBitwiseOr(records, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, bits);
             return;
         }
         final long a = recordAddress(pfn, FLAGS_OFFSET);
@@ -200,10 +199,9 @@ public final class MemMap implements AutoCloseable
     /** Clears {@code bits} in the flags word ({@code folio_clear_*}, an atomic {@code clear_bit} when {@link #atomic}). */
     public void clearFlagBits(final long pfn, final int bits)
     {
-        final long off = (pfn << RECORD_SHIFT) + FLAGS_OFFSET;
         if (atomic)
         {
-            INT_VH.getAndBitwiseAnd(records, off, ~bits);
+            INT_VH.getAndBitwiseAnd(records, (pfn << RECORD_SHIFT) + FLAGS_OFFSET, ~bits);
             return;
         }
         final long a = recordAddress(pfn, FLAGS_OFFSET);

@@ -2,6 +2,8 @@ package io.forksim.harness;
 
 import io.forksim.pte.Arm64Pte;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -114,11 +116,12 @@ class Arm64FloorLoopTest
             .isInstanceOf(IllegalArgumentException.class).hasMessage("the floor loop needs at least one page, not 0");
     }
 
-    @Test
-    void passesAndRestoresAllocateNothingOnTheHeap()
+    @ParameterizedTest(name = "order {0}")
+    @ValueSource(ints = {0, 4, 9})
+    void passesOfBothFloorsAllocateNothingOnTheHeap(final int order)
     {
         final com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        try (Floors floors = Floors.of("arm64", 0, 4096, true))
+        try (Floors floors = Floors.of("arm64", order, 4096, true))
         {
             assertThat(floors.count()).isEqualTo(2);
             for (int w = 0; w < 200; w++)
@@ -268,31 +271,6 @@ class Arm64FloorLoopTest
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("2 batches of one entry, unfolds or executable entries met: the batched arm64 floor copies"
                     + " whole folios of private anon entries only");
-        }
-    }
-
-    @Test
-    void batchedPassesAndRestoresAllocateNothingOnTheHeap()
-    {
-        final com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        for (final int order : new int[] {4, 9})
-        {
-            try (Floors floors = Floors.of("arm64", order, 4096, true))
-            {
-                assertThat(floors.count()).isEqualTo(2);
-                for (int w = 0; w < 200; w++)
-                {
-                    floors.timedPass(Floors.FLOOR);
-                    floors.timedPass(Floors.ARCH_FLOOR);
-                }
-                final long before = mx.getCurrentThreadAllocatedBytes();
-                for (int w = 0; w < 100; w++)
-                {
-                    floors.timedPass(Floors.FLOOR);
-                    floors.timedPass(Floors.ARCH_FLOOR);
-                }
-                assertThat(mx.getCurrentThreadAllocatedBytes() - before).as("order %d", order).isZero();
-            }
         }
     }
 }
