@@ -28,10 +28,12 @@ import java.util.concurrent.Callable;
     description = {
         "Forks one process of SIZE (e.g. 64G or 1T) and compares its fork ns/page with a fork of --baseline size.",
         "",
-        "Populates one process with SIZE of memory (e.g. 64G of order-0 pages or 1T of order-9 folios), forks it and",
-        "tears it down, and compares fork ns per page with the same fork at --baseline size in the same JVM.",
-        "Reports populate pages/s, fork ns/page (fresh and repeated), tear-down, off-heap bytes per simulated page and",
-        "peak RSS. With --strict, exit 1 if the repeated forks' CPU ns/page is more than --tolerance above the baseline's."})
+        "Populates one process with SIZE of memory (e.g. 64G of order-0 pages or 1T of order-9 folios), forks it and "
+            + "tears it down, and compares fork ns per page with the same fork at --baseline size in the same JVM.",
+        "",
+        "Reports populate pages/s, fork ns/page (fresh and repeated), tear-down, off-heap bytes per simulated page and "
+            + "peak RSS. With --strict, exit 1 if the repeated forks' CPU ns/page is more than --tolerance above the "
+            + "baseline's."})
 public final class ScaleCommand implements Callable<Integer>
 {
     @Spec

@@ -209,8 +209,8 @@ public final class SnapshotCommand implements Runnable
 
     @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Loads a snapshot, checks it, forks its first process once and checks again.", "",
-            "Loads the snapshot (timed), runs the invariant checker, forks the first process once, checks again and lets the",
-            "child exit (nothing may leak)."})
+            "Loads the snapshot (timed), runs the invariant checker, forks the first process once, checks again and lets "
+                + "the child exit (nothing may leak)."})
     static final class Check implements Callable<Integer>
     {
         @Spec

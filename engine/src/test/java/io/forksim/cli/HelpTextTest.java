@@ -49,6 +49,34 @@ class HelpTextTest
     }
 
     @Test
+    void noDescriptionLineEndsMidSentence()
+    {
+        // picocli prints each element of a description on a line of its own: an element that ends without a
+        // sentence's end, followed by more text, shows the reader a sentence broken at an arbitrary place
+        final List<CommandLine> all = new ArrayList<>();
+        collect(root(), all);
+        for (final CommandLine cl : all)
+        {
+            assertWholeLines(cl.getCommandName() + "' description", cl.getCommandSpec().usageMessage().description());
+            assertWholeLines(cl.getCommandName() + "' footer", cl.getCommandSpec().usageMessage().footer());
+        }
+    }
+
+    /** Each line of prose followed by more prose ends a sentence or a clause; indented lines are examples. */
+    private static void assertWholeLines(final String what, final String[] lines)
+    {
+        for (int i = 0; i + 1 < lines.length; i++)
+        {
+            final boolean prose = !lines[i].isEmpty() && !lines[i].startsWith(" ");
+            final boolean proseFollows = !lines[i + 1].isEmpty() && !lines[i + 1].startsWith(" ");
+            if (prose && proseFollows)
+            {
+                assertThat(lines[i]).as("line " + i + " of '" + what).matches("(?s).*[.:;!?)]$");
+            }
+        }
+    }
+
+    @Test
     void topLevelHelpNamesTheThreadAndNeverSaysSeedThread()
     {
         final String help = root().getUsageMessage();
