@@ -336,7 +336,9 @@ final class CopyPteRange
      * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}) and
      * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}); where {@link FusedPteBatch#applies}
      * (no contpte hint, plain memmap, {@code folio_try_dup_anon_rmap_ptes} cannot fail) the scan, the PageAnonExclusive
-     * clear and the two table calls run as one pass ({@link FusedPteBatch#copy}) with the same result and events. A
+     * clear and the two table calls run as one pass ({@link FusedPteBatch#copy}) with the same result and events; where
+     * {@code pte_batch_hint} already covers the batch (arm64: the rest of a CONT entry's block), the batch is taken
+     * here without {@link FolioPteBatch#folioPteBatch}, which would read no entry either. A
      * maybe-pinned batch with an AnonExclusive page falls back to the single half for this one PTE (the kernel's
      * -EAGAIN round trip). Counts its own events.
      *
