@@ -27,6 +27,8 @@ final class Contpte
     private static final int CONT_ORDER = Integer.numberOfTrailingZeros(CONT_PTES);
     private static final long VALID_CONT = Arm64Pte.VALID | Arm64Pte.CONT;
     private static final long CONT = Arm64Pte.CONT;
+    /** What {@code pte_advance_pfn(pte, 1)} adds to an entry whose PFN stays inside its folio. */
+    private static final long PAGE = 1L << Arm64Pte.PAGE_SHIFT;
 
     private Contpte()
     {
@@ -381,22 +383,32 @@ final class Contpte
         final long first = child | CONT;
         // both ranges checked once, then raw addresses: no check and no segment field per entry in the loop
         final long parent = Arch.rangeAddress(st, sb, idx, nr);
-        final long kid = Arch.rangeAddress(dt, db, idx, nr);
+        final long kid = Arch.rangeAddress(dt, db, idx, nr) - parent;   // the child's entry: the parent's + kid
+        final long end = parent + ((long)nr << 3);
+        // Two entries per iteration (nr is a multiple of 16), to an address bound tested with !=: C2 makes no counted
+        // loop of it, whose pre-, main- and post-loops (and strip mining) cost a fixed amount per call of 16 entries
+        long e = first;
         if (wp)
         {
-            for (int i = 0; i < nr; i++)
+            for (long a = parent; a != end; a += 16)
             {
-                final long off = (long)i << 3;
-                RawMemory.setLong(parent + off, Arm64Pte.pteWrprotect(RawMemory.getLong(parent + off)));
-                RawMemory.setLong(kid + off, first + ((long)i << Arch.PAGE_SHIFT));
+                final long x = RawMemory.getLong(a);
+                final long y = RawMemory.getLong(a + 8);
+                RawMemory.setLong(a, Arm64Pte.pteWrprotect(x));
+                RawMemory.setLong(a + 8, Arm64Pte.pteWrprotect(y));
+                RawMemory.setLong(a + kid, e);
+                RawMemory.setLong(a + kid + 8, e + PAGE);
+                e += 2 * PAGE;
             }
             ev.pteAtomic += nr;
         }
         else
         {
-            for (int i = 0; i < nr; i++)
+            for (long a = parent; a != end; a += 16)
             {
-                RawMemory.setLong(kid + ((long)i << 3), first + ((long)i << Arch.PAGE_SHIFT));
+                RawMemory.setLong(a + kid, e);
+                RawMemory.setLong(a + kid + 8, e + PAGE);
+                e += 2 * PAGE;
             }
         }
         ev.pteStore += nr;

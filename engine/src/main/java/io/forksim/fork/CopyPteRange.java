@@ -336,7 +336,9 @@ final class CopyPteRange
      * ({@code folio_ref_add}, {@code folio_try_dup_anon_rmap_ptes} / {@code folio_dup_file_rmap_ptes}) and
      * {@code __copy_present_ptes} ({@code wrprotect_ptes} + {@code set_ptes}); where {@link FusedPteBatch#applies}
      * (no contpte hint, plain memmap, {@code folio_try_dup_anon_rmap_ptes} cannot fail) the scan, the PageAnonExclusive
-     * clear and the two table calls run as one pass ({@link FusedPteBatch#copy}) with the same result and events. A
+     * clear and the two table calls run as one pass ({@link FusedPteBatch#copy}) with the same result and events; where
+     * {@code pte_batch_hint} already covers the batch (arm64: the rest of a CONT entry's block), the batch is taken
+     * here without {@link FolioPteBatch#folioPteBatch}, which would read no entry either. A
      * maybe-pinned batch with an AnonExclusive page falls back to the single half for this one PTE (the kernel's
      * -EAGAIN round trip). Counts its own events.
      *
@@ -373,9 +375,24 @@ final class CopyPteRange
             mapBatch(c, memmap, head, nr, isAnon, pflags);
             return nr;
         }
-        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
-            fpbFlags);
-        final int nr = FolioPteBatch.nr(r);
+        final int nr;
+        final boolean anyWritable;
+        final int max = (int)Math.min(maxNr, head + (1L << order) - pfn);
+        if (arch.hasPteBatchHint() && arch.pteBatchHint(st, sb, idx, pte) >= max)
+        {
+            // folio_pte_batch_flags when pte_batch_hint already covers max_nr (arm64: the batch is the rest of a CONT
+            // entry's block): it reads no entry and merges only this entry's write bit. Kept here, so that an order-4
+            // arm64 batch makes no call for it; the same result and events (none) as FolioPteBatch.
+            nr = max;
+            anyWritable = arch.pteWrite(pte);
+        }
+        else
+        {
+            final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx, pte, maxNr, head + (1L << order),
+                fpbFlags);
+            nr = FolioPteBatch.nr(r);
+            anyWritable = FolioPteBatch.anyWritable(r);
+        }
         if (isAnon && c.srcHasPinned && memmap.folioMaybeDmaPinned(head) && memmap.anyAnonExclusive(pfn, nr))
         {
             // folio_try_dup_anon_rmap_ptes is all-or-nothing: -EAGAIN, the kernel preallocates a page and retries
@@ -394,7 +411,7 @@ final class CopyPteRange
             memmap.clearAnonExclusiveRange(pfn, nr);
         }
         mapBatch(c, memmap, head, nr, isAnon, pflags);
-        c.__copyPresentPtes(st, sb, dt, db, idx, FolioPteBatch.anyWritable(r) ? arch.pteMkwrite(pte) : pte, nr);
+        c.__copyPresentPtes(st, sb, dt, db, idx, anyWritable ? arch.pteMkwrite(pte) : pte, nr);
         return nr;
     }
 
