@@ -43,13 +43,13 @@ public abstract sealed class Arch permits X86_64, Arm64
      */
     protected static long loadRaw(final MemorySegment t, final long base, final int idx)
     {
-        return RawMemory.getLong(t.address() + entryOffset(t, base, idx));
+        return RawMemory.getLong(RawMemory.bounded(t.address()) + entryOffset(t, base, idx));
     }
 
     /** Raw store of entry {@code idx}; counts nothing (callers count). Precondition: as {@link #loadRaw}. */
     protected static void storeRaw(final MemorySegment t, final long base, final int idx, final long pte)
     {
-        RawMemory.setLong(t.address() + entryOffset(t, base, idx), pte);
+        RawMemory.setLong(RawMemory.bounded(t.address()) + entryOffset(t, base, idx), pte);
     }
 
     /**
@@ -65,7 +65,7 @@ public abstract sealed class Arch permits X86_64, Arm64
     /** The byte offset of entry {@code idx} in {@code t}, checked to lie inside it. */
     private static long entryOffset(final MemorySegment t, final long base, final int idx)
     {
-        return Objects.checkIndex(base + ((long)idx << 3), t.byteSize() - 7);
+        return Objects.checkIndex(base + ((long)idx << 3), RawMemory.bounded(t.byteSize()) - 7);
     }
 
     /** Reads an entry without arch semantics and without counting: for checkers, snapshots, tests. */
