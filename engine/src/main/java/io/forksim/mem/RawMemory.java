@@ -17,6 +17,17 @@ import java.nio.ByteOrder;
  * which C2 keeps apart from the Java heap, the liveness check is the global arena's (never closed) and the bounds
  * check compares with a constant.
  *
+ * <p>The bounds check ({@code address <u Long.MAX_VALUE - 7}, from the JDK's {@code checkIndex}) can only reject an
+ * address no native memory has, yet it compiles to a compare, a branch and often a 64-bit constant per access.
+ * C2 removes it where it can prove it from the address's type, so the hot loops form their addresses as
+ * {@link #bounded bounded(base)} plus an offset C2 knows to be small and non-negative (an index checked against
+ * an int, shifted by a record size; an entry's offset checked against a bounded segment size): {@code MemMap}'s
+ * plain accessors, {@code Arch.loadRaw} / {@code storeRaw} and the floor loops' folio records. An address formed
+ * otherwise (a running pointer of a {@code !=} loop, a base plus an unchecked long) keeps its check. In C2's code
+ * of x86_64's order-0 copy loop ({@code CopyContext.copyAnonRun0}) that took the five checks per PTE away, the
+ * same code as through {@code sun.misc.Unsafe}'s address-only accessors, which the engine does not use
+ * (timing.md, "Order-0 on x86_64 against the floor").
+ *
  * <p>What it gives up. The segment's own bounds and liveness checks: the callers guarantee them. Every method
  * states that as its precondition: {@code address} lies inside a live native segment with room for the value.
  * Heap segments have no absolute address and must never reach these methods.
