@@ -88,6 +88,23 @@ class RawMemoryTest
     }
 
     @Test
+    void aTableSegmentOf2GiBOrMoreHasItsEntriesRefusedNeverReadOutsideIt()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment small = arena.allocate(4096, 4096);
+            Arch.poke(small, 0, 0, 0x42L);
+            // the same memory seen as larger segments: nothing beyond the first 4 KiB is touched
+            final MemorySegment twoGiB = MemorySegment.ofAddress(small.address()).reinterpret(1L << 31);
+            assertThatThrownBy(() -> Arch.peek(twoGiB, 0, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+            final MemorySegment wraps = MemorySegment.ofAddress(small.address()).reinterpret((1L << 32) + 4096);
+            assertThat(Arch.peek(wraps, 0, 0)).isEqualTo(0x42L);
+            assertThatThrownBy(() -> Arch.peek(wraps, 0, 512)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(Arch.peek(small, 0, 0)).isEqualTo(0x42L);
+        }
+    }
+
+    @Test
     void aPfnBeyondTheMemmapIsRefusedByEveryPlainAccessor()
     {
         try (MemMap m = new MemMap(64))
