@@ -32,6 +32,8 @@ import io.forksim.mem.RawMemory;
  * compiled it, and differed between worker JVMs (timing.md, "The floor loop between JVMs"). The constant
  * segment of {@link RawMemory} has no receiver profile and a constant bounds check, so the loop has one compiled
  * shape. The segments' own checks move out of the loop: every public pass checks once that the arena is alive.
+ * The folio records are addressed as the engine's memmap is, from a {@link RawMemory#bounded} base with a bounded
+ * head, so that their accesses compile without the constant segment's check, as the engine's do.
  * {@link Arm64FloorLoop} is the same per-PTE loop with what arm64's Linux 6.18 adds per order-0 PTE.
  */
 public final class FloorLoop implements AutoCloseable
