@@ -39,17 +39,21 @@ public abstract sealed class Arch permits X86_64, Arm64
     /**
      * Raw load of entry {@code idx}; counts nothing (callers count). Through {@link RawMemory} at the table's
      * absolute address, with the bounds check against {@code t} kept (one compare) and no liveness check:
-     * precondition: {@code t} is a live native segment (a {@code TableStore} chunk or a test's table).
+     * precondition: {@code t} is a live native segment (a {@code TableStore} chunk or a test's table) smaller than
+     * 2 GiB (a chunk is 16 MiB). The address is {@code RawMemory.bounded(t.address())} plus an offset checked
+     * against {@code (int) t.byteSize()}, so that C2 knows both small and drops {@code RawMemory}'s own check
+     * ({@link RawMemory#bounded}); on a segment of 2 GiB or more that int is below the size (or negative), so an
+     * entry may be refused there, never admitted outside {@code t}.
      */
     protected static long loadRaw(final MemorySegment t, final long base, final int idx)
     {
-        return RawMemory.getLong(t.address() + entryOffset(t, base, idx));
+        return RawMemory.getLong(RawMemory.bounded(t.address()) + entryOffset(t, base, idx));
     }
 
     /** Raw store of entry {@code idx}; counts nothing (callers count). Precondition: as {@link #loadRaw}. */
     protected static void storeRaw(final MemorySegment t, final long base, final int idx, final long pte)
     {
-        RawMemory.setLong(t.address() + entryOffset(t, base, idx), pte);
+        RawMemory.setLong(RawMemory.bounded(t.address()) + entryOffset(t, base, idx), pte);
     }
 
     /**
@@ -62,10 +66,13 @@ public abstract sealed class Arch permits X86_64, Arm64
         return t.address() + Objects.checkFromIndexSize(base + ((long)idx << 3), (long)nr << 3, t.byteSize());
     }
 
-    /** The byte offset of entry {@code idx} in {@code t}, checked to lie inside it. */
+    /**
+     * The byte offset of entry {@code idx} in {@code t}, checked to lie inside it (against the size as an int:
+     * precondition of {@link #loadRaw}).
+     */
     private static long entryOffset(final MemorySegment t, final long base, final int idx)
     {
-        return Objects.checkIndex(base + ((long)idx << 3), t.byteSize() - 7);
+        return Objects.checkIndex(base + ((long)idx << 3), (long)(int)t.byteSize() - 7);
     }
 
     /** Reads an entry without arch semantics and without counting: for checkers, snapshots, tests. */

@@ -197,6 +197,8 @@ public final class Arm64FloorLoop implements AutoCloseable
         // CONT entries seen: an order-0 parent and its child have none; counted in the loop, refused after it (a
         // throw inside the loop body cost this loop 7% in a probe)
         long cont = 0;
+        // folio record k at fo + k * FOLIO = fob + pfn * FOLIO: with fob bounded C2 reads it without a check
+        final long fob = RawMemory.bounded(fo - PFN0 * FOLIO);
         for (long i = 0; i < n; i++)
         {
             final long pa = par + i * 8;
@@ -210,7 +212,7 @@ public final class Arm64FloorLoop implements AutoCloseable
                 cont++;   // ptep_get would gather the block (contpte_ptep_get)
             }
             final long pfn = Arm64Pte.ptePfn(p);
-            final long f = fo + (pfn - PFN0) * FOLIO;
+            final long f = fob + pfn * FOLIO;
             RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + 1);
             RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + 1);
             if (Arm64Pte.pteWrite(p))
@@ -264,6 +266,8 @@ public final class Arm64FloorLoop implements AutoCloseable
         final long fn = 1L << order;
         long gathers = 0;
         long outside = 0;   // batches of one entry and unfolds: counted in the loop, refused after it
+        final long fnm = -fn & FloorLoop.PAGE_INDEX_MASK;   // the head's mask, bounded (FloorLoop.batched)
+        final long fob = RawMemory.bounded(fo);
         for (long i = 0; i < n; )
         {
             final long first = par + i * 8;
@@ -280,7 +284,7 @@ public final class Arm64FloorLoop implements AutoCloseable
             }
             // copy_present_ptes -> folio_pte_batch_flags(FPB_MERGE_WRITE | FPB_RESPECT_DIRTY)
             final long pfn = Arm64Pte.ptePfn(p) - PFN0;
-            final long head = pfn & -fn;
+            final long head = pfn & fnm;
             final long max = Math.min(n - i, head + fn - pfn);
             long nr = batchHint(first, p);
             boolean writable = Arm64Pte.pteWrite(p);
@@ -313,7 +317,7 @@ public final class Arm64FloorLoop implements AutoCloseable
             {
                 outside++;
             }
-            final long f = fo + head * FOLIO;   // folio_ref_add, folio_try_dup_anon_rmap_ptes
+            final long f = fob + head * FOLIO;   // folio_ref_add, folio_try_dup_anon_rmap_ptes
             RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + (int)nr);
             RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + (int)nr);
             final long end = first + nr * 8;

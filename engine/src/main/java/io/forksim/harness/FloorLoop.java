@@ -32,6 +32,8 @@ import io.forksim.mem.RawMemory;
  * compiled it, and differed between worker JVMs (timing.md, "The floor loop between JVMs"). The constant
  * segment of {@link RawMemory} has no receiver profile and a constant bounds check, so the loop has one compiled
  * shape. The segments' own checks move out of the loop: every public pass checks once that the arena is alive.
+ * The folio records are addressed as the engine's memmap is, from a {@link RawMemory#bounded} base with a bounded
+ * head, so that their accesses compile without the constant segment's check, as the engine's do.
  * {@link Arm64FloorLoop} is the same per-PTE loop with what arm64's Linux 6.18 adds per order-0 PTE.
  */
 public final class FloorLoop implements AutoCloseable
@@ -42,6 +44,13 @@ public final class FloorLoop implements AutoCloseable
     /** The PFN of page 0. */
     static final long PFN0 = 1000;
     static final long FOLIO = FloorData.FOLIO;
+    /**
+     * The bits a page's index (its PFN - {@link #PFN0}) can have: below 2^40, far above any page count. A folio's head
+     * is computed with a mask of at most these bits, so that C2 knows the folio record's address
+     * {@code RawMemory.bounded(fo) + head * FOLIO} and reads it without a check (as the engine's memmap accessors,
+     * {@link RawMemory#bounded}); the value is the same for every page.
+     */
+    static final long PAGE_INDEX_MASK = (1L << 40) - 1;
 
     private final FloorData data;
 
@@ -115,7 +124,8 @@ public final class FloorLoop implements AutoCloseable
      */
     static long perPte(final long par, final long chi, final long fo, final long n, final int order)
     {
-        final long fnm = ~((1L << order) - 1);
+        final long fnm = ~((1L << order) - 1) & PAGE_INDEX_MASK;
+        final long fob = RawMemory.bounded(fo);
         final long s = 0;
         for (long i = 0; i < n; i++)
         {
@@ -125,7 +135,7 @@ public final class FloorLoop implements AutoCloseable
                 continue;
             }
             final long pfn = (p >>> SH) - PFN0;
-            final long f = fo + (pfn & fnm) * FOLIO;
+            final long f = fob + (pfn & fnm) * FOLIO;
             RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + 1);
             RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + 1);
             if ((p & W) != 0)
@@ -151,6 +161,8 @@ public final class FloorLoop implements AutoCloseable
     static void batched(final long par, final long chi, final long fo, final long n, final int order)
     {
         final long fn = 1L << order;
+        final long fnm = ~(fn - 1) & PAGE_INDEX_MASK;
+        final long fob = RawMemory.bounded(fo);
         for (long i = 0; i < n; )
         {
             final long first = par + i * 8;
@@ -161,7 +173,7 @@ public final class FloorLoop implements AutoCloseable
                 continue;
             }
             final long pfn = (p >>> SH) - PFN0;
-            final long head = pfn & ~(fn - 1);
+            final long head = pfn & fnm;
             // the batch ends at the folio's end or at the last entry, whichever comes first
             final long bound = first + Math.min(n - i, head + fn - pfn) * 8;
             long end = first + 8;
@@ -172,7 +184,7 @@ public final class FloorLoop implements AutoCloseable
                 exp += 1L << SH;
             }
             final long nr = (end - first) >>> 3;
-            final long f = fo + head * FOLIO;
+            final long f = fob + head * FOLIO;
             RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + (int)nr);
             RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + (int)nr);
             long q = p & ~W;

@@ -137,7 +137,18 @@ public final class MemMap implements AutoCloseable
      */
     private long recordAddress(final long pfn, final int fieldOffset)
     {
-        return recordsAddress + (Objects.checkIndex(pfn, nrPages) << RECORD_SHIFT) + fieldOffset;
+        return RawMemory.bounded(recordsAddress) + (checkPfn(pfn) << RECORD_SHIFT) + fieldOffset;
+    }
+
+    /**
+     * {@code pfn}, checked against {@link #nrPages}: an {@code IndexOutOfBoundsException} names a bad PFN. Against
+     * {@code (int) nrPages}, the same value (the constructor keeps {@code nrPages} below 2^31), so that C2 knows the
+     * result lies in {@code [0, 2^31)} and an address {@code RawMemory.bounded(base) + (pfn << shift)} needs no
+     * check of its own ({@link RawMemory#bounded}).
+     */
+    private long checkPfn(final long pfn)
+    {
+        return Objects.checkIndex(pfn, (int) nrPages);
     }
 
     /** Number of PFNs described (0..nrPages-1). */
@@ -411,7 +422,7 @@ public final class MemMap implements AutoCloseable
         {
             return (byte) BYTE_VH.getVolatile(anonExclusive, pfn) != 0;
         }
-        return RawMemory.getByte(anonExclusiveAddress + Objects.checkIndex(pfn, nrPages)) != 0;
+        return RawMemory.getByte(RawMemory.bounded(anonExclusiveAddress) + checkPfn(pfn)) != 0;
     }
 
     /** SetPageAnonExclusive: a byte store of 1 (volatile when {@link #atomic}). */
@@ -422,7 +433,7 @@ public final class MemMap implements AutoCloseable
             BYTE_VH.setVolatile(anonExclusive, pfn, PAE);
             return;
         }
-        RawMemory.setByte(anonExclusiveAddress + Objects.checkIndex(pfn, nrPages), PAE);
+        RawMemory.setByte(RawMemory.bounded(anonExclusiveAddress) + checkPfn(pfn), PAE);
     }
 
     /**
@@ -436,7 +447,7 @@ public final class MemMap implements AutoCloseable
             BYTE_VH.setVolatile(anonExclusive, pfn, (byte) 0);
             return;
         }
-        RawMemory.setByte(anonExclusiveAddress + Objects.checkIndex(pfn, nrPages), (byte) 0);
+        RawMemory.setByte(RawMemory.bounded(anonExclusiveAddress) + checkPfn(pfn), (byte) 0);
     }
 
     /** Whether any page of {@code [pfn, pfn + nr)} is PageAnonExclusive: 8 bytes per load where aligned. */

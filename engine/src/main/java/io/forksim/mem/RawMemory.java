@@ -17,6 +17,17 @@ import java.nio.ByteOrder;
  * which C2 keeps apart from the Java heap, the liveness check is the global arena's (never closed) and the bounds
  * check compares with a constant.
  *
+ * <p>The bounds check ({@code address <u Long.MAX_VALUE - 7}, from the JDK's {@code checkIndex}) can only reject an
+ * address no native memory has, yet it compiles to a compare, a branch and often a 64-bit constant per access.
+ * C2 removes it where it can prove it from the address's type, so the hot loops form their addresses as
+ * {@link #bounded bounded(base)} plus an offset C2 knows to be small and non-negative (an index checked against
+ * an int, shifted by a record size; an entry's offset checked against a bounded segment size): {@code MemMap}'s
+ * plain accessors, {@code Arch.loadRaw} / {@code storeRaw} and the floor loops' folio records. An address formed
+ * otherwise (a running pointer of a {@code !=} loop, a base plus an unchecked long) keeps its check. In C2's code
+ * of x86_64's order-0 copy loop ({@code CopyContext.copyAnonRun0}) that took the five checks per PTE away: 53
+ * instructions per PTE where there were 75, and where {@code sun.misc.Unsafe}'s address-only accessors (which the
+ * engine does not use) gave 62 (timing.md, "Order-0 on x86_64 against the floor").
+ *
  * <p>What it gives up. The segment's own bounds and liveness checks: the callers guarantee them. Every method
  * states that as its precondition: {@code address} lies inside a live native segment with room for the value.
  * Heap segments have no absolute address and must never reach these methods.
@@ -31,8 +42,36 @@ public final class RawMemory
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * The bits an absolute address of native memory can have: user space lies below 2^56 on every host forksim runs
+     * on (x86_64: 2^47, 2^56 with 5-level paging; arm64: at most 2^52), so does every segment's size.
+     * <pre>
+     *  63     56 55                                                 0
+     * +---------+----------------------------------------------------+
+     * |    0    |          address or size of native memory          |
+     * +---------+----------------------------------------------------+
+     * </pre>
+     */
+    public static final long ADDRESS_MASK = (1L << 56) - 1;
+
     private RawMemory()
     {
+    }
+
+    /**
+     * {@code value}, as C2 can bound it: {@code value & }{@link #ADDRESS_MASK}, which is {@code value} itself for
+     * every absolute address of native memory and every segment size (precondition: {@code value} is one of them).
+     *
+     * <p>Why. Each access checks its address against the constant segment's size ({@code address <u
+     * Long.MAX_VALUE - 7}: a 64-bit constant, a compare and a branch). C2 drops the check when it can prove it
+     * from the address's type: an address formed as {@code bounded(base) + offset}, with {@code base} a segment's
+     * address and {@code offset} known to lie in {@code [0, 2^62)} (an index checked against an int or a
+     * {@code bounded} size, times a record size, or a masked field of an entry), is below {@code 2^63 - 8}. The mask
+     * itself costs an instruction only where it runs: a loop's bases are loop-invariant and C2 hoists it.
+     */
+    public static long bounded(final long value)
+    {
+        return value & ADDRESS_MASK;
     }
 
     /** The 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */

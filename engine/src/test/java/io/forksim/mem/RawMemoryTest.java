@@ -34,6 +34,43 @@ class RawMemoryTest
     }
 
     @Test
+    void boundedIsTheIdentityOnEveryNativeAddressAndSize()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            for (final long size : new long[] {1, 4096, 1 << 21})
+            {
+                final MemorySegment s = arena.allocate(size, 8);
+                assertThat(RawMemory.bounded(s.address())).isEqualTo(s.address());
+                assertThat(RawMemory.bounded(s.address() + size - 1)).isEqualTo(s.address() + size - 1);
+                assertThat(RawMemory.bounded(s.byteSize())).isEqualTo(size);
+            }
+        }
+        assertThat(RawMemory.bounded(0)).isZero();
+        assertThat(RawMemory.bounded((1L << 56) - 1)).isEqualTo((1L << 56) - 1);
+        assertThat(RawMemory.ADDRESS_MASK).isEqualTo(0x00FF_FFFF_FFFF_FFFFL);
+    }
+
+    @Test
+    void anAccessAtABoundedBasePlusAnOffsetReadsAndWritesExactlyTheBytesAtTheAddress()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment s = arena.allocate(64, 8);
+            s.set(ValueLayout.JAVA_LONG, 16, 0x0102030405060708L);
+            s.set(ValueLayout.JAVA_LONG, 24, -1L);
+            final long base = RawMemory.bounded(s.address());
+            assertThat(RawMemory.getLong(base + 16)).isEqualTo(0x0102030405060708L);
+            RawMemory.setInt(base + 20, 0xCAFEBABE);
+            RawMemory.setByte(base + ((long)3 << 3), (byte)0);
+            assertThat(s.get(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 16)).isEqualTo(0xCAFEBABE_05060708L);
+            assertThat(s.get(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 24)).isEqualTo(0xFFFFFFFF_FFFFFF00L);
+            assertThat(s.get(ValueLayout.JAVA_LONG, 8)).isZero();
+            assertThat(s.get(ValueLayout.JAVA_LONG, 32)).isZero();
+        }
+    }
+
+    @Test
     void aTableEntryOutsideItsSegmentIsRefusedAndNothingIsWritten()
     {
         try (Arena arena = Arena.ofConfined())
@@ -44,6 +81,26 @@ class RawMemoryTest
             assertThatThrownBy(() -> Arch.poke(t, 0, 512, 1L)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> Arch.peek(t, 8, 511)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> Arch.peek(t, 0, -1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> Arch.poke(t, Long.MAX_VALUE - 7, 0, 1L)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> Arch.peek(t, Long.MIN_VALUE, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(Arch.peek(t, 0, 0)).isZero();
+        }
+    }
+
+    @Test
+    void aTableSegmentOf2GiBOrMoreHasItsEntriesRefusedNeverReadOutsideIt()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment small = arena.allocate(4096, 4096);
+            Arch.poke(small, 0, 0, 0x42L);
+            // the same memory seen as larger segments: nothing beyond the first 4 KiB is touched
+            final MemorySegment twoGiB = MemorySegment.ofAddress(small.address()).reinterpret(1L << 31);
+            assertThatThrownBy(() -> Arch.peek(twoGiB, 0, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+            final MemorySegment wraps = MemorySegment.ofAddress(small.address()).reinterpret((1L << 32) + 4096);
+            assertThat(Arch.peek(wraps, 0, 0)).isEqualTo(0x42L);
+            assertThatThrownBy(() -> Arch.peek(wraps, 0, 512)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(Arch.peek(small, 0, 0)).isEqualTo(0x42L);
         }
     }
 
@@ -59,6 +116,9 @@ class RawMemoryTest
             assertThatThrownBy(() -> m.mapcountAdd(-1, 1)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> m.refAndMapcountAdd(64, 1)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> m.clearAnonExclusive(64)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.flags((1L << 32) + 1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.setAnonExclusive(Long.MIN_VALUE)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.testAnonExclusive(Long.MAX_VALUE)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> m.clearAnonExclusiveRange(60, 5)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThat(m.rawRefcount(63)).isEqualTo(5);
         }
