@@ -196,12 +196,34 @@ final class FusedPteBatch
             return k;
         }
         // an entry that differs only in ignored bits: the kernel's scan goes on from it, with the merged bits
-        final long r = FolioPteBatch.folioPteBatch(arch, ev, st, sb, idx + k, p, maxNr - k, folioEndPfn, fpbFlags);
-        final int nr = k + FolioPteBatch.nr(r);
+        final int nr = continueBatch(c, st, sb, dt, db, idx, pte, folioEndPfn, maxNr, k, p, fpbFlags);
         if (isAnon)
         {
             memmap.clearAnonExclusiveRange(pfn + k, nr - k);
         }
+        return nr;
+    }
+
+    /**
+     * The rest of a batch whose raw ramp ended early: the {@code k} entries from {@code idx} equal the ramp of the
+     * present entry {@code pte} and were copied as such, and the entry {@code p} at {@code idx + k} (read, and counted,
+     * by the caller) differs from the ramp only in bits {@code folio_pte_batch} ignores. The kernel's scan goes on from
+     * {@code p} ({@link FolioPteBatch#folioPteBatch}, counting its reads), then {@link CopyContext#__copyPresentPtes}
+     * writes the whole batch with the merged entry and counts its stores and atomics: both tables end as the kernel
+     * leaves them (write-protecting an entry twice gives what once does). Touches no page metadata.
+     *
+     * <p>Precondition: as {@link #copy}, with {@code 1 <= k < min(maxNr, folioEndPfn - pfn)} where {@code pfn} is the
+     * page {@code pte} maps.
+     *
+     * @return the batch length, more than {@code k}
+     */
+    static int continueBatch(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final long pte, final long folioEndPfn, final int maxNr, final int k, final long p,
+        final int fpbFlags)
+    {
+        final Arch arch = c.arch;
+        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx + k, p, maxNr - k, folioEndPfn, fpbFlags);
+        final int nr = k + FolioPteBatch.nr(r);
         final boolean writable = arch.pteWrite(pte) || FolioPteBatch.anyWritable(r);
         c.__copyPresentPtes(st, sb, dt, db, idx, writable ? arch.pteMkwrite(pte) : pte, nr);
         return nr;
