@@ -156,26 +156,14 @@ final class FusedPteBatch
                 // the parent's and the child's entries are the matched one plus a constant (timing.md, "Order-4 on
                 // x86_64 against the batched floor")
                 final long end = s + ((long)max << 3);
-                final long delta = d - s;
-                final long toParent = parent0 - pte;
-                final long toChild = child0 - pte;
-                long a = s + 8;
-                while (a != end)
-                {
-                    p = RawMemory.getLong(a);
-                    if (p != raw)
-                    {
-                        break;
-                    }
-                    if (wp)
-                    {
-                        RawMemory.setLong(a, p + toParent);
-                    }
-                    RawMemory.setLong(a + delta, p + toChild);
-                    raw += step;
-                    a += 8;
-                }
+                c.ramp.set(step, wp, parent0 - pte, child0 - pte, d - s);
+                final long a = c.ramp.copy(s + 8, end, raw);
                 k = (int)((a - s) >>> 3);
+                raw = pte + k * step;
+                if (a != end)
+                {
+                    p = RawMemory.getLong(a);   // the entry that differed (read by the pass; in L1)
+                }
             }
         }
         if (isAnon)

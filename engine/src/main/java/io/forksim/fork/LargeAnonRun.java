@@ -90,9 +90,8 @@ final class LargeAnonRun
         long head = pte;
         long page = pfn;
         int flags = pflags;
+        final RampCopy ramp = c.ramp;
         long step = 0;
-        long toParent = 0;
-        long toChild = 0;
         boolean wp = false;
         boolean sameBits = false;
         int i = idx;
@@ -108,9 +107,9 @@ final class LargeAnonRun
                 final boolean writable = arch.pteWrite(head);
                 wp = isCow && writable;
                 final long merged = writable ? arch.pteMkwrite(head) : head;
-                toParent = (wp ? arch.pteWrprotect(head) : head) - head;
-                toChild = c.finishChildPte(wp ? arch.pteWrprotect(merged) : merged) - head;
                 step = arch.pteAdvancePfn(head, 1) - head;
+                ramp.set(step, wp, (wp ? arch.pteWrprotect(head) : head) - head,
+                    c.finishChildPte(wp ? arch.pteWrprotect(merged) : merged) - head, delta);
             }
             final long s = s0 + ((long)(i - idx) << 3);
             int nr;
@@ -120,26 +119,13 @@ final class LargeAnonRun
             {
                 // folio_pte_batch's scan, wrprotect_ptes and set_ptes in one pass over the raw ramp from the head
                 // (FusedPteBatch.copy's short path, the head entry included)
-                final long end = s + ((long)max << 3);
-                long raw = head;
-                long a = s;
-                while (a != end)
-                {
-                    final long p = RawMemory.getLong(a);
-                    if (p != raw)
-                    {
-                        next = p;
-                        break;
-                    }
-                    if (wp)
-                    {
-                        RawMemory.setLong(a, p + toParent);
-                    }
-                    RawMemory.setLong(a + delta, p + toChild);
-                    raw += step;
-                    a += 8;
-                }
+                final long a = ramp.copy(s, s + ((long)max << 3), head);
                 final int k = (int)((a - s) >>> 3);
+                final long raw = head + k * step;
+                if (k < max)
+                {
+                    next = RawMemory.getLong(a);   // the entry that differed (read by the pass; in L1)
+                }
                 if (k == max)
                 {
                     reads += k - 1;   // the entries read after the head
