@@ -311,10 +311,11 @@ final class CopyPteRange
                 i += n;
                 continue;
             }
-            if (largeRun && (pflags & PageDescriptor.PG_ANON) != 0 && to - i > 1)
+            if (largeRun && (pflags & PageDescriptor.PG_ANON) != 0
+                && (pflags & PageDescriptor.ORDER_MASK) <= LargeAnonRun.MAX_ORDER && to - i > 1)
             {
-                // a large anon folio (order 0 went to the run above; largeRun implies never pinned): this batch and
-                // the large anon ones after it, in one loop (no-hint arch, plain memmap)
+                // a large anon folio of fewer than 64 pages (order 0 went to the run above; largeRun implies never
+                // pinned): this batch and the ones like it after it, in one loop (no-hint arch, plain memmap)
                 i += LargeAnonRun.copy(c, st, sb, dt, db, i, to, pte, pfn, pflags);
                 continue;
             }

@@ -32,8 +32,8 @@ import java.util.Objects;
  *       folio's flags are read.</li>
  *   <li>Counters stay in locals until the run ends.</li>
  * </ul>
- * The one-pass copy of a batch is {@link FusedPteBatch#copy}'s: see there why its result is the kernel's. Batches of
- * {@link Staging#STAGED_MIN_NR} entries or more go through {@link FusedPteBatch#copy} itself (its chunked path).
+ * The one-pass copy of a batch is {@link FusedPteBatch#copy}'s short path ({@link RampCopy}): see there why its result is
+ * the kernel's. It takes folios of up to {@link #MAX_ORDER} (order 4 above all), whose batches are all short.
  *
  * <p>Why a method of its own, kept out of line ({@code CompileCommand=dontinline} in the parent POM): compiled alone it
  * keeps the run's invariants in registers across batches, which inside {@link CopyPteRange#folioBatch} (with the
@@ -41,6 +41,14 @@ import java.util.Objects;
  */
 final class LargeAnonRun
 {
+    /**
+     * The largest folio order the run takes: a folio of this order or less has fewer than {@link Staging#STAGED_MIN_NR}
+     * pages, so each of its batches is a short one, copied entry by entry ({@link RampCopy}). Larger folios (order 9)
+     * go through {@link CopyPteRange#copyPresentPtes} and {@link FusedPteBatch#copy}'s chunked pass, one call per
+     * batch of 64 entries or more.
+     */
+    static final int MAX_ORDER = Integer.numberOfTrailingZeros(Staging.STAGED_MIN_NR) - 1;
+
     private LargeAnonRun()
     {
     }
@@ -57,9 +65,10 @@ final class LargeAnonRun
 
     /**
      * Copies the batches from the present entry {@code pte} at {@code idx} (mapping page {@code pfn}, flags
-     * {@code pflags}: an anon folio of order 1 or more) while each next entry is the first of another such batch, and
-     * stops at {@code to}, at the last entry before it (its {@code max_nr} is 1: the single half) or at the first entry
-     * that is not such a batch's (none, not present, special, the zero page, order 0 or not anon), which it does not
+     * {@code pflags}: an anon folio of order 1 to {@link #MAX_ORDER}) while each next entry is the first of another such
+     * batch, and stops at {@code to}, at the last entry before it (its {@code max_nr} is 1: the single half) or at the
+     * first entry that is not such a batch's (none, not present, special, the zero page, not anon, order 0 or above
+     * {@link #MAX_ORDER}), which it does not
      * count: the caller reads it again. Counts everything else: per batch one {@code ptep_get} of its first entry
      * except the first batch's (the caller counted it), {@code folio_pte_batch}'s reads, {@code wrprotect_ptes}' and
      * {@code set_ptes}' atomics and stores, one batch, one refcount and one rmap update, the child's anon RSS.
@@ -111,56 +120,43 @@ final class LargeAnonRun
                 ramp.set(step, wp, (wp ? arch.pteWrprotect(head) : head) - head,
                     c.finishChildPte(wp ? arch.pteWrprotect(merged) : merged) - head, delta);
             }
+            // folio_pte_batch's scan, wrprotect_ptes and set_ptes in one pass over the raw ramp from the head
+            // (FusedPteBatch.copy's short path, the head entry included)
             final long s = s0 + ((long)(i - idx) << 3);
-            int nr;
+            final long a = ramp.copy(s, s + ((long)max << 3), head);
+            final int k = (int)((a - s) >>> 3);
+            int nr = k;
             long next = 0;
             boolean carried = false;
-            if (max < Staging.STAGED_MIN_NR)
+            if (k == max)
             {
-                // folio_pte_batch's scan, wrprotect_ptes and set_ptes in one pass over the raw ramp from the head
-                // (FusedPteBatch.copy's short path, the head entry included)
-                final long a = ramp.copy(s, s + ((long)max << 3), head);
-                final int k = (int)((a - s) >>> 3);
+                reads += k - 1;   // the entries read after the head
+            }
+            else
+            {
+                reads += k;   // and the entry that differed
+                next = RawMemory.getLong(a);   // (read by the pass; in L1)
                 final long raw = head + k * step;
-                if (k < max)
+                if (FolioPteBatch.clearIgnored(arch, next, fpbFlags) != FolioPteBatch.clearIgnored(arch, raw, fpbFlags))
                 {
-                    next = RawMemory.getLong(a);   // the entry that differed (read by the pass; in L1)
-                }
-                if (k == max)
-                {
-                    reads += k - 1;   // the entries read after the head
-                    nr = k;
-                }
-                else if (FolioPteBatch.clearIgnored(arch, next, fpbFlags) != FolioPteBatch.clearIgnored(arch, raw, fpbFlags))
-                {
-                    reads += k;   // the entry that differed was read by the scan too: it heads the next batch
-                    nr = k;
-                    carried = true;
+                    carried = true;   // it heads the next batch
                 }
                 else
                 {
                     // it differs only in ignored bits: the kernel's scan goes on from it, with the merged bits, and
                     // __copy_present_ptes rewrites the whole batch (it counts its stores and atomics)
-                    reads += k;
                     nr = FusedPteBatch.continueBatch(c, st, sb, dt, db, i, head, folioEnd, to - i, k, next, fpbFlags);
                 }
-                if (nr == k)
-                {
-                    if (wp)
-                    {
-                        atomics += nr;
-                    }
-                    stores += nr;
-                }
-                LargeAnonDup.dupAnonBatchPlain(memmap, folio, order, page, nr, true, mmId);
             }
-            else
+            if (nr == k)
             {
-                // a long batch: FusedPteBatch's chunked pass (it counts its reads, stores and atomics and clears
-                // PageAnonExclusive itself)
-                nr = FusedPteBatch.copy(c, st, sb, dt, db, i, head, page, folioEnd, true, to - i, fpbFlags);
-                LargeAnonDup.dupAnonBatchPlain(memmap, folio, order, page, nr, false, mmId);
+                if (wp)
+                {
+                    atomics += nr;
+                }
+                stores += nr;
             }
+            LargeAnonDup.dupAnonBatchPlain(memmap, folio, order, page, nr, true, mmId);
             batches++;
             i += nr;
             if (to - i <= 1)
@@ -197,7 +193,8 @@ final class LargeAnonRun
                 }
             }
             flags = memmap.flags(page);
-            if ((flags & PageDescriptor.PG_ANON) == 0 || (flags & PageDescriptor.ORDER_MASK) == 0)
+            if ((flags & PageDescriptor.PG_ANON) == 0 || (flags & PageDescriptor.ORDER_MASK) == 0
+                || (flags & PageDescriptor.ORDER_MASK) > MAX_ORDER)
             {
                 break;
             }
