@@ -81,11 +81,16 @@ public final class LargeAnonDup
 
     /**
      * {@code folio_add_return_large_mapcount} (CONFIG_MM_ID) on a plain map, at the absolute address {@code rec} of the
-     * head's record (page[1]'s follows): the steps {@link LargeMapcount#folioAddLargeMapcount} lists. Returns the new
-     * {@code large_mapcount}. Precondition: {@code rec} is the record of a large folio's head in an open plain map,
-     * {@code nr >= 1}, {@code mmId} is 1..65535.
+     * head's record (page[1]'s follows): the steps {@link LargeMapcount#folioAddLargeMapcount} lists and takes through
+     * the map's accessors (FusedPteBatchTest holds the two to the same result). Returns the new {@code large_mapcount}.
+     * Precondition: {@code rec} is the record of a large folio's head in an open plain map, {@code nr >= 1},
+     * {@code mmId} is 1..65535.
+     *
+     * <p>{@link LargeMapcount#folioAddLargeMapcount} keeps its own form for the per-PTE callers (legacy, arch-batch):
+     * routed here, their order-4 forks took one of two speeds per JVM, as C2 inlined the shorter chain into their loops
+     * or not.
      */
-    static int addLargeMapcountAt(final long rec, final int nr, final int mmId)
+    private static int addLargeMapcountAt(final long rec, final int nr, final int mmId)
     {
         final long mapcount = rec + MAPCOUNT_OFFSET;
         final int newMapcount = RawMemory.getInt(mapcount) + nr;

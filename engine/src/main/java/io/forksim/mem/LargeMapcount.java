@@ -5,7 +5,6 @@ import static io.forksim.mem.PageDescriptor.PG_MM_IDS_SHARED;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 
 /**
  * The 6.15+ mapcount of a large folio with MM ids ({@code CONFIG_MM_ID}, {@code CONFIG_NO_PAGE_MAPCOUNT};
@@ -162,10 +161,7 @@ public final class LargeMapcount
         checkLargeHead(head, nr, mmId);
         if (!atomic)
         {
-            // the same steps at absolute addresses (page[1]'s record follows the head's)
-            Objects.checkIndex(head + 1, map.nrPages());
-            return LargeAnonDup.addLargeMapcountAt(map.recordsAddress() + (head << PageDescriptor.RECORD_SHIFT), nr,
-                mmId);
+            return addLargeMapcount(head, nr, mmId);
         }
         folioLockLargeMapcount(head);
         try
@@ -178,7 +174,6 @@ public final class LargeMapcount
         }
     }
 
-    /** {@link #folioAddLargeMapcount}'s steps through the map's accessors (atomic where the map is), under the lock. */
     private int addLargeMapcount(final long head, final int nr, final int mmId)
     {
         final long p1 = head + 1;
