@@ -15,9 +15,11 @@ import java.util.Objects;
  * and each entry of both tables written once: {@code folio_pte_batch}'s raw-equal scan, {@code wrprotect_ptes} of the
  * parent's entry, {@code set_ptes}' store of the child's entry and, for an anon folio, the PageAnonExclusive clear of
  * {@code folio_try_dup_anon_rmap_ptes}, in one loop over the batch (per entry for batches below
- * {@link Staging#STAGED_MIN_NR}, per chunk of the staging array above). The kernel makes these separate calls, each
- * a pass over the batch; the result is the same entry for entry (see {@link #copy}), and the events are counted as
- * those calls count them.
+ * {@link Staging#STAGED_MIN_NR}, {@link RampCopy}; per chunk of the staging array above). The kernel makes these
+ * separate calls, each a pass over the batch; the result is the same entry for entry (see {@link #copy}), and the
+ * events are counted as those calls count them. (The entry that ends a short batch's scan is read once more after the
+ * pass, from L1, and counted once.) On x86_64 the anon folios of up to {@link LargeAnonRun#MAX_ORDER} are copied by
+ * {@link LargeAnonRun}, which runs the same pass per batch.
  *
  * <p>What it buys: the passes the separate calls make over a short batch (order 4: four loops of 16 entries, each
  * with its own bounds checks and loop overhead) and the parent's second read-modify-write pass of a fresh parent.
@@ -151,10 +153,8 @@ final class FusedPteBatch
             }
             else
             {
-                // a short batch, per entry, over addresses to a bound tested with != (not a counted loop, which C2
-                // would split into pre-, main- and post-loops, a fixed cost per batch) and with one ramp to advance:
-                // the parent's and the child's entries are the matched one plus a constant (timing.md, "Order-4 on
-                // x86_64 against the batched floor")
+                // a short batch, per entry (RampCopy: the parent's and the child's entries are the matched one plus
+                // a constant), from the entry after the head
                 final long end = s + ((long)max << 3);
                 c.ramp.set(step, wp, parent0 - pte, child0 - pte, d - s);
                 final long a = c.ramp.copy(s + 8, end, raw);
