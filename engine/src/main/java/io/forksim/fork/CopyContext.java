@@ -49,6 +49,8 @@ final class CopyContext
     boolean dstVmWrite;
     /** Child RSS accumulated over the VMA ({@code add_mm_rss_vec} once per table in the kernel). */
     final long[] rss = new long[4];
+    /** The raw-ramp pass of a large folio's batch, with the batch's constants ({@link FusedPteBatch}, {@link LargeAnonRun}). */
+    final RampCopy ramp = new RampCopy();
     /**
      * The blocks of the current child table whose arm64 fold check {@link #copySinglePte} left for the end of the
      * table ({@code Arch.setPteNoAcct}); {@link #foldDeferred} runs them. 0 on x86_64.

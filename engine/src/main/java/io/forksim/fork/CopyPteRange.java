@@ -43,8 +43,8 @@ final class CopyPteRange
     private static final long ZERO_PFN = PhysMem.ZERO_PFN;
     private static final int ANON_ORDER = PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK;
     /** fork's folio_pte_batch flags: always merge the write bit; respect dirty unless the mapping is shared. */
-    private static final int FPB_SHARED = FolioPteBatch.FPB_MERGE_WRITE;
-    private static final int FPB_PRIVATE = FolioPteBatch.FPB_MERGE_WRITE | FolioPteBatch.FPB_RESPECT_DIRTY;
+    static final int FPB_SHARED = FolioPteBatch.FPB_MERGE_WRITE;
+    static final int FPB_PRIVATE = FolioPteBatch.FPB_MERGE_WRITE | FolioPteBatch.FPB_RESPECT_DIRTY;
 
     private CopyPteRange()
     {
@@ -273,6 +273,7 @@ final class CopyPteRange
         long reads = 0;
         long atomics = 0;
         long singles = 0;
+        final boolean largeRun = LargeAnonRun.applies(c);
         int ret = CopyContext.OK;
         int i = from;
         while (i < to)
@@ -308,6 +309,14 @@ final class CopyPteRange
                 reads += n - 1;
                 singles += n;
                 i += n;
+                continue;
+            }
+            if (largeRun && (pflags & PageDescriptor.PG_ANON) != 0
+                && (pflags & PageDescriptor.ORDER_MASK) <= LargeAnonRun.MAX_ORDER && to - i > 1)
+            {
+                // a large anon folio of fewer than 64 pages (order 0 went to the run above; largeRun implies never
+                // pinned): this batch and the ones like it after it, in one loop (no-hint arch, plain memmap)
+                i += LargeAnonRun.copy(c, st, sb, dt, db, i, to, pte, pfn, pflags);
                 continue;
             }
             // Everything else leaves the loop for a callee: for a large folio one call per batch (16..512 PTEs)

@@ -15,9 +15,11 @@ import java.util.Objects;
  * and each entry of both tables written once: {@code folio_pte_batch}'s raw-equal scan, {@code wrprotect_ptes} of the
  * parent's entry, {@code set_ptes}' store of the child's entry and, for an anon folio, the PageAnonExclusive clear of
  * {@code folio_try_dup_anon_rmap_ptes}, in one loop over the batch (per entry for batches below
- * {@link Staging#STAGED_MIN_NR}, per chunk of the staging array above). The kernel makes these separate calls, each
- * a pass over the batch; the result is the same entry for entry (see {@link #copy}), and the events are counted as
- * those calls count them.
+ * {@link Staging#STAGED_MIN_NR}, {@link RampCopy}; per chunk of the staging array above). The kernel makes these
+ * separate calls, each a pass over the batch; the result is the same entry for entry (see {@link #copy}), and the
+ * events are counted as those calls count them. (The entry that ends a short batch's scan is read once more after the
+ * pass, from L1, and counted once.) On x86_64 the anon folios of up to {@link LargeAnonRun#MAX_ORDER} are copied by
+ * {@link LargeAnonRun}, which runs the same pass per batch.
  *
  * <p>What it buys: the passes the separate calls make over a short batch (order 4: four loops of 16 entries, each
  * with its own bounds checks and loop overhead) and the parent's second read-modify-write pass of a fresh parent.
@@ -151,31 +153,17 @@ final class FusedPteBatch
             }
             else
             {
-                // a short batch, per entry, over addresses to a bound tested with != (not a counted loop, which C2
-                // would split into pre-, main- and post-loops, a fixed cost per batch) and with one ramp to advance:
-                // the parent's and the child's entries are the matched one plus a constant (timing.md, "Order-4 on
-                // x86_64 against the batched floor")
+                // a short batch, per entry (RampCopy: the parent's and the child's entries are the matched one plus
+                // a constant), from the entry after the head
                 final long end = s + ((long)max << 3);
-                final long delta = d - s;
-                final long toParent = parent0 - pte;
-                final long toChild = child0 - pte;
-                long a = s + 8;
-                while (a != end)
-                {
-                    p = RawMemory.getLong(a);
-                    if (p != raw)
-                    {
-                        break;
-                    }
-                    if (wp)
-                    {
-                        RawMemory.setLong(a, p + toParent);
-                    }
-                    RawMemory.setLong(a + delta, p + toChild);
-                    raw += step;
-                    a += 8;
-                }
+                c.ramp.set(step, wp, parent0 - pte, child0 - pte, d - s);
+                final long a = c.ramp.copy(s + 8, end, raw);
                 k = (int)((a - s) >>> 3);
+                raw = pte + k * step;
+                if (a != end)
+                {
+                    p = RawMemory.getLong(a);   // the entry that differed (read by the pass; in L1)
+                }
             }
         }
         if (isAnon)
@@ -196,12 +184,34 @@ final class FusedPteBatch
             return k;
         }
         // an entry that differs only in ignored bits: the kernel's scan goes on from it, with the merged bits
-        final long r = FolioPteBatch.folioPteBatch(arch, ev, st, sb, idx + k, p, maxNr - k, folioEndPfn, fpbFlags);
-        final int nr = k + FolioPteBatch.nr(r);
+        final int nr = continueBatch(c, st, sb, dt, db, idx, pte, folioEndPfn, maxNr, k, p, fpbFlags);
         if (isAnon)
         {
             memmap.clearAnonExclusiveRange(pfn + k, nr - k);
         }
+        return nr;
+    }
+
+    /**
+     * The rest of a batch whose raw ramp ended early: the {@code k} entries from {@code idx} equal the ramp of the
+     * present entry {@code pte} and were copied as such, and the entry {@code p} at {@code idx + k} (read, and counted,
+     * by the caller) differs from the ramp only in bits {@code folio_pte_batch} ignores. The kernel's scan goes on from
+     * {@code p} ({@link FolioPteBatch#folioPteBatch}, counting its reads), then {@link CopyContext#__copyPresentPtes}
+     * writes the whole batch with the merged entry and counts its stores and atomics: both tables end as the kernel
+     * leaves them (write-protecting an entry twice gives what once does). Touches no page metadata.
+     *
+     * <p>Precondition: as {@link #copy}, with {@code 1 <= k < min(maxNr, folioEndPfn - pfn)} where {@code pfn} is the
+     * page {@code pte} maps.
+     *
+     * @return the batch length, more than {@code k}
+     */
+    static int continueBatch(final CopyContext c, final MemorySegment st, final long sb, final MemorySegment dt,
+        final long db, final int idx, final long pte, final long folioEndPfn, final int maxNr, final int k, final long p,
+        final int fpbFlags)
+    {
+        final Arch arch = c.arch;
+        final long r = FolioPteBatch.folioPteBatch(arch, c.ev, st, sb, idx + k, p, maxNr - k, folioEndPfn, fpbFlags);
+        final int nr = k + FolioPteBatch.nr(r);
         final boolean writable = arch.pteWrite(pte) || FolioPteBatch.anyWritable(r);
         c.__copyPresentPtes(st, sb, dt, db, idx, writable ? arch.pteMkwrite(pte) : pte, nr);
         return nr;

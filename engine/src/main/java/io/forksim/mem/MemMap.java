@@ -154,6 +154,12 @@ public final class MemMap implements AutoCloseable
     /** Number of PFNs described (0..nrPages-1). */
     public long nrPages() { return nrPages; }
 
+    /** Absolute address of PFN 0's record, for {@link LargeAnonDup} (which checks its PFNs itself). */
+    long recordsAddress() { return recordsAddress; }
+
+    /** Absolute address of PFN 0's PageAnonExclusive byte, for {@link LargeAnonDup} (which checks its PFNs itself). */
+    long anonExclusiveAddress() { return anonExclusiveAddress; }
+
     /** Whether the segments were mapped asking for transparent huge pages. */
     public boolean hugePages() { return arena.hugePages(); }
 
@@ -530,7 +536,7 @@ public final class MemMap implements AutoCloseable
      * words) would pay once per 16 pages (timing.md, "Order-4 on x86_64 against the batched floor").
      * Precondition: {@code nr >= 1}; the range lies inside the PageAnonExclusive map.
      */
-    private static void clearAnonExclusiveRangePlain(final long a, final long nr)
+    static void clearAnonExclusiveRangePlain(final long a, final long nr)
     {
         final long end = a + nr;
         final long words = Math.min((a + 7) & -8L, end);

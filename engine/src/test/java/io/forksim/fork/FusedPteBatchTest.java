@@ -25,7 +25,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code wrprotect_ptes}, {@code set_ptes}): every parent and child entry, every page's refcount, mapcount and
  * PageAnonExclusive bit, and every event count must be equal, for the parents the fused loop finds hardest: a batch
  * whose entries differ only in the write and dirty bits (ending the raw ramp but not the batch), a batch that ends at
- * a page of another folio, batches cut by a VMA end, and folios that straddle two PTE tables.
+ * a page of another folio, batches cut by a VMA end, and folios that straddle two PTE tables. On x86_64 the plain machine
+ * copies its large anon folios in runs of batches ({@link LargeAnonRun}), so the same comparison holds that loop to the
+ * kernel's too, with folios of several orders in one table and PROT_NONE entries (whose PFNs x86_64 inverts, so the
+ * ramp runs downwards).
  */
 class FusedPteBatchTest
 {
@@ -93,6 +96,26 @@ class FusedPteBatchTest
                     mm.populate(A, THP, order);
                     mm.mremap(A, THP, moved);
                 }));
+        }
+        ps.add(new Parent("orders 4, 2, 1, 0 and 3 in one table, order 4 in the next", A, 2 * THP, mm ->
+        {
+            mm.mmap(A, 2 * THP, RW, false, null, 0);
+            mm.populate(A, 64 * PAGE, 4);
+            mm.populate(A + 64 * PAGE, 64 * PAGE, 2);
+            mm.populate(A + 128 * PAGE, 64 * PAGE, 1);
+            mm.populate(A + 192 * PAGE, 64 * PAGE, 0);
+            mm.populate(A + 256 * PAGE, 256 * PAGE, 3);
+            mm.populate(A + THP, THP, 4);
+        }));
+        for (final int order : new int[] {4, 9})
+        {
+            ps.add(new Parent("order-" + order + " PROT_NONE (x86_64 inverts the PFNs) but pages 40..71", A, 2 * THP, mm ->
+            {
+                mm.mmap(A, 2 * THP, RW, false, null, 0);
+                mm.populate(A, 2 * THP, order);
+                mm.mprotect(A, 2 * THP, 0);
+                mm.mprotect(A + 40 * PAGE, 32 * PAGE, RW);
+            }));
         }
         return ps;
     }

@@ -110,6 +110,19 @@ class CompileCommandTargetsTest
         assertThat(inlineTargets()).doesNotContain("io.forksim.fork.CopyContext::copyAnonRun0");
     }
 
+    /**
+     * The loop over a run of large anon folio batches is compiled alone, so that C2 keeps the VMA's invariants in
+     * registers across batches, with its per-batch metadata update inside it and its per-entry pass alone again (timing.md, "Order-4 on x86_64 against the
+     * batched floor").
+     */
+    @Test
+    void theFlagsKeepTheLargeAnonRunLoopOutOfLineWithItsMetadataUpdateInside() throws IOException
+    {
+        assertThat(dontinlineTargets()).contains("io.forksim.fork.LargeAnonRun::copy", "io.forksim.fork.RampCopy::copy");
+        assertThat(inlineTargets()).doesNotContain("io.forksim.fork.LargeAnonRun::copy", "io.forksim.fork.RampCopy::copy");
+        assertThat(inlineTargets()).contains("io.forksim.mem.LargeAnonDup::dupAnonBatchPlain");
+    }
+
     @Test
     void everyTargetIsAnExistingMethod() throws IOException
     {
