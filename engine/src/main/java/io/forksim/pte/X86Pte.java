@@ -380,6 +380,20 @@ public final class X86Pte
     /** Mirrors {@code pte_pfn}: the PFN, undoing the PROT_NONE inversion. */
     public static long ptePfn(final long pte) { return ((pte ^ protnoneMask(pte)) & PFN_MASK) >>> PAGE_SHIFT; }
 
+    /**
+     * {@link #ptePfn} of a present entry ({@link #ptePresent}), -1 for any other: P set is the common present entry,
+     * whose PFN is not inverted (one test of the word); a PROT_NONE entry (P clear, PROTNONE set, so not zero) has its
+     * PFN inverted (L1TF, {@code protnone_mask}); an entry with neither is not present ({@code pte_none} included).
+     */
+    public static long presentPfn(final long pte)
+    {
+        if ((pte & PRESENT) != 0)
+        {
+            return (pte & PFN_MASK) >>> PAGE_SHIFT;
+        }
+        return (pte & PROTNONE) != 0 ? (~pte & PFN_MASK) >>> PAGE_SHIFT : -1;
+    }
+
     /** Mirrors {@code pte_pgprot} = {@code pte_flags}: every bit except the PFN field. */
     public static long ptePgprot(final long pte) { return pte & FLAGS_MASK; }
 
