@@ -351,7 +351,8 @@ public final class X86Pte
     public static long pteWrprotect(final long pte)
     {
         // mksaveddirty_shift with RW just cleared: the condition is always true, so D always moves to SavedDirty
-        return (pte & ~(RW | DIRTY)) | (((pte >>> BIT_DIRTY) & 1) << BIT_SAVED_DIRTY);
+        // D shifted up in place (no 64-bit constant for C2 to rematerialise per PTE)
+        return (pte & ~(RW | DIRTY)) | ((pte & DIRTY) << (BIT_SAVED_DIRTY - BIT_DIRTY));
     }
 
     /** Mirrors {@code pte_mkold}: clear A. */
@@ -389,7 +390,8 @@ public final class X86Pte
     {
         if ((pte & PRESENT) != 0)
         {
-            return (pte & PFN_MASK) >>> PAGE_SHIFT;
+            // (pte & PFN_MASK) >>> PAGE_SHIFT as a shift pair: no 64-bit mask for C2 to rematerialise per PTE
+            return (pte << (Long.SIZE - PAGE_SHIFT - PFN_BITS)) >>> (Long.SIZE - PFN_BITS);
         }
         return (pte & PROTNONE) != 0 ? (~pte & PFN_MASK) >>> PAGE_SHIFT : -1;
     }
