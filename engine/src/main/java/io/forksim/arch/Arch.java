@@ -132,6 +132,17 @@ public abstract sealed class Arch permits X86_64, Arm64
 
     public abstract long ptePfn(long pte);
 
+    /**
+     * {@code pte_pfn(pte)} if {@code pte} is present ({@code pte_present}; a {@code pte_none} entry never is), else
+     * -1: the two tests the order-0 copy loop makes of every entry before it looks at the page, in the form that is
+     * cheapest on the arch (x86_64: one test of P for the common entry). Generic: {@link #ptePresent}, then
+     * {@link #ptePfn}.
+     */
+    public long presentPfn(final long pte)
+    {
+        return ptePresent(pte) ? ptePfn(pte) : -1;
+    }
+
     public abstract long pfnPte(long pfn, long prot);
 
     public abstract long pteAdvancePfn(long pte, long nr);

@@ -37,6 +37,7 @@ public final class X86_64 extends Arch
     @Override public long pteClearSoftDirty(final long pte) { return X86Pte.pteClearSoftDirty(pte); }
     @Override public long pteMksoftDirty(final long pte) { return X86Pte.pteMksoftDirty(pte); }
     @Override public long ptePfn(final long pte) { return X86Pte.ptePfn(pte); }
+    @Override public long presentPfn(final long pte) { return X86Pte.presentPfn(pte); }
     @Override public long pfnPte(final long pfn, final long prot) { return X86Pte.pfnPte(pfn, prot); }
     @Override public long pteAdvancePfn(final long pte, final long nr) { return X86Pte.pteAdvancePfn(pte, nr); }
     @Override public long ptePgprot(final long pte) { return X86Pte.ptePgprot(pte); }

@@ -271,12 +271,9 @@ final class CopyContext
         for (; i < to; i++)
         {
             final long pte = arch.ptepGetNoAcct(ev, st, sb, i);
-            if (pte == 0 || !arch.ptePresent(pte))
-            {
-                break;
-            }
-            final long pfn = arch.ptePfn(pte);
-            if (arch.pteSpecial(pte) || pfn == PhysMem.ZERO_PFN
+            // pte_none or not present (-1), or the zero page: PFN 0 (PhysMem.ZERO_PFN) is the lowest PFN
+            final long pfn = arch.presentPfn(pte);
+            if (pfn <= PhysMem.ZERO_PFN || arch.pteSpecial(pte)
                 || (memmap.flags(pfn) & (PageDescriptor.PG_ANON | PageDescriptor.ORDER_MASK)) != PageDescriptor.PG_ANON)
             {
                 break;

@@ -351,7 +351,8 @@ public final class X86Pte
     public static long pteWrprotect(final long pte)
     {
         // mksaveddirty_shift with RW just cleared: the condition is always true, so D always moves to SavedDirty
-        return (pte & ~(RW | DIRTY)) | (((pte >>> BIT_DIRTY) & 1) << BIT_SAVED_DIRTY);
+        // D shifted up in place (no 64-bit constant for C2 to rematerialise per PTE)
+        return (pte & ~(RW | DIRTY)) | ((pte & DIRTY) << (BIT_SAVED_DIRTY - BIT_DIRTY));
     }
 
     /** Mirrors {@code pte_mkold}: clear A. */
@@ -379,6 +380,21 @@ public final class X86Pte
 
     /** Mirrors {@code pte_pfn}: the PFN, undoing the PROT_NONE inversion. */
     public static long ptePfn(final long pte) { return ((pte ^ protnoneMask(pte)) & PFN_MASK) >>> PAGE_SHIFT; }
+
+    /**
+     * {@link #ptePfn} of a present entry ({@link #ptePresent}), -1 for any other: P set is the common present entry,
+     * whose PFN is not inverted (one test of the word); a PROT_NONE entry (P clear, PROTNONE set, so not zero) has its
+     * PFN inverted (L1TF, {@code protnone_mask}); an entry with neither is not present ({@code pte_none} included).
+     */
+    public static long presentPfn(final long pte)
+    {
+        if ((pte & PRESENT) != 0)
+        {
+            // (pte & PFN_MASK) >>> PAGE_SHIFT as a shift pair: no 64-bit mask for C2 to rematerialise per PTE
+            return (pte << (Long.SIZE - PAGE_SHIFT - PFN_BITS)) >>> (Long.SIZE - PFN_BITS);
+        }
+        return (pte & PROTNONE) != 0 ? (~pte & PFN_MASK) >>> PAGE_SHIFT : -1;
+    }
 
     /** Mirrors {@code pte_pgprot} = {@code pte_flags}: every bit except the PFN field. */
     public static long ptePgprot(final long pte) { return pte & FLAGS_MASK; }

@@ -269,6 +269,21 @@ class X86PteTest
         }
 
         @Test
+        void presentPfnIsPtePfnOfAPresentEntryAndMinusOneOfAnyOther()
+        {
+            assertThat(X86Pte.presentPfn(pfnPte(0x1234, PAGE_COPY))).isEqualTo(0x1234L);
+            assertThat(X86Pte.presentPfn(pfnPte(0x1234, PAGE_NONE))).isEqualTo(0x1234L);   // PROT_NONE: inverted PFN
+            assertThat(X86Pte.presentPfn(0L)).isEqualTo(-1L);
+            assertThat(X86Pte.presentPfn(ACCESSED | DIRTY)).isEqualTo(-1L);                 // pte_none's erratum bits
+            final SplittableRandom random = new SplittableRandom(15);
+            for (int n = 0; n < 100_000; n++)
+            {
+                final long pte = random.nextLong();
+                assertThat(X86Pte.presentPfn(pte)).as("0x%x", pte).isEqualTo(ptePresent(pte) ? ptePfn(pte) : -1L);
+            }
+        }
+
+        @Test
         void vmGetPageProtFollowsProtectionMap()
         {
             assertThat(vmGetPageProt(false, false, false, false)).isEqualTo(PAGE_NONE);
