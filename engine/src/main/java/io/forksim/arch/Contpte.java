@@ -383,31 +383,35 @@ final class Contpte
         final long first = child | CONT;
         // both ranges checked once, then raw addresses: no check and no segment field per entry in the loop
         final long parent = Arch.rangeAddress(st, sb, idx, nr);
-        final long kid = Arch.rangeAddress(dt, db, idx, nr) - parent;   // the child's entry: the parent's + kid
-        final long end = parent + ((long)nr << 3);
-        // Two entries per iteration (nr is a multiple of 16), to an address bound tested with !=: C2 makes no counted
-        // loop of it, whose pre-, main- and post-loops (and strip mining) cost a fixed amount per call of 16 entries
+        final long kid = Arch.rangeAddress(dt, db, idx, nr);
+        final int bytes = nr << 3;
+        // Two entries per iteration (nr is a multiple of 16), over an int byte offset to a bound tested with !=: C2
+        // makes no counted loop of it, whose pre-, main- and post-loops (and strip mining) cost a fixed amount per
+        // call of 16 entries, and the addresses (RawMemory.at) carry no bounds check
         long e = first;
         if (wp)
         {
-            for (long a = parent; a != end; a += 16)
+            for (int o = 0; o != bytes; o += 16)
             {
+                final long a = RawMemory.at(parent, o);
+                final long c = RawMemory.at(kid, o);
                 final long x = RawMemory.getLong(a);
                 final long y = RawMemory.getLong(a + 8);
                 RawMemory.setLong(a, Arm64Pte.pteWrprotect(x));
                 RawMemory.setLong(a + 8, Arm64Pte.pteWrprotect(y));
-                RawMemory.setLong(a + kid, e);
-                RawMemory.setLong(a + kid + 8, e + PAGE);
+                RawMemory.setLong(c, e);
+                RawMemory.setLong(c + 8, e + PAGE);
                 e += 2 * PAGE;
             }
             ev.pteAtomic += nr;
         }
         else
         {
-            for (long a = parent; a != end; a += 16)
+            for (int o = 0; o != bytes; o += 16)
             {
-                RawMemory.setLong(a + kid, e);
-                RawMemory.setLong(a + kid + 8, e + PAGE);
+                final long c = RawMemory.at(kid, o);
+                RawMemory.setLong(c, e);
+                RawMemory.setLong(c + 8, e + PAGE);
                 e += 2 * PAGE;
             }
         }

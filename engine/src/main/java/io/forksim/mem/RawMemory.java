@@ -74,6 +74,20 @@ public final class RawMemory
         return value & ADDRESS_MASK;
     }
 
+    /**
+     * The address {@code offset} bytes past {@code base}, as C2 can bound it: {@link #bounded bounded(base)} plus
+     * {@code offset} read as an unsigned int, so below {@code 2^56 + 2^32}, and an access there carries no check.
+     * The form for a loop that walks a range: its counter is an int byte offset (stride 8 or 16, to a bound tested
+     * with {@code !=}), which C2 gives no range of its own but which the unsigned read bounds, where a running
+     * {@code long} pointer has none. {@code bounded(base)} is loop-invariant: C2 hoists the mask.
+     * Precondition: {@code base} is an absolute address of native memory and {@code 0 <= offset < 2^31} (a table is
+     * 4 KiB, a staging chunk 16 MiB at most).
+     */
+    public static long at(final long base, final int offset)
+    {
+        return bounded(base) + Integer.toUnsignedLong(offset);
+    }
+
     /** The 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */
     public static long getLong(final long address)
     {
