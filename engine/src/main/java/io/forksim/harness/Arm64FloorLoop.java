@@ -271,7 +271,7 @@ public final class Arm64FloorLoop implements AutoCloseable
         for (long i = 0; i < n; )
         {
             final long first = par + i * 8;
-            long p = RawMemory.getLong(first);   // copy_pte_range: ptep_get (__ptep_get)
+            long p = RawMemory.getLong(RawMemory.at(first, 0));   // copy_pte_range: ptep_get (__ptep_get)
             if ((p & Arm64Pte.VALID) == 0)
             {
                 i++;

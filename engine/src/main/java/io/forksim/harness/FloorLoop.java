@@ -167,7 +167,7 @@ public final class FloorLoop implements AutoCloseable
         for (long i = 0; i < n; )
         {
             final long first = par + i * 8;
-            final long p = RawMemory.getLong(first);
+            final long p = RawMemory.getLong(RawMemory.at(first, 0));   // the base the batch's loops use: no check
             if ((p & 1) == 0)
             {
                 i++;   // not present: nothing to copy (as perPte)
