@@ -1,6 +1,7 @@
 package io.forksim.arch;
 
 import io.forksim.mem.ClearPage;
+import io.forksim.mem.RawMemory;
 
 import java.lang.foreign.MemorySegment;
 
@@ -46,8 +47,10 @@ public final class Staging
 
     /**
      * Stores {@code first + i * step} to entry {@code idx + i} for i in 0..nr-1 (the entries of one folio,
-     * advancing the PFN). Staged when {@code nr >= }{@link #STAGED_MIN_NR}.
-     * Precondition: the range is inside the table; the last value is a valid entry.
+     * advancing the PFN). Staged when {@code nr >= }{@link #STAGED_MIN_NR}; otherwise the range is checked once and
+     * the entries are written at {@link RawMemory#at} of its address, with no check per entry.
+     * Precondition: {@code nr >= 0}; the range is inside the table (a live native segment); the last value is a
+     * valid entry.
      */
     static void storeRawRamp(final MemorySegment t, final long base, final int idx, final long first,
         final long step, final int nr)
@@ -62,10 +65,13 @@ public final class Staging
             storeRawRange(t, base, idx, buf, nr);
             return;
         }
+        // the range checked once, then an int byte offset to a != bound: no check per entry, no counted loop
+        final long a = Arch.rangeAddress(t, base, idx, nr);
+        final int bytes = nr << 3;
         long p = first;
-        for (int i = 0; i < nr; i++)
+        for (int o = 0; o != bytes; o += 8)
         {
-            Arch.storeRaw(t, base, idx + i, p);
+            RawMemory.setLong(RawMemory.at(a, o), p);
             p += step;
         }
     }
@@ -125,7 +131,9 @@ public final class Staging
 
     /**
      * Replaces entries {@code idx..idx+nr-1} with {@code arch.pteWrprotect} of themselves. Staged when
-     * {@code nr >= }{@link #STAGED_MIN_NR}. Precondition: the range is inside the table.
+     * {@code nr >= }{@link #STAGED_MIN_NR}; otherwise the range is checked once and the entries are read and written
+     * at {@link RawMemory#at} of its address. Precondition: {@code nr >= 0}; the range is inside the table (a live
+     * native segment).
      *
      * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}, as {@link
      * Contpte#contpteSetPtes}): inside the fork's big {@code copyPresentPtes} its 16-entry loop of an arm64 order-4
@@ -145,9 +153,13 @@ public final class Staging
             storeRawRange(t, base, idx, buf, nr);
             return;
         }
-        for (int i = 0; i < nr; i++)
+        // the range checked once, then an int byte offset to a != bound (as storeRawRamp)
+        final long a = Arch.rangeAddress(t, base, idx, nr);
+        final int bytes = nr << 3;
+        for (int o = 0; o != bytes; o += 8)
         {
-            Arch.storeRaw(t, base, idx + i, arch.pteWrprotect(Arch.loadRaw(t, base, idx + i)));
+            final long e = RawMemory.at(a, o);
+            RawMemory.setLong(e, arch.pteWrprotect(RawMemory.getLong(e)));
         }
     }
 
