@@ -14,11 +14,12 @@ import java.lang.foreign.MemorySegment;
 public final class Staging
 {
     /**
-     * Batches of at least this many entries go through the staging array. The same loop over the table, once
-     * C2 has inlined it into the big fork loop ({@code CopyPteRange.folioBatch}), keeps a bounds check per entry
-     * ({@link Arch#loadRaw}), while a loop over an array compiles to unrolled, check-free code in any context;
-     * below this size the thread-local lookup and the two copies cost more than they save. The commits that set
-     * it (measured per order, when the table accesses also carried an FFM liveness check) carry the numbers.
+     * Batches of at least this many entries go through the staging array: a loop over an array compiles to
+     * unrolled, check-free code in any context, between one bulk copy in and one out. Smaller ones loop over the
+     * table itself, its range checked once and each entry at {@link io.forksim.mem.RawMemory#at} (no check per
+     * entry, not unrolled); below this size the thread-local lookup and the two copies cost more than they save.
+     * The commits that set it (measured per order, when the table accesses also carried an FFM liveness check and a
+     * bounds check per entry) carry the numbers.
      */
     public static final int STAGED_MIN_NR = 64;
     private static final ThreadLocal<long[]> STAGING = ThreadLocal.withInitial(() -> new long[Arch.PTRS_PER_TABLE]);
