@@ -269,10 +269,11 @@ final class Contpte
      * block (start and end slot aligned) whose first PFN is a multiple of 16 is written with CONT, any other
      * chunk without. Plain stores, no unfold, no TLBI, no DSB (user PTEs).
      * <p>Cost: pteStore nr.
-     * <p>Precondition: nr &gt; 1; the entries are not present; they stay inside this table; the nr PFNs
-     * belong to one folio (so a CONT block never spans two folios).
+     * <p>Precondition: nr &gt; 1; the entries are not present; they stay inside this table (a live native segment,
+     * checked once); the nr PFNs belong to one folio (so a CONT block never spans two folios).
      * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}): see
-     * {@link Staging#wrprotectRaw}.
+     * {@link Staging#wrprotectRaw}. Below {@link Staging#STAGED_MIN_NR} entries the stores go to {@link RawMemory#at}
+     * of the range's address over an int byte offset to a {@code !=} bound: no check per entry, no counted loop.
      */
     static void contpteSetPtes(final Events ev, final MemorySegment t, final long base, final int idx, final long pte, final int nr)
     {
@@ -282,6 +283,8 @@ final class Contpte
         final long prot = Arm64Pte.ptePgprot(pte) & ~CONT;
         // big batches are built in the staging array and stored with one copy (see Arch#Staging.STAGED_MIN_NR)
         final long[] buf = nr >= Staging.STAGED_MIN_NR ? Staging.staging() : null;
+        // small batches: the range checked once, then stores at RawMemory.at of its address, no check per entry
+        final long ptep = buf == null ? Arch.rangeAddress(t, base, idx, nr) : 0;
         int addr = idx;
         do
         {
@@ -301,9 +304,11 @@ final class Contpte
             }
             else
             {
-                for (int i = 0; i < n; i++)
+                final int stop = (next - idx) << 3;
+                for (int o = (addr - idx) << 3; o != stop; o += 8)
                 {
-                    Arch.storeRaw(t, base, addr + i, p + ((long)i << Arch.PAGE_SHIFT));
+                    RawMemory.setLong(RawMemory.at(ptep, o), p);
+                    p += 1L << Arch.PAGE_SHIFT;
                 }
             }
             addr = next;
@@ -383,31 +388,35 @@ final class Contpte
         final long first = child | CONT;
         // both ranges checked once, then raw addresses: no check and no segment field per entry in the loop
         final long parent = Arch.rangeAddress(st, sb, idx, nr);
-        final long kid = Arch.rangeAddress(dt, db, idx, nr) - parent;   // the child's entry: the parent's + kid
-        final long end = parent + ((long)nr << 3);
-        // Two entries per iteration (nr is a multiple of 16), to an address bound tested with !=: C2 makes no counted
-        // loop of it, whose pre-, main- and post-loops (and strip mining) cost a fixed amount per call of 16 entries
+        final long kid = Arch.rangeAddress(dt, db, idx, nr);
+        final int bytes = nr << 3;
+        // Two entries per iteration (nr is a multiple of 16), over an int byte offset to a bound tested with !=: C2
+        // makes no counted loop of it, whose pre-, main- and post-loops (and strip mining) cost a fixed amount per
+        // call of 16 entries, and the addresses (RawMemory.at) carry no bounds check
         long e = first;
         if (wp)
         {
-            for (long a = parent; a != end; a += 16)
+            for (int o = 0; o != bytes; o += 16)
             {
+                final long a = RawMemory.at(parent, o);
+                final long c = RawMemory.at(kid, o);
                 final long x = RawMemory.getLong(a);
                 final long y = RawMemory.getLong(a + 8);
                 RawMemory.setLong(a, Arm64Pte.pteWrprotect(x));
                 RawMemory.setLong(a + 8, Arm64Pte.pteWrprotect(y));
-                RawMemory.setLong(a + kid, e);
-                RawMemory.setLong(a + kid + 8, e + PAGE);
+                RawMemory.setLong(c, e);
+                RawMemory.setLong(c + 8, e + PAGE);
                 e += 2 * PAGE;
             }
             ev.pteAtomic += nr;
         }
         else
         {
-            for (long a = parent; a != end; a += 16)
+            for (int o = 0; o != bytes; o += 16)
             {
-                RawMemory.setLong(a + kid, e);
-                RawMemory.setLong(a + kid + 8, e + PAGE);
+                final long c = RawMemory.at(kid, o);
+                RawMemory.setLong(c, e);
+                RawMemory.setLong(c + 8, e + PAGE);
                 e += 2 * PAGE;
             }
         }

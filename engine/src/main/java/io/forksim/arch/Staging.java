@@ -1,6 +1,7 @@
 package io.forksim.arch;
 
 import io.forksim.mem.ClearPage;
+import io.forksim.mem.RawMemory;
 
 import java.lang.foreign.MemorySegment;
 
@@ -13,11 +14,12 @@ import java.lang.foreign.MemorySegment;
 public final class Staging
 {
     /**
-     * Batches of at least this many entries go through the staging array. The same loop over the table, once
-     * C2 has inlined it into the big fork loop ({@code CopyPteRange.folioBatch}), keeps a bounds check per entry
-     * ({@link Arch#loadRaw}), while a loop over an array compiles to unrolled, check-free code in any context;
-     * below this size the thread-local lookup and the two copies cost more than they save. The commits that set
-     * it (measured per order, when the table accesses also carried an FFM liveness check) carry the numbers.
+     * Batches of at least this many entries go through the staging array: a loop over an array compiles to
+     * unrolled, check-free code in any context, between one bulk copy in and one out. Smaller ones loop over the
+     * table itself, its range checked once and each entry at {@link io.forksim.mem.RawMemory#at} (no check per
+     * entry, not unrolled); below this size the thread-local lookup and the two copies cost more than they save.
+     * The commits that set it (measured per order, when the table accesses also carried an FFM liveness check and a
+     * bounds check per entry) carry the numbers.
      */
     public static final int STAGED_MIN_NR = 64;
     private static final ThreadLocal<long[]> STAGING = ThreadLocal.withInitial(() -> new long[Arch.PTRS_PER_TABLE]);
@@ -46,8 +48,10 @@ public final class Staging
 
     /**
      * Stores {@code first + i * step} to entry {@code idx + i} for i in 0..nr-1 (the entries of one folio,
-     * advancing the PFN). Staged when {@code nr >= }{@link #STAGED_MIN_NR}.
-     * Precondition: the range is inside the table; the last value is a valid entry.
+     * advancing the PFN). Staged when {@code nr >= }{@link #STAGED_MIN_NR}; otherwise the range is checked once and
+     * the entries are written at {@link RawMemory#at} of its address, with no check per entry.
+     * Precondition: {@code nr >= 0}; the range is inside the table (a live native segment); the last value is a
+     * valid entry.
      */
     static void storeRawRamp(final MemorySegment t, final long base, final int idx, final long first,
         final long step, final int nr)
@@ -62,10 +66,13 @@ public final class Staging
             storeRawRange(t, base, idx, buf, nr);
             return;
         }
+        // the range checked once, then an int byte offset to a != bound: no check per entry, no counted loop
+        final long a = Arch.rangeAddress(t, base, idx, nr);
+        final int bytes = nr << 3;
         long p = first;
-        for (int i = 0; i < nr; i++)
+        for (int o = 0; o != bytes; o += 8)
         {
-            Arch.storeRaw(t, base, idx + i, p);
+            RawMemory.setLong(RawMemory.at(a, o), p);
             p += step;
         }
     }
@@ -125,7 +132,9 @@ public final class Staging
 
     /**
      * Replaces entries {@code idx..idx+nr-1} with {@code arch.pteWrprotect} of themselves. Staged when
-     * {@code nr >= }{@link #STAGED_MIN_NR}. Precondition: the range is inside the table.
+     * {@code nr >= }{@link #STAGED_MIN_NR}; otherwise the range is checked once and the entries are read and written
+     * at {@link RawMemory#at} of its address. Precondition: {@code nr >= 0}; the range is inside the table (a live
+     * native segment).
      *
      * <p>Compiled alone, never inlined (the JVM flags' {@code CompileCommand=dontinline}, as {@link
      * Contpte#contpteSetPtes}): inside the fork's big {@code copyPresentPtes} its 16-entry loop of an arm64 order-4
@@ -145,9 +154,13 @@ public final class Staging
             storeRawRange(t, base, idx, buf, nr);
             return;
         }
-        for (int i = 0; i < nr; i++)
+        // the range checked once, then an int byte offset to a != bound (as storeRawRamp)
+        final long a = Arch.rangeAddress(t, base, idx, nr);
+        final int bytes = nr << 3;
+        for (int o = 0; o != bytes; o += 8)
         {
-            Arch.storeRaw(t, base, idx + i, arch.pteWrprotect(Arch.loadRaw(t, base, idx + i)));
+            final long e = RawMemory.at(a, o);
+            RawMemory.setLong(e, arch.pteWrprotect(RawMemory.getLong(e)));
         }
     }
 

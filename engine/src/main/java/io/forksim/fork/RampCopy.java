@@ -14,8 +14,9 @@ import io.forksim.mem.RawMemory;
  * once per call). Inlined into {@link LargeAnonRun#copy}, which carries more state across batches, C2 left them on
  * the stack and read them per entry; passed as arguments, the ones past the sixth stayed in their stack slots and were
  * read per entry too (timing.md, "Order-4 on x86_64 against the batched floor"). One call per batch costs less. The
- * loop runs over addresses to a bound tested with {@code !=}, which C2 does not make a counted loop (split into pre-,
- * main- and post-loops, a fixed cost per call).
+ * loop runs over an int byte offset to a bound tested with {@code !=}: C2 does not make it a counted loop (split into
+ * pre-, main- and post-loops, a fixed cost per call), and its accesses, at {@link RawMemory#at} of the two tables'
+ * entries, carry no bounds check.
  */
 final class RampCopy
 {
@@ -43,8 +44,9 @@ final class RampCopy
      * Copies from the source entry at absolute address {@code a0} while the address is not {@code end} and the entry
      * equals the ramp ({@code raw0} at {@code a0}). Counts nothing.
      *
-     * <p>Precondition: {@link #set} for this batch; {@code end - a0} is a non-negative multiple of 8; the entries
-     * {@code [a0, end)} lie inside the source table and those {@code delta} bytes on inside the destination table.
+     * <p>Precondition: {@link #set} for this batch; {@code end - a0} is a non-negative multiple of 8 below 2^31 (a
+     * table is 4 KiB); the entries {@code [a0, end)} lie inside the source table and those {@code delta} bytes on
+     * inside the destination table.
      *
      * @return the address of the first entry not copied: {@code end}, or the entry that differed from the ramp
      */
@@ -55,23 +57,26 @@ final class RampCopy
         final long toParent = this.toParent;
         final long toChild = this.toChild;
         final long delta = this.delta;
+        final long src = RawMemory.bounded(a0);
+        final long dst = RawMemory.bounded(a0 + delta);
+        final int bytes = (int)(end - a0);
         long raw = raw0;
-        long a = a0;
-        while (a != end)
+        int o = 0;
+        while (o != bytes)
         {
-            final long p = RawMemory.getLong(a);
+            final long p = RawMemory.getLong(RawMemory.at(src, o));
             if (p != raw)
             {
                 break;
             }
             if (wp)
             {
-                RawMemory.setLong(a, p + toParent);
+                RawMemory.setLong(RawMemory.at(src, o), p + toParent);
             }
-            RawMemory.setLong(a + delta, p + toChild);
+            RawMemory.setLong(RawMemory.at(dst, o), p + toChild);
             raw += step;
-            a += 8;
+            o += 8;
         }
-        return a;
+        return a0 + o;
     }
 }

@@ -271,7 +271,7 @@ public final class Arm64FloorLoop implements AutoCloseable
         for (long i = 0; i < n; )
         {
             final long first = par + i * 8;
-            long p = RawMemory.getLong(first);   // copy_pte_range: ptep_get (__ptep_get)
+            long p = RawMemory.getLong(RawMemory.at(first, 0));   // copy_pte_range: ptep_get (__ptep_get)
             if ((p & Arm64Pte.VALID) == 0)
             {
                 i++;
@@ -292,7 +292,7 @@ public final class Arm64FloorLoop implements AutoCloseable
             long expected = clearIgnored(p) + (nr << Arm64Pte.PAGE_SHIFT);
             while (nr < max)
             {
-                final long a = first + nr * 8;
+                final long a = RawMemory.at(first, (int)nr << 3);
                 long q = RawMemory.getLong(a);   // ptep_get
                 if ((q & VALID_CONT) == VALID_CONT)
                 {
@@ -326,14 +326,17 @@ public final class Arm64FloorLoop implements AutoCloseable
                 outside += unfoldPartial(first, end, nr);
                 // __wrprotect_ptes, two entries per iteration (an odd one first): one entry per iteration took
                 // 0.4 ns/page more at order 9 in a probe (timing.md, "arm64 large folios against the floors")
-                long a = first;
+                final int bytes = (int)nr << 3;
+                int o = 0;
                 if ((nr & 1) != 0)
                 {
+                    final long a = RawMemory.at(first, 0);
                     RawMemory.setLong(a, Arm64Pte.pteWrprotect(RawMemory.getLong(a)));
-                    a += 8;
+                    o = 8;
                 }
-                for (; a != end; a += 16)
+                for (; o != bytes; o += 16)
                 {
+                    final long a = RawMemory.at(first, o);
                     final long x = RawMemory.getLong(a);
                     final long y = RawMemory.getLong(a + 8);
                     RawMemory.setLong(a, Arm64Pte.pteWrprotect(x));
@@ -347,7 +350,8 @@ public final class Arm64FloorLoop implements AutoCloseable
             long cpfn = Arm64Pte.ptePfn(child);
             long addr = i;
             final long endIdx = i + nr;
-            long c = chi + i * 8;
+            final long cb = chi + i * 8;
+            int c = 0;
             do
             {
                 final long next = Math.min((addr + CONT_MASK + 1) & ~CONT_MASK, endIdx);
@@ -360,10 +364,10 @@ public final class Arm64FloorLoop implements AutoCloseable
                 {
                     outside++;   // __sync_cache_and_tags: user-executable, would sync the icache
                 }
-                final long stop = c + (next - addr) * 8;
+                final int stop = (int)(next - i) << 3;
                 for (; c != stop; c += 8)   // __set_ptes: store, pte_advance_pfn
                 {
-                    RawMemory.setLong(c, e);
+                    RawMemory.setLong(RawMemory.at(cb, c), e);
                     e += 1L << Arm64Pte.PAGE_SHIFT;
                 }
                 cpfn += next - addr;
@@ -404,16 +408,15 @@ public final class Arm64FloorLoop implements AutoCloseable
     private static long contptePtepGet(final long start, final long orig)
     {
         long pte = orig;
-        final long end = start + BLOCK_BYTES;
-        for (long a = start; a != end; a += 8)
+        for (int o = 0; o != (int)BLOCK_BYTES; o += 8)
         {
-            long q = RawMemory.getLong(a);
+            long q = RawMemory.getLong(RawMemory.at(start, o));
             if (Arm64Pte.pteDirty(q))
             {
                 pte = Arm64Pte.pteMkdirty(pte);
-                for (; a != end; a += 8)
+                for (; o != (int)BLOCK_BYTES; o += 8)
                 {
-                    q = RawMemory.getLong(a);
+                    q = RawMemory.getLong(RawMemory.at(start, o));
                     if (Arm64Pte.pteYoung(q))
                     {
                         pte = Arm64Pte.pteMkyoung(pte);
@@ -425,9 +428,9 @@ public final class Arm64FloorLoop implements AutoCloseable
             if (Arm64Pte.pteYoung(q))
             {
                 pte = Arm64Pte.pteMkyoung(pte);
-                for (a += 8; a != end; a += 8)
+                for (o += 8; o != (int)BLOCK_BYTES; o += 8)
                 {
-                    q = RawMemory.getLong(a);
+                    q = RawMemory.getLong(RawMemory.at(start, o));
                     if (Arm64Pte.pteDirty(q))
                     {
                         pte = Arm64Pte.pteMkdirty(pte);

@@ -153,9 +153,10 @@ public final class FloorLoop implements AutoCloseable
      * present entries of consecutive PFNs inside one folio), as {@code climit.c}'s batched loop (whose entries are all
      * present): a scan that reads each entry and compares it with the expected next one, one refcount and one
      * mapcount update for the batch, then a pass that stores the write-protected parent and child entries. Both inner
-     * loops run over addresses up to a bound tested with {@code !=} (stride 8), which C2 does not make counted loops:
-     * a counted loop is split into pre-, main- and post-loops (range check elimination, unrolling), a fixed cost per
-     * entry into the loop that a batch of 16 pays once per 16 pages (with counted {@code for} loops over an index
+     * loops run over an int byte offset from the batch's first entry up to a bound tested with {@code !=} (stride 8),
+     * their accesses at {@link RawMemory#at} with no bounds check (as the engine's loops), and C2 does not make them
+     * counted loops: a counted loop is split into pre-, main- and post-loops (range check elimination, unrolling), a
+     * fixed cost per entry into the loop that a batch of 16 pays once per 16 pages (with counted {@code for} loops over an index
      * this pass took 3.2 ns/page at order 4 against 1.8 per-PTE; timing.md, "The batched floor at order 4").
      */
     static void batched(final long par, final long chi, final long fo, final long n, final int order)
@@ -166,7 +167,7 @@ public final class FloorLoop implements AutoCloseable
         for (long i = 0; i < n; )
         {
             final long first = par + i * 8;
-            final long p = RawMemory.getLong(first);
+            final long p = RawMemory.getLong(RawMemory.at(first, 0));   // the base the batch's loops use: no check
             if ((p & 1) == 0)
             {
                 i++;   // not present: nothing to copy (as perPte)
@@ -175,23 +176,24 @@ public final class FloorLoop implements AutoCloseable
             final long pfn = (p >>> SH) - PFN0;
             final long head = pfn & fnm;
             // the batch ends at the folio's end or at the last entry, whichever comes first
-            final long bound = first + Math.min(n - i, head + fn - pfn) * 8;
-            long end = first + 8;
+            final int bound = (int)Math.min(n - i, head + fn - pfn) << 3;
+            int end = 8;
             long exp = p + (1L << SH);
-            while (end != bound && RawMemory.getLong(end) == exp)
+            while (end != bound && RawMemory.getLong(RawMemory.at(first, end)) == exp)
             {
                 end += 8;
                 exp += 1L << SH;
             }
-            final long nr = (end - first) >>> 3;
+            final long nr = end >>> 3;
             final long f = fob + head * FOLIO;
             RawMemory.setInt(f + FloorData.REFCOUNT, RawMemory.getInt(f + FloorData.REFCOUNT) + (int)nr);
             RawMemory.setInt(f + FloorData.MAPCOUNT, RawMemory.getInt(f + FloorData.MAPCOUNT) + (int)nr);
+            final long child = chi + i * 8;
             long q = p & ~W;
-            for (long a = first, c = chi + i * 8; a != end; a += 8, c += 8)
+            for (int o = 0; o != end; o += 8)
             {
-                RawMemory.setLong(a, q);
-                RawMemory.setLong(c, q & ~A);
+                RawMemory.setLong(RawMemory.at(first, o), q);
+                RawMemory.setLong(RawMemory.at(child, o), q & ~A);
                 q += 1L << SH;
             }
             i += nr;

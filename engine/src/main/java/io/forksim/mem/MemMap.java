@@ -531,36 +531,37 @@ public final class MemMap implements AutoCloseable
     /**
      * The plain form of {@link #clearAnonExclusiveRange} over the {@code nr} bytes at absolute address {@code a}: the
      * same tests and stores, byte by byte up to an 8-byte boundary, then word by word, then the tail. The three loops
-     * run over addresses to bounds computed first and tested with {@code !=}, which C2 does not make counted loops:
-     * a counted loop is split into pre-, main- and post-loops, a fixed cost at each entry that an order-4 batch (two
-     * words) would pay once per 16 pages (timing.md, "Order-4 on x86_64 against the batched floor").
-     * Precondition: {@code nr >= 1}; the range lies inside the PageAnonExclusive map.
+     * run over an int byte offset to bounds computed first and tested with {@code !=}: C2 does not make them counted
+     * loops (a counted loop is split into pre-, main- and post-loops, a fixed cost at each entry that an order-4 batch,
+     * two words, would pay once per 16 pages; timing.md, "Order-4 on x86_64 against the batched floor"), and their
+     * accesses at {@link RawMemory#at} carry no check.
+     * Precondition: {@code 1 <= nr < 2^31}; the range lies inside the PageAnonExclusive map.
      */
     static void clearAnonExclusiveRangePlain(final long a, final long nr)
     {
-        final long end = a + nr;
-        final long words = Math.min((a + 7) & -8L, end);
-        final long tail = Math.max(end & -8L, words);
-        long p = a;
-        for (; p != words; p++)
+        final int end = (int)nr;
+        final int words = (int)(Math.min((a + 7) & -8L, a + nr) - a);
+        final int tail = (int)Math.max(((a + nr) & -8L) - a, words);
+        int o = 0;
+        for (; o != words; o++)
         {
-            if (RawMemory.getByte(p) != 0)
+            if (RawMemory.getByte(RawMemory.at(a, o)) != 0)
             {
-                RawMemory.setByte(p, (byte) 0);
+                RawMemory.setByte(RawMemory.at(a, o), (byte) 0);
             }
         }
-        for (; p != tail; p += 8)
+        for (; o != tail; o += 8)
         {
-            if (RawMemory.getLong(p) != 0)
+            if (RawMemory.getLong(RawMemory.at(a, o)) != 0)
             {
-                RawMemory.setLong(p, 0L);
+                RawMemory.setLong(RawMemory.at(a, o), 0L);
             }
         }
-        for (; p != end; p++)
+        for (; o != end; o++)
         {
-            if (RawMemory.getByte(p) != 0)
+            if (RawMemory.getByte(RawMemory.at(a, o)) != 0)
             {
-                RawMemory.setByte(p, (byte) 0);
+                RawMemory.setByte(RawMemory.at(a, o), (byte) 0);
             }
         }
     }

@@ -22,11 +22,15 @@ import java.nio.ByteOrder;
  * C2 removes it where it can prove it from the address's type, so the hot loops form their addresses as
  * {@link #bounded bounded(base)} plus an offset C2 knows to be small and non-negative (an index checked against
  * an int, shifted by a record size; an entry's offset checked against a bounded segment size): {@code MemMap}'s
- * plain accessors, {@code Arch.loadRaw} / {@code storeRaw} and the floor loops' folio records. An address formed
- * otherwise (a running pointer of a {@code !=} loop, a base plus an unchecked long) keeps its check. In C2's code
- * of x86_64's order-0 copy loop ({@code CopyContext.copyAnonRun0}) that took the five checks per PTE away: 53
- * instructions per PTE where there were 75, and where {@code sun.misc.Unsafe}'s address-only accessors (which the
- * engine does not use) gave 62 (timing.md, "Order-0 on x86_64 against the floor").
+ * plain accessors, {@code Arch.loadRaw} / {@code storeRaw} and the floor loops' folio records. A loop over a range
+ * forms its addresses with {@link #at at(base, offset)}, an int byte offset from the range's start, to a bound
+ * tested with {@code !=} ({@code RampCopy}, {@code Contpte.copyWholeBlocks} and {@code contpteSetPtes},
+ * {@code Staging}'s unstaged loops, {@code MemMap.clearAnonExclusiveRangePlain}, the batched floors' loops): no
+ * check per access, and C2 makes no counted loop of it. An address formed otherwise (a running {@code long} pointer, a base plus an unchecked long) keeps its
+ * check. In C2's code of x86_64's order-0 copy loop ({@code CopyContext.copyAnonRun0}) that took the five checks
+ * per PTE away: 53 instructions per PTE where there were 75, and where {@code sun.misc.Unsafe}'s address-only
+ * accessors (which the engine does not use) gave 62; in {@code RampCopy}'s, 18 per entry where there were 21 with
+ * three checks (timing.md, "Order-0 on x86_64 against the floor", "The range checks in the batch loops").
  *
  * <p>What it gives up. The segment's own bounds and liveness checks: the callers guarantee them. Every method
  * states that as its precondition: {@code address} lies inside a live native segment with room for the value.
@@ -72,6 +76,20 @@ public final class RawMemory
     public static long bounded(final long value)
     {
         return value & ADDRESS_MASK;
+    }
+
+    /**
+     * The address {@code offset} bytes past {@code base}, as C2 can bound it: {@link #bounded bounded(base)} plus
+     * {@code offset} read as an unsigned int, so below {@code 2^56 + 2^32}, and an access there carries no check.
+     * The form for a loop that walks a range: its counter is an int byte offset (stride 8 or 16, to a bound tested
+     * with {@code !=}), which C2 gives no range of its own but which the unsigned read bounds, where a running
+     * {@code long} pointer has none. {@code bounded(base)} is loop-invariant: C2 hoists the mask.
+     * Precondition: {@code base} is an absolute address of native memory and {@code 0 <= offset < 2^31} (a table is
+     * 4 KiB, a staging chunk 16 MiB at most).
+     */
+    public static long at(final long base, final int offset)
+    {
+        return bounded(base) + Integer.toUnsignedLong(offset);
     }
 
     /** The 8 bytes at {@code address}. Precondition: they lie inside a live native segment. */

@@ -71,6 +71,27 @@ class RawMemoryTest
     }
 
     @Test
+    void atIsTheBasePlusTheOffsetForEveryNativeBaseAndOffsetBelowTwoToThe31()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment s = arena.allocate(4096, 8);
+            final long base = s.address();
+            for (final int offset : new int[] {0, 8, 4088, Integer.MAX_VALUE})
+            {
+                assertThat(RawMemory.at(base, offset)).isEqualTo(base + offset);
+            }
+            for (int o = 0; o != 4096; o += 8)
+            {
+                RawMemory.setLong(RawMemory.at(base, o), o);
+            }
+            assertThat(s.get(ValueLayout.JAVA_LONG, 0)).isZero();
+            assertThat(s.get(ValueLayout.JAVA_LONG, 8)).isEqualTo(8L);
+            assertThat(RawMemory.getLong(RawMemory.at(base, 4088))).isEqualTo(4088L);
+        }
+    }
+
+    @Test
     void aTableEntryOutsideItsSegmentIsRefusedAndNothingIsWritten()
     {
         try (Arena arena = Arena.ofConfined())
