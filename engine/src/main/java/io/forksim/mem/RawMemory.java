@@ -26,11 +26,11 @@ import java.nio.ByteOrder;
  * forms its addresses with {@link #at at(base, offset)}, an int byte offset from the range's start, to a bound
  * tested with {@code !=} ({@code RampCopy}, {@code Contpte.copyWholeBlocks} and {@code contpteSetPtes},
  * {@code Staging}'s unstaged loops, {@code MemMap.clearAnonExclusiveRangePlain}, the batched floors' loops): no
- * check per access, and C2 makes no counted loop of it. An address formed otherwise (a running {@code long} pointer, a base plus an unchecked long) keeps its
- * check. In C2's code of x86_64's order-0 copy loop ({@code CopyContext.copyAnonRun0}) that took the five checks
- * per PTE away: 53 instructions per PTE where there were 75, and where {@code sun.misc.Unsafe}'s address-only
- * accessors (which the engine does not use) gave 62; in {@code RampCopy}'s, 18 per entry where there were 21 with
- * three checks (timing.md, "Order-0 on x86_64 against the floor", "The range checks in the batch loops").
+ * check per access, and C2 makes no counted loop of it. An address formed otherwise (a running {@code long}
+ * pointer, a base plus an unchecked long) keeps its check. C2's code of x86_64's order-0 copy loop
+ * ({@code CopyContext.copyAnonRun0}) and of {@code RampCopy} has none of these checks left (timing.md, "Order-0 on
+ * x86_64 against the floor" and "The range checks in the batch loops", give their instructions per entry and what
+ * the checks cost).
  *
  * <p>What it gives up. The segment's own bounds and liveness checks: the callers guarantee them. Every method
  * states that as its precondition: {@code address} lies inside a live native segment with room for the value.
