@@ -82,7 +82,8 @@ public final class LargeAnonDup
     /**
      * {@code folio_add_return_large_mapcount} (CONFIG_MM_ID) on a plain map, at the absolute address {@code rec} of the
      * head's record (page[1]'s follows): the steps {@link LargeMapcount#folioAddLargeMapcount} lists and takes through
-     * the map's accessors (FusedPteBatchTest holds the two to the same result). Returns the new {@code large_mapcount}.
+     * the map's accessors (FusedPteBatchTest holds the two to the same result), without the new count, which fork
+     * does not use.
      * Precondition: {@code rec} is the record of a large folio's head in an open plain map, {@code nr >= 1},
      * {@code mmId} is 1..65535.
      *
@@ -90,7 +91,7 @@ public final class LargeAnonDup
      * routed here, their order-4 forks took one of two speeds per JVM, as C2 inlined the shorter chain into their loops
      * or not.
      */
-    private static int addLargeMapcountAt(final long rec, final int nr, final int mmId)
+    private static void addLargeMapcountAt(final long rec, final int nr, final int mmId)
     {
         final long mapcount = rec + MAPCOUNT_OFFSET;
         final int newMapcount = RawMemory.getInt(mapcount) + nr;
@@ -122,7 +123,6 @@ public final class LargeAnonDup
             RawMemory.setInt(p1 + MAPCOUNT_OFFSET, nr);
             setMmIdsShared(rec);
         }
-        return newMapcount;
     }
 
     /** {@code folio_set_mm_ids_shared} on the plain map's head record at {@code rec}. */
